@@ -1,0 +1,157 @@
+"""Accounts: people by phone number, one-time codes, passwords, logins. Every write is audited."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import authenticate, password_validation
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import OneTimeCode, User
+from messaging.services import message_send
+from schoolbook import ratelimit
+from schoolbook.audit.services import audit_record, client_ip
+from schoolbook.phones import PhoneError, normalize_phone
+
+
+class AccountError(ValueError):
+    """A user-facing refusal; str() is the Vietnamese message."""
+
+
+@dataclass(frozen=True)
+class CodeRequest:
+    phone: str  # E.164
+    legacy_from: str | None
+
+
+def user_get_or_create(*, phone: str, full_name: str = "", actor=None, request=None) -> User:
+    e164 = normalize_phone(phone).e164
+    user = User.objects.filter(phone=e164).first()
+    if user is None:
+        user = User.objects.create_user(e164, full_name=full_name.strip())
+        audit_record(actor=actor, action="user.create", obj=user, after={"phone": e164}, request=request)
+    elif full_name and not user.full_name:
+        user.full_name = full_name.strip()
+        user.save(update_fields=["full_name"])
+    return user
+
+
+def _code_hash(user_id: int, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def otp_request(*, phone: str, request=None) -> CodeRequest:
+    """Send a 6-digit code to a known, active user. The answer is the same for unknown numbers, so the
+    page cannot be used to find out who has an account; the limits apply to both."""
+    try:
+        normalized = normalize_phone(phone)
+    except PhoneError as error:
+        raise AccountError(str(error)) from error
+    e164 = normalized.e164
+    ip = client_ip(request) or "unknown"
+    if ratelimit.hit(f"otp:ip:{ip}", 3600) > settings.OTP_MAX_PER_IP_PER_HOUR:
+        raise AccountError("Có quá nhiều yêu cầu mã từ thiết bị này. Vui lòng thử lại sau một giờ.")
+    cooldown_key = f"otp:cooldown:{e164}"
+    if not ratelimit.start_cooldown(cooldown_key, settings.OTP_RESEND_COOLDOWN_SECONDS):
+        wait = ratelimit.seconds_left(cooldown_key)
+        raise AccountError(f"Mã vừa được gửi. Vui lòng đợi {wait} giây trước khi gửi lại.")
+    if ratelimit.hit(f"otp:phone:{e164}", 3600) > settings.OTP_MAX_PER_PHONE_PER_HOUR:
+        raise AccountError("Số điện thoại này đã nhận quá nhiều mã trong một giờ. Vui lòng thử lại sau.")
+    user = User.objects.filter(phone=e164, is_active=True).first()
+    if user is not None:
+        _issue_code(user, request)
+    return CodeRequest(phone=e164, legacy_from=normalized.legacy_from)
+
+
+@transaction.atomic
+def _issue_code(user: User, request) -> None:
+    now = timezone.now()
+    OneTimeCode.objects.filter(user=user, used_at=None, revoked_at=None).update(revoked_at=now)
+    code = f"{secrets.randbelow(10**6):06d}"
+    otp = OneTimeCode.objects.create(
+        user=user,
+        purpose=OneTimeCode.Purpose.SET_PASSWORD,
+        code_hash=_code_hash(user.pk, code),
+        expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
+    )
+    minutes = settings.OTP_TTL_SECONDS // 60
+    # Plain ASCII on purpose: one GSM-7 segment instead of two UCS-2 ones.
+    body = f"Ma xac thuc Schoolbook: {code}. Hieu luc {minutes} phut. Khong chia se ma nay cho bat ky ai."
+    message_send(purpose="otp", recipient=user.phone, body=body, urgent=True)
+    audit_record(actor=user, action="otp.sent", obj=otp, object_repr=user.phone, request=request)
+
+
+def otp_verify(*, phone: str, code: str, request=None) -> User:
+    """Check a code. A wrong guess is counted (committed) before the error is raised."""
+    code = "".join(ch for ch in code if not ch.isspace())
+    try:
+        e164 = normalize_phone(phone).e164
+    except PhoneError:
+        e164 = None
+    with transaction.atomic():
+        user, error = _check_code(e164, code, request) if e164 else (None, None)
+    if user is None:
+        raise AccountError(error or "Mã không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại hoặc yêu cầu mã mới.")
+    return user
+
+
+def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]:
+    otp = (
+        OneTimeCode.objects.select_for_update()
+        .select_related("user")
+        .filter(user__phone=e164, used_at=None, revoked_at=None)
+        .order_by("-created_at")
+        .first()
+    )
+    if otp is None or otp.expires_at <= timezone.now():
+        return None, None
+    locked = "Mã này đã bị khóa vì nhập sai quá nhiều lần. Vui lòng yêu cầu mã mới."
+    if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
+        return None, locked
+    if not (len(code) == 6 and code.isdigit() and hmac.compare_digest(otp.code_hash, _code_hash(otp.user_id, code))):
+        otp.attempts += 1
+        otp.save(update_fields=["attempts"])
+        audit_record(actor=otp.user, action="otp.failed", obj=otp, object_repr=e164, request=request)
+        left = settings.OTP_MAX_ATTEMPTS - otp.attempts
+        return None, (f"Mã không đúng. Bạn còn {left} lần thử." if left > 0 else locked)
+    otp.used_at = timezone.now()
+    otp.save(update_fields=["used_at"])
+    audit_record(actor=otp.user, action="otp.verified", obj=otp, object_repr=e164, request=request)
+    return otp.user, None
+
+
+@transaction.atomic
+def password_set(*, user: User, password: str, request=None) -> None:
+    """Raises django.core.exceptions.ValidationError with the validators' (Vietnamese) messages."""
+    password_validation.validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    ratelimit.clear(f"login:fail:{user.phone}")
+    audit_record(actor=user, action="password.set", obj=user, request=request)
+
+
+def login_check(*, phone: str, password: str, request=None) -> User:
+    """Phone + password, with a lockout after repeated failures. Returns the user to log in."""
+    wrong = AccountError("Số điện thoại hoặc mật khẩu không đúng.")
+    try:
+        e164 = normalize_phone(phone).e164
+    except PhoneError as error:
+        raise AccountError(str(error)) from error
+    fail_key = f"login:fail:{e164}"
+    if ratelimit.count(fail_key) >= settings.LOGIN_MAX_FAILURES:
+        minutes = max(ratelimit.seconds_left(fail_key) // 60, 1)
+        raise AccountError(
+            f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút hoặc dùng “Quên mật khẩu”."
+        )
+    user = authenticate(request, phone=e164, password=password)
+    if user is None:
+        ratelimit.hit(fail_key, settings.LOGIN_LOCKOUT_SECONDS)
+        audit_record(actor=None, action="login.failed", object_repr=e164, request=request)
+        raise wrong
+    ratelimit.clear(fail_key)
+    audit_record(actor=user, action="login.succeeded", obj=user, request=request)
+    return user

@@ -1,0 +1,114 @@
+import time
+
+from django.contrib.auth import login, logout
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts.forms import CodeRequestForm, CodeVerifyForm, LoginForm, PasswordSetForm
+from accounts.models import User
+from accounts.services import AccountError, login_check, otp_request, otp_verify, password_set
+from schoolbook.phones import format_national
+from tenants.routing import school_reverse
+from tenants.selectors import schools_of_user
+
+VERIFIED_WINDOW_SECONDS = 600
+
+
+def _safe_next(request) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        return target
+    return None
+
+
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = login_check(phone=form.cleaned_data["phone"], password=form.cleaned_data["password"], request=request)
+        except AccountError as error:
+            form.add_error(None, str(error))
+        else:
+            login(request, user)
+            return redirect(_safe_next(request) or "home")
+    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request) or ""})
+
+
+def code_request_view(request):
+    form = CodeRequestForm(request.POST or None, initial={"phone": request.GET.get("phone", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            sent = otp_request(phone=form.cleaned_data["phone"], request=request)
+        except AccountError as error:
+            form.add_error("phone", str(error))
+        else:
+            request.session["otp_phone"] = sent.phone
+            request.session["otp_legacy_from"] = sent.legacy_from
+            return redirect("code_verify")
+    return render(request, "accounts/code_request.html", {"form": form})
+
+
+def code_verify_view(request):
+    phone = request.session.get("otp_phone")
+    if not phone:
+        return redirect("code_request")
+    form = CodeVerifyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = otp_verify(phone=phone, code=form.cleaned_data["code"], request=request)
+        except AccountError as error:
+            form.add_error("code", str(error))
+        else:
+            request.session.pop("otp_phone", None)
+            request.session["otp_verified"] = {"user_id": user.pk, "at": time.time()}
+            return redirect("password_set")
+    context = {"form": form, "phone": format_national(phone), "legacy_from": request.session.get("otp_legacy_from")}
+    return render(request, "accounts/code_verify.html", context)
+
+
+def password_set_view(request):
+    verified = request.session.get("otp_verified") or {}
+    if time.time() - verified.get("at", 0) > VERIFIED_WINDOW_SECONDS:
+        request.session.pop("otp_verified", None)
+        return redirect("code_request")
+    user = User.objects.get(pk=verified["user_id"])
+    form = PasswordSetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            password_set(user=user, password=form.cleaned_data["password1"], request=request)
+        except ValidationError as error:
+            form.add_error("password1", error)
+        else:
+            request.session.pop("otp_verified", None)
+            login(request, user)
+            return redirect("home")
+    return render(request, "accounts/password_set.html", {"form": form, "user_phone": format_national(user.phone)})
+
+
+@require_POST
+def logout_view(request):
+    logout(request)
+    return redirect("login")
+
+
+@login_required
+def home_view(request):
+    """Where a person lands after logging in: their only school, a chooser, or the platform console."""
+    schools = list(schools_of_user(request.user))
+    if len(schools) == 1 and not request.user.is_platform_admin:
+        return redirect(school_reverse(schools[0], "school_home"))
+    if not schools and request.user.is_platform_admin:
+        return redirect(reverse("console_schools"))
+    return render(request, "accounts/schools.html", {"schools": schools})
+
+
+def landing_view(request):
+    if request.user.is_authenticated:
+        return redirect("home")
+    return redirect("login")

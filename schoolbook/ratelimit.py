@@ -1,0 +1,37 @@
+"""Fixed-window counters and cooldowns in Redis, shared by every web process."""
+
+import functools
+
+import redis
+from django.conf import settings
+
+
+@functools.cache
+def redis_client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def hit(key: str, window_seconds: int) -> int:
+    """Count one event in the window that starts with the first event; returns the count so far."""
+    pipe = redis_client().pipeline()
+    pipe.incr(key)
+    pipe.expire(key, window_seconds, nx=True)
+    count, _ = pipe.execute()
+    return count
+
+
+def count(key: str) -> int:
+    return int(redis_client().get(key) or 0)
+
+
+def seconds_left(key: str) -> int:
+    return max(redis_client().ttl(key), 0)
+
+
+def start_cooldown(key: str, seconds: int) -> bool:
+    """True if no cooldown was running (and one now is)."""
+    return bool(redis_client().set(key, 1, ex=seconds, nx=True))
+
+
+def clear(*keys: str) -> None:
+    redis_client().delete(*keys)

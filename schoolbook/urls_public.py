@@ -1,0 +1,23 @@
+"""The platform's own pages at / (public schema)."""
+
+from django.urls import path
+
+from accounts import views as accounts_views
+from schoolbook import views as site_views
+from tenants import views as console_views
+
+urlpatterns = [
+    path("", accounts_views.landing_view, name="landing"),
+    path("healthz", site_views.healthz, name="healthz"),
+    path("login/", accounts_views.login_view, name="login"),
+    path("login/code/", accounts_views.code_request_view, name="code_request"),
+    path("login/code/verify/", accounts_views.code_verify_view, name="code_verify"),
+    path("login/password/", accounts_views.password_set_view, name="password_set"),
+    path("logout/", accounts_views.logout_view, name="logout"),
+    path("home/", accounts_views.home_view, name="home"),
+    path("console/", console_views.console_schools, name="console_schools"),
+    path("console/schools/new/", console_views.console_school_new, name="console_school_new"),
+    path("console/schools/<slug:code>/suspend/", console_views.console_school_suspend, name="console_school_suspend"),
+    path("console/schools/<slug:code>/reactivate/", console_views.console_school_reactivate,
+         name="console_school_reactivate"),
+]

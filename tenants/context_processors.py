@@ -1,0 +1,5 @@
+def school(request):
+    tenant = getattr(request, "tenant", None)
+    if tenant is None or tenant.schema_name == "public":
+        return {"school": None, "staff": None}
+    return {"school": tenant, "staff": getattr(request, "staff", None)}

@@ -1,0 +1,52 @@
+"""One validation for onboarding, used by the console form, the command and the CSV import."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from schoolbook.phones import PhoneError, normalize_phone
+from tenants.models import Level, School, validate_school_code
+
+
+class SchoolOnboardForm(forms.Form):
+    code = forms.CharField(label=_("Mã trường (dùng trong địa chỉ /s/<mã>/)"), max_length=40)
+    name = forms.CharField(label=_("Tên trường"), max_length=200)
+    levels = forms.MultipleChoiceField(label=_("Cấp học"), choices=Level.choices, widget=forms.CheckboxSelectMultiple)
+    province = forms.CharField(label=_("Tỉnh/thành phố"), max_length=100, required=False)
+    district = forms.CharField(label=_("Quận/huyện/xã"), max_length=100, required=False)
+    address = forms.CharField(label=_("Địa chỉ"), max_length=300, required=False)
+    phone = forms.CharField(label=_("Điện thoại trường"), max_length=30, required=False)
+    email = forms.EmailField(label=_("Email trường"), required=False)
+    admin_name = forms.CharField(label=_("Họ tên quản trị trường"), max_length=150)
+    admin_phone = forms.CharField(label=_("Số điện thoại quản trị trường"), max_length=30)
+
+    def clean_code(self):
+        code = self.cleaned_data["code"].strip()
+        validate_school_code(code)
+        if School.objects.filter(code=code).exists():
+            raise forms.ValidationError(_("Mã trường “%(code)s” đã tồn tại."), params={"code": code})
+        return code
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_admin_name(self):
+        return " ".join(self.cleaned_data["admin_name"].split())
+
+    def _clean_phone(self, field):
+        raw = self.cleaned_data.get(field, "")
+        if not raw:
+            return ""
+        try:
+            return normalize_phone(raw).e164
+        except PhoneError as error:
+            raise forms.ValidationError(str(error)) from error
+
+    def clean_phone(self):
+        return self._clean_phone("phone")
+
+    def clean_admin_phone(self):
+        return self._clean_phone("admin_phone")
+
+
+class SuspendForm(forms.Form):
+    reason = forms.CharField(label=_("Lý do tạm ngừng"), max_length=300)

@@ -1,0 +1,54 @@
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
+from django.db import connection
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import set_urlconf
+from django_tenants.middleware.subfolder import TenantSubfolderMiddleware
+
+from tenants.routing import school_for_code, school_urlconf
+
+
+class SchoolRoutingMiddleware(TenantSubfolderMiddleware):
+    """Selects the school from /s/<code>/ (or the public schema) and its cached URLconf."""
+
+    def process_request(self, request):
+        connection.set_schema_to_public()
+        prefix = f"/{settings.TENANT_SUBFOLDER_PREFIX}/"
+        if not request.path_info.startswith(prefix):
+            request.tenant = connection.tenant
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            set_urlconf(request.urlconf)
+            return
+        code = request.path_info[len(prefix) :].split("/", 1)[0]
+        school = school_for_code(code)
+        if school is None:
+            raise Http404("Không có trường này.")
+        school.domain_subfolder = code
+        request.tenant = school
+        connection.set_tenant(school)
+        request.urlconf = school_urlconf(code)
+        set_urlconf(request.urlconf)
+
+
+class SchoolAccessMiddleware:
+    """Under /s/<code>/: a suspended school shows a clear page; anonymous users go to the login page;
+    a user with no role in this school gets 404 for every page, whether it exists or not."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        school = getattr(request, "tenant", None)
+        request.staff = None
+        if school is not None and not school.schema_name == "public":
+            if not school.is_active:
+                return render(request, "tenants/suspended.html", {"school": school}, status=403)
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+            from students.selectors import staff_for_user
+
+            request.staff = staff_for_user(request.user)
+            if request.staff is None:
+                raise Http404("Bạn không có quyền truy cập trường này.")
+        return self.get_response(request)

@@ -1,0 +1,99 @@
+"""Schools (one PostgreSQL schema each), their URL slug, and the public index of who belongs where."""
+
+import re
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_tenants.models import DomainMixin, TenantMixin
+
+SCHOOL_CODE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+RESERVED_CODES = frozenset({"public", "template", "static", "admin", "www"})
+
+
+def validate_school_code(value: str) -> None:
+    if not SCHOOL_CODE_RE.match(value or ""):
+        raise ValidationError(
+            _("Mã trường chỉ gồm chữ thường không dấu, chữ số và dấu gạch ngang (tối đa 40 ký tự)."),
+            code="invalid_code",
+        )
+    if value in RESERVED_CODES:
+        raise ValidationError(_("Mã trường “%(code)s” đã được hệ thống dùng."), params={"code": value})
+
+
+def schema_name_for(code: str) -> str:
+    return "school_" + code.replace("-", "_")
+
+
+class Level(models.TextChoices):
+    PRIMARY = "primary", _("Tiểu học")
+    LOWER_SECONDARY = "lower_secondary", _("Trung học cơ sở")
+    UPPER_SECONDARY = "upper_secondary", _("Trung học phổ thông")
+
+
+class School(TenantMixin):
+    """A school. The public schema itself is the one row with schema_name = 'public' (code 'public')."""
+
+    code = models.CharField(_("mã trường"), max_length=40, unique=True)
+    name = models.CharField(_("tên trường"), max_length=200)
+    levels = ArrayField(models.CharField(max_length=20, choices=Level.choices), default=list, blank=True)
+    province = models.CharField(_("tỉnh/thành phố"), max_length=100, blank=True)
+    district = models.CharField(_("quận/huyện/xã"), max_length=100, blank=True)
+    address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
+    phone = models.CharField(_("điện thoại"), max_length=16, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    is_active = models.BooleanField(_("đang hoạt động"), default=True)
+    suspended_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    auto_create_schema = True
+    auto_drop_schema = False  # a school's data is never dropped by deleting a row
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(code__regex=SCHOOL_CODE_RE.pattern), name="school_code_is_slug"
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_public(self) -> bool:
+        return self.schema_name == "public"
+
+    def get_absolute_url(self) -> str:
+        from tenants.routing import school_reverse
+
+        return school_reverse(self, "school_home")
+
+    def level_labels(self) -> list[str]:
+        return [Level(level).label for level in self.levels]
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        # Cloning the migrated template is much faster than replaying migrations: see tenants.schemas.
+        from tenants.schemas import create_school_schema
+
+        create_school_schema(self.schema_name)
+
+
+class Domain(DomainMixin):
+    """The school's path segment: /s/<domain>/. Always equal to School.code."""
+
+
+class SchoolAffiliation(models.Model):
+    """Public index of user → schools, kept by the services, so that "my schools" is not a scan of all
+    schemas. The authoritative role rows live in each school's schema."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="affiliations")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="affiliations")
+    is_staff = models.BooleanField(default=False)
+    is_guardian = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "school"], name="one_affiliation_per_school")]

@@ -1,0 +1,57 @@
+"""Path routing to schools (/s/<code>/…) without the stock middleware's per-request costs.
+
+The stock TenantSubfolderMiddleware clears Django's URL caches and builds a fresh URLconf on every request,
+and looks the school up in the database every time. Here each school's URLconf is built once per process
+and kept (so Django's resolver cache stays warm), and code → school is cached in Redis, invalidated by
+tenants.signals when a school or domain changes."""
+
+from types import ModuleType
+
+from django.conf import settings
+from django.core.cache import caches
+from django.urls import include, path, reverse
+
+from tenants.models import SCHOOL_CODE_RE, School
+
+SCHOOL_CACHE_SECONDS = 300
+_MISSING = "missing"
+_urlconfs: dict[str, ModuleType] = {}
+
+
+def platform_cache():
+    # Not tenant-prefixed: the same key must be found from the public schema and from any school.
+    return caches["platform"]
+
+
+def _cache_key(code: str) -> str:
+    return f"school-by-code:{code}"
+
+
+def school_for_code(code: str) -> School | None:
+    if not SCHOOL_CODE_RE.match(code):  # also rejects upper case: /s/ABC/ is a 404, never a lookup
+        return None
+    cache = platform_cache()
+    school = cache.get(_cache_key(code))
+    if school is None:
+        school = School.objects.filter(domains__domain=code).first() or _MISSING
+        cache.set(_cache_key(code), school, SCHOOL_CACHE_SECONDS)
+    return None if school == _MISSING else school
+
+
+def forget_school(code: str) -> None:
+    platform_cache().delete(_cache_key(code))
+
+
+def school_urlconf(code: str) -> ModuleType:
+    """The school URLconf under /s/<code>/, built once per process and per school."""
+    urlconf = _urlconfs.get(code)
+    if urlconf is None:
+        urlconf = ModuleType(f"{settings.SCHOOL_URLCONF}__{code}")
+        urlconf.urlpatterns = [path(f"{settings.TENANT_SUBFOLDER_PREFIX}/{code}/", include(settings.SCHOOL_URLCONF))]
+        _urlconfs[code] = urlconf
+    return urlconf
+
+
+def school_reverse(school: School, viewname: str, *args, **kwargs) -> str:
+    """reverse() for a school page outside a request (tasks, e-mails, the platform console)."""
+    return reverse(viewname, urlconf=school_urlconf(school.code), args=args or None, kwargs=kwargs or None)

@@ -1,0 +1,126 @@
+"""Onboarding and the life of a school. Each school is created all-or-nothing: PostgreSQL DDL is
+transactional, so a failure after the schema was cloned rolls the schema back too."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django_tenants.utils import schema_context
+
+from schoolbook.audit.services import audit_record
+from tenants.forms import SchoolOnboardForm
+from tenants.models import Domain, School, SchoolAffiliation, schema_name_for
+
+
+class OnboardingError(ValueError):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items()))
+        self.errors = errors
+
+
+def affiliation_add(*, user, school: School, is_staff: bool = False, is_guardian: bool = False) -> None:
+    affiliation, created = SchoolAffiliation.objects.get_or_create(
+        user=user, school=school, defaults={"is_staff": is_staff, "is_guardian": is_guardian}
+    )
+    if not created and ((is_staff and not affiliation.is_staff) or (is_guardian and not affiliation.is_guardian)):
+        affiliation.is_staff = affiliation.is_staff or is_staff
+        affiliation.is_guardian = affiliation.is_guardian or is_guardian
+        affiliation.save(update_fields=["is_staff", "is_guardian"])
+
+
+def school_onboard(*, actor, data: dict, request=None) -> School:
+    """Validate `data` (the onboarding form's fields) and create the school, its schema and its admin."""
+    form = SchoolOnboardForm(data)
+    if not form.is_valid():
+        raise OnboardingError({name: list(messages) for name, messages in form.errors.items()})
+    return _create_school(actor=actor, cleaned=form.cleaned_data, request=request)
+
+
+@transaction.atomic
+def _create_school(*, actor, cleaned: dict, request) -> School:
+    from students.models import Role
+    from students.services import staff_add
+
+    school = School(
+        schema_name=schema_name_for(cleaned["code"]),
+        **{key: cleaned[key] for key in ("code", "name", "levels", "province", "district", "address", "phone", "email")},
+    )
+    school.save()
+    Domain.objects.create(domain=school.code, tenant=school, is_primary=True)
+    audit_record(actor=actor, action="school.onboard", obj=school, after={"code": school.code, "name": school.name,
+                                                                           "levels": school.levels}, request=request)
+    with schema_context(school.schema_name):
+        staff_add(actor=actor, school=school, phone=cleaned["admin_phone"], full_name=cleaned["admin_name"],
+                  roles=[Role.SCHOOL_ADMIN], request=request)
+    return school
+
+
+@transaction.atomic
+def school_suspend(*, actor, school: School, reason: str, request=None) -> School:
+    school = School.objects.select_for_update().get(pk=school.pk)
+    before = {"is_active": school.is_active}
+    school.is_active = False
+    school.suspended_reason = reason.strip()
+    school.save(update_fields=["is_active", "suspended_reason"])
+    audit_record(actor=actor, action="school.suspend", obj=school, before=before,
+                 after={"is_active": False, "reason": school.suspended_reason}, request=request)
+    return school
+
+
+@transaction.atomic
+def school_reactivate(*, actor, school: School, request=None) -> School:
+    school = School.objects.select_for_update().get(pk=school.pk)
+    before = {"is_active": school.is_active, "reason": school.suspended_reason}
+    school.is_active = True
+    school.suspended_reason = ""
+    school.save(update_fields=["is_active", "suspended_reason"])
+    audit_record(actor=actor, action="school.reactivate", obj=school, before=before, after={"is_active": True},
+                 request=request)
+    return school
+
+
+# --- bulk onboarding from CSV --------------------------------------------------------------------------
+
+CSV_COLUMNS = ["code", "name", "levels", "province", "district", "address", "phone", "email", "admin_name",
+               "admin_phone"]
+
+
+@dataclass
+class RowProblem:
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass
+class BulkReport:
+    created: list[School] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def schools_onboard_csv(*, actor, text: str) -> BulkReport:
+    """Each good row is onboarded (all-or-nothing per row); each bad row is reported with its line,
+    field and reason. `levels` is separated by ';' or '|', e.g. "lower_secondary;upper_secondary"."""
+    report = BulkReport()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [column for column in ("code", "name", "levels", "admin_name", "admin_phone")
+               if column not in (reader.fieldnames or [])]
+    if missing:
+        report.problems.append(RowProblem(1, ", ".join(missing), "Thiếu cột bắt buộc"))
+        return report
+    seen_codes: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        data = {column: (row.get(column) or "").strip() for column in CSV_COLUMNS}
+        data["levels"] = [level.strip() for level in data["levels"].replace("|", ";").split(";") if level.strip()]
+        if data["code"] in seen_codes:
+            report.problems.append(RowProblem(line, "code", f"Trùng mã trường với dòng {seen_codes[data['code']]}"))
+            continue
+        seen_codes[data["code"]] = line
+        try:
+            report.created.append(school_onboard(actor=actor, data=data))
+        except OnboardingError as error:
+            for name, messages in error.errors.items():
+                report.problems.extend(RowProblem(line, name, message) for message in messages)
+    return report

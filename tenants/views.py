@@ -1,0 +1,59 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from schoolbook.permissions import platform_admin_required
+from tenants.forms import SchoolOnboardForm, SuspendForm
+from tenants.models import School
+from tenants.selectors import school_counts, school_list
+from tenants.services import OnboardingError, school_onboard, school_reactivate, school_suspend
+
+PAGE_SIZE = 25
+
+
+@platform_admin_required
+def console_schools(request):
+    search = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    page = Paginator(school_list(search=search, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = school_counts(page.object_list)
+    rows = [(school, counts.get(school.pk, {})) for school in page.object_list]
+    return render(request, "tenants/console_schools.html",
+                  {"page": page, "rows": rows, "search": search, "status": status})
+
+
+@platform_admin_required
+def console_school_new(request):
+    form = SchoolOnboardForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            school = school_onboard(actor=request.user, data=request.POST, request=request)
+        except OnboardingError:
+            pass  # the bound form validates the same way and shows every error next to its field
+        else:
+            messages.success(request, f"Đã tạo trường “{school.name}”. Quản trị trường có thể đăng nhập bằng số điện thoại.")
+            return redirect("console_schools")
+    return render(request, "tenants/console_school_new.html", {"form": form})
+
+
+@platform_admin_required
+@require_POST
+def console_school_suspend(request, code):
+    school = get_object_or_404(School.objects.exclude(schema_name="public"), code=code)
+    form = SuspendForm(request.POST)
+    if form.is_valid():
+        school_suspend(actor=request.user, school=school, reason=form.cleaned_data["reason"], request=request)
+        messages.success(request, f"Đã tạm ngừng trường “{school.name}”. Dữ liệu của trường được giữ nguyên.")
+    else:
+        messages.error(request, "Vui lòng nhập lý do tạm ngừng.")
+    return redirect("console_schools")
+
+
+@platform_admin_required
+@require_POST
+def console_school_reactivate(request, code):
+    school = get_object_or_404(School.objects.exclude(schema_name="public"), code=code)
+    school_reactivate(actor=request.user, school=school, request=request)
+    messages.success(request, f"Trường “{school.name}” đã hoạt động trở lại.")
+    return redirect("console_schools")
