@@ -3,25 +3,46 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(forms.Form):
-    phone = forms.CharField(label=_("Số điện thoại"), max_length=30,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True}))
-    password = forms.CharField(label=_("Mật khẩu"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    phone = forms.CharField(
+        label=_("Số điện thoại"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label=_("Mật khẩu"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
 
 class CodeRequestForm(forms.Form):
-    phone = forms.CharField(label=_("Số điện thoại"), max_length=30,
-                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True}))
+    phone = forms.CharField(
+        label=_("Số điện thoại"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "autofocus": True}),
+    )
 
 
 class CodeVerifyForm(forms.Form):
-    code = forms.CharField(label=_("Mã gồm 6 chữ số"), max_length=12, widget=forms.TextInput(
-        attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "autofocus": True, "pattern": "[0-9 ]*"}))
+    code = forms.CharField(
+        label=_("Mã gồm 6 chữ số"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "autofocus": True,
+                "pattern": "[0-9 ]*",
+            }
+        ),
+    )
 
 
 class PasswordSetForm(forms.Form):
-    password1 = forms.CharField(label=_("Mật khẩu mới"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label=_("Nhập lại mật khẩu"),
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Mật khẩu mới"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("Nhập lại mật khẩu"), widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def clean(self):
         cleaned = super().clean()

@@ -36,8 +36,11 @@ class User(AbstractBaseUser):
     objects = UserManager()
 
     class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"),
-                                              name="user_phone_is_e164")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(phone__regex=r"^\+[1-9][0-9]{6,14}$"), name="user_phone_is_e164"
+            )
+        ]
 
     def __str__(self):
         return self.full_name or self.phone
@@ -66,3 +69,6 @@ class OneTimeCode(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["user", "purpose", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"

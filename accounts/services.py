@@ -95,7 +95,9 @@ def otp_verify(*, phone: str, code: str, request=None) -> User:
     with transaction.atomic():
         user, error = _check_code(e164, code, request) if e164 else (None, None)
     if user is None:
-        raise AccountError(error or "Mã không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại hoặc yêu cầu mã mới.")
+        raise AccountError(
+            error or "Mã không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại hoặc yêu cầu mã mới."
+        )
     return user
 
 
@@ -112,7 +114,11 @@ def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]
     locked = "Mã này đã bị khóa vì nhập sai quá nhiều lần. Vui lòng yêu cầu mã mới."
     if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
         return None, locked
-    if not (len(code) == 6 and code.isdigit() and hmac.compare_digest(otp.code_hash, _code_hash(otp.user_id, code))):
+    if not (
+        len(code) == 6
+        and code.isdigit()
+        and hmac.compare_digest(otp.code_hash, _code_hash(otp.user_id, code))
+    ):
         otp.attempts += 1
         otp.save(update_fields=["attempts"])
         audit_record(actor=otp.user, action="otp.failed", obj=otp, object_repr=e164, request=request)

@@ -20,7 +20,9 @@ VERIFIED_WINDOW_SECONDS = 600
 
 def _safe_next(request) -> str | None:
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+    if target and url_has_allowed_host_and_scheme(
+        target, {request.get_host()}, require_https=request.is_secure()
+    ):
         return target
     return None
 
@@ -31,7 +33,9 @@ def login_view(request):
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = login_check(phone=form.cleaned_data["phone"], password=form.cleaned_data["password"], request=request)
+            user = login_check(
+                phone=form.cleaned_data["phone"], password=form.cleaned_data["password"], request=request
+            )
         except AccountError as error:
             form.add_error(None, str(error))
         else:
@@ -68,7 +72,11 @@ def code_verify_view(request):
             request.session.pop("otp_phone", None)
             request.session["otp_verified"] = {"user_id": user.pk, "at": time.time()}
             return redirect("password_set")
-    context = {"form": form, "phone": format_national(phone), "legacy_from": request.session.get("otp_legacy_from")}
+    context = {
+        "form": form,
+        "phone": format_national(phone),
+        "legacy_from": request.session.get("otp_legacy_from"),
+    }
     return render(request, "accounts/code_verify.html", context)
 
 
@@ -88,7 +96,9 @@ def password_set_view(request):
             request.session.pop("otp_verified", None)
             login(request, user)
             return redirect("home")
-    return render(request, "accounts/password_set.html", {"form": form, "user_phone": format_national(user.phone)})
+    return render(
+        request, "accounts/password_set.html", {"form": form, "user_phone": format_national(user.phone)}
+    )
 
 
 @require_POST

@@ -10,8 +10,12 @@ from messaging.gateways.registry import get_gateway
 from messaging.models import Channel, Message
 
 
-def message_send(*, purpose: str, recipient: str, body: str, channel: str = Channel.SMS, urgent: bool = False) -> Message:
-    message = Message.objects.create(purpose=purpose, channel=channel, recipient=recipient, body=body, urgent=urgent)
+def message_send(
+    *, purpose: str, recipient: str, body: str, channel: str = Channel.SMS, urgent: bool = False
+) -> Message:
+    message = Message.objects.create(
+        purpose=purpose, channel=channel, recipient=recipient, body=body, urgent=urgent
+    )
     from messaging.tasks import deliver_message, deliver_urgent
 
     task = deliver_urgent if urgent else deliver_message
@@ -49,5 +53,3 @@ def message_deliver(message_id: int) -> Message | None:
     if message.status == Message.Status.QUEUED:
         raise GatewayError(str(result.error))
     return message
-
-

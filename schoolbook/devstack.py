@@ -138,7 +138,7 @@ def _release_redis(port: int) -> None:
             import redis
 
             redis.Redis(host="127.0.0.1", port=port).shutdown(save=True)
-        except Exception:  # noqa: BLE001 - it is already gone, which is what we want
+        except Exception:
             pass
 
 
@@ -165,13 +165,35 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
     children = [
         subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"]),
         subprocess.Popen(
-            [python, "-m", "celery", "-A", "schoolbook.celery", "worker", "-Q", "urgent,default,bulk",
-             "--concurrency", "2", "--loglevel", "INFO"],
-        ),  # fmt: skip
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "schoolbook.celery",
+                "worker",
+                "-Q",
+                "urgent,default,bulk",
+                "--concurrency",
+                "2",
+                "--loglevel",
+                "INFO",
+            ],
+        ),
         subprocess.Popen(
-            [python, "-m", "celery", "-A", "schoolbook.celery", "beat", "--loglevel", "INFO",
-             "--schedule", str(data_dir() / "celerybeat-schedule")],
-        ),  # fmt: skip
+            [
+                python,
+                "-m",
+                "celery",
+                "-A",
+                "schoolbook.celery",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(data_dir() / "celerybeat-schedule"),
+            ],
+        ),
     ]
     print(f"\nSchoolbook: http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)
     try:

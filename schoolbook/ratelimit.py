@@ -14,9 +14,9 @@ def redis_client() -> redis.Redis:
 def hit(key: str, window_seconds: int) -> int:
     """Count one event in the window that starts with the first event; returns the count so far."""
     pipe = redis_client().pipeline()
+    pipe.set(key, 0, ex=window_seconds, nx=True)  # SET NX EX, not EXPIRE NX: the embedded Redis is 6.2
     pipe.incr(key)
-    pipe.expire(key, window_seconds, nx=True)
-    count, _ = pipe.execute()
+    _, count = pipe.execute()
     return count
 
 

@@ -17,7 +17,14 @@ urlpatterns = [
     path("home/", accounts_views.home_view, name="home"),
     path("console/", console_views.console_schools, name="console_schools"),
     path("console/schools/new/", console_views.console_school_new, name="console_school_new"),
-    path("console/schools/<slug:code>/suspend/", console_views.console_school_suspend, name="console_school_suspend"),
-    path("console/schools/<slug:code>/reactivate/", console_views.console_school_reactivate,
-         name="console_school_reactivate"),
+    path(
+        "console/schools/<slug:code>/suspend/",
+        console_views.console_school_suspend,
+        name="console_school_suspend",
+    ),
+    path(
+        "console/schools/<slug:code>/reactivate/",
+        console_views.console_school_reactivate,
+        name="console_school_reactivate",
+    ),
 ]

@@ -7,8 +7,12 @@ from students.models import Role
 
 class StaffAddForm(forms.Form):
     full_name = forms.CharField(label=_("Họ và tên"), max_length=150)
-    phone = forms.CharField(label=_("Số điện thoại"), max_length=30, widget=forms.TextInput(attrs={"inputmode": "tel"}))
-    roles = forms.MultipleChoiceField(label=_("Vai trò"), choices=Role.choices, widget=forms.CheckboxSelectMultiple)
+    phone = forms.CharField(
+        label=_("Số điện thoại"), max_length=30, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    roles = forms.MultipleChoiceField(
+        label=_("Vai trò"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
+    )
 
     def clean_full_name(self):
         return " ".join(self.cleaned_data["full_name"].split())

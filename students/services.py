@@ -27,6 +27,12 @@ def staff_add(*, actor, school, phone: str, full_name: str, roles: list[str], re
         staff.is_active = True
         staff.save(update_fields=["roles", "is_active"])
     affiliation_add(user=user, school=school, is_staff=True)
-    audit_record(actor=actor, action="staff.add", obj=staff, before=before,
-                 after={"phone": user.phone, "roles": staff.roles}, request=request)
+    audit_record(
+        actor=actor,
+        action="staff.add",
+        obj=staff,
+        before=before,
+        after={"phone": user.phone, "roles": staff.roles},
+        request=request,
+    )
     return staff

@@ -29,13 +29,21 @@ def staff_list_view(request):
     form = StaffAddForm(request.POST or None) if can_add else None
     if request.method == "POST" and can_add and form.is_valid():
         try:
-            member = staff_add(actor=request.user, school=request.tenant, phone=form.cleaned_data["phone"],
-                               full_name=form.cleaned_data["full_name"], roles=form.cleaned_data["roles"],
-                               request=request)
+            member = staff_add(
+                actor=request.user,
+                school=request.tenant,
+                phone=form.cleaned_data["phone"],
+                full_name=form.cleaned_data["full_name"],
+                roles=form.cleaned_data["roles"],
+                request=request,
+            )
         except StaffError as error:
             form.add_error("roles", str(error))
         else:
-            messages.success(request, f"Đã thêm “{member.full_name}”. Người này đăng nhập bằng số điện thoại để đặt mật khẩu.")
+            messages.success(
+                request,
+                f"Đã thêm “{member.full_name}”. Người này đăng nhập bằng số điện thoại để đặt mật khẩu.",
+            )
             return redirect("staff_list")
     search = request.GET.get("q", "").strip()
     page = Paginator(staff_list(search=search), 25).get_page(request.GET.get("page"))

@@ -10,7 +10,9 @@ from tenants.models import Level, School, validate_school_code
 class SchoolOnboardForm(forms.Form):
     code = forms.CharField(label=_("Mã trường (dùng trong địa chỉ /s/<mã>/)"), max_length=40)
     name = forms.CharField(label=_("Tên trường"), max_length=200)
-    levels = forms.MultipleChoiceField(label=_("Cấp học"), choices=Level.choices, widget=forms.CheckboxSelectMultiple)
+    levels = forms.MultipleChoiceField(
+        label=_("Cấp học"), choices=Level.choices, widget=forms.CheckboxSelectMultiple
+    )
     province = forms.CharField(label=_("Tỉnh/thành phố"), max_length=100, required=False)
     district = forms.CharField(label=_("Quận/huyện/xã"), max_length=100, required=False)
     address = forms.CharField(label=_("Địa chỉ"), max_length=300, required=False)

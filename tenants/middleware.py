@@ -41,7 +41,7 @@ class SchoolAccessMiddleware:
     def __call__(self, request):
         school = getattr(request, "tenant", None)
         request.staff = None
-        if school is not None and not school.schema_name == "public":
+        if school is not None and school.schema_name != "public":
             if not school.is_active:
                 return render(request, "tenants/suspended.html", {"school": school}, status=403)
             if not request.user.is_authenticated:

@@ -5,7 +5,6 @@ import re
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
@@ -97,3 +96,6 @@ class SchoolAffiliation(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "school"], name="one_affiliation_per_school")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.school}"

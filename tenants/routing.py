@@ -47,7 +47,9 @@ def school_urlconf(code: str) -> ModuleType:
     urlconf = _urlconfs.get(code)
     if urlconf is None:
         urlconf = ModuleType(f"{settings.SCHOOL_URLCONF}__{code}")
-        urlconf.urlpatterns = [path(f"{settings.TENANT_SUBFOLDER_PREFIX}/{code}/", include(settings.SCHOOL_URLCONF))]
+        urlconf.urlpatterns = [
+            path(f"{settings.TENANT_SUBFOLDER_PREFIX}/{code}/", include(settings.SCHOOL_URLCONF))
+        ]
         _urlconfs[code] = urlconf
     return urlconf
 

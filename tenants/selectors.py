@@ -7,7 +7,9 @@ from tenants.models import School
 def school_list(*, search: str = "", status: str = ""):
     schools = School.objects.exclude(schema_name="public").order_by("name")
     if search:
-        schools = schools.filter(Q(name__icontains=search) | Q(code__icontains=search) | Q(province__icontains=search))
+        schools = schools.filter(
+            Q(name__icontains=search) | Q(code__icontains=search) | Q(province__icontains=search)
+        )
     if status == "active":
         schools = schools.filter(is_active=True)
     elif status == "suspended":
@@ -21,7 +23,7 @@ def school_counts(schools) -> dict[int, dict[str, int]]:
     if not schools:
         return {}
     parts = [
-        f'SELECT %s AS id, (SELECT count(*) FROM "{school.schema_name}".students_staffmember WHERE is_active) AS staff'
+        f'SELECT %s, (SELECT count(*) FROM "{school.schema_name}".students_staffmember WHERE is_active)'
         for school in schools
     ]
     with connection.cursor() as cursor:

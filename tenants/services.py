@@ -23,7 +23,9 @@ def affiliation_add(*, user, school: School, is_staff: bool = False, is_guardian
     affiliation, created = SchoolAffiliation.objects.get_or_create(
         user=user, school=school, defaults={"is_staff": is_staff, "is_guardian": is_guardian}
     )
-    if not created and ((is_staff and not affiliation.is_staff) or (is_guardian and not affiliation.is_guardian)):
+    if not created and (
+        (is_staff and not affiliation.is_staff) or (is_guardian and not affiliation.is_guardian)
+    ):
         affiliation.is_staff = affiliation.is_staff or is_staff
         affiliation.is_guardian = affiliation.is_guardian or is_guardian
         affiliation.save(update_fields=["is_staff", "is_guardian"])
@@ -44,15 +46,29 @@ def _create_school(*, actor, cleaned: dict, request) -> School:
 
     school = School(
         schema_name=schema_name_for(cleaned["code"]),
-        **{key: cleaned[key] for key in ("code", "name", "levels", "province", "district", "address", "phone", "email")},
+        **{
+            key: cleaned[key]
+            for key in ("code", "name", "levels", "province", "district", "address", "phone", "email")
+        },
     )
     school.save()
     Domain.objects.create(domain=school.code, tenant=school, is_primary=True)
-    audit_record(actor=actor, action="school.onboard", obj=school, after={"code": school.code, "name": school.name,
-                                                                           "levels": school.levels}, request=request)
+    audit_record(
+        actor=actor,
+        action="school.onboard",
+        obj=school,
+        after={"code": school.code, "name": school.name, "levels": school.levels},
+        request=request,
+    )
     with schema_context(school.schema_name):
-        staff_add(actor=actor, school=school, phone=cleaned["admin_phone"], full_name=cleaned["admin_name"],
-                  roles=[Role.SCHOOL_ADMIN], request=request)
+        staff_add(
+            actor=actor,
+            school=school,
+            phone=cleaned["admin_phone"],
+            full_name=cleaned["admin_name"],
+            roles=[Role.SCHOOL_ADMIN],
+            request=request,
+        )
     return school
 
 
@@ -63,8 +79,14 @@ def school_suspend(*, actor, school: School, reason: str, request=None) -> Schoo
     school.is_active = False
     school.suspended_reason = reason.strip()
     school.save(update_fields=["is_active", "suspended_reason"])
-    audit_record(actor=actor, action="school.suspend", obj=school, before=before,
-                 after={"is_active": False, "reason": school.suspended_reason}, request=request)
+    audit_record(
+        actor=actor,
+        action="school.suspend",
+        obj=school,
+        before=before,
+        after={"is_active": False, "reason": school.suspended_reason},
+        request=request,
+    )
     return school
 
 
@@ -75,15 +97,31 @@ def school_reactivate(*, actor, school: School, request=None) -> School:
     school.is_active = True
     school.suspended_reason = ""
     school.save(update_fields=["is_active", "suspended_reason"])
-    audit_record(actor=actor, action="school.reactivate", obj=school, before=before, after={"is_active": True},
-                 request=request)
+    audit_record(
+        actor=actor,
+        action="school.reactivate",
+        obj=school,
+        before=before,
+        after={"is_active": True},
+        request=request,
+    )
     return school
 
 
 # --- bulk onboarding from CSV --------------------------------------------------------------------------
 
-CSV_COLUMNS = ["code", "name", "levels", "province", "district", "address", "phone", "email", "admin_name",
-               "admin_phone"]
+CSV_COLUMNS = [
+    "code",
+    "name",
+    "levels",
+    "province",
+    "district",
+    "address",
+    "phone",
+    "email",
+    "admin_name",
+    "admin_phone",
+]
 
 
 @dataclass
@@ -104,8 +142,11 @@ def schools_onboard_csv(*, actor, text: str) -> BulkReport:
     field and reason. `levels` is separated by ';' or '|', e.g. "lower_secondary;upper_secondary"."""
     report = BulkReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    missing = [column for column in ("code", "name", "levels", "admin_name", "admin_phone")
-               if column not in (reader.fieldnames or [])]
+    missing = [
+        column
+        for column in ("code", "name", "levels", "admin_name", "admin_phone")
+        if column not in (reader.fieldnames or [])
+    ]
     if missing:
         report.problems.append(RowProblem(1, ", ".join(missing), "Thiếu cột bắt buộc"))
         return report
@@ -113,9 +154,13 @@ def schools_onboard_csv(*, actor, text: str) -> BulkReport:
     for row in reader:
         line = reader.line_num
         data = {column: (row.get(column) or "").strip() for column in CSV_COLUMNS}
-        data["levels"] = [level.strip() for level in data["levels"].replace("|", ";").split(";") if level.strip()]
+        data["levels"] = [
+            level.strip() for level in data["levels"].replace("|", ";").split(";") if level.strip()
+        ]
         if data["code"] in seen_codes:
-            report.problems.append(RowProblem(line, "code", f"Trùng mã trường với dòng {seen_codes[data['code']]}"))
+            report.problems.append(
+                RowProblem(line, "code", f"Trùng mã trường với dòng {seen_codes[data['code']]}")
+            )
             continue
         seen_codes[data["code"]] = line
         try:

@@ -19,8 +19,11 @@ def console_schools(request):
     page = Paginator(school_list(search=search, status=status), PAGE_SIZE).get_page(request.GET.get("page"))
     counts = school_counts(page.object_list)
     rows = [(school, counts.get(school.pk, {})) for school in page.object_list]
-    return render(request, "tenants/console_schools.html",
-                  {"page": page, "rows": rows, "search": search, "status": status})
+    return render(
+        request,
+        "tenants/console_schools.html",
+        {"page": page, "rows": rows, "search": search, "status": status},
+    )
 
 
 @platform_admin_required
@@ -32,7 +35,10 @@ def console_school_new(request):
         except OnboardingError:
             pass  # the bound form validates the same way and shows every error next to its field
         else:
-            messages.success(request, f"Đã tạo trường “{school.name}”. Quản trị trường có thể đăng nhập bằng số điện thoại.")
+            messages.success(
+                request,
+                f"Đã tạo trường “{school.name}”. Quản trị trường có thể đăng nhập bằng số điện thoại.",
+            )
             return redirect("console_schools")
     return render(request, "tenants/console_school_new.html", {"form": form})
 

@@ -15,5 +15,7 @@ class ConsoleSmsGateway(Gateway):
         results = []
         for message in batch:
             logger.warning("[console SMS] to %s: %s", message.recipient, message.body)
-            results.append(SendResult(message.idempotency_key, provider_message_id=f"console-{message.idempotency_key}"))
+            results.append(
+                SendResult(message.idempotency_key, provider_message_id=f"console-{message.idempotency_key}")
+            )
         return results

@@ -7,7 +7,9 @@ from tenants.services import CSV_COLUMNS, schools_onboard_csv
 
 class Command(BaseCommand):
     help = (
-        "Onboard schools from a UTF-8 CSV with the columns " + ", ".join(CSV_COLUMNS) + ". Good rows are created "
+        "Onboard schools from a UTF-8 CSV with the columns "
+        + ", ".join(CSV_COLUMNS)
+        + ". Good rows are created "
         "(each all-or-nothing); bad rows are reported as line, field, reason. Exit code 1 if any row was bad."
     )
 
@@ -25,6 +27,8 @@ class Command(BaseCommand):
             self.stdout.write(f"created\t{school.code}\t{school.name}")
         for problem in report.problems:
             self.stdout.write(f"line {problem.line}\t{problem.field}\t{problem.reason}")
-        self.stdout.write(f"{len(report.created)} created, {len({p.line for p in report.problems})} rows rejected")
+        self.stdout.write(
+            f"{len(report.created)} created, {len({p.line for p in report.problems})} rows rejected"
+        )
         if report.problems:
             raise CommandError("Some rows were rejected; see the report above.")

@@ -1,4 +1,6 @@
-"""Migrate the public schema, the school template and every school. There is no public School row: the public schema is django-tenants' FakeTenant.
+"""Migrate the public schema, the school template and every school.
+
+There is no public School row: requests outside /s/ use django-tenants' FakeTenant for `public`.
 
 Run on every deploy (and by `make run`): the template must always be fully migrated, because new schools
 are cloned from it."""
@@ -20,7 +22,11 @@ class Command(BaseCommand):
         with connection.cursor() as cursor:
             cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{TEMPLATE_SCHEMA}"')
         call_command(
-            "migrate_schemas", tenant=True, schema_name=TEMPLATE_SCHEMA, interactive=False, verbosity=verbosity
+            "migrate_schemas",
+            tenant=True,
+            schema_name=TEMPLATE_SCHEMA,
+            interactive=False,
+            verbosity=verbosity,
         )
         if School.objects.exists():
             call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)

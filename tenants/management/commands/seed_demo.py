@@ -44,11 +44,19 @@ class Command(BaseCommand):
         if school is None:
             school = school_onboard(actor=platform_admin, data=DEMO_SCHOOL)
             with schema_context(school.schema_name):
-                staff_add(actor=platform_admin, school=school, phone=PRINCIPAL[0], full_name=PRINCIPAL[1],
-                          roles=[Role.PRINCIPAL])
+                staff_add(
+                    actor=platform_admin,
+                    school=school,
+                    phone=PRINCIPAL[0],
+                    full_name=PRINCIPAL[1],
+                    roles=[Role.PRINCIPAL],
+                )
         lines = []
-        for phone, label in ((PLATFORM_ADMIN[0], "platform admin"), (DEMO_SCHOOL["admin_phone"], "school admin"),
-                             (PRINCIPAL[0], "principal")):
+        for phone, label in (
+            (PLATFORM_ADMIN[0], "platform admin"),
+            (DEMO_SCHOOL["admin_phone"], "school admin"),
+            (PRINCIPAL[0], "principal"),
+        ):
             user = User.objects.get(phone="+84" + phone.replace(" ", "")[1:])
             password = secrets.token_urlsafe(9)
             user.set_password(password)
