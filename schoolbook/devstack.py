@@ -43,6 +43,10 @@ def ensure_services() -> dict[str, str]:
 
 
 def _start_postgres() -> str:
+    # pgserver keeps its lock file in the user's runtime dir; Debian root shells often have none set.
+    runtime_dir = Path(os.environ.setdefault("XDG_RUNTIME_DIR", f"/tmp/runtime-{os.getuid()}"))
+    runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    runtime_dir.chmod(0o700)
     import pgserver
     import psycopg
 

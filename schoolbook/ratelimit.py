@@ -30,6 +30,8 @@ def seconds_left(key: str) -> int:
 
 def start_cooldown(key: str, seconds: int) -> bool:
     """True if no cooldown was running (and one now is)."""
+    if seconds <= 0:
+        return True
     return bool(redis_client().set(key, 1, ex=seconds, nx=True))
 
 

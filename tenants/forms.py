@@ -2,9 +2,10 @@
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django_tenants.utils import schema_exists
 
 from schoolbook.phones import PhoneError, normalize_phone
-from tenants.models import Level, School, validate_school_code
+from tenants.models import Level, School, schema_name_for, validate_school_code
 
 
 class SchoolOnboardForm(forms.Form):
@@ -24,7 +25,7 @@ class SchoolOnboardForm(forms.Form):
     def clean_code(self):
         code = self.cleaned_data["code"].strip()
         validate_school_code(code)
-        if School.objects.filter(code=code).exists():
+        if School.objects.filter(code=code).exists() or schema_exists(schema_name_for(code)):
             raise forms.ValidationError(_("Mã trường “%(code)s” đã tồn tại."), params={"code": code})
         return code
 

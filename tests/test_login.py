@@ -1,0 +1,72 @@
+"""Login with phone + password, lockout, and the first-login flow through the pages."""
+
+from django.test import override_settings
+
+from messaging.models import Message
+from schoolbook.audit.models import AuditEvent
+from tests.conftest import OTP_RE, TEST_PASSWORD
+
+
+def test_login_accepts_any_written_form_of_the_phone(client, world):
+    response = client.post("/login/", {"phone": "+84 900.000.013", "password": TEST_PASSWORD})
+    assert response.status_code == 302 and response["Location"] == "/home/"
+    assert AuditEvent.objects.filter(action="login.succeeded", actor=world.teacher_a).exists()
+
+
+def test_wrong_password_is_a_clear_error_and_audited(client, world):
+    response = client.post("/login/", {"phone": "0900000013", "password": "sai-mat-khau"})
+    assert response.status_code == 200
+    assert "Số điện thoại hoặc mật khẩu không đúng." in response.content.decode()
+    assert AuditEvent.objects.filter(action="login.failed", object_repr="+84900000013").exists()
+
+
+@override_settings(LOGIN_MAX_FAILURES=3)
+def test_repeated_failures_lock_the_phone_even_for_the_right_password(client, world):
+    for _ in range(3):
+        client.post("/login/", {"phone": "0900000013", "password": "sai"})
+    response = client.post("/login/", {"phone": "0900000013", "password": TEST_PASSWORD})
+    assert "Đăng nhập sai quá nhiều lần" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_next_is_followed_only_within_the_site(client, world):
+    ok = client.post("/login/?next=/s/test-a/", {"phone": "0900000013", "password": TEST_PASSWORD})
+    assert ok["Location"] == "/s/test-a/"
+    client.logout()
+    evil = client.post(
+        "/login/?next=https://evil.example/", {"phone": "0900000013", "password": TEST_PASSWORD}
+    )
+    assert evil["Location"] == "/home/"
+
+
+def test_first_login_with_a_code_then_a_password(client, world):
+    from accounts.models import User
+
+    user = User.objects.create_user("0966 555 444", full_name="Phụ Huynh Mới")
+    assert client.post("/login/", {"phone": "0966555444", "password": "anything"}).status_code == 200
+    response = client.post("/login/code/", {"phone": "0966 555 444"})
+    assert response["Location"] == "/login/code/verify/"
+    assert "0966 555 444" in client.get("/login/code/verify/").content.decode()
+    code = OTP_RE.search(Message.objects.get(recipient="+84966555444").body).group(1)
+    wrong = client.post("/login/code/verify/", {"code": "000000" if code != "000000" else "111111"})
+    assert "Bạn còn 4 lần thử" in wrong.content.decode()
+    assert client.post("/login/code/verify/", {"code": code})["Location"] == "/login/password/"
+    mismatch = client.post("/login/password/", {"password1": "Hoa-mai-2026", "password2": "Hoa-dao-2026"})
+    assert "Hai mật khẩu không khớp." in mismatch.content.decode()
+    done = client.post("/login/password/", {"password1": "Hoa-mai-2026", "password2": "Hoa-mai-2026"})
+    assert done["Location"] == "/home/"
+    user.refresh_from_db()
+    assert user.check_password("Hoa-mai-2026")
+    empty = client.get("/home/").content.decode()
+    assert "chưa thuộc trường nào" in empty  # no school yet: an explained empty state
+
+
+def test_password_page_needs_a_verified_code(client, world):
+    assert client.get("/login/password/")["Location"] == "/login/code/"
+    assert client.get("/login/code/verify/")["Location"] == "/login/code/"
+
+
+def test_logout_is_post_only(client, world):
+    client.force_login(world.teacher_a)
+    assert client.get("/logout/").status_code == 405
+    assert client.post("/logout/")["Location"] == "/login/"

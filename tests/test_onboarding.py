@@ -1,0 +1,147 @@
+"""Onboarding: the command, the bulk CSV with per-row reports, the console page; nothing half-created."""
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django_tenants.utils import schema_context, schema_exists
+
+from accounts.models import User
+from schoolbook.audit.models import AuditEvent
+from students.models import Role, StaffMember
+from tenants.models import Domain, School, SchoolAffiliation
+from tenants.services import schools_onboard_csv
+
+
+def _tables(schema):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", [schema])
+        return cursor.fetchone()[0]
+
+
+def test_command_onboards_a_school_cloned_from_the_template(world, capsys):
+    call_command("onboard_school", "--code", "thpt-le-loi", "--name", "Trường THPT Lê Lợi", "--level",
+                 "upper_secondary", "--admin-phone", "0977 123 456", "--admin-name", "Trịnh Thu Hà",
+                 "--province", "Thanh Hóa")  # fmt: skip
+    school = School.objects.get(code="thpt-le-loi")
+    assert school.schema_name == "school_thpt_le_loi" and school.levels == ["upper_secondary"]
+    assert Domain.objects.get(tenant=school).domain == "thpt-le-loi"
+    assert _tables("school_thpt_le_loi") == _tables("school_template") > 0
+    with schema_context(school.schema_name):
+        admin = StaffMember.objects.get()
+        assert admin.roles == [Role.SCHOOL_ADMIN] and admin.user.phone == "+84977123456"
+        assert admin.user.has_usable_password() is False  # no default password: a code first
+        # migrations are recorded, so the next deploy's migrate is a no-op for this school
+        cursor = connection.cursor()
+        cursor.execute("SELECT count(*) FROM django_migrations")
+        assert cursor.fetchone()[0] > 0
+    assert SchoolAffiliation.objects.filter(school=school, user=admin.user, is_staff=True).exists()
+    assert AuditEvent.objects.filter(action="school.onboard", object_id=str(school.pk)).exists()
+    assert "thpt-le-loi" in capsys.readouterr().out
+
+
+def test_cloned_schema_has_no_template_rows(world):
+    with schema_context("school_template"):
+        StaffMember.objects.create(user=world.platform_admin, full_name="Template row", roles=["teacher"])
+    call_command("onboard_school", "--code", "no-rows", "--name", "Trường Trống", "--level", "primary",
+                 "--admin-phone", "0977123457", "--admin-name", "Đinh Lan")  # fmt: skip
+    with schema_context("school_no_rows"):
+        assert list(StaffMember.objects.values_list("full_name", flat=True)) == ["Đinh Lan"]
+
+
+@pytest.mark.parametrize(
+    ("args", "field", "reason"),
+    [
+        (["--code", "THPT-A"], "code", "chữ thường"),
+        (["--code", "test-a"], "code", "đã tồn tại"),
+        (["--code", "public"], "code", "hệ thống"),
+        (["--admin-phone", "0123"], "admin_phone", "không hợp lệ"),
+        (["--admin-phone", "+1 650 253 0000"], "admin_phone", "Việt Nam"),
+        (["--name", "   "], "name", "bắt buộc"),
+    ],
+)
+def test_command_rejects_bad_input_and_creates_nothing(world, args, field, reason):
+    base = {
+        "--code": "bad-input",
+        "--name": "Trường Lỗi",
+        "--admin-phone": "0977000111",
+        "--admin-name": "Lỗi",
+    }
+    base.update(dict(zip(args[::2], args[1::2], strict=True)))
+    flat = [item for pair in base.items() for item in pair]
+    schools_before, users_before = School.objects.count(), User.objects.count()
+    with pytest.raises(CommandError) as error:
+        call_command("onboard_school", *flat, "--level", "primary")
+    assert f"{field}:" in str(error.value) and reason in str(error.value)
+    assert (School.objects.count(), User.objects.count()) == (schools_before, users_before)
+    assert not schema_exists("school_bad_input")
+
+
+CSV = """code,name,levels,province,district,address,phone,email,admin_name,admin_phone
+th-hoa-binh,Trường Tiểu học Hòa Bình,primary,Hà Nội,,,,,Nguyễn An,0981000001
+BAD CODE,Trường Sai Mã,primary,,,,,,Nguyễn Bình,0981000002
+thcs-ok,Trường THCS Ổn,lower_secondary;upper_secondary,,,,,,Nguyễn Chi,0981000003
+th-no-phone,Trường Thiếu Số,primary,,,,,,Nguyễn Dũng,09810
+th-hoa-binh,Trường Trùng Mã,primary,,,,,,Nguyễn Em,0981000005
+th-bad-level,Trường Sai Cấp,kindergarten,,,,,bad-email,Nguyễn Giang,0981000006
+"""
+
+
+def test_csv_creates_good_rows_and_reports_each_bad_row(world):
+    report = schools_onboard_csv(actor=world.platform_admin, text=CSV)
+    assert sorted(school.code for school in report.created) == ["th-hoa-binh", "thcs-ok"]
+    problems = {(p.line, p.field) for p in report.problems}
+    assert problems == {(3, "code"), (5, "admin_phone"), (6, "code"), (7, "levels"), (7, "email")}
+    assert next(p for p in report.problems if p.line == 6).reason == "Trùng mã trường với dòng 2"
+    assert School.objects.get(code="thcs-ok").levels == ["lower_secondary", "upper_secondary"]
+    assert not School.objects.filter(name__in=["Trường Sai Mã", "Trường Thiếu Số", "Trường Sai Cấp"]).exists()
+    assert not User.objects.filter(phone__in=["+84981000002", "+84981000006"]).exists()
+
+
+def test_csv_command_prints_the_report_and_fails_when_rows_are_bad(world, tmp_path, capsys):
+    path = tmp_path / "schools.csv"
+    path.write_text(CSV, encoding="utf-8")
+    with pytest.raises(CommandError):
+        call_command("onboard_schools", str(path))
+    out = capsys.readouterr().out
+    assert "line 5\tadmin_phone\t" in out and "2 created, 4 rows rejected" in out
+
+
+def test_csv_with_missing_columns_is_rejected_whole(world):
+    report = schools_onboard_csv(actor=world.platform_admin, text="code,name\nabc,Trường ABC\n")
+    assert report.created == []
+    assert report.problems[0].reason == "Thiếu cột bắt buộc" and "levels" in report.problems[0].field
+
+
+def test_console_onboards_and_shows_errors(client, world):
+    client.force_login(world.platform_admin)
+    bad = client.post("/console/schools/new/", {"code": "Sai Mã", "name": "", "admin_phone": "12"})
+    page = bad.content.decode()
+    assert bad.status_code == 200 and "chữ thường" in page and "bắt buộc" in page
+    good = client.post("/console/schools/new/", {
+        "code": "thcs-nguyen-du", "name": "Trường THCS Nguyễn Du", "levels": ["lower_secondary"],
+        "admin_name": "Mai Anh", "admin_phone": "0912 888 999",
+    })  # fmt: skip
+    assert good.status_code == 302
+    listing = client.get("/console/?q=nguyen-du").content.decode()
+    assert "Trường THCS Nguyễn Du" in listing and "Đang hoạt động" in listing
+
+
+def test_console_lists_counts_and_suspends(client, world):
+    client.force_login(world.platform_admin)
+    page = client.get("/console/").content.decode()
+    row_a = page.split('data-code="test-a"')[1].split("</tr>")[0]
+    assert '<td class="num">3</td>' in row_a
+    response = client.post("/console/schools/test-b/suspend/", {"reason": "Hết hạn"})
+    assert response.status_code == 302
+    assert School.objects.get(code="test-b").is_active is False
+    assert AuditEvent.objects.filter(action="school.suspend").exists()
+    assert "Tạm ngừng" in client.get("/console/?status=suspended").content.decode()
+    client.post("/console/schools/test-b/reactivate/")
+    assert School.objects.get(code="test-b").is_active is True
+
+
+def test_console_is_hidden_from_school_staff(client, world):
+    client.force_login(world.admin_a)
+    assert client.get("/console/").status_code == 404
+    assert client.post("/console/schools/test-b/suspend/", {"reason": "x"}).status_code == 404
+    assert School.objects.get(code="test-b").is_active

@@ -1,0 +1,128 @@
+"""One-time codes: hashed at rest, 5-minute expiry, 5 tries, resend cooldown, per-phone and per-IP limits."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import RequestFactory, override_settings
+from django.utils import timezone
+
+from accounts.models import OneTimeCode
+from accounts.services import AccountError, otp_request, otp_verify, password_set
+from messaging.models import Message
+from tests.conftest import OTP_RE
+
+PHONE = "0900000013"  # the teacher of school A
+
+
+def _request(ip="203.0.113.7"):
+    return RequestFactory().post("/login/code/", REMOTE_ADDR=ip)
+
+
+def _sent_code(phone_e164="+84900000013") -> str:
+    message = Message.objects.filter(purpose="otp", recipient=phone_e164).latest("created_at")
+    return OTP_RE.search(message.body).group(1)
+
+
+def test_code_is_sent_through_messaging_and_only_its_hash_is_stored(world):
+    result = otp_request(phone="+84 900 000 013", request=_request())
+    assert result.phone == "+84900000013"
+    code = _sent_code()
+    stored = OneTimeCode.objects.get(user=world.teacher_a)
+    assert code not in stored.code_hash and len(stored.code_hash) == 64
+    assert Message.objects.get(purpose="otp").urgent is True
+    assert otp_verify(phone=PHONE, code=code) == world.teacher_a
+    with pytest.raises(AccountError):  # a code works once
+        otp_verify(phone=PHONE, code=code)
+
+
+def test_unknown_number_gets_the_same_answer_and_no_message(world):
+    result = otp_request(phone="0987654321", request=_request())
+    assert result.phone == "+84987654321"
+    assert not Message.objects.filter(recipient="+84987654321").exists()
+
+
+def test_legacy_eleven_digit_number_is_converted_and_reported(world):
+    result = otp_request(phone="01212345678", request=_request())
+    assert (result.phone, result.legacy_from) == ("+84792345678", "01212345678")
+
+
+def test_invalid_phone_is_a_clear_error(world):
+    with pytest.raises(AccountError, match="không hợp lệ"):
+        otp_request(phone="12ab", request=_request())
+
+
+def test_code_expires_after_five_minutes(world):
+    otp_request(phone=PHONE, request=_request())
+    code = _sent_code()
+    OneTimeCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(AccountError, match="hết hạn"):
+        otp_verify(phone=PHONE, code=code)
+
+
+def test_five_wrong_tries_lock_the_code_and_are_counted(world):
+    otp_request(phone=PHONE, request=_request())
+    code = _sent_code()
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    messages = []
+    for _ in range(5):
+        with pytest.raises(AccountError) as error:
+            otp_verify(phone=PHONE, code=wrong)
+        messages.append(str(error.value))
+    assert messages[0] == "Mã không đúng. Bạn còn 4 lần thử."
+    assert "khóa" in messages[-1]
+    assert OneTimeCode.objects.get(user=world.teacher_a).attempts == 5
+    with pytest.raises(AccountError, match="khóa"):  # even the right code no longer works
+        otp_verify(phone=PHONE, code=code)
+
+
+def test_resend_waits_for_the_cooldown_and_revokes_the_old_code(world):
+    otp_request(phone=PHONE, request=_request())
+    first = _sent_code()
+    with pytest.raises(AccountError, match="đợi"):
+        otp_request(phone=PHONE, request=_request())
+    from schoolbook import ratelimit
+
+    ratelimit.clear("otp:cooldown:+84900000013")  # the cooldown has passed
+    otp_request(phone=PHONE, request=_request())
+    second = _sent_code()
+    assert OneTimeCode.objects.filter(user=world.teacher_a, revoked_at__isnull=False).count() == 1
+    if first != second:
+        with pytest.raises(AccountError):
+            otp_verify(phone=PHONE, code=first)
+    assert otp_verify(phone=PHONE, code=second) == world.teacher_a
+
+
+@override_settings(OTP_RESEND_COOLDOWN_SECONDS=0, OTP_MAX_PER_PHONE_PER_HOUR=3)
+def test_codes_per_phone_per_hour_are_limited(world):
+    from schoolbook import ratelimit
+
+    for _ in range(3):
+        otp_request(phone=PHONE, request=_request())
+        ratelimit.clear("otp:cooldown:+84900000013")
+    with pytest.raises(AccountError, match="quá nhiều mã"):
+        otp_request(phone=PHONE, request=_request())
+    assert Message.objects.filter(purpose="otp").count() == 3
+
+
+@override_settings(OTP_MAX_PER_IP_PER_HOUR=2)
+def test_codes_per_ip_are_limited_across_phones(world):
+    otp_request(phone="0900000011", request=_request("198.51.100.1"))
+    otp_request(phone="0900000012", request=_request("198.51.100.1"))
+    with pytest.raises(AccountError, match="thiết bị này"):
+        otp_request(phone="0900000013", request=_request("198.51.100.1"))
+    otp_request(phone="0900000013", request=_request("198.51.100.2"))  # another address is not blocked
+
+
+def test_password_rules_are_enforced_and_nothing_is_saved_on_failure(world):
+    from django.core.exceptions import ValidationError
+
+    before = world.teacher_a.password
+    for weak in ("12345678", "short", "password"):
+        with pytest.raises(ValidationError):
+            password_set(user=world.teacher_a, password=weak)
+    world.teacher_a.refresh_from_db()
+    assert world.teacher_a.password == before
+    password_set(user=world.teacher_a, password="Trống-đồng-Đông-Sơn")
+    world.teacher_a.refresh_from_db()
+    assert world.teacher_a.password.startswith("argon2$")
+    assert world.teacher_a.check_password("Trống-đồng-Đông-Sơn")
