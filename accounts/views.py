@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -76,6 +77,7 @@ def code_verify_view(request):
         "form": form,
         "phone": format_national(phone),
         "legacy_from": request.session.get("otp_legacy_from"),
+        "valid_minutes": settings.OTP_TTL_SECONDS // 60,
     }
     return render(request, "accounts/code_verify.html", context)
 

@@ -1,6 +1,7 @@
 """Outgoing messages. Shared and per school: a login code lives in public, a school's notice in its schema.
 
-The foundation has one row per message and channel; the notices issue splits it into Message + Delivery."""
+The foundation has one row per message and channel; the messaging pipeline (issue 5) splits it into
+Message + Delivery."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _

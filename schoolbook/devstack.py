@@ -21,6 +21,7 @@ from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "schoolbook"
+WORKER_QUEUES = "urgent,default,bulk"
 
 
 def data_dir() -> Path:
@@ -49,9 +50,15 @@ def _start_postgres() -> str:
     runtime_dir.chmod(0o700)
     import pgserver
     import psycopg
+    from pgserver.utils import DiskList
 
-    # pgserver counts the processes using the server and stops it when the last one exits.
-    server = pgserver.get_server(data_dir() / "pg", cleanup_mode="stop")
+    # pgserver counts the processes using the server and stops it when the last one exits. It never
+    # forgets a process that was killed, which would keep the server running for ever: prune those first.
+    pgdata = data_dir() / "pg"
+    users = DiskList(pgdata / ".handle_pids.json")
+    if users.path.exists():
+        users.put([pid for pid in users.get() if _alive(pid)])
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
     with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE_NAME]).fetchone()
         if not exists:
@@ -166,37 +173,14 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
     manage = [python, str(BASE_DIR / "manage.py")]
     subprocess.run([*manage, "prepare_database"], check=True)
     subprocess.run([*manage, "seed_demo"], check=True)
+    celery = [python, "-m", "celery", "-A", "schoolbook.celery"]
     children = [
         subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"]),
         subprocess.Popen(
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "schoolbook.celery",
-                "worker",
-                "-Q",
-                "urgent,default,bulk",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "INFO",
-            ],
+            [*celery, "worker", "-Q", WORKER_QUEUES, "--concurrency", "2", "--loglevel", "INFO"]
         ),
         subprocess.Popen(
-            [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "schoolbook.celery",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(data_dir() / "celerybeat-schedule"),
-            ],
+            [*celery, "beat", "--loglevel", "INFO", "--schedule", str(data_dir() / "celerybeat-schedule")]
         ),
     ]
     print(f"\nSchoolbook: http://{host}:{port}/  (Ctrl-C stops everything)\n", flush=True)

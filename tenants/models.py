@@ -34,7 +34,8 @@ class Level(models.TextChoices):
 
 
 class School(TenantMixin):
-    """A school. The public schema itself is the one row with schema_name = 'public' (code 'public')."""
+    """A school and its schema. The public schema has no row: outside /s/ requests use django-tenants'
+    FakeTenant for `public`."""
 
     code = models.CharField(_("mã trường"), max_length=40, unique=True)
     name = models.CharField(_("tên trường"), max_length=200)

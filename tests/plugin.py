@@ -5,10 +5,10 @@ import os
 
 from schoolbook.devstack import ensure_services
 
-_started = ensure_services()
-if "REDIS_URL" in _started:
-    # Own Redis databases for tests: 1 for cache and rate limits (flushed per test), 2 for the broker,
-    # so a `make run` on the same machine keeps its data and queues.
-    _base = _started["REDIS_URL"].rsplit("/", 1)[0]
-    os.environ["REDIS_URL"] = f"{_base}/1"
-    os.environ["CELERY_BROKER_URL"] = f"{_base}/2"
+ensure_services()
+# Tests use their own Redis databases, embedded or external: 1 for cache and rate limits (flushed before
+# every test), 2 for the Celery broker, so a running `make run` keeps its data and queues in database 0.
+_base = os.environ["REDIS_URL"].split("?", 1)[0].rstrip("/")
+_base = _base.rsplit("/", 1)[0] if _base.rsplit("/", 1)[-1].isdigit() else _base
+os.environ["REDIS_URL"] = f"{_base}/1"
+os.environ["CELERY_BROKER_URL"] = f"{_base}/2"

@@ -145,3 +145,11 @@ def test_console_is_hidden_from_school_staff(client, world):
     assert client.get("/console/").status_code == 404
     assert client.post("/console/schools/test-b/suspend/", {"reason": "x"}).status_code == 404
     assert School.objects.get(code="test-b").is_active
+
+
+def test_create_platform_admin_command(world):
+    call_command("create_platform_admin", "--phone", "0915 111 000", "--name", "Người Vận Hành")
+    user = User.objects.get(phone="+84915111000")
+    assert user.is_platform_admin and not user.has_usable_password()
+    with pytest.raises(CommandError, match="không hợp lệ"):
+        call_command("create_platform_admin", "--phone", "123", "--name", "X")
