@@ -13,6 +13,7 @@ from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from schoolbook.devstack import WORKER_QUEUES
 from schoolbook.ratelimit import redis_client
 from students.models import Role
 from students.services import staff_add
@@ -51,36 +52,48 @@ def _with_password(user):
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """Always the test database, whichever tests were selected: pytest-django's own fixture sets one up only
+    when a selected test uses `db`, and tests that reach the database only through the live server or the
+    worker would otherwise run on the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
     with django_db_blocker.unblock():
+        config = setup_databases(
+            verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
+        )
+        assert connection.settings_dict["NAME"].startswith("test_"), "tests must never touch a real database"
         call_command("prepare_database", verbosity=0)
-        if not School.objects.filter(code="test-a").exists():
-            admin = User.objects.create_user(
-                "0900000001", full_name="Quản trị Nền tảng", is_platform_admin=True
-            )
-            a = _onboard("test-a", "Trường THCS Thử Nghiệm A", "0900000011", "Lê Quản Trị A", admin)
-            b = _onboard("test-b", "Trường THCS Thử Nghiệm B", "0900000021", "Phạm Quản Trị B", admin)
-            with schema_context(a.schema_name):
-                staff_add(
-                    actor=admin,
-                    school=a,
-                    phone="0900000012",
-                    full_name="Hoàng Hiệu Trưởng",
-                    roles=[Role.PRINCIPAL],
-                )
-                staff_add(
-                    actor=admin, school=a, phone="0900000013", full_name="Vũ Giáo Viên", roles=[Role.TEACHER]
-                )
-            with schema_context(b.schema_name):
-                staff_add(
-                    actor=admin,
-                    school=b,
-                    phone="0900000022",
-                    full_name="Đỗ Người Ngoài",
-                    roles=[Role.TEACHER],
-                )
-            for user in User.objects.all():
-                _with_password(user)
+        _create_world()
+    yield
+    with django_db_blocker.unblock():
+        connections.close_all()
+        teardown_databases(config, verbosity=0)
+
+
+def _create_world():
+    admin = User.objects.create_user("0900000001", full_name="Quản trị Nền tảng", is_platform_admin=True)
+    a = _onboard("test-a", "Trường THCS Thử Nghiệm A", "0900000011", "Lê Quản Trị A", admin)
+    b = _onboard("test-b", "Trường THCS Thử Nghiệm B", "0900000021", "Phạm Quản Trị B", admin)
+    with schema_context(a.schema_name):
+        staff_add(
+            actor=admin,
+            school=a,
+            phone="0900000012",
+            full_name="Hoàng Hiệu Trưởng",
+            roles=[Role.PRINCIPAL],
+        )
+        staff_add(actor=admin, school=a, phone="0900000013", full_name="Vũ Giáo Viên", roles=[Role.TEACHER])
+    with schema_context(b.schema_name):
+        staff_add(
+            actor=admin,
+            school=b,
+            phone="0900000022",
+            full_name="Đỗ Người Ngoài",
+            roles=[Role.TEACHER],
+        )
+    for user in User.objects.all():
+        _with_password(user)
 
 
 @pytest.fixture
@@ -149,7 +162,7 @@ def celery_worker(django_db_setup):
     ARTIFACTS.mkdir(exist_ok=True)
     with log.open("w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "schoolbook.celery", "worker", "-Q", "urgent,default,bulk",
+            [sys.executable, "-m", "celery", "-A", "schoolbook.celery", "worker", "-Q", WORKER_QUEUES,
              "--concurrency", "2", "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -178,3 +191,36 @@ def wait_for(predicate, timeout=15.0, interval=0.1):
 
 
 OTP_RE = re.compile(r"Schoolbook: (\d{6})")
+
+
+# --- a real browser: Debian's chromium driven by Playwright (never `playwright install`) ---------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless chromium for the session; each test opens its own contexts (fresh cookies). A missing
+    chromium is a failure, not a skip: CI installs it (apt-get install chromium).
+
+    Playwright's sync API marks its asyncio loop as running in this thread between calls, by design, and
+    Django's async-safety guard cannot tell that from an async view: every ORM call in the test process
+    (this test's reads, later tests' fixtures) would raise SynchronousOnlyOperation while the browser is
+    alive. Schoolbook has no async code, so the guard is switched off for as long as the browser lives."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"Browser tests need Debian's chromium at {CHROMIUM} (apt-get install chromium)", False)
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        # While that loop counts as running, asgiref gives this thread a second set of Django connections
+        # (context-local instead of thread-local). Close them now: after Playwright stops they can no
+        # longer be reached, and an open one keeps the test database from being dropped.
+        connections.close_all()
