@@ -133,3 +133,9 @@ def test_teacher_cannot_add_staff(client, world):
     assert response.status_code == 404
     with schema_context(world.school_a.schema_name):
         assert not StaffMember.objects.filter(user__phone="+84938111223").exists()
+
+
+def test_principal_sees_recent_activity_in_words(client, world):
+    client.force_login(world.principal_a)
+    page = client.get("/s/test-a/").content.decode()
+    assert "thêm cán bộ Vũ Giáo Viên" in page and "staff.add" not in page

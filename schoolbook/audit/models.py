@@ -5,6 +5,23 @@ a school's events in that school's schema, so a school's audit trail never mixes
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+ACTION_LABELS = {
+    "school.onboard": _("tạo trường"),
+    "school.suspend": _("tạm ngừng trường"),
+    "school.reactivate": _("mở lại trường"),
+    "user.create": _("tạo tài khoản"),
+    "user.platform_admin": _("cấp quyền quản trị nền tảng"),
+    "staff.add": _("thêm cán bộ"),
+    "login.succeeded": _("đăng nhập"),
+    "login.failed": _("đăng nhập sai"),
+    "otp.sent": _("gửi mã xác thực"),
+    "otp.failed": _("nhập sai mã xác thực"),
+    "otp.verified": _("xác thực mã"),
+    "password.set": _("đặt mật khẩu"),
+}
 
 
 class AuditEvent(models.Model):
@@ -28,6 +45,10 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["action"])]
+
+    @property
+    def action_label(self) -> str:
+        return ACTION_LABELS.get(self.action, self.action)
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
