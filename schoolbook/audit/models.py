@@ -7,7 +7,6 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
 ACTION_LABELS = {
     "school.onboard": _("tạo trường"),
     "school.suspend": _("tạm ngừng trường"),
@@ -46,9 +45,9 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["action"])]
 
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
+
     @property
     def action_label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
-
-    def __str__(self):
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action} {self.object_repr}"
