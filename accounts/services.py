@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import OneTimeCode, User
 from messaging.services import message_send
@@ -19,7 +20,9 @@ from schoolbook.phones import PhoneError, normalize_phone
 
 
 class AccountError(ValueError):
-    """A user-facing refusal; str() is the Vietnamese message."""
+    """A user-facing refusal; str() is the message, in the language active when it was raised.
+
+    Phone-number problems come from schoolbook.phones, which has no Django and so stays Vietnamese."""
 
 
 @dataclass(frozen=True)
@@ -54,13 +57,22 @@ def otp_request(*, phone: str, request=None) -> CodeRequest:
     e164 = normalized.e164
     ip = client_ip(request) or "unknown"
     if ratelimit.hit(f"otp:ip:{ip}", 3600) > settings.OTP_MAX_PER_IP_PER_HOUR:
-        raise AccountError("Có quá nhiều yêu cầu mã từ thiết bị này. Vui lòng thử lại sau một giờ.")
+        raise AccountError(gettext("Có quá nhiều yêu cầu mã từ thiết bị này. Vui lòng thử lại sau một giờ."))
     cooldown_key = f"otp:cooldown:{e164}"
     if not ratelimit.start_cooldown(cooldown_key, settings.OTP_RESEND_COOLDOWN_SECONDS):
         wait = ratelimit.seconds_left(cooldown_key)
-        raise AccountError(f"Mã vừa được gửi. Vui lòng đợi {wait} giây trước khi gửi lại.")
+        raise AccountError(
+            ngettext(
+                "Mã vừa được gửi. Vui lòng đợi %(wait)d giây trước khi gửi lại.",
+                "Mã vừa được gửi. Vui lòng đợi %(wait)d giây trước khi gửi lại.",
+                wait,
+            )
+            % {"wait": wait}
+        )
     if ratelimit.hit(f"otp:phone:{e164}", 3600) > settings.OTP_MAX_PER_PHONE_PER_HOUR:
-        raise AccountError("Số điện thoại này đã nhận quá nhiều mã trong một giờ. Vui lòng thử lại sau.")
+        raise AccountError(
+            gettext("Số điện thoại này đã nhận quá nhiều mã trong một giờ. Vui lòng thử lại sau.")
+        )
     user = User.objects.filter(phone=e164, is_active=True).first()
     if user is not None:
         _issue_code(user, request)
@@ -78,9 +90,15 @@ def _issue_code(user: User, request) -> None:
         code_hash=_code_hash(user.pk, code),
         expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS),
     )
+    # Plain ASCII on purpose: one GSM-7 segment instead of two UCS-2 ones. In the language of the person
+    # who asked for the code (the language active during their request).
     minutes = settings.OTP_TTL_SECONDS // 60
-    # Plain ASCII on purpose: one GSM-7 segment instead of two UCS-2 ones.
-    body = f"Ma xac thuc Schoolbook: {code}. Hieu luc {minutes} phut. Khong chia se ma nay cho bat ky ai."
+    body = ngettext(
+        # Translators: an SMS. Plain ASCII only (no accents, no curly quotes); keep "Schoolbook: %(code)s".
+        "Ma xac thuc Schoolbook: %(code)s. Hieu luc %(minutes)d phut. Khong chia se ma nay cho bat ky ai.",
+        "Ma xac thuc Schoolbook: %(code)s. Hieu luc %(minutes)d phut. Khong chia se ma nay cho bat ky ai.",
+        minutes,
+    ) % {"code": code, "minutes": minutes}
     message_send(purpose="otp", recipient=user.phone, body=body, urgent=True)
     audit_record(actor=user, action="otp.sent", obj=otp, object_repr=user.phone, request=request)
 
@@ -96,7 +114,7 @@ def otp_verify(*, phone: str, code: str, request=None) -> User:
         user, error = _check_code(e164, code, request) if e164 else (None, None)
     if user is None:
         raise AccountError(
-            error or "Mã không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại hoặc yêu cầu mã mới."
+            error or gettext("Mã không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại hoặc yêu cầu mã mới.")
         )
     return user
 
@@ -111,7 +129,7 @@ def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]
     )
     if otp is None or otp.expires_at <= timezone.now():
         return None, None
-    locked = "Mã này đã bị khóa vì nhập sai quá nhiều lần. Vui lòng yêu cầu mã mới."
+    locked = gettext("Mã này đã bị khóa vì nhập sai quá nhiều lần. Vui lòng yêu cầu mã mới.")
     if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
         return None, locked
     if not (
@@ -123,7 +141,11 @@ def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]
         otp.save(update_fields=["attempts"])
         audit_record(actor=otp.user, action="otp.failed", obj=otp, object_repr=e164, request=request)
         left = settings.OTP_MAX_ATTEMPTS - otp.attempts
-        return None, (f"Mã không đúng. Bạn còn {left} lần thử." if left > 0 else locked)
+        if left <= 0:
+            return None, locked
+        return None, ngettext(
+            "Mã không đúng. Bạn còn %(left)d lần thử.", "Mã không đúng. Bạn còn %(left)d lần thử.", left
+        ) % {"left": left}
     otp.used_at = timezone.now()
     otp.save(update_fields=["used_at"])
     audit_record(actor=otp.user, action="otp.verified", obj=otp, object_repr=e164, request=request)
@@ -132,7 +154,7 @@ def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]
 
 @transaction.atomic
 def password_set(*, user: User, password: str, request=None) -> None:
-    """Raises django.core.exceptions.ValidationError with the validators' (Vietnamese) messages."""
+    """Raises django.core.exceptions.ValidationError with the validators' messages (active language)."""
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -142,7 +164,7 @@ def password_set(*, user: User, password: str, request=None) -> None:
 
 def login_check(*, phone: str, password: str, request=None) -> User:
     """Phone + password, with a lockout after repeated failures. Returns the user to log in."""
-    wrong = AccountError("Số điện thoại hoặc mật khẩu không đúng.")
+    wrong = AccountError(gettext("Số điện thoại hoặc mật khẩu không đúng."))
     try:
         e164 = normalize_phone(phone).e164
     except PhoneError as error:
@@ -151,7 +173,14 @@ def login_check(*, phone: str, password: str, request=None) -> User:
     if ratelimit.count(fail_key) >= settings.LOGIN_MAX_FAILURES:
         minutes = max(ratelimit.seconds_left(fail_key) // 60, 1)
         raise AccountError(
-            f"Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau {minutes} phút hoặc dùng “Quên mật khẩu”."
+            ngettext(
+                "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút "
+                "hoặc dùng “Quên mật khẩu”.",
+                "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút "
+                "hoặc dùng “Quên mật khẩu”.",
+                minutes,
+            )
+            % {"minutes": minutes}
         )
     user = authenticate(request, phone=e164, password=password)
     if user is None:

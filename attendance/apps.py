@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AttendanceConfig(AppConfig):
     name = "attendance"
-    verbose_name = "Điểm danh"
+    verbose_name = _("Điểm danh")

@@ -1,6 +1,7 @@
 """The platform's own pages at / (public schema)."""
 
 from django.urls import path
+from django.views.i18n import set_language
 
 from accounts import views as accounts_views
 from schoolbook import views as site_views
@@ -15,6 +16,7 @@ urlpatterns = [
     path("login/password/", accounts_views.password_set_view, name="password_set"),
     path("logout/", accounts_views.logout_view, name="logout"),
     path("home/", accounts_views.home_view, name="home"),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("console/", console_views.console_schools, name="console_schools"),
     path("console/schools/new/", console_views.console_school_new, name="console_school_new"),
     path(

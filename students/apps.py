@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class StudentsConfig(AppConfig):
     name = "students"
-    verbose_name = "Hồ sơ trường"
+    verbose_name = _("Hồ sơ trường")

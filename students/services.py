@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.services import user_get_or_create
 from schoolbook.audit.services import audit_record
@@ -15,7 +16,7 @@ def staff_add(*, actor, school, phone: str, full_name: str, roles: list[str], re
     """Give a person (found or created by phone) roles in this school. Call inside the school's schema."""
     roles = sorted(set(roles))
     if not roles or any(role not in Role.values for role in roles):
-        raise StaffError("Chọn ít nhất một vai trò hợp lệ.")
+        raise StaffError(gettext("Chọn ít nhất một vai trò hợp lệ."))
     user = user_get_or_create(phone=phone, full_name=full_name, actor=actor, request=request)
     staff = StaffMember.objects.filter(user=user).first()
     before = None

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from messaging.models import Message
 from schoolbook.audit.models import AuditEvent
@@ -42,7 +43,8 @@ def staff_list_view(request):
         else:
             messages.success(
                 request,
-                f"Đã thêm “{member.full_name}”. Người này đăng nhập bằng số điện thoại để đặt mật khẩu.",
+                gettext("Đã thêm “%(name)s”. Người này đăng nhập bằng số điện thoại để đặt mật khẩu.")
+                % {"name": member.full_name},
             )
             return redirect("staff_list")
     search = request.GET.get("q", "").strip()

@@ -4,6 +4,7 @@ from django.db import connection
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import set_urlconf
+from django.utils.translation import gettext
 from django_tenants.middleware.subfolder import TenantSubfolderMiddleware
 
 from tenants.routing import school_for_code, school_urlconf
@@ -23,7 +24,7 @@ class SchoolRoutingMiddleware(TenantSubfolderMiddleware):
         code = request.path_info[len(prefix) :].split("/", 1)[0]
         school = school_for_code(code)
         if school is None:
-            raise Http404("Không có trường này.")
+            raise Http404(gettext("Không có trường này."))
         school.domain_subfolder = code
         request.tenant = school
         connection.set_tenant(school)
@@ -50,5 +51,5 @@ class SchoolAccessMiddleware:
 
             request.staff = staff_for_user(request.user)
             if request.staff is None:
-                raise Http404("Bạn không có quyền truy cập trường này.")
+                raise Http404(gettext("Bạn không có quyền truy cập trường này."))
         return self.get_response(request)

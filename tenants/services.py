@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from schoolbook.audit.services import audit_record
@@ -148,7 +149,7 @@ def schools_onboard_csv(*, actor, text: str) -> BulkReport:
         if column not in (reader.fieldnames or [])
     ]
     if missing:
-        report.problems.append(RowProblem(1, ", ".join(missing), "Thiếu cột bắt buộc"))
+        report.problems.append(RowProblem(1, ", ".join(missing), gettext("Thiếu cột bắt buộc")))
         return report
     seen_codes: dict[str, int] = {}
     for row in reader:
@@ -158,9 +159,8 @@ def schools_onboard_csv(*, actor, text: str) -> BulkReport:
             level.strip() for level in data["levels"].replace("|", ";").split(";") if level.strip()
         ]
         if data["code"] in seen_codes:
-            report.problems.append(
-                RowProblem(line, "code", f"Trùng mã trường với dòng {seen_codes[data['code']]}")
-            )
+            reason = gettext("Trùng mã trường với dòng %(line)d") % {"line": seen_codes[data["code"]]}
+            report.problems.append(RowProblem(line, "code", reason))
             continue
         seen_codes[data["code"]] = line
         try:

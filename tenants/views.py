@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from schoolbook.permissions import platform_admin_required
@@ -37,7 +38,8 @@ def console_school_new(request):
         else:
             messages.success(
                 request,
-                f"Đã tạo trường “{school.name}”. Quản trị trường có thể đăng nhập bằng số điện thoại.",
+                gettext("Đã tạo trường “%(name)s”. Quản trị trường có thể đăng nhập bằng số điện thoại.")
+                % {"name": school.name},
             )
             return redirect("console_schools")
     return render(request, "tenants/console_school_new.html", {"form": form})
@@ -50,9 +52,13 @@ def console_school_suspend(request, code):
     form = SuspendForm(request.POST)
     if form.is_valid():
         school_suspend(actor=request.user, school=school, reason=form.cleaned_data["reason"], request=request)
-        messages.success(request, f"Đã tạm ngừng trường “{school.name}”. Dữ liệu của trường được giữ nguyên.")
+        messages.success(
+            request,
+            gettext("Đã tạm ngừng trường “%(name)s”. Dữ liệu của trường được giữ nguyên.")
+            % {"name": school.name},
+        )
     else:
-        messages.error(request, "Vui lòng nhập lý do tạm ngừng.")
+        messages.error(request, gettext("Vui lòng nhập lý do tạm ngừng."))
     return redirect("console_schools")
 
 
@@ -61,5 +67,5 @@ def console_school_suspend(request, code):
 def console_school_reactivate(request, code):
     school = get_object_or_404(School.objects.exclude(schema_name="public"), code=code)
     school_reactivate(actor=request.user, school=school, request=request)
-    messages.success(request, f"Trường “{school.name}” đã hoạt động trở lại.")
+    messages.success(request, gettext("Trường “%(name)s” đã hoạt động trở lại.") % {"name": school.name})
     return redirect("console_schools")
