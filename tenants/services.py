@@ -73,37 +73,30 @@ def _create_school(*, actor, cleaned: dict, request) -> School:
     return school
 
 
-@transaction.atomic
 def school_suspend(*, actor, school: School, reason: str, request=None) -> School:
-    school = School.objects.select_for_update().get(pk=school.pk)
-    before = {"is_active": school.is_active}
-    school.is_active = False
-    school.suspended_reason = reason.strip()
-    school.save(update_fields=["is_active", "suspended_reason"])
-    audit_record(
-        actor=actor,
-        action="school.suspend",
-        obj=school,
-        before=before,
-        after={"is_active": False, "reason": school.suspended_reason},
-        request=request,
+    """Close a school's pages (they show an explanation); nothing of its data is touched."""
+    return _school_set_active(
+        actor=actor, school=school, active=False, reason=reason.strip(), request=request
     )
-    return school
+
+
+def school_reactivate(*, actor, school: School, request=None) -> School:
+    return _school_set_active(actor=actor, school=school, active=True, reason="", request=request)
 
 
 @transaction.atomic
-def school_reactivate(*, actor, school: School, request=None) -> School:
+def _school_set_active(*, actor, school: School, active: bool, reason: str, request) -> School:
     school = School.objects.select_for_update().get(pk=school.pk)
     before = {"is_active": school.is_active, "reason": school.suspended_reason}
-    school.is_active = True
-    school.suspended_reason = ""
+    school.is_active = active
+    school.suspended_reason = reason
     school.save(update_fields=["is_active", "suspended_reason"])
     audit_record(
         actor=actor,
-        action="school.reactivate",
+        action="school.reactivate" if active else "school.suspend",
         obj=school,
         before=before,
-        after={"is_active": True},
+        after={"is_active": active, "reason": reason},
         request=request,
     )
     return school

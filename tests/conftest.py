@@ -75,23 +75,14 @@ def _create_world():
     admin = User.objects.create_user("0900000001", full_name="Quản trị Nền tảng", is_platform_admin=True)
     a = _onboard("test-a", "Trường THCS Thử Nghiệm A", "0900000011", "Lê Quản Trị A", admin)
     b = _onboard("test-b", "Trường THCS Thử Nghiệm B", "0900000021", "Phạm Quản Trị B", admin)
-    with schema_context(a.schema_name):
-        staff_add(
-            actor=admin,
-            school=a,
-            phone="0900000012",
-            full_name="Hoàng Hiệu Trưởng",
-            roles=[Role.PRINCIPAL],
-        )
-        staff_add(actor=admin, school=a, phone="0900000013", full_name="Vũ Giáo Viên", roles=[Role.TEACHER])
-    with schema_context(b.schema_name):
-        staff_add(
-            actor=admin,
-            school=b,
-            phone="0900000022",
-            full_name="Đỗ Người Ngoài",
-            roles=[Role.TEACHER],
-        )
+    people = [
+        (a, "0900000012", "Hoàng Hiệu Trưởng", Role.PRINCIPAL),
+        (a, "0900000013", "Vũ Giáo Viên", Role.TEACHER),
+        (b, "0900000022", "Đỗ Người Ngoài", Role.TEACHER),
+    ]
+    for school, phone, name, role in people:
+        with schema_context(school.schema_name):
+            staff_add(actor=admin, school=school, phone=phone, full_name=name, roles=[role])
     for user in User.objects.all():
         _with_password(user)
 
