@@ -89,9 +89,8 @@ TENANT_MODEL = "tenants.School"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_SUBFOLDER_PREFIX = "s"
 TENANT_LIMIT_SET_CALLS = True
-# New schools are cloned from this migrated, empty schema instead of replaying migrations.
-TENANT_BASE_SCHEMA = "school_template"
-TENANT_CREATION_FAKES_MIGRATIONS = True
+# Onboarding renames one of these migrated, empty spare schemas instead of migrating a new one (tenants.schemas).
+SPARE_SCHEMAS = int(os.environ.get("SPARE_SCHEMAS", "3"))
 
 MIDDLEWARE = [
     # First, so that even the 404 for an unknown school is in the visitor's language.
@@ -197,6 +196,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {"messaging.tasks.deliver_urgent": {"queue": "urgent"}}
+CELERY_BEAT_SCHEDULE = {
+    # Onboarding refills the pool itself; this catches refills lost to a stopped worker.
+    "refill-spare-schemas": {"task": "tenants.tasks.refill_spare_schemas", "schedule": 600.0},
+}
 
 # One-time codes (accounts.otp): all limits in one place.
 OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))

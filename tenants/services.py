@@ -70,6 +70,9 @@ def _create_school(*, actor, cleaned: dict, request) -> School:
             roles=[Role.SCHOOL_ADMIN],
             request=request,
         )
+    from tenants.tasks import refill_spare_schemas
+
+    transaction.on_commit(refill_spare_schemas.delay)
     return school
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import redis
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
 from django_tenants.utils import schema_context
@@ -63,6 +65,7 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_modify
             verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set()
         )
         assert connection.settings_dict["NAME"].startswith("test_"), "tests must never touch a real database"
+        redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()  # no task left over from an earlier run
         call_command("prepare_database", verbosity=0)
         _create_world()
     yield

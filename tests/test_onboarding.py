@@ -2,13 +2,14 @@
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import schema_context, schema_exists
 
 from accounts.models import User
 from schoolbook.audit.models import AuditEvent
 from students.models import Role, StaffMember
-from tenants.models import Domain, School, SchoolAffiliation
+from tenants.models import Domain, School, SchoolAffiliation, SpareSchema
+from tenants.schemas import spares_refill
 from tenants.services import schools_onboard_csv
 
 
@@ -18,34 +19,63 @@ def _tables(schema):
         return cursor.fetchone()[0]
 
 
-def test_command_onboards_a_school_cloned_from_the_template(world, capsys):
+def _migrations(schema):
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT app, name FROM "{schema}".django_migrations ORDER BY app, name')
+        return cursor.fetchall()
+
+
+def test_command_onboards_a_school_from_a_spare_schema(world, capsys):
+    spares_before = list(SpareSchema.objects.values_list("schema_name", flat=True))
+    assert spares_before, "prepare_database fills the pool"
     call_command("onboard_school", "--code", "thpt-le-loi", "--name", "Trường THPT Lê Lợi", "--level",
                  "upper_secondary", "--admin-phone", "0977 123 456", "--admin-name", "Trịnh Thu Hà",
                  "--province", "Thanh Hóa")  # fmt: skip
     school = School.objects.get(code="thpt-le-loi")
     assert school.schema_name == "school_thpt_le_loi" and school.levels == ["upper_secondary"]
     assert Domain.objects.get(tenant=school).domain == "thpt-le-loi"
-    assert _tables("school_thpt_le_loi") == _tables("school_template") > 0
+    assert not schema_exists(spares_before[0])  # the oldest spare became the school
+    assert not SpareSchema.objects.filter(schema_name=spares_before[0]).exists()
+    assert _tables("school_thpt_le_loi") == _tables("school_test_a") > 0
+    assert _migrations("school_thpt_le_loi") == _migrations("school_test_a")  # next deploy's migrate: no-op
     with schema_context(school.schema_name):
         admin = StaffMember.objects.get()
         assert admin.roles == [Role.SCHOOL_ADMIN] and admin.user.phone == "+84977123456"
         assert admin.user.has_usable_password() is False  # no default password: a code first
-        # migrations are recorded, so the next deploy's migrate is a no-op for this school
-        cursor = connection.cursor()
-        cursor.execute("SELECT count(*) FROM django_migrations")
-        assert cursor.fetchone()[0] > 0
     assert SchoolAffiliation.objects.filter(school=school, user=admin.user, is_staff=True).exists()
     assert AuditEvent.objects.filter(action="school.onboard", object_id=str(school.pk)).exists()
     assert "thpt-le-loi" in capsys.readouterr().out
 
 
-def test_cloned_schema_has_no_template_rows(world):
-    with schema_context("school_template"):
-        StaffMember.objects.create(user=world.platform_admin, full_name="Template row", roles=["teacher"])
-    call_command("onboard_school", "--code", "no-rows", "--name", "Trường Trống", "--level", "primary",
+def test_without_spares_onboarding_migrates_a_new_schema(world):
+    SpareSchema.objects.all().delete()  # rolled back with the test, like everything else here
+    call_command("onboard_school", "--code", "no-spare", "--name", "Trường Không Sẵn", "--level", "primary",
                  "--admin-phone", "0977123457", "--admin-name", "Đinh Lan")  # fmt: skip
-    with schema_context("school_no_rows"):
+    assert _migrations("school_no_spare") == _migrations("school_test_a")
+    with schema_context("school_no_spare"):
         assert list(StaffMember.objects.values_list("full_name", flat=True)) == ["Đinh Lan"]
+
+
+def test_refill_makes_migrated_empty_spares(world):
+    SpareSchema.objects.all().delete()
+    assert spares_refill(target=2) == 2
+    assert spares_refill(target=2) == 0
+    spare = SpareSchema.objects.latest("created_at")
+    assert spare.schema_name.startswith("spare_")
+    assert _migrations(spare.schema_name) == _migrations("school_test_a")
+    with schema_context(spare.schema_name):
+        assert not StaffMember.objects.exists()
+
+
+def test_failed_onboarding_gives_the_spare_back(world):
+    spares_before = set(SpareSchema.objects.values_list("schema_name", flat=True))
+    with pytest.raises(RuntimeError), transaction.atomic():
+        call_command("onboard_school", "--code", "rolled-back", "--name", "Trường Hủy", "--level", "primary",
+                     "--admin-phone", "0977123458", "--admin-name", "Hủy Bỏ")  # fmt: skip
+        raise RuntimeError("something after onboarding failed")
+    assert set(SpareSchema.objects.values_list("schema_name", flat=True)) == spares_before
+    assert all(schema_exists(name) for name in spares_before)
+    assert not schema_exists("school_rolled_back") and not School.objects.filter(code="rolled-back").exists()
 
 
 @pytest.mark.parametrize(
