@@ -89,7 +89,7 @@ TENANT_MODEL = "tenants.School"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_SUBFOLDER_PREFIX = "s"
 TENANT_LIMIT_SET_CALLS = True
-# Onboarding renames one of these migrated, empty spare schemas instead of migrating a new one (tenants.schemas).
+# Onboarding renames one of these migrated, empty spare schemas instead of migrating one (tenants.schemas).
 SPARE_SCHEMAS = int(os.environ.get("SPARE_SCHEMAS", "3"))
 
 MIDDLEWARE = [

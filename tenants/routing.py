@@ -8,19 +8,14 @@ tenants.signals when a school or domain changes."""
 from types import ModuleType
 
 from django.conf import settings
-from django.core.cache import caches
 from django.urls import include, path, reverse
 
+from schoolbook.caching import platform_cache
 from tenants.models import SCHOOL_CODE_RE, School
 
 SCHOOL_CACHE_SECONDS = 300
 _MISSING = "missing"
 _urlconfs: dict[str, ModuleType] = {}
-
-
-def platform_cache():
-    # Not tenant-prefixed: the same key must be found from the public schema and from any school.
-    return caches["platform"]
 
 
 def _cache_key(code: str) -> str:

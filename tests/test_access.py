@@ -139,3 +139,20 @@ def test_principal_sees_recent_activity_in_words(client, world):
     client.force_login(world.principal_a)
     page = client.get("/s/test-a/").content.decode()
     assert "thêm cán bộ Vũ Giáo Viên" in page and "staff.add" not in page
+
+
+def test_cached_membership_follows_changes(client, world):
+    from students.models import Role
+    from students.services import staff_add
+
+    client.force_login(world.staff_b)
+    assert client.get("/s/test-a/").status_code == 404  # "not staff here" is now cached
+    with schema_context(world.school_a.schema_name):
+        staff_add(actor=world.admin_a, school=world.school_a, phone=world.staff_b.phone,
+                  full_name="Đỗ Người Ngoài", roles=[Role.TEACHER])  # fmt: skip
+    assert client.get("/s/test-a/").status_code == 200
+    with schema_context(world.school_a.schema_name):
+        member = StaffMember.objects.get(user=world.staff_b)
+        member.is_active = False
+        member.save()
+    assert client.get("/s/test-a/").status_code == 404
