@@ -1,31 +1,24 @@
 from django.db import connection
 from django.db.models import Count, Q
 
-from schoolbook.caching import platform_cache
+from schoolbook.caching import cached_lookup
 from students.models import Role, StaffMember
 
 STAFF_CACHE_SECONDS = 300
-_NOT_STAFF = "not-staff"
 
 
-def _staff_cache_key(schema_name: str, user_id: int) -> str:
+def staff_cache_key(schema_name: str, user_id: int) -> str:
     return f"staff-of-user:{schema_name}:{user_id}"
 
 
 def staff_for_user(user) -> StaffMember | None:
     """The user's active staff row in the current school, or None. Asked on every school request (the
     access check), so it is cached in Redis and forgotten by students.signals when the row changes."""
-    key = _staff_cache_key(connection.schema_name, user.pk)
-    cache = platform_cache()
-    staff = cache.get(key)
-    if staff is None:
-        staff = StaffMember.objects.filter(user=user, is_active=True).first() or _NOT_STAFF
-        cache.set(key, staff, STAFF_CACHE_SECONDS)
-    return None if staff == _NOT_STAFF else staff
-
-
-def forget_staff(schema_name: str, user_id: int) -> None:
-    platform_cache().delete(_staff_cache_key(schema_name, user_id))
+    return cached_lookup(
+        staff_cache_key(connection.schema_name, user.pk),
+        lambda: StaffMember.objects.filter(user=user, is_active=True).first(),
+        STAFF_CACHE_SECONDS,
+    )
 
 
 def staff_list(*, search: str = ""):

@@ -4,10 +4,9 @@ from django.dispatch import receiver
 
 from schoolbook.caching import forget_now_and_on_commit
 from students.models import StaffMember
-from students.selectors import forget_staff
+from students.selectors import staff_cache_key
 
 
 @receiver([post_save, post_delete], sender=StaffMember)
 def staff_changed(sender, instance, **kwargs):
-    schema_name, user_id = connection.schema_name, instance.user_id  # the schema may change before commit
-    forget_now_and_on_commit(lambda: forget_staff(schema_name, user_id))
+    forget_now_and_on_commit(staff_cache_key(connection.schema_name, instance.user_id))

@@ -14,9 +14,10 @@ class SchoolRoutingMiddleware(TenantSubfolderMiddleware):
     """Selects the school from /s/<code>/ (or the public schema) and its cached URLconf."""
 
     def process_request(self, request):
-        connection.set_schema_to_public()
         prefix = f"/{settings.TENANT_SUBFOLDER_PREFIX}/"
         if not request.path_info.startswith(prefix):
+            if connection.schema_name != "public":
+                connection.set_schema_to_public()
             request.tenant = connection.tenant
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
             set_urlconf(request.urlconf)
@@ -27,7 +28,12 @@ class SchoolRoutingMiddleware(TenantSubfolderMiddleware):
             raise Http404(gettext("Không có trường này."))
         school.domain_subfolder = code
         request.tenant = school
-        connection.set_tenant(school)
+        if connection.schema_name == school.schema_name:
+            # Same schema as this connection's last request: its search_path is already right, and
+            # set_tenant() would make the next query pay for another SET search_path round trip.
+            connection.tenant = school
+        else:
+            connection.set_tenant(school)
         request.urlconf = school_urlconf(code)
         set_urlconf(request.urlconf)
 

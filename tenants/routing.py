@@ -2,39 +2,33 @@
 
 The stock TenantSubfolderMiddleware clears Django's URL caches and builds a fresh URLconf on every request,
 and looks the school up in the database every time. Here each school's URLconf is built once per process
-and kept (so Django's resolver cache stays warm), and code → school is cached in Redis, invalidated by
-tenants.signals when a school or domain changes."""
+and kept (so Django's resolver cache stays warm), and code → school is cached (schoolbook.caching),
+invalidated by tenants.signals when a school or domain changes."""
 
 from types import ModuleType
 
 from django.conf import settings
 from django.urls import include, path, reverse
 
-from schoolbook.caching import platform_cache
+from schoolbook.caching import cached_lookup
 from tenants.models import SCHOOL_CODE_RE, School
 
 SCHOOL_CACHE_SECONDS = 300
-_MISSING = "missing"
 _urlconfs: dict[str, ModuleType] = {}
 
 
-def _cache_key(code: str) -> str:
+def school_cache_key(code: str) -> str:
     return f"school-by-code:{code}"
 
 
 def school_for_code(code: str) -> School | None:
     if not SCHOOL_CODE_RE.match(code):  # also rejects upper case: /s/ABC/ is a 404, never a lookup
         return None
-    cache = platform_cache()
-    school = cache.get(_cache_key(code))
-    if school is None:
-        school = School.objects.filter(domains__domain=code).first() or _MISSING
-        cache.set(_cache_key(code), school, SCHOOL_CACHE_SECONDS)
-    return None if school == _MISSING else school
-
-
-def forget_school(code: str) -> None:
-    platform_cache().delete(_cache_key(code))
+    return cached_lookup(
+        school_cache_key(code),
+        lambda: School.objects.filter(domains__domain=code).first(),
+        SCHOOL_CACHE_SECONDS,
+    )
 
 
 def school_urlconf(code: str) -> ModuleType:

@@ -15,6 +15,7 @@ from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from schoolbook.caching import forget_local
 from schoolbook.devstack import WORKER_QUEUES
 from schoolbook.ratelimit import redis_client
 from students.models import Role
@@ -110,6 +111,7 @@ def world(db) -> World:
 def _clean_redis_and_schema():
     """Rate limits and cached lookups never leak from one test to the next (the broker is another db)."""
     redis_client().flushdb()
+    forget_local()
     yield
     connection.set_schema_to_public()
 
