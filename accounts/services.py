@@ -16,13 +16,12 @@ from accounts.models import OneTimeCode, User
 from messaging.services import message_send
 from schoolbook import ratelimit
 from schoolbook.audit.services import audit_record, client_ip
+from schoolbook.forms import phone_error_text
 from schoolbook.phones import PhoneError, normalize_phone
 
 
 class AccountError(ValueError):
-    """A user-facing refusal; str() is the message, in the language active when it was raised.
-
-    Phone-number problems come from schoolbook.phones, which has no Django and so stays Vietnamese."""
+    """A user-facing refusal; str() is the message, in the language active when it was raised."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ def otp_request(*, phone: str, request=None) -> CodeRequest:
     try:
         normalized = normalize_phone(phone)
     except PhoneError as error:
-        raise AccountError(str(error)) from error
+        raise AccountError(phone_error_text(error)) from error
     e164 = normalized.e164
     ip = client_ip(request) or "unknown"
     if ratelimit.hit(f"otp:ip:{ip}", 3600) > settings.OTP_MAX_PER_IP_PER_HOUR:
@@ -168,7 +167,7 @@ def login_check(*, phone: str, password: str, request=None) -> User:
     try:
         e164 = normalize_phone(phone).e164
     except PhoneError as error:
-        raise AccountError(str(error)) from error
+        raise AccountError(phone_error_text(error)) from error
     fail_key = f"login:fail:{e164}"
     if ratelimit.count(fail_key) >= settings.LOGIN_MAX_FAILURES:
         minutes = max(ratelimit.seconds_left(fail_key) // 60, 1)

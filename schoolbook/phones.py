@@ -53,13 +53,30 @@ _ACCEPTED_TYPES = _MOBILE_TYPES | {PhoneNumberType.FIXED_LINE}
 # as 1-800-FLOWERS) and extensions, which have no place in a parent's contact number.
 _ALLOWED = re.compile(r"\(?\+?[\d\s().\-/]*")
 
-MSG_EMPTY = "Vui lòng nhập số điện thoại"
-MSG_FOREIGN = "Chỉ chấp nhận số điện thoại Việt Nam"
-MSG_INVALID = "Số điện thoại không hợp lệ: {raw}"
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for `makemessages` without importing Django; schoolbook.forms translates it."""
+    return message
+
+
+MSG_EMPTY = gettext_noop("Vui lòng nhập số điện thoại")
+MSG_FOREIGN = gettext_noop("Chỉ chấp nhận số điện thoại Việt Nam")
+MSG_INVALID = gettext_noop("Số điện thoại không hợp lệ: {raw}")
+MSG_INVALID_BECAUSE = gettext_noop("Số điện thoại không hợp lệ: {raw} ({why})")
+WHY_TOO_SHORT = gettext_noop("quá ngắn")
+WHY_TOO_LONG = gettext_noop("quá dài")
+WHY_BAD_PREFIX = gettext_noop("không đúng đầu số")
+WHY_NOT_PHONE = gettext_noop("không phải số di động hoặc cố định")
 
 
 class PhoneError(ValueError):
-    """Carries a Vietnamese, user-facing message in str(e)."""
+    """str(e) is the Vietnamese message; `template` and `params` let the web layer translate it (params
+    named `why` are messages themselves)."""
+
+    def __init__(self, template: str, **params: str):
+        super().__init__(template.format(**params))
+        self.template = template
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -77,7 +94,7 @@ class NormalizedPhone:
 
 
 def _invalid(raw: str, why: str = "") -> PhoneError:
-    return PhoneError(MSG_INVALID.format(raw=raw) + (f" ({why})" if why else ""))
+    return PhoneError(MSG_INVALID_BECAUSE, raw=raw, why=why) if why else PhoneError(MSG_INVALID, raw=raw)
 
 
 def normalize_phone(raw: str, *, allow_foreign: bool = False) -> NormalizedPhone:
@@ -112,7 +129,7 @@ def _checked(number: phonenumbers.PhoneNumber, text: str, legacy_from: str | Non
         raise _invalid(text, _why_invalid(number))
     kind = phonenumbers.number_type(number)
     if kind not in _ACCEPTED_TYPES:
-        raise _invalid(text, "không phải số di động hoặc cố định")
+        raise _invalid(text, WHY_NOT_PHONE)
     return NormalizedPhone(
         e164=phonenumbers.format_number(number, PhoneNumberFormat.E164),
         legacy_from=legacy_from,
@@ -130,10 +147,10 @@ def _why_invalid(number: phonenumbers.PhoneNumber) -> str:
         reason = phonenumbers.is_possible_number_with_reason(number)
         too_short, too_long = reason == ValidationResult.TOO_SHORT, reason == ValidationResult.TOO_LONG
     if too_short:
-        return "quá ngắn"
+        return WHY_TOO_SHORT
     if too_long:
-        return "quá dài"
-    return "không đúng đầu số"
+        return WHY_TOO_LONG
+    return WHY_BAD_PREFIX
 
 
 def format_national(e164: str) -> str:

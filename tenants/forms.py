@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_tenants.utils import schema_exists
 
-from schoolbook.phones import PhoneError, normalize_phone
+from schoolbook.forms import PhoneField
 from tenants.models import Level, School, schema_name_for, validate_school_code
 
 
@@ -17,10 +17,10 @@ class SchoolOnboardForm(forms.Form):
     province = forms.CharField(label=_("Tỉnh/thành phố"), max_length=100, required=False)
     district = forms.CharField(label=_("Quận/huyện/xã"), max_length=100, required=False)
     address = forms.CharField(label=_("Địa chỉ"), max_length=300, required=False)
-    phone = forms.CharField(label=_("Điện thoại trường"), max_length=30, required=False)
+    phone = PhoneField(label=_("Điện thoại trường"), required=False)
     email = forms.EmailField(label=_("Email trường"), required=False)
     admin_name = forms.CharField(label=_("Họ tên quản trị trường"), max_length=150)
-    admin_phone = forms.CharField(label=_("Số điện thoại quản trị trường"), max_length=30)
+    admin_phone = PhoneField(label=_("Số điện thoại quản trị trường"))
 
     def clean_code(self):
         code = self.cleaned_data["code"].strip()
@@ -34,21 +34,6 @@ class SchoolOnboardForm(forms.Form):
 
     def clean_admin_name(self):
         return " ".join(self.cleaned_data["admin_name"].split())
-
-    def _clean_phone(self, field):
-        raw = self.cleaned_data.get(field, "")
-        if not raw:
-            return ""
-        try:
-            return normalize_phone(raw).e164
-        except PhoneError as error:
-            raise forms.ValidationError(str(error)) from error
-
-    def clean_phone(self):
-        return self._clean_phone("phone")
-
-    def clean_admin_phone(self):
-        return self._clean_phone("admin_phone")
 
 
 class SuspendForm(forms.Form):

@@ -103,6 +103,25 @@ def test_a_service_error_is_shown_in_english(client, world):
     assert "Số điện thoại hoặc mật khẩu không đúng." not in page
 
 
+@pytest.mark.parametrize(
+    ("typed", "vietnamese", "english"),
+    [
+        ("0912", "Số điện thoại không hợp lệ: 0912 (quá ngắn)", "Invalid phone number: 0912 (too short)"),
+        (
+            "+1 650 253 0000",
+            "Chỉ chấp nhận số điện thoại Việt Nam",
+            "Only Vietnamese phone numbers are accepted",
+        ),
+    ],
+)
+def test_phone_errors_are_translated(client, world, typed, vietnamese, english):
+    client.force_login(world.principal_a)
+    form = {"full_name": "Ngô Văn Mới", "phone": typed, "roles": ["teacher"]}
+    assert vietnamese in client.post("/s/test-a/staff/", form).content.decode()
+    _choose(client, "en", "/s/test-a/staff/")
+    assert english in client.post("/s/test-a/staff/", form).content.decode()
+
+
 def test_a_service_error_follows_the_active_language(db):
     from accounts.services import AccountError, otp_verify
 
