@@ -1,5 +1,5 @@
 """Onboarding and the life of a school. Each school is created all-or-nothing: PostgreSQL DDL is
-transactional, so a failure after the schema was cloned rolls the schema back too."""
+transactional, so a failure after the spare schema was renamed (or a new one migrated) rolls it back too."""
 
 import csv
 import io

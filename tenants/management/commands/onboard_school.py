@@ -5,7 +5,7 @@ from tenants.services import OnboardingError, school_onboard
 
 
 class Command(BaseCommand):
-    help = "Onboard one school: create its schema (cloned from the template), its address and its admin."
+    help = "Onboard one school: take a ready spare schema (or migrate one), its address and its admin."
 
     def add_arguments(self, parser):
         parser.add_argument("--code", required=True, help="URL code: lowercase letters, digits, dashes")

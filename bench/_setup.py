@@ -1,0 +1,163 @@
+"""Shared by the benchmarks: their own database, Django set up, and the clean-up of what they created.
+
+The benchmarks never touch the development database: they use a database named `schoolbook_bench` on the
+same PostgreSQL server (the embedded one unless DATABASE_URL is set), created here if missing and migrated
+with `prepare_database`, and Redis database 3 (of the embedded Redis, or of the server in REDIS_URL: 0 is
+`make run`'s, 1 and 2 the tests') for the cache and the Celery broker alike. No worker listens there: the
+tasks the app sends (the spare-schema refill after each onboarding) stay queued until `purge_bench_queue`.
+
+The bench database keeps no pool of spare schemas (SPARE_SCHEMAS=0): a benchmark that needs spares makes
+them itself, and `drop_bench_schools` drops them with the schools.
+"""
+
+import io
+import os
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH_DATABASE = "schoolbook_bench"
+BENCH_REDIS_DB = 3
+# Every school a benchmark creates has a code starting with this, every person a phone in this range.
+CODE_PREFIX = "bench-"
+PHONE_PREFIX = "0909"  # E.164: +84909…
+# Held (a PostgreSQL session advisory lock) for the life of a benchmark process: two benchmarks at once
+# would drop each other's schools, since each drops every bench school at the start.
+LOCK_KEY = 0x5C4B_BE4C
+_lock_connection = None
+
+
+def _bench_database_url(url: str) -> str:
+    """The same server as `url`, database BENCH_DATABASE (created if missing)."""
+    import psycopg
+
+    parts = urlsplit(url)
+    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DATABASE]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{BENCH_DATABASE}"')
+    return parts._replace(path=f"/{BENCH_DATABASE}").geturl()
+
+
+def _lock_bench_database(url: str) -> None:
+    """Wait until no other benchmark runs on the bench database; hold the lock until this process exits."""
+    global _lock_connection
+    import psycopg
+
+    _lock_connection = psycopg.connect(url, autocommit=True)
+    if not _lock_connection.execute("SELECT pg_try_advisory_lock(%s)", [LOCK_KEY]).fetchone()[0]:
+        print("Another benchmark is using the bench database: waiting for it to finish…", file=sys.stderr)
+        _lock_connection.execute("SELECT pg_advisory_lock(%s)", [LOCK_KEY])
+
+
+def setup() -> None:
+    """Start the servers if needed, point Django at the bench database, set Django up, migrate."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolbook.settings")
+    os.environ.setdefault("DEBUG", "0")  # as in production: no query log, no debug pages
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    # One connection for the whole run (the default 60 s would reconnect in the middle of a round).
+    os.environ.setdefault("DATABASE_CONN_MAX_AGE", "600")
+
+    from schoolbook.devstack import ensure_services
+
+    ensure_services()
+    # Database 3 of the same Redis server, whether embedded or given: never the development queue, where a
+    # running worker would pick up the benchmarks' tasks.
+    redis = urlsplit(os.environ["REDIS_URL"])
+    os.environ["REDIS_URL"] = os.environ["CELERY_BROKER_URL"] = urlunsplit(
+        redis._replace(path=f"/{BENCH_REDIS_DB}")
+    )
+    os.environ["SPARE_SCHEMAS"] = "0"
+    os.environ["DATABASE_URL"] = _bench_database_url(os.environ["DATABASE_URL"])
+    _lock_bench_database(os.environ["DATABASE_URL"])
+
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    from django.conf import settings
+
+    # Tasks must be queued, not run in this process (an eager refill would migrate spares mid-benchmark).
+    assert not getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False), "the benchmarks need a queued Celery"
+    assert settings.CELERY_BROKER_URL.endswith(f"/{BENCH_REDIS_DB}"), settings.CELERY_BROKER_URL
+    call_command("prepare_database", verbosity=0, stdout=io.StringIO())  # one table, nothing else
+
+
+def drop_spares() -> int:
+    """Drop every spare schema of the bench database (rows and schemas, and spare schemas left without a
+    row). Returns the number of schemas dropped."""
+    from django.db import connection, transaction
+
+    from tenants.models import SpareSchema
+    from tenants.schemas import SPARE_PREFIX
+
+    connection.set_schema_to_public()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [SPARE_PREFIX.replace("_", "\\_") + "%"]
+        )
+        schemas = {row[0] for row in cursor.fetchall()}
+        schemas |= set(SpareSchema.objects.values_list("schema_name", flat=True))
+        for schema in sorted(schemas):
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        SpareSchema.objects.all().delete()
+    return len(schemas)
+
+
+def purge_bench_queue() -> int:
+    """Delete the tasks waiting in the bench broker's default queue; returns how many there were."""
+    from django.conf import settings
+
+    from schoolbook.celery import app
+
+    with app.connection_for_write() as conn:
+        return conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE) or 0
+
+
+def drop_bench_schools() -> int:
+    """Drop every bench school: its schema, its School/Domain/affiliation rows, the public audit events
+    about it, and the people the benchmarks created; then every spare schema (the bench database keeps
+    none of its own) and the tasks queued in the bench broker. Returns the number of schools dropped."""
+    from django.db import connection, transaction
+
+    from accounts.models import OneTimeCode, User
+    from schoolbook.audit.models import AuditEvent
+    from tenants.models import School, SchoolAffiliation
+
+    connection.set_schema_to_public()
+    schools = list(School.objects.filter(code__startswith=CODE_PREFIX))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s",
+            ["school_" + CODE_PREFIX.replace("-", "\\_") + "%"],
+        )
+        schemas = {row[0] for row in cursor.fetchall()} | {school.schema_name for school in schools}
+        for schema in sorted(schemas):
+            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    AuditEvent.objects.filter(
+        object_type="tenants.school", object_id__in=[str(school.pk) for school in schools]
+    ).delete()
+    School.objects.filter(pk__in=[school.pk for school in schools]).delete()  # domains, affiliations cascade
+    # Raw deletes: the ORM's cascade would look for the school tables' foreign keys to users in `public`.
+    people = list(
+        User.objects.filter(phone__startswith="+84" + PHONE_PREFIX[1:]).values_list("pk", flat=True)
+    )
+    if people:
+        with transaction.atomic(), connection.cursor() as cursor:
+            for table, column in [
+                (AuditEvent._meta.db_table, "actor_id"),
+                (OneTimeCode._meta.db_table, "user_id"),
+                (SchoolAffiliation._meta.db_table, "user_id"),
+                (User._meta.db_table, "id"),
+            ]:
+                cursor.execute(f'DELETE FROM "{table}" WHERE "{column}" = ANY(%s)', [people])
+    drop_spares()
+    purge_bench_queue()
+    return len(schools)
+
+
+def bench_phone(number: int) -> str:
+    return f"{PHONE_PREFIX}{number:06d}"
