@@ -1,9 +1,13 @@
-"""A school's people. The foundation has staff and their roles; the roster issue adds the rest."""
+"""A school's roster: years and terms, grades, subjects, classes, staff, students and their guardians."""
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from schoolbook.text import fold, nfc
+from tenants.models import Level
 
 
 class Role(models.TextChoices):
@@ -20,6 +24,10 @@ class StaffMember(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     full_name = models.CharField(_("họ và tên"), max_length=150)
     roles = ArrayField(models.CharField(max_length=20, choices=Role.choices), default=list)
+    position = models.CharField(_("chức vụ"), max_length=100, blank=True)
+    subjects = models.ManyToManyField(
+        "Subject", blank=True, related_name="teachers", verbose_name=_("môn dạy")
+    )
     is_active = models.BooleanField(_("đang làm việc"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -36,3 +44,241 @@ class StaffMember(models.Model):
 
     def role_labels(self) -> list[str]:
         return [Role(role).label for role in self.roles]
+
+
+class SchoolYear(models.Model):
+    name = models.CharField(
+        _("năm học"), max_length=9, unique=True,
+        validators=[RegexValidator(r"^\d{4}-\d{4}$", _("Năm học có dạng 2025-2026."))],
+    )  # fmt: skip
+    starts_on = models.DateField(_("ngày bắt đầu"))
+    ends_on = models.DateField(_("ngày kết thúc"))
+    is_current = models.BooleanField(_("năm học hiện tại"), default=False)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=models.Q(is_current=True), name="one_current_year"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gt=models.F("starts_on")), name="year_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Term(models.Model):
+    year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="terms")
+    number = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(2)])
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+
+    class Meta:
+        ordering = ["year", "number"]
+        constraints = [models.UniqueConstraint(fields=["year", "number"], name="one_term_number_per_year")]
+
+    def __str__(self):
+        return f"{self.name} {self.year}"
+
+    @property
+    def name(self) -> str:
+        return _("Học kỳ I") if self.number == 1 else _("Học kỳ II")
+
+
+class GradeLevel(models.Model):
+    number = models.PositiveSmallIntegerField(
+        unique=True, validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    level = models.CharField(max_length=20, choices=Level.choices)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return _("Khối %(number)s") % {"number": self.number}
+
+
+class Assessment(models.TextChoices):
+    SCORED = "scored", _("Cho điểm")  # Circular 22: 0–10, one decimal
+    PASS_FAIL = "pass_fail", _("Nhận xét Đạt/Chưa đạt")  # Circular 22 comment-only subjects
+    PRIMARY_RATING = "primary_rating", _("Hoàn thành tốt/Hoàn thành/Chưa hoàn thành")  # Circular 27
+
+
+class Subject(models.Model):
+    """The 2018 general programme's subjects, per level; seeded at onboarding, editable by the school."""
+
+    code = models.SlugField(max_length=40)
+    name = models.CharField(_("môn học"), max_length=100)
+    level = models.CharField(max_length=20, choices=Level.choices)
+    assessment = models.CharField(max_length=20, choices=Assessment.choices)
+    has_periodic_test = models.BooleanField(
+        default=False
+    )  # primary subjects with written tests (Circular 27)
+    order = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["level", "order", "name"]
+        constraints = [models.UniqueConstraint(fields=["level", "code"], name="subject_code_per_level")]
+
+    def __str__(self):
+        return self.name
+
+
+class SubjectLoad(models.Model):
+    """Periods per year of a subject in a grade: the number of regular assessments follows (DOMAIN.md §1)."""
+
+    subject = models.ForeignKey(Subject, on_delete=models.CASCADE, related_name="loads")
+    grade = models.ForeignKey(GradeLevel, on_delete=models.CASCADE, related_name="subject_loads")
+    periods_per_year = models.PositiveSmallIntegerField(_("số tiết/năm"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subject", "grade"], name="one_load_per_subject_grade")
+        ]
+
+    def __str__(self):
+        return f"{self.subject} {self.grade}: {self.periods_per_year}"
+
+
+class SchoolClass(models.Model):
+    name = models.CharField(_("lớp"), max_length=20)
+    grade = models.ForeignKey(GradeLevel, on_delete=models.PROTECT, related_name="classes")
+    year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="classes")
+    homeroom_teacher = models.ForeignKey(
+        StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="homeroom_classes"
+    )
+
+    class Meta:
+        ordering = ["year", "grade", "name"]
+        constraints = [models.UniqueConstraint(fields=["year", "name"], name="class_name_per_year")]
+
+    def __str__(self):
+        return self.name
+
+
+class TeachingAssignment(models.Model):
+    teacher = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="assignments")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="assignments")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="assignments")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school_class", "subject"], name="one_teacher_per_class_subject")
+        ]
+
+    def __str__(self):
+        return f"{self.teacher} – {self.subject} – {self.school_class}"
+
+
+class Gender(models.TextChoices):
+    MALE = "male", _("Nam")
+    FEMALE = "female", _("Nữ")
+
+
+class StudentStatus(models.TextChoices):
+    STUDYING = "studying", _("Đang học")
+    TRANSFERRED = "transferred", _("Đã chuyển trường")
+    GRADUATED = "graduated", _("Đã tốt nghiệp")
+    DROPPED_OUT = "dropped_out", _("Đã thôi học")
+
+
+class Student(models.Model):
+    student_code = models.CharField(_("mã học sinh"), max_length=30, unique=True)
+    national_id = models.CharField(
+        _("số định danh cá nhân"), max_length=12, blank=True,
+        validators=[RegexValidator(r"^\d{12}$", _("Số định danh cá nhân gồm 12 chữ số."))],
+    )  # fmt: skip
+    full_name = models.CharField(_("họ và tên"), max_length=150)
+    full_name_folded = models.CharField(max_length=150, editable=False, db_index=True)
+    date_of_birth = models.DateField(_("ngày sinh"))
+    gender = models.CharField(_("giới tính"), max_length=10, choices=Gender.choices)
+    status = models.CharField(_("tình trạng"), max_length=20, choices=StudentStatus.choices,
+                              default=StudentStatus.STUDYING)  # fmt: skip
+    guardians = models.ManyToManyField("Guardian", through="StudentGuardian", related_name="students")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["full_name_folded", "student_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["national_id"],
+                condition=~models.Q(national_id=""),
+                name="national_id_unique_when_set",
+            )
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    def save(self, *args, **kwargs):
+        self.full_name = nfc(self.full_name)
+        self.full_name_folded = fold(self.full_name)
+        super().save(*args, **kwargs)
+
+
+class Enrolment(models.Model):
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrolments")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.PROTECT, related_name="enrolments")
+    starts_on = models.DateField(_("từ ngày"))
+    ends_on = models.DateField(_("đến ngày"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.UniqueConstraint(fields=["student", "school_class"], name="one_enrolment_per_class"),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="enrolment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.student} – {self.school_class}"
+
+
+class Guardian(models.Model):
+    """A parent or guardian. Linked to the platform User with the same phone number (roster import, first
+    login), which is how one parent sees children in several schools."""
+
+    full_name = models.CharField(_("họ và tên"), max_length=150)
+    phone = models.CharField(_("số điện thoại"), max_length=16, unique=True)
+    email = models.EmailField(_("email"), blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="+")  # fmt: skip
+
+    class Meta:
+        ordering = ["full_name"]
+
+    def __str__(self):
+        return self.full_name
+
+
+class Relationship(models.TextChoices):
+    FATHER = "father", _("Bố")
+    MOTHER = "mother", _("Mẹ")
+    GRANDPARENT = "grandparent", _("Ông/Bà")
+    SIBLING = "sibling", _("Anh/Chị")
+    OTHER = "other", _("Người giám hộ khác")
+
+
+class StudentGuardian(models.Model):
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="guardian_links")
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="student_links")
+    relationship = models.CharField(_("quan hệ"), max_length=20, choices=Relationship.choices)
+    is_primary_contact = models.BooleanField(_("liên hệ chính"), default=False)
+    receives_notifications = models.BooleanField(_("nhận thông báo"), default=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "guardian"], name="one_link_per_student_guardian"),
+            models.UniqueConstraint(
+                fields=["student"], condition=models.Q(is_primary_contact=True), name="one_primary_contact"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.guardian} ({self.get_relationship_display()}) – {self.student}"

@@ -1,9 +1,12 @@
+from datetime import date, timedelta
+
 from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts.services import user_get_or_create
 from schoolbook.audit.services import audit_record
-from students.models import Role, StaffMember
+from students import catalogue
+from students.models import GradeLevel, Role, SchoolYear, StaffMember, Subject, SubjectLoad, Term
 from tenants.services import affiliation_add
 
 
@@ -37,3 +40,43 @@ def staff_add(*, actor, school, phone: str, full_name: str, roles: list[str], re
         request=request,
     )
     return staff
+
+
+def school_year_bounds(today: date) -> tuple[str, date, date, date]:
+    """The school year that `today` falls in (Vietnamese schools run September to May; a year is taken
+    to start on 1 August so the weeks before school opens belong to the coming year). Returns the name,
+    its first day, the start of semester II and its last day; the school edits the exact dates."""
+    first = today.year if today.month >= 8 else today.year - 1
+    return f"{first}-{first + 1}", date(first, 9, 5), date(first + 1, 1, 15), date(first + 1, 5, 31)
+
+
+@transaction.atomic
+def catalogue_seed(*, levels: list[str], today: date) -> None:
+    """A new school's grades, subjects with their periods, and the current school year with its two terms.
+    Idempotent: what exists is left as the school edited it."""
+    for level in levels:
+        for number in catalogue.GRADES[level]:
+            GradeLevel.objects.get_or_create(number=number, defaults={"level": level})
+        grades = {grade.number: grade for grade in GradeLevel.objects.filter(level=level)}
+        for order, spec in enumerate(catalogue.CATALOGUE[level]):
+            subject, created = Subject.objects.get_or_create(
+                level=level,
+                code=spec.code,
+                defaults={"name": spec.name, "assessment": spec.assessment, "order": order,
+                          "has_periodic_test": spec.has_periodic_test},
+            )  # fmt: skip
+            if created:
+                SubjectLoad.objects.bulk_create(
+                    SubjectLoad(subject=subject, grade=grades[number], periods_per_year=periods)
+                    for number, periods in spec.periods.items()
+                )
+    name, starts_on, second_term_on, ends_on = school_year_bounds(today)
+    year, created = SchoolYear.objects.get_or_create(
+        name=name,
+        defaults={"starts_on": starts_on, "ends_on": ends_on, "is_current": not SchoolYear.objects.exists()},
+    )
+    if created:
+        Term.objects.bulk_create([
+            Term(year=year, number=1, starts_on=starts_on, ends_on=second_term_on - timedelta(days=1)),
+            Term(year=year, number=2, starts_on=second_term_on, ends_on=ends_on),
+        ])  # fmt: skip

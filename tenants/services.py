@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
@@ -43,7 +44,7 @@ def school_onboard(*, actor, data: dict, request=None) -> School:
 @transaction.atomic
 def _create_school(*, actor, cleaned: dict, request) -> School:
     from students.models import Role
-    from students.services import staff_add
+    from students.services import catalogue_seed, staff_add
 
     school = School(
         schema_name=schema_name_for(cleaned["code"]),
@@ -70,6 +71,7 @@ def _create_school(*, actor, cleaned: dict, request) -> School:
             roles=[Role.SCHOOL_ADMIN],
             request=request,
         )
+        catalogue_seed(levels=school.levels, today=timezone.localdate())
     from tenants.tasks import refill_spare_schemas
 
     transaction.on_commit(refill_spare_schemas.delay)

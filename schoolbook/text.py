@@ -1,0 +1,17 @@
+"""Vietnamese text helpers with no Django import."""
+
+import unicodedata
+
+
+def nfc(text: str) -> str:
+    """NFC and single spaces: names typed on different keyboards compare equal."""
+    return " ".join(unicodedata.normalize("NFC", text or "").split())
+
+
+def fold(text: str) -> str:
+    """Accent-folded, lower-case form for search: "Nguyễn Văn Đức" → "nguyen van duc".
+
+    pgserver has no `unaccent` extension, so search uses a column kept in this form (ARCHITECTURE.md)."""
+    decomposed = unicodedata.normalize("NFD", nfc(text))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return stripped.replace("đ", "d").replace("Đ", "D").lower()
