@@ -13,8 +13,8 @@ from accounts.forms import CodeRequestForm, CodeVerifyForm, LoginForm, PasswordS
 from accounts.models import User
 from accounts.services import AccountError, login_check, otp_request, otp_verify, password_set
 from schoolbook.phones import format_national
+from tenants.models import SchoolAffiliation
 from tenants.routing import school_reverse
-from tenants.selectors import schools_of_user
 
 VERIFIED_WINDOW_SECONDS = 600
 
@@ -111,13 +111,29 @@ def logout_view(request):
 
 @login_required
 def home_view(request):
-    """Where a person lands after logging in: their only school, a chooser, or the platform console."""
-    schools = list(schools_of_user(request.user))
-    if len(schools) == 1 and not request.user.is_platform_admin:
+    """Where a person lands after logging in: their only school, a chooser, or the platform console.
+
+    A guardian always gets this page, listing each child in every school (children_across_schools: one
+    query per school); staff who are also guardians see their schools and their children together."""
+    from students.selectors import children_across_schools
+
+    affiliations = list(
+        SchoolAffiliation.objects.filter(user=request.user, school__is_active=True)
+        .select_related("school")
+        .order_by("school__name")
+    )
+    schools = [affiliation.school for affiliation in affiliations if affiliation.is_staff]
+    is_guardian = any(affiliation.is_guardian for affiliation in affiliations)
+    if len(schools) == 1 and not is_guardian and not request.user.is_platform_admin:
         return redirect(school_reverse(schools[0], "school_home"))
-    if not schools and request.user.is_platform_admin:
+    if not affiliations and request.user.is_platform_admin:
         return redirect(reverse("console_schools"))
-    return render(request, "accounts/schools.html", {"schools": schools})
+    guardian_schools = [affiliation.school for affiliation in affiliations if affiliation.is_guardian]
+    children = children_across_schools(request.user, guardian_schools)
+    for child in children:
+        child["url"] = school_reverse(child["school"], "student_detail", pk=child["student"].pk)
+    context = {"schools": schools, "children": children, "is_guardian": is_guardian}
+    return render(request, "accounts/schools.html", context)
 
 
 def landing_view(request):

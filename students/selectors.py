@@ -1,8 +1,22 @@
+from datetime import date
+
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
 
 from schoolbook.caching import cached_lookup
-from students.models import Role, StaffMember
+from schoolbook.text import fold
+from students.models import (
+    Enrolment,
+    Guardian,
+    Role,
+    SchoolClass,
+    SchoolYear,
+    StaffMember,
+    Student,
+    StudentGuardian,
+    TeachingAssignment,
+)
 
 STAFF_CACHE_SECONDS = 300
 
@@ -32,3 +46,177 @@ def staff_counts() -> dict[str, int]:
     """Active staff per role, in one query."""
     aggregates = {role.value: Count("id", filter=Q(roles__contains=[role.value])) for role in Role}
     return StaffMember.objects.filter(is_active=True).aggregate(total=Count("id"), **aggregates)
+
+
+# --- guardians in the access check ---------------------------------------------------------------------
+
+GUARDIAN_CACHE_SECONDS = 300
+
+
+def guardian_cache_key(schema_name: str, user_id: int) -> str:
+    return f"guardian-of-user:{schema_name}:{user_id}"
+
+
+def guardian_for_user(user) -> Guardian | None:
+    """The user's guardian row in the current school, or None; cached like staff_for_user and forgotten by
+    students.signals when a Guardian row changes."""
+    return cached_lookup(
+        guardian_cache_key(connection.schema_name, user.pk),
+        lambda: Guardian.objects.filter(user=user).order_by("pk").first(),
+        GUARDIAN_CACHE_SECONDS,
+    )
+
+
+def guardian_cache_forget(user_ids) -> None:
+    """For writes that send no signals (bulk_create, QuerySet.update) of Guardian rows linked to users: the
+    import must call this, or a parent answered 404 just before stays out for GUARDIAN_CACHE_SECONDS."""
+    from schoolbook.caching import forget_now_and_on_commit
+
+    for user_id in set(user_ids) - {None}:
+        forget_now_and_on_commit(guardian_cache_key(connection.schema_name, user_id))
+
+
+# --- classes, students, assignments ---------------------------------------------------------------------
+
+
+def current_year() -> SchoolYear | None:
+    return SchoolYear.objects.filter(is_current=True).first()
+
+
+def current_enrolments(today: date | None = None):
+    """Enrolments that hold today: in a class of the current school year, not ended before today."""
+    today = today or timezone.localdate()
+    return Enrolment.objects.filter(school_class__year__is_current=True).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+    )
+
+
+def _current_class_of_student():
+    return current_enrolments().filter(student=OuterRef("pk")).order_by("-starts_on")
+
+
+def with_current_class(students):
+    """Annotates each student with current_class_id and current_class_name (subqueries, same query)."""
+    latest = _current_class_of_student()
+    return students.annotate(
+        current_class_id=Subquery(latest.values("school_class_id")[:1]),
+        current_class_name=Subquery(latest.values("school_class__name")[:1]),
+    )
+
+
+def class_list(*, year: SchoolYear | None):
+    """The classes of a year with grade, homeroom teacher and the number of students enrolled today,
+    in one query."""
+    today = timezone.localdate()
+    enrolled_now = Q(enrolments__ends_on__isnull=True) | Q(enrolments__ends_on__gte=today)
+    return (
+        SchoolClass.objects.filter(year=year)
+        .select_related("grade", "homeroom_teacher")
+        .annotate(student_count=Count("enrolments", filter=enrolled_now))
+        .order_by("grade__number", "name")
+    )
+
+
+def student_list(
+    *, search: str = "", class_id: int | None = None, grade: int | None = None, status: str = ""
+):
+    """Students, each with their current class. The search ignores accents and case ("nguyen van an" finds
+    "Nguyễn Văn An") through the folded name column, and also matches the student code."""
+    students = with_current_class(Student.objects.all())
+    search = search.strip()
+    if search:
+        folded = fold(search)
+        students = students.filter(
+            Q(full_name_folded__contains=folded) | Q(student_code__iexact=search.replace(" ", ""))
+        )
+    if class_id:
+        students = students.filter(
+            Exists(current_enrolments().filter(student=OuterRef("pk"), school_class_id=class_id))
+        )
+    if grade:
+        students = students.filter(
+            Exists(current_enrolments().filter(student=OuterRef("pk"), school_class__grade__number=grade))
+        )
+    if status:
+        students = students.filter(status=status)
+    return students.order_by("full_name_folded", "student_code")
+
+
+def student_profile(pk: int) -> Student | None:
+    """A student with guardians (primary contact first) and enrolment history (newest first)."""
+    links = StudentGuardian.objects.select_related("guardian").order_by(
+        "-is_primary_contact", "guardian__full_name"
+    )
+    history = Enrolment.objects.select_related("school_class__year", "school_class__grade").order_by(
+        "-starts_on", "-pk"
+    )
+    return (
+        with_current_class(Student.objects.filter(pk=pk))
+        .prefetch_related(
+            Prefetch("guardian_links", queryset=links), Prefetch("enrolments", queryset=history)
+        )
+        .first()
+    )
+
+
+def class_roster(school_class: SchoolClass, *, with_guardians: bool):
+    """The students enrolled today in a class, with their guardians' links when asked."""
+    today = timezone.localdate()
+    students = Student.objects.filter(
+        Exists(
+            Enrolment.objects.filter(student=OuterRef("pk"), school_class=school_class).filter(
+                Q(ends_on__isnull=True) | Q(ends_on__gte=today)
+            )
+        )
+    ).order_by("full_name_folded", "student_code")
+    if with_guardians:
+        links = StudentGuardian.objects.select_related("guardian").order_by(
+            "-is_primary_contact", "guardian__full_name"
+        )
+        students = students.prefetch_related(Prefetch("guardian_links", queryset=links))
+    return students
+
+
+def assignment_list(*, year: SchoolYear | None, class_id: int | None = None):
+    assignments = TeachingAssignment.objects.filter(school_class__year=year).select_related(
+        "teacher", "school_class__grade", "subject"
+    )
+    if class_id:
+        assignments = assignments.filter(school_class_id=class_id)
+    return assignments.order_by("school_class__grade__number", "school_class__name", "subject__order")
+
+
+def homeroom_classes(staff: StaffMember):
+    return SchoolClass.objects.filter(homeroom_teacher=staff, year__is_current=True).order_by("name")
+
+
+def children_here(guardian: Guardian):
+    """A guardian's children in the current school with their current class, in one query."""
+    return with_current_class(Student.objects.filter(guardian_links__guardian=guardian)).order_by(
+        "full_name_folded"
+    )
+
+
+def children_across_schools(user, schools=None) -> list[dict]:
+    """Every child of a guardian user in every active school, for the parent home: the schools come from the
+    public index (SchoolAffiliation.is_guardian) unless given, then one query per school in its schema
+    (never one per child). Each item: {"school", "student"}; the student carries current_class_name (None
+    when not in a class this year)."""
+    from django_tenants.utils import schema_context
+
+    from tenants.models import School
+
+    if schools is None:
+        schools = School.objects.filter(
+            affiliations__user=user, affiliations__is_guardian=True, is_active=True
+        ).order_by("name")
+    children = []
+    for school in schools:
+        with schema_context(school.schema_name):
+            students = list(
+                with_current_class(Student.objects.filter(guardian_links__guardian__user=user))
+                .distinct()
+                .order_by("full_name_folded")
+            )
+        children.extend({"school": school, "student": student} for student in students)
+    return children

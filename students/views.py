@@ -1,5 +1,6 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
@@ -7,17 +8,50 @@ from messaging.models import Message
 from schoolbook.audit.models import AuditEvent
 from schoolbook.permissions import school_role_required
 from students.forms import StaffAddForm
-from students.models import Role
-from students.selectors import staff_counts, staff_list
+from students.models import GradeLevel, Role, SchoolClass, SchoolYear, StudentStatus
+from students.permissions import (
+    MANAGERS,
+    guardian_of_student_required,
+    is_homeroom_teacher_of,
+    is_manager,
+    teaches_class,
+)
+from students.selectors import (
+    assignment_list,
+    children_here,
+    class_list,
+    class_roster,
+    current_year,
+    homeroom_classes,
+    staff_counts,
+    staff_list,
+    student_list,
+)
 from students.services import StaffError, staff_add
 
-MANAGERS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL, Role.VICE_PRINCIPAL)
+PAGE_SIZE = 25
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 def school_home(request):
-    """Each role sees the figures it needs; the access middleware has already checked membership."""
+    """Each role sees the figures it needs; the access middleware has already checked membership.
+    A guardian who is not staff here sees their children in this school."""
     staff = request.staff
-    context = {"counts": staff_counts(), "is_manager": staff.has_role(*MANAGERS)}
+    if staff is None:
+        context = {"school": request.tenant, "children": children_here(request.guardian)}
+        return render(request, "students/guardian_home.html", context)
+    context = {
+        "counts": staff_counts(),
+        "is_manager": staff.has_role(*MANAGERS),
+        "homeroom_classes": homeroom_classes(staff),
+        "children": children_here(request.guardian) if request.guardian else [],
+    }
     if context["is_manager"]:
         context["recent_events"] = AuditEvent.objects.select_related("actor")[:10]
         context["messages_sent"] = Message.objects.filter(status=Message.Status.SENT).count()
@@ -50,3 +84,86 @@ def staff_list_view(request):
     search = request.GET.get("q", "").strip()
     page = Paginator(staff_list(search=search), 25).get_page(request.GET.get("page"))
     return render(request, "students/staff_list.html", {"page": page, "form": form, "search": search})
+
+
+@school_role_required(*MANAGERS)
+def class_list_view(request):
+    """The classes of a school year (the current one unless ?year= says otherwise)."""
+    years = list(SchoolYear.objects.order_by("-starts_on"))
+    year_id = _int_or_none(request.GET.get("year"))
+    year = next((y for y in years if y.pk == year_id), None) or next((y for y in years if y.is_current), None)
+    classes = list(class_list(year=year)) if year else []
+    return render(request, "students/class_list.html", {"years": years, "year": year, "classes": classes})
+
+
+def class_detail_view(request, pk):
+    """A class's roster. Managers and the class's homeroom teacher see each student's guardians with their
+    phones; a subject teacher of the class (a teaching assignment) sees the roster without guardians or
+    phones, which the homeroom teacher keeps for contacting families; anyone else gets 404."""
+    school_class = (
+        SchoolClass.objects.select_related("grade", "year", "homeroom_teacher").filter(pk=pk).first()
+    )
+    if school_class is None:
+        raise Http404
+    staff = request.staff
+    with_guardians = is_manager(staff) or is_homeroom_teacher_of(staff, school_class)
+    if not with_guardians and not teaches_class(staff, school_class):
+        raise Http404
+    context = {
+        "school_class": school_class,
+        "students": list(class_roster(school_class, with_guardians=with_guardians)),
+        "with_guardians": with_guardians,
+        "can_open_profiles": with_guardians,
+    }
+    return render(request, "students/class_detail.html", context)
+
+
+@school_role_required(*MANAGERS)
+def student_list_view(request):
+    """Students with accent-insensitive search (name or student code), filters and pagination."""
+    search = request.GET.get("q", "").strip()
+    class_id = _int_or_none(request.GET.get("class"))
+    grade = _int_or_none(request.GET.get("grade"))
+    status = request.GET.get("status", "")
+    if status not in StudentStatus.values:
+        status = ""
+    students = student_list(search=search, class_id=class_id, grade=grade, status=status)
+    page = Paginator(students, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "search": search,
+        "class_id": class_id,
+        "grade": grade,
+        "status": status,
+        "classes": SchoolClass.objects.filter(year__is_current=True).order_by("grade__number", "name"),
+        "grades": GradeLevel.objects.order_by("number"),
+        "statuses": StudentStatus.choices,
+        "filtered": bool(search or class_id or grade or status),
+    }
+    return render(request, "students/student_list.html", context)
+
+
+@guardian_of_student_required
+def student_detail_view(request, pk):
+    """A student's profile: managers, the homeroom teacher of the student's current class, and the
+    student's guardians (students.permissions.can_view_student); anyone else in the school gets 404."""
+    context = {
+        "school": request.tenant,
+        "student": request.student,
+    }
+    return render(request, "students/student_detail.html", context)
+
+
+@school_role_required(*MANAGERS)
+def assignment_list_view(request):
+    """Teaching assignments (teacher × class × subject) of the current school year."""
+    year = current_year()
+    class_id = _int_or_none(request.GET.get("class"))
+    page = Paginator(assignment_list(year=year, class_id=class_id), 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "year": year,
+        "class_id": class_id,
+        "classes": SchoolClass.objects.filter(year=year).order_by("grade__number", "name"),
+    }
+    return render(request, "students/assignment_list.html", context)

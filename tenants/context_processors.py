@@ -1,5 +1,7 @@
 def school(request):
+    """The school's name and links only for its own people: an outsider's 404 must not say which school."""
     tenant = getattr(request, "tenant", None)
-    if tenant is None or tenant.schema_name == "public" or getattr(request, "staff", None) is None:
-        return {"school": None, "staff": None}
-    return {"school": tenant, "staff": getattr(request, "staff", None)}
+    staff, guardian = getattr(request, "staff", None), getattr(request, "guardian", None)
+    if tenant is None or tenant.schema_name == "public" or (staff is None and guardian is None):
+        return {"school": None, "staff": None, "guardian": None}
+    return {"school": tenant, "staff": staff, "guardian": guardian}

@@ -40,7 +40,9 @@ class SchoolRoutingMiddleware(TenantSubfolderMiddleware):
 
 class SchoolAccessMiddleware:
     """Under /s/<code>/: a suspended school shows a clear page; anonymous users go to the login page;
-    a user with no role in this school gets 404 for every page, whether it exists or not."""
+    a user who is neither active staff nor a guardian in this school gets 404 for every page, whether it
+    exists or not. Sets request.staff and request.guardian (either may be None, not both); staff pages
+    check roles with school_role_required, pages for families with students.permissions."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -48,14 +50,16 @@ class SchoolAccessMiddleware:
     def __call__(self, request):
         school = getattr(request, "tenant", None)
         request.staff = None
+        request.guardian = None
         if school is not None and school.schema_name != "public":
             if not school.is_active:
                 return render(request, "tenants/suspended.html", {"school": school}, status=403)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
-            from students.selectors import staff_for_user
+            from students.selectors import guardian_for_user, staff_for_user
 
             request.staff = staff_for_user(request.user)
-            if request.staff is None:
+            request.guardian = guardian_for_user(request.user)
+            if request.staff is None and request.guardian is None:
                 raise Http404(gettext("Bạn không có quyền truy cập trường này."))
         return self.get_response(request)
