@@ -31,6 +31,7 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/onboarding.py
 	$(BIN)/python bench/routing.py
+	$(BIN)/python bench/roster.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
