@@ -14,3 +14,106 @@ class StaffAddForm(forms.Form):
 
     def clean_full_name(self):
         return " ".join(self.cleaned_data["full_name"].split())
+
+
+# --- changes over time: class change, transfer, year rollover (students.views_roster) -------------------
+
+DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
+
+
+def _date_field(label):
+    return forms.DateField(
+        label=label,
+        input_formats=DATE_INPUT_FORMATS,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Nhập ngày hợp lệ (dd/mm/yyyy).")},
+    )
+
+
+class EnrolmentMoveForm(forms.Form):
+    """A class of the current school year other than the student's current one, and the first day there."""
+
+    to_class = forms.ModelChoiceField(
+        label=_("Chuyển sang lớp"),
+        queryset=None,
+        empty_label=None,
+        error_messages={"invalid_choice": _("Chọn một lớp khác của năm học hiện tại.")},
+    )
+    on_date = _date_field(_("Từ ngày"))
+
+    def __init__(self, *args, classes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_class"].queryset = classes
+
+
+class StudentTransferForm(forms.Form):
+    """The receiving school by its code (an active school on the platform, not this one), the class name in
+    its current school year, and the first day there. The class is checked by the service, inside the
+    receiving school's schema."""
+
+    school_code = forms.CharField(label=_("Mã trường chuyển đến"), max_length=40)
+    class_name = forms.CharField(label=_("Lớp ở trường mới"), max_length=20)
+    on_date = _date_field(_("Từ ngày"))
+
+    def __init__(self, *args, this_school, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.this_school = this_school
+
+    def clean_school_code(self):
+        from tenants.models import School
+
+        code = self.cleaned_data["school_code"].strip().lower()
+        school = School.objects.filter(code=code).first()
+        if school is None:
+            raise forms.ValidationError(_("Không có trường nào mã “%(code)s”."), params={"code": code})
+        if school.pk == self.this_school.pk:
+            raise forms.ValidationError(_("Trường chuyển đến phải khác trường hiện tại."))
+        if not school.is_active:
+            raise forms.ValidationError(
+                _("%(school)s đang tạm ngừng hoạt động, không nhận học sinh chuyển đến."),
+                params={"school": school.name},
+            )
+        self.school = school
+        return code
+
+    def clean_class_name(self):
+        return " ".join(self.cleaned_data["class_name"].split())
+
+
+class YearRolloverForm(forms.Form):
+    """The new school year. Mirrors the checks of students.services.year_rollover so that the preview
+    already shows them; the service checks again when the rollover is confirmed."""
+
+    name = forms.RegexField(
+        label=_("Năm học mới"),
+        regex=r"^\d{4}-\d{4}$",
+        max_length=9,
+        error_messages={"invalid": _("Năm học có dạng 2025-2026.")},
+    )
+    starts_on = _date_field(_("Ngày bắt đầu"))
+    ends_on = _date_field(_("Ngày kết thúc"))
+
+    def __init__(self, *args, from_year, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.from_year = from_year
+
+    def clean_name(self):
+        from students.models import SchoolYear
+
+        name = self.cleaned_data["name"].strip()
+        if SchoolYear.objects.filter(name=name).exists():
+            raise forms.ValidationError(_("Năm học %(name)s đã có."), params={"name": name})
+        return name
+
+    def clean(self):
+        cleaned = super().clean()
+        starts_on, ends_on = cleaned.get("starts_on"), cleaned.get("ends_on")
+        if starts_on and starts_on <= self.from_year.ends_on:
+            self.add_error(
+                "starts_on",
+                _("Năm học mới phải bắt đầu sau ngày %(end)s.")
+                % {"end": self.from_year.ends_on.strftime("%d/%m/%Y")},
+            )
+        if starts_on and ends_on and ends_on <= starts_on:
+            self.add_error("ends_on", _("Ngày kết thúc phải sau ngày bắt đầu."))
+        return cleaned

@@ -23,26 +23,36 @@ Rules chosen here (documented for the school in the template and the preview pag
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import re
-import zipfile
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from schoolbook.audit.models import AuditEvent
-from schoolbook.audit.services import audit_record, client_ip
 from schoolbook.caching import forget_now_and_on_commit
-from schoolbook.forms import phone_error_text
-from schoolbook.phones import PhoneError, normalize_phone
 from schoolbook.text import fold, nfc
+from students.import_common import (
+    MAX_BYTES,
+    Cell,
+    Columns,
+    Counts,
+    Importer,
+    Report,
+    Row,
+    Table,
+    affiliations_add,
+    class_key,
+    data_rows,
+    header_key,
+    problems_csv,
+    read_table,
+    text_of,
+    users_create,
+)
 from students.models import (
     Enrolment,
     Gender,
@@ -54,11 +64,9 @@ from students.models import (
     StudentGuardian,
     StudentStatus,
 )
-from tenants.models import SchoolAffiliation
 
-MAX_BYTES = 10 * 1024 * 1024
-MAX_ROWS = 10_000
-MAX_COLUMNS = 60
+__all__ = ["MAX_BYTES", "STUDENT_COLUMNS", "problems_csv", "read_table", "roster_check", "roster_import"]
+
 MIN_AGE, MAX_AGE = 3, 25
 
 # (key, header in the template, required header)
@@ -78,7 +86,6 @@ STUDENT_COLUMNS: list[tuple[str, str, bool]] = [
     ("g2_phone", "SĐT phụ huynh 2", False),
     ("g2_email", "Email phụ huynh 2", False),
 ]
-HEADERS = {key: header for key, header, _required in STUDENT_COLUMNS}
 EXAMPLE_ROW = [
     "HS2025001",
     "Nguyễn Văn An",
@@ -97,10 +104,6 @@ EXAMPLE_ROW = [
 ]
 
 
-def _header_key(text: str) -> str:
-    return " ".join(fold(str(text)).replace("*", " ").split())
-
-
 _ALIASES = {
     "ma hs": "student_code",
     "ho ten": "full_name",
@@ -109,7 +112,8 @@ _ALIASES = {
     "so dien thoai phu huynh 1": "g1_phone",
     "so dien thoai phu huynh 2": "g2_phone",
 }
-_HEADER_LOOKUP = {_header_key(header): key for key, header, _required in STUDENT_COLUMNS} | _ALIASES
+COLUMNS = Columns(STUDENT_COLUMNS, _ALIASES)
+HEADERS = COLUMNS.headers
 
 _RELATIONSHIPS = {
     "bo": Relationship.FATHER,
@@ -136,23 +140,7 @@ _GENDERS = {"nam": Gender.MALE, "nu": Gender.FEMALE}
 
 
 @dataclass
-class Problem:
-    line: int  # 0: the whole file
-    column: str
-    value: str
-    reason: str
-
-
-@dataclass
-class Notice:
-    line: int
-    column: str
-    value: str
-    message: str
-
-
-@dataclass
-class Summary:
+class Summary(Counts):
     rows: int = 0
     students_created: int = 0
     students_updated: int = 0
@@ -166,158 +154,10 @@ class Summary:
     enrolments_created: int = 0
     enrolments_moved: int = 0
 
-    @property
-    def has_changes(self) -> bool:
-        return any(
-            value
-            for name, value in vars(self).items()
-            if name not in ("rows", "students_unchanged", "guardians_unchanged")
-        )
-
 
 @dataclass
-class RosterReport:
-    problems: list[Problem] = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
+class RosterReport(Report):
     summary: Summary = field(default_factory=Summary)
-    committed: bool = False
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def problem(self, line: int, column: str, value, reason: str) -> None:
-        self.problems.append(Problem(line, column, _text(value), reason))
-
-
-def problems_csv(problems: list[Problem]) -> str:
-    """The problems as a UTF-8 CSV (with BOM, so Excel shows the accents) for download."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow([gettext("Dòng"), gettext("Cột"), gettext("Giá trị"), gettext("Lý do")])
-    for problem in problems:
-        writer.writerow([problem.line or "", problem.column, _csv_safe(problem.value), problem.reason])
-    return out.getvalue()
-
-
-def _csv_safe(value: str) -> str:
-    # A value echoed back to Excel must not run as a formula (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
-
-
-# --- reading the file -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Cell:
-    value: object  # str, int, float, datetime, date, bool or None
-    is_formula: bool = False
-
-
-@dataclass
-class Table:
-    rows: list[tuple[int, list[Cell]]]  # (line number, cells); the first is the header
-    epoch: dt.datetime | None = None  # xlsx date system for serial numbers
-
-
-def read_table(data: bytes, filename: str, report: RosterReport) -> Table | None:
-    """File-level checks and reading; None (with a problem in the report) if the file is unusable."""
-    if len(data) > MAX_BYTES:
-        report.problem(0, "", filename, gettext("Tệp lớn hơn 10 MB."))
-        return None
-    if not data.strip():
-        report.problem(0, "", filename, gettext("Tệp trống."))
-        return None
-    name = filename.lower()
-    if data[:4] == b"PK\x03\x04":
-        table = _read_xlsx(data, filename, report)
-    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        report.problem(0, "", filename, gettext("Tệp .xls cũ không được hỗ trợ: hãy lưu lại thành .xlsx."))
-        return None
-    elif name.endswith((".xlsx", ".xlsm")) or b"\x00" in data[:4096]:
-        report.problem(0, "", filename, gettext("Không phải tệp bảng tính .xlsx hoặc .csv."))
-        return None
-    else:
-        table = _read_csv(data, filename, report)
-    if table is None:
-        return None
-    table.rows = [(line, cells) for line, cells in table.rows if any(_text(c.value) for c in cells)]
-    if len(table.rows) > MAX_ROWS + 1:
-        report.problem(0, "", filename, gettext("Tệp có quá nhiều dòng (tối đa 10.000 học sinh)."))
-        return None
-    if len(table.rows) < 2:
-        report.problem(0, "", filename, gettext("Tệp không có dòng dữ liệu nào."))
-        return None
-    return table
-
-
-def _read_xlsx(data: bytes, filename: str, report: RosterReport) -> Table | None:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds (BadZipFile, KeyError, XML errors…)
-        report.problem(0, "", filename, gettext("Không phải tệp bảng tính .xlsx hoặc .csv."))
-        return None
-    try:
-        sheets = {_header_key(ws.title): ws for ws in workbook.worksheets}
-        sheet = sheets.get("hoc sinh") or workbook.worksheets[0]
-        rows = []
-        for line, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-            if line > MAX_ROWS + 50:
-                break
-            rows.append((line, [_xlsx_cell(cell) for cell in row]))
-        return Table(rows=rows, epoch=workbook.epoch)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
-        report.problem(0, "", filename, gettext("Không phải tệp bảng tính .xlsx hoặc .csv."))
-        return None
-    finally:
-        workbook.close()
-
-
-def _xlsx_cell(cell) -> Cell:
-    value = getattr(cell, "value", None)
-    is_formula = getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("="))
-    if is_formula and not isinstance(value, str):  # an array or data-table formula object
-        value = str(getattr(value, "text", "") or "=")
-    return Cell(value, is_formula)
-
-
-def _read_csv(data: bytes, filename: str, report: RosterReport) -> Table | None:
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.problem(0, "", filename, gettext("Tệp CSV phải dùng mã hoá UTF-8 (Excel: “CSV UTF-8”)."))
-        return None
-    first = text.split("\n", 1)[0]
-    delimiter = max([",", ";", "\t"], key=first.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows = []
-    try:
-        for cells in reader:
-            if reader.line_num > MAX_ROWS + 50:
-                break
-            rows.append((reader.line_num, [Cell(value, value.startswith("=")) for value in cells]))
-    except csv.Error:
-        report.problem(0, "", filename, gettext("Không phải tệp bảng tính .xlsx hoặc .csv."))
-        return None
-    return Table(rows=rows)
-
-
-def _text(value) -> str:
-    """A cell as text: numbers without a spurious ".0", NFC, single spaces."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, dt.datetime):
-        value = value.date() if value.time() == dt.time() else value
-    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y")
-    return nfc(str(value))
 
 
 # --- checking rows --------------------------------------------------------------------------------------
@@ -344,34 +184,6 @@ class StudentRow:
     guardians: list[GuardianRow]
 
 
-def _map_headers(header: list[Cell], line: int, report: RosterReport) -> dict[str, int] | None:
-    columns: dict[str, int] = {}
-    for index, cell in enumerate(header):
-        raw = _text(cell.value)
-        if not raw:
-            continue
-        key = _HEADER_LOOKUP.get(_header_key(raw))
-        if key is None:
-            report.notices.append(
-                Notice(
-                    line,
-                    raw,
-                    "",
-                    gettext("Cột “%(column)s” không có trong mẫu và được bỏ qua.") % {"column": raw},
-                )
-            )
-        elif key in columns:
-            report.problem(line, raw, raw, gettext("Cột bị lặp lại."))
-        else:
-            columns[key] = index
-    for key, header_text, required in STUDENT_COLUMNS:
-        if required and key not in columns:
-            report.problem(
-                line, header_text, "", gettext("Thiếu cột bắt buộc “%(column)s”.") % {"column": header_text}
-            )
-    return None if report.problems else columns
-
-
 def _parse_date(cell: Cell, epoch) -> dt.date | None:
     """None if it is not a date at all; raises ValueError for an impossible one (31/02/2015)."""
     value = cell.value
@@ -381,7 +193,7 @@ def _parse_date(cell: Cell, epoch) -> dt.date | None:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool):
         return _from_serial(value, epoch)
-    text = _text(value)
+    text = text_of(value)
     if re.fullmatch(r"\d{5}", text):
         return _from_serial(int(text), epoch)
     match = re.fullmatch(r"(\d{1,2})\s*[/.\-]\s*(\d{1,2})\s*[/.\-]\s*(\d{4})", text)
@@ -410,24 +222,8 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
     seen_codes: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
     seen_phones: dict[str, tuple[str, int]] = {}  # phone → (folded name, first line)
-    for line, cells in table.rows[1:]:
-        count_before = len(report.problems)
-
-        def cell(key: str, cells=cells) -> Cell:
-            index = columns.get(key)
-            return cells[index] if index is not None and index < len(cells) else Cell(None)
-
-        def value(key: str) -> str:
-            return _text(cell(key).value)
-
-        def bad(key: str, reason: str, raw=None, line=line) -> None:
-            report.problem(line, HEADERS[key], value(key) if raw is None else raw, reason)
-
-        formulas = [key for key in columns if cell(key).is_formula]
-        for key in formulas:
-            bad(key, gettext("Công thức không được phép: hãy dán giá trị."), cell(key).value)
-        if formulas:
-            continue
+    for row in data_rows(table, columns, HEADERS, report):
+        line, cell, value, bad = row.line, row.cell, row.value, row.bad
 
         code = value("student_code")
         if not code:
@@ -460,7 +256,7 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
                     bad("date_of_birth", gettext("Ngày sinh không hợp lý cho một học sinh."))
                     born = None
 
-        gender = _GENDERS.get(_header_key(value("gender")))
+        gender = _GENDERS.get(header_key(value("gender")))
         if gender is None:
             bad("gender", gettext("Giới tính phải là Nam hoặc Nữ."))
 
@@ -484,7 +280,7 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
 
         guardians: list[GuardianRow] = []
         for number in ("1", "2"):
-            guardian = _check_guardian(number, line, value, bad, report)
+            guardian = _check_guardian(number, row)
             if guardian is None:
                 continue
             if any(other.phone == guardian.phone for other in guardians):
@@ -500,13 +296,13 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
                 continue
             guardians.append(guardian)
 
-        if len(report.problems) == count_before:
+        if row.ok:
             rows.append(StudentRow(line, code, full_name, born, gender, class_name, national_id, guardians))
-    report.summary.rows = len(table.rows) - 1
     return rows
 
 
-def _check_guardian(number: str, line: int, value, bad, report: RosterReport) -> GuardianRow | None:
+def _check_guardian(number: str, row: Row) -> GuardianRow | None:
+    value, bad = row.value, row.bad
     name_key, rel_key, phone_key, email_key = (
         f"g{number}_{part}" for part in ("name", "relationship", "phone", "email")
     )
@@ -520,20 +316,13 @@ def _check_guardian(number: str, line: int, value, bad, report: RosterReport) ->
     elif len(name) > 150:
         bad(name_key, gettext("Họ tên dài quá 150 ký tự."))
         ok = False
-    relationship = _RELATIONSHIPS.get(_header_key(rel))
+    relationship = _RELATIONSHIPS.get(header_key(rel))
     if relationship is None:
         bad(rel_key, gettext("Quan hệ phải là Bố, Mẹ, Ông, Bà, Anh, Chị hoặc Khác."))
         ok = False
-    normalized = None
-    if not phone:
-        bad(phone_key, gettext("Thiếu số điện thoại phụ huynh."))
+    phone = row.phone(phone_key, gettext("Thiếu số điện thoại phụ huynh."))
+    if phone is None:
         ok = False
-    else:
-        try:
-            normalized = normalize_phone(phone)
-        except PhoneError as error:
-            bad(phone_key, phone_error_text(error))
-            ok = False
     if email:
         try:
             validate_email(email)
@@ -542,17 +331,7 @@ def _check_guardian(number: str, line: int, value, bad, report: RosterReport) ->
             ok = False
     if not ok:
         return None
-    if normalized.legacy_from:
-        report.notices.append(
-            Notice(
-                line,
-                HEADERS[phone_key],
-                phone,
-                gettext("Số cũ 11 chữ số đã được đổi: %(old)s → %(new)s")
-                % {"old": normalized.legacy_from, "new": normalized.national},
-            )
-        )
-    return GuardianRow(HEADERS[phone_key], name, normalized.e164, email, relationship)
+    return GuardianRow(HEADERS[phone_key], name, phone, email, relationship)
 
 
 # --- against the school's data: check, count, and (when asked) write --------------------------------------
@@ -560,54 +339,16 @@ def _check_guardian(number: str, line: int, value, bad, report: RosterReport) ->
 
 def roster_check(data: bytes, filename: str) -> RosterReport:
     """Everything but the writes: the report with its problems, notices and the preview counts."""
-    report = RosterReport()
-    rows = _validated_rows(data, filename, report)
-    if report.ok:
-        _apply(rows, report, school=None, actor=None, request=None, write=False)
-    return report
+    return STUDENTS.check(data, filename)
 
 
 def roster_import(*, actor, school, data: bytes, filename: str, request=None) -> RosterReport:
     """Check again, then commit everything or nothing. `report.committed` tells which happened."""
-    report = RosterReport()
-    rows = _validated_rows(data, filename, report)
-    if not report.ok:
-        return report
-    with transaction.atomic():
-        _apply(rows, report, school=school, actor=actor, request=request, write=True)
-        if not report.ok:  # found while writing (e.g. a concurrent change): undo everything
-            transaction.set_rollback(True)
-            return report
-        audit_record(
-            actor=actor,
-            action="roster.import",
-            object_repr=filename,
-            after={key: value for key, value in vars(report.summary).items()},
-            request=request,
-        )
-        report.committed = True
-    return report
-
-
-def _validated_rows(data: bytes, filename: str, report: RosterReport) -> list[StudentRow]:
-    table = read_table(data, filename, report)
-    if table is None:
-        return []
-    columns = _map_headers(table.rows[0][1], table.rows[0][0], report)
-    if columns is None:
-        return []
-    rows = _check_rows(table, columns, report)
-    _check_against_school(rows, report)
-    report.problems.sort(key=lambda problem: problem.line)  # stable: columns stay in order within a line
-    return rows
-
-
-def _class_key(name: str) -> str:
-    return _header_key(name).replace(" ", "").upper()
+    return STUDENTS.commit(actor=actor, school=school, data=data, filename=filename, request=request)
 
 
 def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
-    classes = {_class_key(c.name): c for c in SchoolClass.objects.filter(year__is_current=True)}
+    classes = {class_key(c.name): c for c in SchoolClass.objects.filter(year__is_current=True)}
     students = {
         s.student_code: s for s in Student.objects.filter(student_code__in=[r.student_code for r in rows])
     }
@@ -617,7 +358,7 @@ def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
         )
     )
     for row in rows:
-        school_class = classes.get(_class_key(row.class_name))
+        school_class = classes.get(class_key(row.class_name))
         if school_class is None:
             report.problem(
                 row.line,
@@ -668,8 +409,9 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
     missing = [phone for phone in wanted if phone not in users]
     summary.users_created = len(missing)
     if write:
-        users.update(_users_create(missing, wanted, actor=actor, request=request))
-        _affiliations_add([users[phone] for phone in wanted], school)
+        names = {phone: wanted[phone].full_name for phone in missing}
+        users.update(users_create(names, actor=actor, request=request))
+        affiliations_add([users[phone] for phone in wanted], school, flag="is_guardian")
     new_guardians = []
     for phone, spec in wanted.items():
         user = users.get(phone)
@@ -816,44 +558,6 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
         StudentGuardian.objects.bulk_create(new_links)
 
 
-def _users_create(phones: list[str], wanted: dict, *, actor, request) -> dict[str, User]:
-    """What accounts.services.user_get_or_create does for one new person, in bulk: a user without a
-    usable password (the guardian logs in with a one-time code) and a `user.create` audit event."""
-    if not phones:
-        return {}
-    new = []
-    for phone in phones:
-        user = User(phone=phone, full_name=wanted[phone].full_name)
-        user.set_unusable_password()
-        new.append(user)
-    created = User.objects.bulk_create(new, batch_size=1000)
-    actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    ip = client_ip(request)
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(actor=actor, action="user.create", object_type=User._meta.label_lower,
-                       object_id=str(user.pk), object_repr=str(user)[:200], after={"phone": user.phone},
-                       ip_address=ip)
-            for user in created
-        ],
-        batch_size=1000,
-    )  # fmt: skip
-    return {user.phone: user for user in created}
-
-
-def _affiliations_add(users: list[User], school) -> None:
-    """tenants.services.affiliation_add(is_guardian=True) for many users: two or three queries."""
-    existing = {a.user_id: a for a in SchoolAffiliation.objects.filter(school=school, user__in=users)}
-    SchoolAffiliation.objects.bulk_create(
-        [SchoolAffiliation(user=user, school=school, is_guardian=True) for user in users
-         if user.pk not in existing],
-        batch_size=1000,
-    )  # fmt: skip
-    SchoolAffiliation.objects.filter(pk__in=[a.pk for a in existing.values() if not a.is_guardian]).update(
-        is_guardian=True
-    )
-
-
 def _unset_primary(links: dict, student: Student, keep, summary: Summary, write: bool) -> None:
     """Another guardian becomes the primary contact; changed in memory in a dry run too, so that
     the preview counts each link once, as the commit does."""
@@ -876,21 +580,18 @@ def _schema() -> str:
 
 def template_workbook() -> bytes:
     """The empty template: Vietnamese headers, one example row, text-formatted code/ID/phone columns."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
+    return STUDENTS.template_workbook(
+        EXAMPLE_ROW,
+        lambda key: key in ("student_code", "national_id", "date_of_birth") or key.endswith("_phone"),
+    )
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Học sinh"
-    sheet.append([header for _key, header, _required in STUDENT_COLUMNS])
-    sheet.append(EXAMPLE_ROW)
-    for index, (key, _header, required) in enumerate(STUDENT_COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index)
-        cell.font = Font(bold=required)
-        sheet.column_dimensions[cell.column_letter].width = 22
-        if key in ("student_code", "national_id", "date_of_birth") or key.endswith("_phone"):
-            for row in range(2, 2002):
-                sheet.cell(row=row, column=index).number_format = "@"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+
+STUDENTS = Importer(
+    columns=COLUMNS,
+    sheet="Học sinh",
+    action="roster.import",
+    report_class=RosterReport,
+    check_rows=_check_rows,
+    check_against_school=_check_against_school,
+    apply=_apply,
+)

@@ -28,6 +28,7 @@ from students.selectors import (
     student_list,
 )
 from students.services import StaffError, staff_add
+from students.views_roster import move_form, transfer_form
 
 PAGE_SIZE = 25
 
@@ -147,10 +148,14 @@ def student_list_view(request):
 def student_detail_view(request, pk):
     """A student's profile: managers, the homeroom teacher of the student's current class, and the
     student's guardians (students.permissions.can_view_student); anyone else in the school gets 404."""
-    context = {
-        "school": request.tenant,
-        "student": request.student,
-    }
+    student = request.student
+    context = {"school": request.tenant, "student": student}
+    if is_manager(request.staff) and student.status == StudentStatus.STUDYING:
+        context.update(
+            can_change=True,
+            move_form=move_form(student),
+            transfer_form=transfer_form(student, request.tenant),
+        )
     return render(request, "students/student_detail.html", context)
 
 

@@ -1,4 +1,5 @@
-"""Roster import in the browser: upload → preview (problems, notices, counts) → confirm → commit.
+"""Roster import (students with guardians, or staff) in the browser: upload → preview (problems,
+notices, counts) → confirm → commit.
 
 The uploaded bytes wait in the school's cache (tenant-prefixed keys) for 30 minutes under a random token,
 with their SHA-256 and the uploader's id; the confirmation re-reads and re-checks them before writing."""
@@ -15,7 +16,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from schoolbook.permissions import school_role_required
-from students.imports import MAX_BYTES, problems_csv, roster_check, roster_import, template_workbook
+from students.import_staff import STAFF, staff_template_workbook
+from students.imports import MAX_BYTES, STUDENTS, problems_csv, template_workbook
 from students.models import Role
 
 IMPORTERS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
@@ -23,11 +25,46 @@ PENDING_SECONDS = 30 * 60
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# kind → (importer, template, template file name, preview rows: summary field → label)
+KINDS = {
+    "students": (STUDENTS, template_workbook, "mau-danh-sach-hoc-sinh.xlsx", {
+        "students_created": _("Học sinh mới"),
+        "students_updated": _("Học sinh được cập nhật"),
+        "students_unchanged": _("Học sinh không đổi"),
+        "guardians_created": _("Phụ huynh mới"),
+        "guardians_updated": _("Phụ huynh được cập nhật"),
+        "users_created": _("Tài khoản phụ huynh mới"),
+        "links_created": _("Liên kết học sinh – phụ huynh mới"),
+        "links_updated": _("Liên kết được cập nhật"),
+        "enrolments_created": _("Xếp lớp mới"),
+        "enrolments_moved": _("Chuyển lớp"),
+    }),
+    "staff": (STAFF, staff_template_workbook, "mau-danh-sach-can-bo.xlsx", {
+        "staff_created": _("Cán bộ mới"),
+        "staff_updated": _("Cán bộ được cập nhật"),
+        "staff_unchanged": _("Cán bộ không đổi"),
+        "users_created": _("Tài khoản mới"),
+        "homerooms_set": _("Phân công chủ nhiệm"),
+        "assignments_created": _("Phân công giảng dạy mới"),
+    }),
+}  # fmt: skip
+
+
 class RosterUploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=_("Danh sách"),
+        choices=[("students", _("Học sinh và phụ huynh")), ("staff", _("Cán bộ, giáo viên"))],
+        initial="students",
+        required=False,
+        widget=forms.RadioSelect,
+    )
     file = forms.FileField(
-        label=_("Tệp danh sách học sinh (.xlsx hoặc .csv)"),
+        label=_("Tệp danh sách (.xlsx hoặc .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
+
+    def clean_kind(self):
+        return self.cleaned_data.get("kind") or "students"
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
@@ -60,19 +97,22 @@ def roster_import_view(request):
             "filename": upload.name,
             "sha256": hashlib.sha256(data).hexdigest(),
             "user_id": request.user.pk,
+            "kind": form.cleaned_data["kind"],
         }
         token = secrets.token_urlsafe(16)
         cache.set(_pending_key(token), pending, PENDING_SECONDS)
-        report = roster_check(data, upload.name)
+        report = KINDS[pending["kind"]][0].check(data, upload.name)
         return _preview(request, report, token, pending)
     return render(request, "students/import_upload.html", {"form": form})
 
 
 def _preview(request, report, token, pending, status=200):
+    labels = KINDS[pending["kind"]][3]
+    counts = [(key, label, getattr(report.summary, key)) for key, label in labels.items()]
     return render(
         request,
         "students/import_preview.html",
-        {"report": report, "summary": report.summary, "token": token, "pending": pending},
+        {"report": report, "summary": report.summary, "counts": counts, "token": token, "pending": pending},
         status=status,
     )
 
@@ -83,7 +123,7 @@ def _confirm(request):
     if pending is None or pending["sha256"] != request.POST.get("sha256"):
         messages.error(request, gettext("Tệp đã hết hạn chờ xác nhận (30 phút). Vui lòng tải lên lại."))
         return redirect("roster_import")
-    report = roster_import(
+    report = KINDS[pending["kind"]][0].commit(
         actor=request.user,
         school=request.tenant,
         data=pending["data"],
@@ -94,6 +134,13 @@ def _confirm(request):
         return _preview(request, report, token, pending, status=422)
     cache.delete(_pending_key(token))
     summary = report.summary
+    if pending["kind"] == "staff":
+        messages.success(
+            request,
+            gettext("Đã nhập %(rows)d dòng: %(created)d cán bộ mới, %(updated)d cán bộ được cập nhật.")
+            % {"rows": summary.rows, "created": summary.staff_created, "updated": summary.staff_updated},
+        )
+        return redirect("roster_import")
     messages.success(
         request,
         gettext(
@@ -115,7 +162,7 @@ def roster_import_problems_view(request):
     pending = _pending(request, request.GET.get("token", ""))
     if pending is None:
         raise Http404
-    report = roster_check(pending["data"], pending["filename"])
+    report = KINDS[pending["kind"]][0].check(pending["data"], pending["filename"])
     response = HttpResponse(problems_csv(report.problems), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="loi-nhap-danh-sach.csv"'
     return response
@@ -123,6 +170,7 @@ def roster_import_problems_view(request):
 
 @school_role_required(*IMPORTERS)
 def roster_import_template_view(request):
-    response = HttpResponse(template_workbook(), content_type=XLSX)
-    response["Content-Disposition"] = 'attachment; filename="mau-danh-sach-hoc-sinh.xlsx"'
+    _importer, workbook, filename, _labels = KINDS.get(request.GET.get("kind", ""), KINDS["students"])
+    response = HttpResponse(workbook(), content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

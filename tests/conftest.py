@@ -107,6 +107,21 @@ def world(db) -> World:
     )
 
 
+@pytest.fixture
+def school(world):
+    """Inside school A's schema, with classes 6A1 and 6A2 in the current year."""
+    from django_tenants.utils import schema_context
+
+    from students.models import GradeLevel, SchoolClass, SchoolYear
+
+    with schema_context(world.school_a.schema_name):
+        year = SchoolYear.objects.get(is_current=True)
+        grade = GradeLevel.objects.get(number=6)
+        for name in ("6A1", "6A2"):
+            SchoolClass.objects.create(name=name, grade=grade, year=year)
+        yield world
+
+
 @pytest.fixture(autouse=True)
 def _clean_redis_and_schema():
     """Rate limits and cached lookups never leak from one test to the next (the broker is another db)."""

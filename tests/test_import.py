@@ -16,10 +16,8 @@ from schoolbook.audit.models import AuditEvent
 from students.imports import STUDENT_COLUMNS, roster_check, roster_import
 from students.models import (
     Enrolment,
-    GradeLevel,
     Guardian,
     Relationship,
-    SchoolClass,
     SchoolYear,
     Student,
     StudentGuardian,
@@ -84,17 +82,6 @@ def csv_bytes(rows, header=HEADER, bom=True) -> bytes:
     writer.writerow(header)
     writer.writerows(rows)
     return ("\ufeff" if bom else "").encode() + out.getvalue().encode()
-
-
-@pytest.fixture
-def school(world):
-    """Inside school A's schema, with classes 6A1 and 6A2 in the current year."""
-    with schema_context(world.school_a.schema_name):
-        year = SchoolYear.objects.get(is_current=True)
-        grade = GradeLevel.objects.get(number=6)
-        for name in ("6A1", "6A2"):
-            SchoolClass.objects.create(name=name, grade=grade, year=year)
-        yield world
 
 
 def _counts():

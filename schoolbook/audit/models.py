@@ -15,6 +15,7 @@ ACTION_LABELS = {
     "user.platform_admin": _("cấp quyền quản trị nền tảng"),
     "staff.add": _("thêm cán bộ"),
     "roster.import": _("nhập danh sách học sinh"),
+    "staff.import": _("nhập danh sách cán bộ"),
     "roster.seed_demo": _("tạo dữ liệu mẫu"),
     "enrolment.move": _("chuyển lớp"),
     "student.transfer_in": _("nhận học sinh chuyển đến"),

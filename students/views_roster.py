@@ -1,0 +1,226 @@
+"""Changes over time (issue 3, item 5) as thin pages for the school's managers: a class change mid-year and
+a transfer to another school from the student's profile, the year rollover from the classes page. Each form
+validates, calls one service of students.services, shows a RosterError next to the form and redirects with
+a flash message. Anyone who is not a manager of this school gets 404 (schoolbook.permissions)."""
+
+from datetime import date
+
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from schoolbook.permissions import school_role_required
+from students.forms import EnrolmentMoveForm, StudentTransferForm, YearRolloverForm
+from students.models import Enrolment, GradeLevel, SchoolClass, SchoolYear, StudentStatus
+from students.permissions import MANAGERS
+from students.selectors import student_profile
+from students.services import (
+    RosterError,
+    enrolment_move,
+    promoted_class_name,
+    student_transfer,
+    year_rollover,
+)
+
+
+def _current_class(student):
+    enrolment = (
+        Enrolment.objects.filter(student=student, ends_on__isnull=True)
+        .select_related("school_class")
+        .order_by("-starts_on")
+        .first()
+    )
+    return enrolment.school_class if enrolment else None
+
+
+def move_form(student, data=None) -> EnrolmentMoveForm:
+    """The class-change form: the current year's classes other than the student's current one."""
+    classes = SchoolClass.objects.filter(year__is_current=True).order_by("grade__number", "name")
+    current = _current_class(student)
+    if current is not None:
+        classes = classes.exclude(pk=current.pk)
+    return EnrolmentMoveForm(data, classes=classes, initial={"on_date": timezone.localdate()})
+
+
+def transfer_form(student, school, data=None) -> StudentTransferForm:
+    current = _current_class(student)
+    initial = {"on_date": timezone.localdate(), "class_name": current.name if current else ""}
+    return StudentTransferForm(data, this_school=school, initial=initial)
+
+
+def _student_or_404(pk):
+    student = student_profile(pk)
+    if student is None:
+        raise Http404
+    return student
+
+
+def _profile(request, student, *, move=None, transfer=None, status=200):
+    context = {
+        "school": request.tenant,
+        "student": student,
+        "can_change": True,
+        "move_form": move or move_form(student),
+        "transfer_form": transfer or transfer_form(student, request.tenant),
+    }
+    return render(request, "students/student_detail.html", context, status=status)
+
+
+@school_role_required(*MANAGERS)
+def enrolment_move_view(request, pk):
+    """POST: move the student to another class of the current school year from the given date."""
+    student = _student_or_404(pk)
+    if request.method != "POST":
+        return redirect("student_detail", pk=pk)
+    form = move_form(student, request.POST)
+    if form.is_valid():
+        try:
+            enrolment = enrolment_move(
+                actor=request.user,
+                student=student,
+                to_class=form.cleaned_data["to_class"],
+                on_date=form.cleaned_data["on_date"],
+                request=request,
+            )
+        except RosterError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                gettext("Đã chuyển %(name)s sang lớp %(class)s từ ngày %(date)s.")
+                % {
+                    "name": student.full_name,
+                    "class": enrolment.school_class.name,
+                    "date": enrolment.starts_on.strftime("%d/%m/%Y"),
+                },
+            )
+            return redirect("student_detail", pk=pk)
+    return _profile(request, student, move=form, status=400)
+
+
+@school_role_required(*MANAGERS)
+def student_transfer_view(request, pk):
+    """POST: transfer the student to another school on the platform (students.services.student_transfer).
+
+    Who may do it: a manager of the *sending* school. The acting manager need not be staff of the receiving
+    school: the transfer only adds a student to it (with the guardians, who already had the student's data),
+    it reads nothing there, and the receiving school sees who did it and when in its own audit log
+    (`student.transfer_in`, with the sending school's code), next to `student.transfer_out` here. What is
+    required of the receiving school: it exists, is active, is not this school (StudentTransferForm), and
+    has a class of that name in its current school year (the service); otherwise nothing changes in either
+    school."""
+    student = _student_or_404(pk)
+    if request.method != "POST":
+        return redirect("student_detail", pk=pk)
+    form = transfer_form(student, request.tenant, request.POST)
+    if form.is_valid():
+        try:
+            student_transfer(
+                actor=request.user,
+                student=student,
+                from_school=request.tenant,
+                to_school=form.school,
+                to_class_name=form.cleaned_data["class_name"],
+                on_date=form.cleaned_data["on_date"],
+                request=request,
+            )
+        except RosterError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(
+                request,
+                gettext("Đã chuyển %(name)s sang %(school)s, lớp %(class)s, từ ngày %(date)s.")
+                % {
+                    "name": student.full_name,
+                    "school": form.school.name,
+                    "class": form.cleaned_data["class_name"],
+                    "date": form.cleaned_data["on_date"].strftime("%d/%m/%Y"),
+                },
+            )
+            return redirect("student_detail", pk=pk)
+    return _profile(request, student, transfer=form, status=400)
+
+
+def _next_year_defaults(year: SchoolYear) -> dict:
+    first = int(year.name[:4]) + 1 if year.name[:4].isdigit() else year.ends_on.year
+    return {
+        "name": f"{first}-{first + 1}",
+        "starts_on": date(first, 9, 5),
+        "ends_on": date(first + 1, 5, 31),
+    }
+
+
+def rollover_preview(year: SchoolYear) -> dict:
+    """What year_rollover would do, read only: each class promoted (old → new name) with its students, the
+    last-grade classes whose students graduate. Raises RosterError as the service would for a class whose
+    name does not start with its grade."""
+    grades = set(GradeLevel.objects.values_list("number", flat=True))
+    studying = Q(enrolments__ends_on__isnull=True, enrolments__student__status=StudentStatus.STUDYING)
+    classes = (
+        SchoolClass.objects.filter(year=year)
+        .select_related("grade")
+        .annotate(studying=Count("enrolments", filter=studying))
+        .order_by("grade__number", "name")
+    )
+    promoted, graduating = [], []
+    for school_class in classes:
+        if school_class.grade.number + 1 in grades:
+            new_name = promoted_class_name(school_class.name, school_class.grade.number)
+            promoted.append(
+                {"name": school_class.name, "new_name": new_name, "students": school_class.studying}
+            )
+        else:
+            graduating.append({"name": school_class.name, "students": school_class.studying})
+    return {
+        "promoted": promoted,
+        "graduating": graduating,
+        "promoted_students": sum(item["students"] for item in promoted),
+        "graduated_students": sum(item["students"] for item in graduating),
+    }
+
+
+@school_role_required(*MANAGERS)
+def year_rollover_view(request):
+    """Open the next school year and promote the classes, in two steps: the form posts to a preview (what
+    will happen, computed without writing), and only the preview's "confirm" button (with the checkbox
+    "Tôi đã kiểm tra") calls students.services.year_rollover. The flash message gives its counts."""
+    year = SchoolYear.objects.filter(is_current=True).first()
+    if year is None:
+        messages.error(request, gettext("Trường chưa có năm học hiện tại."))
+        return redirect("class_list")
+    form = YearRolloverForm(
+        request.POST if request.method == "POST" else None,
+        from_year=year,
+        initial=_next_year_defaults(year),
+    )
+    context = {"form": form, "year": year, "preview": None}
+    if request.method == "POST" and form.is_valid():
+        try:
+            context["preview"] = rollover_preview(year)
+        except RosterError as error:
+            form.add_error(None, str(error))
+        else:
+            if request.POST.get("confirm"):
+                if not request.POST.get("checked"):
+                    context["confirm_error"] = gettext("Đánh dấu “Tôi đã kiểm tra” để chuyển năm học.")
+                else:
+                    try:
+                        report = year_rollover(
+                            actor=request.user,
+                            from_year=year,
+                            new_year_name=form.cleaned_data["name"],
+                            starts_on=form.cleaned_data["starts_on"],
+                            ends_on=form.cleaned_data["ends_on"],
+                            request=request,
+                        )
+                    except RosterError as error:
+                        form.add_error(None, str(error))
+                        context["preview"] = None
+                    else:
+                        messages.success(request, str(report))
+                        return redirect("class_list")
+    status = 400 if request.method == "POST" and not form.is_valid() else 200
+    return render(request, "students/year_rollover.html", context, status=status)
