@@ -8,6 +8,7 @@ from schoolbook.caching import cached_lookup
 from schoolbook.text import fold
 from students.models import (
     Enrolment,
+    GradeLevel,
     Guardian,
     Role,
     SchoolClass,
@@ -15,6 +16,7 @@ from students.models import (
     StaffMember,
     Student,
     StudentGuardian,
+    StudentStatus,
     TeachingAssignment,
 )
 
@@ -220,3 +222,45 @@ def children_across_schools(user, schools=None) -> list[dict]:
             )
         children.extend({"school": school, "student": student} for student in students)
     return children
+
+
+def current_class(student):
+    """The class of the student's open enrolment, or None."""
+    enrolment = (
+        Enrolment.objects.filter(student=student, ends_on__isnull=True)
+        .select_related("school_class")
+        .order_by("-starts_on")
+        .first()
+    )
+    return enrolment.school_class if enrolment else None
+
+
+def rollover_preview(year: SchoolYear) -> dict:
+    """What year_rollover would do, read only: each class promoted (old → new name) with its students, the
+    last-grade classes whose students graduate. Raises RosterError as the service would for a class whose
+    name does not start with its grade."""
+    from students.services import promoted_class_name  # the service's own naming rule, so both agree
+
+    grades = set(GradeLevel.objects.values_list("number", flat=True))
+    studying = Q(enrolments__ends_on__isnull=True, enrolments__student__status=StudentStatus.STUDYING)
+    classes = (
+        SchoolClass.objects.filter(year=year)
+        .select_related("grade")
+        .annotate(studying=Count("enrolments", filter=studying))
+        .order_by("grade__number", "name")
+    )
+    promoted, graduating = [], []
+    for school_class in classes:
+        if school_class.grade.number + 1 in grades:
+            new_name = promoted_class_name(school_class.name, school_class.grade.number)
+            promoted.append(
+                {"name": school_class.name, "new_name": new_name, "students": school_class.studying}
+            )
+        else:
+            graduating.append({"name": school_class.name, "students": school_class.studying})
+    return {
+        "promoted": promoted,
+        "graduating": graduating,
+        "promoted_students": sum(item["students"] for item in promoted),
+        "graduated_students": sum(item["students"] for item in graduating),
+    }

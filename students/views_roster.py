@@ -3,10 +3,9 @@ a transfer to another school from the student's profile, the year rollover from 
 validates, calls one service of students.services, shows a RosterError next to the form and redirects with
 a flash message. Anyone who is not a manager of this school gets 404 (schoolbook.permissions)."""
 
-from datetime import date
+from datetime import timedelta
 
 from django.contrib import messages
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -14,39 +13,29 @@ from django.utils.translation import gettext
 
 from schoolbook.permissions import school_role_required
 from students.forms import EnrolmentMoveForm, StudentTransferForm, YearRolloverForm
-from students.models import Enrolment, GradeLevel, SchoolClass, SchoolYear, StudentStatus
+from students.models import SchoolClass, SchoolYear
 from students.permissions import MANAGERS
-from students.selectors import student_profile
+from students.selectors import current_class, rollover_preview, student_profile
 from students.services import (
     RosterError,
     enrolment_move,
-    promoted_class_name,
+    school_year_bounds,
     student_transfer,
     year_rollover,
 )
 
 
-def _current_class(student):
-    enrolment = (
-        Enrolment.objects.filter(student=student, ends_on__isnull=True)
-        .select_related("school_class")
-        .order_by("-starts_on")
-        .first()
-    )
-    return enrolment.school_class if enrolment else None
-
-
 def move_form(student, data=None) -> EnrolmentMoveForm:
     """The class-change form: the current year's classes other than the student's current one."""
     classes = SchoolClass.objects.filter(year__is_current=True).order_by("grade__number", "name")
-    current = _current_class(student)
+    current = current_class(student)
     if current is not None:
         classes = classes.exclude(pk=current.pk)
     return EnrolmentMoveForm(data, classes=classes, initial={"on_date": timezone.localdate()})
 
 
 def transfer_form(student, school, data=None) -> StudentTransferForm:
-    current = _current_class(student)
+    current = current_class(student)
     initial = {"on_date": timezone.localdate(), "class_name": current.name if current else ""}
     return StudentTransferForm(data, this_school=school, initial=initial)
 
@@ -145,41 +134,8 @@ def student_transfer_view(request, pk):
 
 
 def _next_year_defaults(year: SchoolYear) -> dict:
-    first = int(year.name[:4]) + 1 if year.name[:4].isdigit() else year.ends_on.year
-    return {
-        "name": f"{first}-{first + 1}",
-        "starts_on": date(first, 9, 5),
-        "ends_on": date(first + 1, 5, 31),
-    }
-
-
-def rollover_preview(year: SchoolYear) -> dict:
-    """What year_rollover would do, read only: each class promoted (old → new name) with its students, the
-    last-grade classes whose students graduate. Raises RosterError as the service would for a class whose
-    name does not start with its grade."""
-    grades = set(GradeLevel.objects.values_list("number", flat=True))
-    studying = Q(enrolments__ends_on__isnull=True, enrolments__student__status=StudentStatus.STUDYING)
-    classes = (
-        SchoolClass.objects.filter(year=year)
-        .select_related("grade")
-        .annotate(studying=Count("enrolments", filter=studying))
-        .order_by("grade__number", "name")
-    )
-    promoted, graduating = [], []
-    for school_class in classes:
-        if school_class.grade.number + 1 in grades:
-            new_name = promoted_class_name(school_class.name, school_class.grade.number)
-            promoted.append(
-                {"name": school_class.name, "new_name": new_name, "students": school_class.studying}
-            )
-        else:
-            graduating.append({"name": school_class.name, "students": school_class.studying})
-    return {
-        "promoted": promoted,
-        "graduating": graduating,
-        "promoted_students": sum(item["students"] for item in promoted),
-        "graduated_students": sum(item["students"] for item in graduating),
-    }
+    name, starts_on, _, ends_on = school_year_bounds(year.ends_on + timedelta(days=92))  # into next August
+    return {"name": name, "starts_on": starts_on, "ends_on": ends_on}
 
 
 @school_role_required(*MANAGERS)
