@@ -38,9 +38,17 @@ def staff_for_user(user) -> StaffMember | None:
 
 
 def staff_list(*, search: str = ""):
+    """Search ignores accents. A school has at most a few hundred staff, so names are folded here rather than
+    kept in a column that every bulk write (imports, seeding) would have to maintain."""
     staff = StaffMember.objects.select_related("user").order_by("full_name")
     if search:
-        staff = staff.filter(Q(full_name__icontains=search) | Q(user__phone__contains=search.lstrip("0")))
+        folded, digits = fold(search), search.lstrip("0").replace(" ", "")
+        matches = [
+            pk
+            for pk, name, phone in staff.values_list("pk", "full_name", "user__phone")
+            if folded in fold(name) or (digits.isdigit() and digits in phone)
+        ]
+        staff = staff.filter(pk__in=matches)
     return staff
 
 

@@ -260,12 +260,20 @@ def _student_transfer_in(*, actor, old, links, from_school, to_school, to_class_
     users = User.objects.in_bulk([link["user_id"] for link in links if link["user_id"]])
     by_phone = {user.phone: user for user in User.objects.filter(phone__in=[link["phone"] for link in links])}
     for link in links:
-        user = users.get(link["user_id"]) or by_phone.get(link["phone"])
+        # Every guardian has a user (the import makes one), so the parent can log in with a code and
+        # find this school on their home page.
+        user = (
+            users.get(link["user_id"])
+            or by_phone.get(link["phone"])
+            or user_get_or_create(
+                phone=link["phone"], full_name=link["full_name"], actor=actor, request=request
+            )
+        )
         guardian, created = Guardian.objects.get_or_create(
             phone=link["phone"],
             defaults={"full_name": link["full_name"], "email": link["email"], "user": user},
         )
-        if not created and guardian.user_id is None and user is not None:
+        if not created and guardian.user_id is None:
             guardian.user = user
             guardian.save(update_fields=["user"])
         StudentGuardian.objects.create(
@@ -275,8 +283,7 @@ def _student_transfer_in(*, actor, old, links, from_school, to_school, to_class_
             is_primary_contact=link["is_primary_contact"],
             receives_notifications=link["receives_notifications"],
         )
-        if guardian.user_id:
-            affiliation_add(user=guardian.user, school=to_school, is_guardian=True)
+        affiliation_add(user=guardian.user, school=to_school, is_guardian=True)
     audit_record(
         actor=actor,
         action="student.transfer_in",

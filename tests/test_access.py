@@ -156,3 +156,10 @@ def test_cached_membership_follows_changes(client, world):
         member.is_active = False
         member.save()
     assert client.get("/s/test-a/").status_code == 404
+
+
+def test_staff_search_ignores_accents(client, world):
+    client.force_login(world.principal_a)
+    page = client.get("/s/test-a/staff/?q=vu giao vien").content.decode()
+    assert "Vũ Giáo Viên" in page and "Lê Quản Trị A" not in page
+    assert "Vũ Giáo Viên" in client.get("/s/test-a/staff/?q=0900000013").content.decode()
