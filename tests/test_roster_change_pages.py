@@ -352,3 +352,19 @@ def test_teachers_and_other_schools_staff_get_404(client, world, setup):
     client.force_login(world.teacher_a)
     page = client.get(_profile(setup)).content.decode()
     assert "Nguyễn Văn An" in page and 'id="move"' not in page and 'id="transfer"' not in page
+
+
+def test_profile_title_is_only_the_name(client, world):
+    """The forms live in the page body once, not in <title>."""
+    import re
+
+    from students.models import Student
+
+    client.force_login(world.principal_a)
+    with schema_context(world.school_a.schema_name):
+        student = Student.objects.create(
+            student_code="TT001", full_name="Lý Thường Kiệt", date_of_birth="2013-01-01", gender="male"
+        )
+    page = client.get(f"/s/test-a/students/{student.pk}/").content.decode()
+    assert re.search(r"<title>\s*Lý Thường Kiệt ·", page)
+    assert page.count('id="move"') == 1
