@@ -1,6 +1,6 @@
 """A school's pages; mounted under /s/<code>/ by tenants.routing."""
 
-from django.urls import path
+from django.urls import include, path
 
 from students import views as students_views
 from students import views_import, views_roster
@@ -27,4 +27,5 @@ urlpatterns = [
         views_import.roster_import_problems_view,
         name="roster_import_problems",
     ),
+    path("grades/", include("grades.urls")),
 ]
