@@ -51,3 +51,118 @@ class AssessmentPlan(models.Model):
     @property
     def is_adjustable(self) -> bool:
         return self.locked_at is None and self.assessment != Assessment.PRIMARY_RATING
+
+
+# --- scores (issue 4, items 3 and 5: secondary entry, history and locks) ----------------------------------
+
+FINAL_COLUMNS = ("GK", "CK")  # mid-term (giữa kỳ) and end-of-term (cuối kỳ)
+COLUMN_CHOICES = [(f"TX{n}", f"TX{n}") for n in range(MIN_REGULAR, MAX_REGULAR + 1)] + [
+    (column, column) for column in FINAL_COLUMNS
+]
+
+
+def regular_columns(count: int) -> list[str]:
+    return [f"TX{n}" for n in range(1, count + 1)]
+
+
+class Score(models.Model):
+    """One cell of a secondary gradebook: a student's mark in one column of a subject in a term. A scored
+    subject stores `value` (0–10, one decimal); a comment-only subject stores `rating` (True = Đạt, False =
+    Chưa đạt); a cleared cell keeps its row with both empty, so its version and history go on.
+    `version` grows by one on every change: a save carrying an older version is a conflict, never an
+    overwrite."""
+
+    student = models.ForeignKey("students.Student", on_delete=models.CASCADE, related_name="scores")
+    subject = models.ForeignKey("students.Subject", on_delete=models.PROTECT, related_name="scores")
+    term = models.ForeignKey("students.Term", on_delete=models.PROTECT, related_name="scores")
+    column = models.CharField(max_length=4, choices=COLUMN_CHOICES)
+    value = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    rating = models.BooleanField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "subject", "term", "column"], name="one_score_per_cell"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(value__gte=0, value__lte=10), name="score_value_0_to_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__isnull=True) | Q(rating__isnull=True), name="score_value_or_rating"
+            ),
+        ]
+        indexes = [models.Index(fields=["subject", "term"])]
+
+    def __str__(self):
+        return f"{self.student_id} {self.subject_id} {self.term_id} {self.column}"
+
+    @property
+    def is_empty(self) -> bool:
+        return self.value is None and self.rating is None
+
+
+class ScoreChange(models.Model):
+    """The history of a cell: old → new as shown to the teacher ("7,5", "Đ", "" for empty), who, when, why."""
+
+    score = models.ForeignKey(Score, on_delete=models.CASCADE, related_name="changes")
+    old_value = models.CharField(max_length=10, blank=True)
+    new_value = models.CharField(max_length=10, blank=True)
+    changed_by = models.ForeignKey("students.StaffMember", on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField()
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self):
+        return f"{self.score} {self.old_value} → {self.new_value}"
+
+
+class EntryDeadline(models.Model):
+    """After `deadline`, scores of the term (of one subject, or of every subject when `subject` is empty)
+    can only be changed under a principal's Unlock. A subject's own deadline wins over the general one."""
+
+    term = models.ForeignKey("students.Term", on_delete=models.CASCADE, related_name="entry_deadlines")
+    subject = models.ForeignKey(
+        "students.Subject", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    deadline = models.DateTimeField(_("hạn nhập điểm"))
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["term", "subject"],
+                condition=Q(subject__isnull=False),
+                name="one_deadline_per_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["term"], condition=Q(subject__isnull=True), name="one_general_deadline_per_term"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.term} {self.subject or '*'} {self.deadline:%Y-%m-%d %H:%M}"
+
+
+class Unlock(models.Model):
+    """A principal's permission to change one class's scores of one subject in a term after the deadline."""
+
+    term = models.ForeignKey("students.Term", on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey("students.Subject", on_delete=models.CASCADE, related_name="+")
+    school_class = models.ForeignKey("students.SchoolClass", on_delete=models.CASCADE, related_name="+")
+    granted_by = models.ForeignKey("students.StaffMember", on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField(_("lý do"))
+    until = models.DateTimeField(_("mở đến"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-until"]
+        indexes = [models.Index(fields=["term", "subject", "school_class"])]
+
+    def __str__(self):
+        return f"{self.school_class} {self.subject} {self.term} → {self.until:%Y-%m-%d %H:%M}"

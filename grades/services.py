@@ -1,12 +1,41 @@
 """Writes of the gradebook. Each service runs in one transaction and records an audit event for a change."""
 
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
 from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext
 
-from grades.models import MAX_REGULAR, MIN_REGULAR, AssessmentPlan
+from grades.models import (
+    FINAL_COLUMNS,
+    MAX_REGULAR,
+    MIN_REGULAR,
+    AssessmentPlan,
+    EntryDeadline,
+    Score,
+    ScoreChange,
+    Unlock,
+    regular_columns,
+)
+from grades.rules.circular22 import ScoreError, parse_score, pass_fail_semester, semester_average
 from schoolbook.audit.services import audit_record
+from schoolbook.text import fold
 from students.catalogue import regular_assessments
-from students.models import Assessment, SchoolYear, SubjectLoad
+from students.models import (
+    Assessment,
+    Enrolment,
+    Role,
+    SchoolClass,
+    SchoolYear,
+    StaffMember,
+    Subject,
+    SubjectLoad,
+    TeachingAssignment,
+    Term,
+)
 
 
 class GradeError(ValueError):
@@ -73,3 +102,321 @@ def assessment_plan_update(
         request=request,
     )
     return plan
+
+
+# --- score entry (items 3 and 5): secondary scored and comment-only subjects ------------------------------
+
+SAVED, UNCHANGED, INVALID, CONFLICT = "saved", "unchanged", "invalid", "conflict"
+SECONDARY_KINDS = (Assessment.SCORED, Assessment.PASS_FAIL)
+_PASS = {"d", "dat"}
+_FAIL = {"cd", "chua dat"}
+
+
+def score_text(value: Decimal | None, rating: bool | None) -> str:
+    """A cell as the teacher sees it: "7,5", "Đ", "CĐ", or "" when empty."""
+    if value is not None:
+        return f"{value:.1f}".replace(".", ",")
+    if rating is not None:
+        return "Đ" if rating else "CĐ"
+    return ""
+
+
+def parse_rating(text: str) -> bool:
+    """Đ / CĐ (also "Đạt", "Chưa đạt", "d", "cd": accents and case are folded) → True / False."""
+    folded = fold(text)
+    if folded in _PASS:
+        return True
+    if folded in _FAIL:
+        return False
+    raise ScoreError(
+        gettext("«%(text)s» không hợp lệ; môn đánh giá bằng nhận xét chỉ nhận Đ (Đạt) hoặc CĐ (Chưa đạt).")
+        % {"text": text.strip()}
+    )
+
+
+@dataclass
+class CellResult:
+    student_id: int
+    column: str
+    status: str  # saved / unchanged / invalid / conflict
+    version: int | None = None  # the cell's version after the save (saved, unchanged) or now (conflict)
+    text: str = ""  # the cell's value now, as shown ("7,5", "Đ", "")
+    reason: str = ""  # invalid: why; conflict: who changed it first
+    updated_by: str = ""  # conflict: the name of whoever saved the current value
+
+
+@dataclass
+class SaveResult:
+    cells: list[CellResult] = field(default_factory=list)
+
+    def _with(self, status):
+        return [cell for cell in self.cells if cell.status == status]
+
+    @property
+    def saved(self) -> list[CellResult]:
+        return self._with(SAVED)
+
+    @property
+    def invalid(self) -> list[CellResult]:
+        return self._with(INVALID)
+
+    @property
+    def conflicts(self) -> list[CellResult]:
+        return self._with(CONFLICT)
+
+
+def _current_student_ids(school_class: SchoolClass, today) -> set[int]:
+    return set(
+        Enrolment.objects.filter(school_class=school_class, starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .values_list("student_id", flat=True)
+    )
+
+
+def _entry_context(assignment: TeachingAssignment, term: Term) -> tuple[TeachingAssignment, AssessmentPlan]:
+    assignment = TeachingAssignment.objects.select_related("school_class", "subject", "teacher").get(
+        pk=assignment.pk
+    )
+    if assignment.subject.assessment not in SECONDARY_KINDS:
+        raise GradeError(gettext("Môn học này không nhập điểm theo Thông tư 22."))
+    if term.year_id != assignment.school_class.year_id:
+        raise GradeError(gettext("Học kỳ không thuộc năm học của lớp."))
+    plan = AssessmentPlan.objects.filter(
+        year_id=term.year_id, grade_id=assignment.school_class.grade_id, subject_id=assignment.subject_id
+    ).first()
+    if plan is None:
+        raise GradeError(gettext("Chưa có kế hoạch đánh giá cho môn học này; hãy liên hệ quản trị trường."))
+    return assignment, plan
+
+
+def entry_lock(*, term: Term, subject: Subject, school_class: SchoolClass, now: datetime) -> tuple[bool, str]:
+    """(refused, unlock reason): whether the deadline for the subject in the term has passed with no unlock
+    of the class still open; when an unlock is open, its reason (kept in the history of each change)."""
+    deadlines = {
+        subject_id: deadline
+        for subject_id, deadline in EntryDeadline.objects.filter(term=term)
+        .filter(Q(subject=subject) | Q(subject__isnull=True))
+        .values_list("subject_id", "deadline")
+    }
+    deadline = deadlines.get(subject.pk, deadlines.get(None))
+    if deadline is None or now <= deadline:
+        return False, ""
+    unlock = (
+        Unlock.objects.filter(term=term, subject=subject, school_class=school_class, until__gt=now)
+        .order_by("-until")
+        .first()
+    )
+    if unlock is None:
+        return True, ""
+    return False, unlock.reason
+
+
+@transaction.atomic
+def scores_save(
+    *,
+    actor_staff: StaffMember,
+    assignment: TeachingAssignment,
+    term: Term,
+    cells: list[dict],
+    now: datetime | None = None,
+) -> SaveResult:
+    """Save cells of a teaching assignment's gradebook for a term. Each cell is a dict with student_id,
+    column ("TX1"…"TXn", "GK", "CK"), text (what was typed: "7,5", "Đ", "" to clear) and version (the
+    version the client had, None for a cell it saw empty and never saved).
+
+    Every cell gets its own result: valid cells are saved even when others in the batch are invalid; a cell
+    changed by someone else since the client read it is a conflict, reported with the current value and who
+    saved it, and is not overwritten. Raises GradeError (nothing saved) when the actor is not the
+    assignment's teacher or the entry deadline has passed without an unlock. A constant number of queries,
+    whatever the number of cells."""
+    now = now or timezone.now()
+    assignment, plan = _entry_context(assignment, term)
+    if actor_staff is None or assignment.teacher_id != actor_staff.pk:
+        raise GradeError(gettext("Chỉ giáo viên được phân công dạy môn này ở lớp này mới được nhập điểm."))
+    subject, school_class = assignment.subject, assignment.school_class
+    refused, unlock_reason = entry_lock(term=term, subject=subject, school_class=school_class, now=now)
+    if refused:
+        raise GradeError(
+            gettext("Đã quá hạn nhập điểm; cần Hiệu trưởng mở khóa (kèm lý do) để sửa điểm môn %(subject)s.")
+            % {"subject": subject.name}
+        )
+    scored = subject.assessment == Assessment.SCORED
+    allowed_columns = set(regular_columns(plan.regular_count)) | set(FINAL_COLUMNS)
+    enrolled = _current_student_ids(school_class, timezone.localdate(now))
+    existing = {
+        (score.student_id, score.column): score
+        for score in Score.objects.select_for_update(of=("self",))
+        .select_related("updated_by")
+        .filter(subject=subject, term=term, student_id__in=enrolled)
+    }
+
+    result = SaveResult()
+    to_create: list[Score] = []
+    to_update: list[Score] = []
+    changes: list[tuple[Score, str, str]] = []
+    seen: set[tuple[int, str]] = set()
+    for cell in cells:
+        student_id, column = cell.get("student_id"), str(cell.get("column", "")).strip().upper()
+        text, version = str(cell.get("text") or ""), cell.get("version")
+
+        def invalid(reason, student_id=student_id, column=column):
+            result.cells.append(CellResult(student_id, column, INVALID, reason=reason))
+
+        if student_id not in enrolled:
+            invalid(gettext("Học sinh không thuộc lớp %(cls)s.") % {"cls": school_class.name})
+            continue
+        if column not in allowed_columns:
+            invalid(
+                gettext("Cột %(column)s không có trong kế hoạch đánh giá (TX1–TX%(count)s, GK, CK).")
+                % {"column": column, "count": plan.regular_count}
+            )
+            continue
+        if (student_id, column) in seen:
+            invalid(gettext("Ô này xuất hiện hai lần trong cùng một lần lưu."))
+            continue
+        seen.add((student_id, column))
+        value, rating = None, None
+        if text.strip():
+            try:
+                if scored:
+                    value = parse_score(text)
+                else:
+                    rating = parse_rating(text)
+            except ScoreError as error:
+                invalid(str(error))
+                continue
+        score = existing.get((student_id, column))
+        current_version = score.version if score is not None else None
+        if version != current_version:
+            current = score_text(score.value, score.rating) if score is not None else ""
+            by = score.updated_by.full_name if score is not None and score.updated_by else ""
+            result.cells.append(
+                CellResult(
+                    student_id,
+                    column,
+                    CONFLICT,
+                    version=current_version,
+                    text=current,
+                    updated_by=by,
+                    reason=gettext(
+                        "Ô này vừa được %(who)s sửa thành «%(value)s»; hãy xem lại trước khi lưu đè."
+                    )
+                    % {"who": by or gettext("người khác"), "value": current},
+                )
+            )
+            continue
+        new_text = score_text(value, rating)
+        if score is None:
+            if value is None and rating is None:  # clearing a cell that was never filled
+                result.cells.append(CellResult(student_id, column, UNCHANGED, version=None))
+                continue
+            score = Score(student_id=student_id, subject=subject, term=term, column=column, version=1)
+            old_text = ""
+            to_create.append(score)
+        else:
+            old_text = score_text(score.value, score.rating)
+            if old_text == new_text:
+                result.cells.append(CellResult(student_id, column, UNCHANGED, score.version, new_text))
+                continue
+            score.version += 1
+            to_update.append(score)
+        score.value, score.rating, score.updated_by, score.updated_at = value, rating, actor_staff, now
+        changes.append((score, old_text, new_text))
+        result.cells.append(CellResult(student_id, column, SAVED, score.version, new_text))
+
+    if to_create:
+        Score.objects.bulk_create(to_create)
+    if to_update:
+        Score.objects.bulk_update(to_update, ["value", "rating", "version", "updated_by", "updated_at"])
+    if changes:
+        ScoreChange.objects.bulk_create(
+            ScoreChange(
+                score=score,
+                old_value=old,
+                new_value=new,
+                changed_by=actor_staff,
+                changed_at=now,
+                reason=unlock_reason,
+            )
+            for score, old, new in changes
+        )
+        if plan.locked_at is None:  # entry has started: the number of regular assessments is now fixed
+            AssessmentPlan.objects.filter(pk=plan.pk, locked_at__isnull=True).update(locked_at=now)
+    return result
+
+
+@transaction.atomic
+def entry_unlock(
+    *,
+    actor_staff: StaffMember,
+    term: Term,
+    subject: Subject,
+    school_class: SchoolClass,
+    reason: str,
+    until: datetime,
+    now: datetime | None = None,
+    request=None,
+) -> Unlock:
+    """A principal lets a class's scores of a subject be changed after the deadline, until `until`."""
+    now = now or timezone.now()
+    if actor_staff is None or not actor_staff.has_role(Role.PRINCIPAL):
+        raise GradeError(gettext("Chỉ Hiệu trưởng được mở khóa nhập điểm sau hạn."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise GradeError(gettext("Cần ghi lý do mở khóa nhập điểm."))
+    if until <= now:
+        raise GradeError(gettext("Thời hạn mở khóa phải ở sau thời điểm hiện tại."))
+    unlock = Unlock.objects.create(
+        term=term,
+        subject=subject,
+        school_class=school_class,
+        granted_by=actor_staff,
+        reason=reason,
+        until=until,
+    )
+    audit_record(
+        actor=actor_staff.user,
+        action="grade_entry.unlock",
+        obj=unlock,
+        after={
+            "term": term.pk,
+            "subject": subject.pk,
+            "school_class": school_class.pk,
+            "reason": reason,
+            "until": until.isoformat(),
+        },
+        request=request,
+    )
+    return unlock
+
+
+def score_history(score: Score) -> list[ScoreChange]:
+    """The changes of one cell, newest first."""
+    return list(score.changes.select_related("changed_by"))
+
+
+def semester_averages(assignment: TeachingAssignment, term: Term) -> dict[int, Decimal | bool | None]:
+    """Per student currently in the class: the semester average (Circular 22: ĐTBmhk) of a scored subject,
+    or the Đạt (True) / Chưa đạt (False) result of a comment-only subject; None while a required cell
+    (TX1…TXn of the plan, GK, CK) is empty."""
+    assignment, plan = _entry_context(assignment, term)
+    students = _current_student_ids(assignment.school_class, timezone.localdate())
+    required = regular_columns(plan.regular_count) + list(FINAL_COLUMNS)
+    cells: dict[int, dict[str, Score]] = {student_id: {} for student_id in students}
+    for score in Score.objects.filter(
+        subject=assignment.subject, term=term, student_id__in=students, column__in=required
+    ):
+        cells[score.student_id][score.column] = score
+    scored = assignment.subject.assessment == Assessment.SCORED
+    averages: dict[int, Decimal | bool | None] = {}
+    for student_id, row in cells.items():
+        if any(column not in row or row[column].is_empty for column in required):
+            averages[student_id] = None
+        elif scored:
+            regular = [row[column].value for column in regular_columns(plan.regular_count)]
+            averages[student_id] = semester_average(regular, row["GK"].value, row["CK"].value)
+        else:
+            averages[student_id] = pass_fail_semester(
+                [row[column].rating for column in required], len(required)
+            )
+    return averages

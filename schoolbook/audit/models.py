@@ -22,6 +22,7 @@ ACTION_LABELS = {
     "student.transfer_out": _("chuyển trường cho học sinh"),
     "year.rollover": _("chuyển năm học"),
     "assessment_plan.update": _("điều chỉnh kế hoạch đánh giá"),
+    "grade_entry.unlock": _("mở khóa nhập điểm"),
     "login.succeeded": _("đăng nhập"),
     "login.failed": _("đăng nhập sai"),
     "otp.sent": _("gửi mã xác thực"),
