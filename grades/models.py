@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from grades.rules.circular22 import Level
 from students.models import Assessment
 
 MIN_REGULAR, MAX_REGULAR = 1, 10
@@ -166,3 +167,33 @@ class Unlock(models.Model):
 
     def __str__(self):
         return f"{self.school_class} {self.subject} {self.term} → {self.until:%Y-%m-%d %H:%M}"
+
+
+# --- conduct (issue 4, item 4: the homeroom teacher's rating per term) ------------------------------------
+
+CONDUCT_CHOICES = [(level.value, level.value) for level in Level]
+
+
+class Conduct(models.Model):
+    """A student's conduct (kết quả rèn luyện) for a term, rated by the homeroom teacher
+    (Circular 22, art. 8): Tốt / Khá / Đạt / Chưa đạt. The year's conduct is derived from the two terms
+    (circular22.year_conduct)."""
+
+    student = models.ForeignKey("students.Student", on_delete=models.CASCADE, related_name="conducts")
+    term = models.ForeignKey("students.Term", on_delete=models.PROTECT, related_name="conducts")
+    rating = models.CharField(_("kết quả rèn luyện"), max_length=10, choices=CONDUCT_CHOICES)
+    rated_by = models.ForeignKey(
+        "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["student", "term"], name="one_conduct_per_student_term"),
+            models.CheckConstraint(
+                condition=Q(rating__in=[level.value for level in Level]), name="conduct_rating_level"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.student_id} {self.term_id} {self.rating}"

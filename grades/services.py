@@ -14,13 +14,20 @@ from grades.models import (
     MAX_REGULAR,
     MIN_REGULAR,
     AssessmentPlan,
+    Conduct,
     EntryDeadline,
     Score,
     ScoreChange,
     Unlock,
     regular_columns,
 )
-from grades.rules.circular22 import ScoreError, parse_score, pass_fail_semester, semester_average
+from grades.rules.circular22 import (
+    Level,
+    ScoreError,
+    parse_score,
+    pass_fail_semester,
+    semester_average,
+)
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold
 from students.catalogue import regular_assessments
@@ -408,15 +415,112 @@ def semester_averages(assignment: TeachingAssignment, term: Term) -> dict[int, D
     ):
         cells[score.student_id][score.column] = score
     scored = assignment.subject.assessment == Assessment.SCORED
-    averages: dict[int, Decimal | bool | None] = {}
-    for student_id, row in cells.items():
-        if any(column not in row or row[column].is_empty for column in required):
-            averages[student_id] = None
-        elif scored:
-            regular = [row[column].value for column in regular_columns(plan.regular_count)]
-            averages[student_id] = semester_average(regular, row["GK"].value, row["CK"].value)
-        else:
-            averages[student_id] = pass_fail_semester(
-                [row[column].rating for column in required], len(required)
+    return {student_id: cell_average(row, plan.regular_count, scored) for student_id, row in cells.items()}
+
+
+def cell_average(row: dict[str, Score], regular_count: int, scored: bool) -> Decimal | bool | None:
+    """One student's semester result of one subject from their cells by column: the average of a scored
+    subject, Đạt (True) / Chưa đạt (False) of a comment-only one, None while a required cell is empty."""
+    required = regular_columns(regular_count) + list(FINAL_COLUMNS)
+    if any(column not in row or row[column].is_empty for column in required):
+        return None
+    if scored:
+        regular = [row[column].value for column in regular_columns(regular_count)]
+        return semester_average(regular, row["GK"].value, row["CK"].value)
+    return pass_fail_semester([row[column].rating for column in required], len(required))
+
+
+# --- conduct (item 4): the homeroom teacher rates each student's conduct per term --------------------------
+
+CONDUCT_CODES = {fold(level.value): level.value for level in Level} | {
+    "t": Level.TOT.value,
+    "k": Level.KHA.value,
+    "d": Level.DAT.value,
+    "cd": Level.CHUA_DAT.value,
+}
+
+
+def parse_conduct(text: str) -> str:
+    """Tốt / Khá / Đạt / Chưa đạt, or the codes T / K / Đ / CĐ (accents, case folded) → the label."""
+    level = CONDUCT_CODES.get(" ".join(fold(text or "").split()))
+    if level is None:
+        raise GradeError(
+            gettext("«%(text)s» không hợp lệ; kết quả rèn luyện là Tốt, Khá, Đạt hoặc Chưa đạt.")
+            % {"text": (text or "").strip()}
+        )
+    return level
+
+
+class ConductError(GradeError):
+    """Some ratings were refused; `errors` maps each student id to the reason. Nothing was saved."""
+
+    def __init__(self, errors: dict[int, str]):
+        super().__init__(gettext("Chưa lưu: có kết quả rèn luyện không hợp lệ."))
+        self.errors = errors
+
+
+@transaction.atomic
+def conduct_set(
+    *,
+    actor_staff: StaffMember,
+    school_class: SchoolClass,
+    term: Term,
+    ratings: dict[int, str],
+    now: datetime | None = None,
+    request=None,
+) -> int:
+    """Set the conduct of students of a class for a term, all or nothing. Only the class's homeroom teacher
+    may (GradeError otherwise); every student must be enrolled in the class today; an empty value is left
+    alone. Raises ConductError with the reason per student when any value is refused. Returns the number of
+    ratings changed; one audit event ("conduct.set") records them."""
+    now = now or timezone.now()
+    if actor_staff is None or school_class.homeroom_teacher_id != actor_staff.pk:
+        raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được đánh giá rèn luyện."))
+    if term.year_id != school_class.year_id:
+        raise GradeError(gettext("Học kỳ không thuộc năm học của lớp."))
+    enrolled = _current_student_ids(school_class, timezone.localdate(now))
+    errors: dict[int, str] = {}
+    wanted: dict[int, str] = {}
+    for student_id, text in ratings.items():
+        if student_id not in enrolled:
+            errors[student_id] = gettext("Học sinh không thuộc lớp %(cls)s.") % {"cls": school_class.name}
+            continue
+        if not (text or "").strip():
+            continue
+        try:
+            wanted[student_id] = parse_conduct(text)
+        except GradeError as error:
+            errors[student_id] = str(error)
+    if errors:
+        raise ConductError(errors)
+    existing = {
+        conduct.student_id: conduct
+        for conduct in Conduct.objects.select_for_update().filter(term=term, student_id__in=wanted)
+    }
+    before, after = {}, {}
+    to_create, to_update = [], []
+    for student_id, rating in wanted.items():
+        conduct = existing.get(student_id)
+        if conduct is not None and conduct.rating == rating:
+            continue
+        before[str(student_id)] = conduct.rating if conduct is not None else ""
+        after[str(student_id)] = rating
+        if conduct is None:
+            to_create.append(
+                Conduct(student_id=student_id, term=term, rating=rating, rated_by=actor_staff, updated_at=now)
             )
-    return averages
+        else:
+            conduct.rating, conduct.rated_by, conduct.updated_at = rating, actor_staff, now
+            to_update.append(conduct)
+    Conduct.objects.bulk_create(to_create)
+    Conduct.objects.bulk_update(to_update, ["rating", "rated_by", "updated_at"])
+    if after:
+        audit_record(
+            actor=actor_staff.user,
+            action="conduct.set",
+            obj=school_class,
+            before={"term": term.pk, "ratings": before},
+            after={"term": term.pk, "ratings": after},
+            request=request,
+        )
+    return len(after)

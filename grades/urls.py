@@ -4,4 +4,6 @@ from grades import views
 
 urlpatterns = [
     path("plan/", views.assessment_plan_view, name="assessment_plan"),
+    path("classes/<int:pk>/results/", views.class_results_view, name="class_results"),
+    path("classes/<int:pk>/conduct/", views.conduct_view, name="class_conduct"),
 ]

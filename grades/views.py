@@ -10,11 +10,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from grades.models import MAX_REGULAR, MIN_REGULAR, AssessmentPlan
-from grades.services import GradeError, assessment_plan_generate, assessment_plan_update
+from grades.models import MAX_REGULAR, MIN_REGULAR, AssessmentPlan, Conduct
+from grades.rules.circular22 import Level
+from grades.selectors import class_results
+from grades.services import (
+    ConductError,
+    GradeError,
+    assessment_plan_generate,
+    assessment_plan_update,
+    conduct_set,
+)
 from schoolbook.permissions import school_role_required
-from students.models import Role, SchoolYear, SubjectLoad
-from students.permissions import MANAGERS
+from students.models import Role, SchoolClass, SchoolYear, SubjectLoad, Term
+from students.permissions import MANAGERS, is_homeroom_teacher_of, is_manager
 
 EDITORS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
 
@@ -103,3 +111,97 @@ def assessment_plan_view(request):
         "max_regular": MAX_REGULAR,
     }
     return render(request, "grades/assessment_plan.html", context, status=400 if errors else 200)
+
+
+# --- the homeroom teacher's pages (item 4): class results and conduct ---------------------------------------
+
+
+def _class_or_404(request, pk, *, managers_too: bool) -> SchoolClass:
+    """The class, for its homeroom teacher (and managers when `managers_too`); 404 for anyone else."""
+    school_class = SchoolClass.objects.select_related("year", "grade").filter(pk=pk).first()
+    if school_class is None or school_class.grade.level == "primary":
+        raise Http404
+    staff = getattr(request, "staff", None)
+    if not (is_homeroom_teacher_of(staff, school_class) or (managers_too and is_manager(staff))):
+        raise Http404
+    return school_class
+
+
+def _term_of(school_class, raw, terms) -> Term | None:
+    term_id = _int_or_none(raw)
+    return next((t for t in terms if t.pk == term_id), None)
+
+
+def class_results_view(request, pk):
+    school_class = _class_or_404(request, pk, managers_too=True)
+    terms = list(Term.objects.filter(year_id=school_class.year_id).order_by("number"))
+    raw = request.GET.get("term", "")
+    if raw == "year":
+        term = None
+    else:
+        term = _term_of(school_class, raw, terms) if raw else (terms[0] if terms else None)
+        if term is None and raw:
+            raise Http404
+    results = class_results(school_class, term)
+    context = {
+        "school_class": school_class,
+        "terms": terms,
+        "term": term,
+        "results": results,
+        "is_homeroom": is_homeroom_teacher_of(request.staff, school_class),
+    }
+    return render(request, "grades/class_results.html", context)
+
+
+def conduct_view(request, pk):
+    school_class = _class_or_404(request, pk, managers_too=False)
+    terms = list(Term.objects.filter(year_id=school_class.year_id).order_by("number"))
+    term = _term_of(school_class, request.GET.get("term"), terms) or (terms[0] if terms else None)
+    if term is None:
+        raise Http404
+    students = class_results(school_class, term).rows  # the class's students, by name
+    current = dict(
+        Conduct.objects.filter(term=term, student__in=[row.student for row in students]).values_list(
+            "student_id", "rating"
+        )
+    )
+    errors: dict[int, str] = {}
+    error = ""
+    if request.method == "POST":
+        ratings = {row.student.pk: request.POST.get(f"conduct-{row.student.pk}", "") for row in students}
+        try:
+            changed = conduct_set(
+                actor_staff=request.staff,
+                school_class=school_class,
+                term=term,
+                ratings=ratings,
+                request=request,
+            )
+        except ConductError as refused:
+            errors, error = refused.errors, str(refused)
+        except GradeError as refused:
+            error = str(refused)
+        else:
+            messages.success(
+                request,
+                gettext("Đã lưu kết quả rèn luyện (%(count)s học sinh thay đổi).") % {"count": changed},
+            )
+            return redirect(f"{reverse('class_conduct', args=[school_class.pk])}?term={term.pk}")
+        current = ratings
+    rows = [
+        {
+            "student": row.student,
+            "rating": current.get(row.student.pk, ""),
+            "error": errors.get(row.student.pk, ""),
+        }
+        for row in students
+    ]
+    context = {
+        "school_class": school_class,
+        "terms": terms,
+        "term": term,
+        "rows": rows,
+        "levels": [level.value for level in Level],
+        "error": error,
+    }
+    return render(request, "grades/class_conduct.html", context, status=400 if error else 200)
