@@ -13,8 +13,8 @@ from accounts.forms import CodeRequestForm, CodeVerifyForm, LoginForm, PasswordS
 from accounts.models import User
 from accounts.services import AccountError, login_check, otp_request, otp_verify, password_set
 from schoolbook.phones import format_national
-from tenants.models import SchoolAffiliation
 from tenants.routing import school_reverse
+from tenants.selectors import affiliations_of_user
 
 VERIFIED_WINDOW_SECONDS = 600
 
@@ -117,11 +117,7 @@ def home_view(request):
     query per school); staff who are also guardians see their schools and their children together."""
     from students.selectors import children_across_schools
 
-    affiliations = list(
-        SchoolAffiliation.objects.filter(user=request.user, school__is_active=True)
-        .select_related("school")
-        .order_by("school__name")
-    )
+    affiliations = list(affiliations_of_user(request.user))
     schools = [affiliation.school for affiliation in affiliations if affiliation.is_staff]
     is_guardian = any(affiliation.is_guardian for affiliation in affiliations)
     if len(schools) == 1 and not is_guardian and not request.user.is_platform_admin:

@@ -1,7 +1,7 @@
 from django.db import connection
 from django.db.models import Q
 
-from tenants.models import School
+from tenants.models import School, SchoolAffiliation
 
 
 def school_list(*, search: str = "", status: str = ""):
@@ -31,6 +31,11 @@ def school_counts(schools) -> dict[int, dict[str, int]]:
         return {school_id: {"staff": staff} for school_id, staff in cursor.fetchall()}
 
 
-def schools_of_user(user):
-    """Active schools where the user has a role, from the public index."""
-    return School.objects.filter(affiliations__user=user, is_active=True).order_by("name")
+def affiliations_of_user(user):
+    """The user's affiliations with active schools (staff and/or guardian), from the public index: "my
+    schools" without visiting every schema."""
+    return (
+        SchoolAffiliation.objects.filter(user=user, school__is_active=True)
+        .select_related("school")
+        .order_by("school__name")
+    )
