@@ -286,3 +286,19 @@ def test_conduct_form_saves_all_or_nothing(client, hr):
         s0.pk: "Tốt",
         s1.pk: "Đạt",
     }
+
+
+def test_a_parent_of_a_child_in_the_class_gets_404_on_staff_grade_pages(client, hr):
+    """Guardians pass the school's access check, so the grade pages must refuse them themselves."""
+    from students.models import Guardian, StudentGuardian
+    from tenants.services import affiliation_add
+
+    parent = User.objects.create_user("0900000098", full_name="Phụ Huynh Lớp 6A1")
+    with schema_context(hr.world.school_a.schema_name):
+        guardian = Guardian.objects.create(full_name=parent.full_name, phone=parent.phone, user=parent)
+        StudentGuardian.objects.create(student=hr.students[0], guardian=guardian, relationship="mother")
+    affiliation_add(user=parent, school=hr.world.school_a, is_guardian=True)
+    client.force_login(parent)
+    assert client.get("/s/test-a/").status_code == 200  # a parent of this school
+    for path in (_url(hr, "results"), _url(hr, "conduct"), "/s/test-a/grades/plan/"):
+        assert client.get(path).status_code == 404, path
