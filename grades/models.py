@@ -1,10 +1,18 @@
-"""The gradebook's tables (issue 4). So far: the assessment plan (item 2)."""
+"""The gradebook's tables (issue 4): the assessment plan, secondary scores with history, deadlines and
+unlocks, conduct, publication, and the primary assessment of Circular 27."""
 
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from grades.rules.circular22 import Level
+from grades.rules.circular27 import (
+    COMPETENCIES,
+    QUALITIES,
+    Checkpoint,
+    QualityRating,
+    SubjectRating,
+)
 from students.models import Assessment
 
 MIN_REGULAR, MAX_REGULAR = 1, 10
@@ -84,6 +92,11 @@ class Score(models.Model):
         "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField()
+    # What parents see: a copy made when the cell's column is published (grades.publication). A change
+    # after publication stays invisible to parents until the column is published again.
+    published_value = models.DecimalField(max_digits=3, decimal_places=1, null=True, blank=True)
+    published_rating = models.BooleanField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -197,3 +210,149 @@ class Conduct(models.Model):
 
     def __str__(self):
         return f"{self.student_id} {self.term_id} {self.rating}"
+
+
+# --- publication (item 6) ---------------------------------------------------------------------------------
+
+
+class PublishPolicy(models.TextChoices):
+    MANUAL = "manual", _("Giáo viên công bố từng cột điểm")
+    AUTO = "auto", _("Tự động công bố sau khi nhập")
+
+
+class GradebookSettings(models.Model):
+    """The school's gradebook settings (one row per school schema, made on first use)."""
+
+    publish_policy = models.CharField(
+        _("công bố điểm"), max_length=10, choices=PublishPolicy.choices, default=PublishPolicy.MANUAL
+    )
+    # Auto policy: a cell is published once it has not changed for this long, so that a teacher's typing
+    # session becomes one message per guardian, not one per keystroke.
+    auto_publish_after_minutes = models.PositiveIntegerField(_("tự động công bố sau (phút)"), default=60)
+
+    def __str__(self):
+        return f"{self.publish_policy} {self.auto_publish_after_minutes}"
+
+
+class Publication(models.Model):
+    """One act of publishing: a column (TX1…CK, or a primary checkpoint) of a subject for a class in a term,
+    by whom and when, with the number of cells that became visible or changed for parents."""
+
+    school_class = models.ForeignKey("students.SchoolClass", on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey("students.Subject", on_delete=models.CASCADE, related_name="+")
+    term = models.ForeignKey("students.Term", on_delete=models.CASCADE, related_name="+")
+    column = models.CharField(max_length=20)
+    published_by = models.ForeignKey(
+        "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # empty: the school's automatic policy
+    published_at = models.DateTimeField()
+    cell_count = models.PositiveIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [models.Index(fields=["school_class", "subject", "term"])]
+
+    def __str__(self):
+        return f"{self.school_class_id} {self.subject_id} {self.term_id} {self.column}"
+
+
+# --- primary (Circular 27): checkpoint ratings, tests, qualities and competencies, comments -----------------
+
+CHECKPOINT_CHOICES = [(checkpoint.value, checkpoint.label) for checkpoint in Checkpoint]
+SUBJECT_RATING_CHOICES = [(rating.value, rating.label) for rating in SubjectRating]
+QUALITY_RATING_CHOICES = [(rating.value, rating.label) for rating in QualityRating]
+QUALITY_ITEM_CHOICES = [(item, item) for item in QUALITIES + COMPETENCIES]
+
+
+class PrimaryRating(models.Model):
+    """A primary student's assessment of one subject at one checkpoint: the rating (T / H / C), the written
+    test score where the checkpoint has one (whole number), and the teacher's comment. Versioned like Score
+    (a stale save is a conflict) and published like Score (parents see the published copy)."""
+
+    student = models.ForeignKey("students.Student", on_delete=models.CASCADE, related_name="primary_ratings")
+    subject = models.ForeignKey("students.Subject", on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey("students.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    checkpoint = models.CharField(max_length=20, choices=CHECKPOINT_CHOICES)
+    rating = models.CharField(max_length=1, choices=SUBJECT_RATING_CHOICES, blank=True)
+    test_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    published_rating = models.CharField(max_length=1, blank=True)
+    published_test_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    published_comment = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "subject", "year", "checkpoint"], name="one_primary_rating_per_cell"
+            ),
+            models.CheckConstraint(
+                condition=Q(test_score__isnull=True) | Q(test_score__lte=10), name="primary_test_0_to_10"
+            ),
+        ]
+        indexes = [models.Index(fields=["subject", "year", "checkpoint"])]
+
+    def __str__(self):
+        return f"{self.student_id} {self.subject_id} {self.checkpoint} {self.rating}"
+
+
+class PrimaryQuality(models.Model):
+    """A primary student's rating of one quality or competency at a checkpoint (Tốt / Đạt / Cần cố gắng),
+    by the homeroom teacher."""
+
+    student = models.ForeignKey(
+        "students.Student", on_delete=models.CASCADE, related_name="primary_qualities"
+    )
+    year = models.ForeignKey("students.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    checkpoint = models.CharField(max_length=20, choices=CHECKPOINT_CHOICES)
+    item = models.CharField(max_length=40, choices=QUALITY_ITEM_CHOICES)
+    rating = models.CharField(max_length=1, choices=QUALITY_RATING_CHOICES, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    published_rating = models.CharField(max_length=1, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "year", "checkpoint", "item"], name="one_primary_quality_per_cell"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.student_id} {self.checkpoint} {self.item} {self.rating}"
+
+
+class PrimaryReview(models.Model):
+    """The homeroom teacher's general comment on a primary student at a checkpoint (nhận xét chung)."""
+
+    student = models.ForeignKey("students.Student", on_delete=models.CASCADE, related_name="primary_reviews")
+    year = models.ForeignKey("students.SchoolYear", on_delete=models.PROTECT, related_name="+")
+    checkpoint = models.CharField(max_length=20, choices=CHECKPOINT_CHOICES)
+    comment = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(
+        "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField()
+    published_comment = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["student", "year", "checkpoint"], name="one_primary_review_per_checkpoint"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.student_id} {self.checkpoint}"

@@ -1,9 +1,16 @@
+"""The gradebook's routes under /s/<code>/grades/. Each page module keeps its routes in its own urls_*.py."""
+
 from django.urls import path
 
-from grades import views
+from grades import urls_dashboard, urls_entry, urls_excel, urls_parent, urls_primary, views
 
 urlpatterns = [
     path("plan/", views.assessment_plan_view, name="assessment_plan"),
     path("classes/<int:pk>/results/", views.class_results_view, name="class_results"),
     path("classes/<int:pk>/conduct/", views.conduct_view, name="class_conduct"),
+    *urls_entry.urlpatterns,
+    *urls_primary.urlpatterns,
+    *urls_parent.urlpatterns,
+    *urls_dashboard.urlpatterns,
+    *urls_excel.urlpatterns,
 ]

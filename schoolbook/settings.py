@@ -55,6 +55,8 @@ if not os.environ.get("DATABASE_URL"):
         "DATABASE_URL is not set. Use manage.py (it starts the embedded PostgreSQL) or set DATABASE_URL."
     )
 DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
+if os.environ.get("TEST_SLOT", "0") not in ("", "0"):  # parallel test runs: see tests/plugin.py
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.environ['TEST_SLOT']}"}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -1,0 +1,3 @@
+"""Routes of grades/views_excel.py."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""Routes of grades/views_parent.py."""
+
+urlpatterns = []
