@@ -383,9 +383,12 @@ def test_year_conduct(sem2, sem1, expected):
             KHA, CD, 46, Outcome.NOT_PROMOTED, id="not promoted: absences > 45 even with re-sit results"
         ),
         pytest.param(
-            CD, TOT, 0, Outcome.NOT_PROMOTED, id="not promoted: conduct Chưa đạt (promotion needs ≥ Đạt)"
+            CD, TOT, 0, Outcome.SUMMER_TRAINING, id="art. 13: conduct Chưa đạt → conduct training in summer"
         ),
-        pytest.param(CD, CD, 0, Outcome.NOT_PROMOTED, id="no re-sit: re-sit needs conduct ≥ Đạt"),
+        pytest.param(
+            CD, CD, 0, Outcome.SUMMER_TRAINING, id="no re-sit before the conduct training (needs ≥ Đạt)"
+        ),
+        pytest.param(CD, TOT, 46, Outcome.NOT_PROMOTED, id="art. 12.2: absences > 45 → no summer training"),
     ],
 )
 def test_promotion(conduct, learning, absences, expected):

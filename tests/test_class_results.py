@@ -182,6 +182,18 @@ def test_year_results_promotion_resit_and_award(hr):
     assert row.award == ""
 
 
+def test_year_conduct_chua_dat_means_summer_training(hr):
+    s0 = _two_subjects(hr)
+    conduct_set(actor_staff=hr.teacher, school_class=hr.a1, term=hr.term1, ratings={s0.pk: "Tốt"})
+    conduct_set(actor_staff=hr.teacher, school_class=hr.a1, term=hr.term2, ratings={s0.pk: "CĐ"})
+    row = next(row for row in class_results(hr.a1).rows if row.student == s0)
+    assert row.conduct == "Chưa đạt"  # semester II Chưa đạt: the year is Chưa đạt whatever semester I was
+    assert row.conduct == circular22.year_conduct(Level.TOT, Level.CHUA_DAT).label
+    # Circular 22 art. 13: trains in the summer; re-sits (learning Chưa đạt) wait for a conduct ≥ Đạt
+    assert row.outcome == Outcome.SUMMER_TRAINING.label == "Rèn luyện trong hè"
+    assert row.resit == []
+
+
 def test_year_award_with_six_scored_subjects(hr):
     s0 = hr.students[0]
     assignments = [hr.math] + [_assign(hr, code) for code in SIX_SCORED[1:]]

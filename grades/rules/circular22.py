@@ -77,6 +77,7 @@ class Outcome(Enum):
 
     PROMOTED = "Được lên lớp"
     RESIT = "Kiểm tra lại trong hè"
+    SUMMER_TRAINING = "Rèn luyện trong hè"
     NOT_PROMOTED = "Không được lên lớp"
 
     @property
@@ -299,13 +300,17 @@ def promotion(conduct_year: Level, learning_year: Level, absences: int) -> Outco
 
     Conduct ≥ Đạt with learning Chưa đạt (and absences ≤ 45) → re-sit in summer (``resit_subjects``); the
     re-sit results replace the old ones and the caller recomputes the year level and calls this again.
-    Absences > 45 → not promoted, whatever the results. Conduct Chưa đạt → not promoted here; Article 13's
-    summer conduct training is not in DOMAIN.md and is left to the caller.
+    Absences > 45 → not promoted, whatever the results. Conduct Chưa đạt (absences ≤ 45) → conduct training
+    in the summer (Circular 22 art. 13; a student is not promoted only when still Chưa đạt after it,
+    art. 12.2): the school rates the conduct again and the caller calls this again. Not in DOMAIN.md; read
+    from the circular (docs/decisions.md). Re-sits need conduct ≥ Đạt (DOMAIN.md), so they wait for it.
     """
     if isinstance(absences, bool) or not isinstance(absences, int) or absences < 0:
         raise ValueError(f"absences must be a non-negative number of sessions, not {absences!r}")
-    if absences > MAX_ABSENCES or conduct_year < Level.DAT:
+    if absences > MAX_ABSENCES:
         return Outcome.NOT_PROMOTED
+    if conduct_year < Level.DAT:
+        return Outcome.SUMMER_TRAINING
     if learning_year < Level.DAT:
         return Outcome.RESIT
     return Outcome.PROMOTED
