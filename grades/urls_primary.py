@@ -1,3 +1,30 @@
-"""Routes of grades/views_primary.py."""
+"""Routes of grades/views_primary.py: primary (Circular 27) entry, qualities and results."""
 
-urlpatterns = []
+from django.urls import path
+
+from grades import views_primary
+
+urlpatterns = [
+    path(
+        "primary/assignments/<int:pk>/<str:checkpoint>/",
+        views_primary.primary_entry_view,
+        name="primary_entry",
+    ),
+    path(
+        "primary/assignments/<int:pk>/<str:checkpoint>/save/",
+        views_primary.primary_entry_save_view,
+        name="primary_entry_save",
+    ),
+    # before the checkpoint route, which would otherwise take "results" for a checkpoint
+    path("primary/classes/<int:pk>/results/", views_primary.primary_results_view, name="primary_results"),
+    path(
+        "primary/classes/<int:pk>/<str:checkpoint>/",
+        views_primary.primary_qualities_view,
+        name="primary_qualities",
+    ),
+    path(
+        "primary/classes/<int:pk>/<str:checkpoint>/save/",
+        views_primary.primary_qualities_save_view,
+        name="primary_qualities_save",
+    ),
+]

@@ -25,6 +25,8 @@ ACTION_LABELS = {
     "grade_entry.unlock": _("mở khóa nhập điểm"),
     "grade_entry.deadline": _("đặt hạn nhập điểm"),
     "conduct.set": _("đánh giá rèn luyện"),
+    "primary_rating.save": _("nhập đánh giá môn học (tiểu học)"),
+    "primary_quality.save": _("đánh giá phẩm chất, năng lực (tiểu học)"),
     "grades.publish": _("công bố điểm"),
     "gradebook_settings.update": _("thay đổi cài đặt sổ điểm"),
     "gradebook.import": _("nhập bảng điểm từ Excel"),

@@ -1,0 +1,191 @@
+"""Primary entry pages (Circular 27, issue 4 item 3): a subject teacher's grid per teaching assignment and
+checkpoint, the homeroom teacher's quality/competency grid per class and checkpoint, and the class's
+end-of-year results. The grids are server-rendered tables that static/js/gradebook.js turns into a
+spreadsheet; each change is POSTed as JSON to the grid's save URL (the grid contract).
+
+Who sees what: the assignment's teacher edits the subject grid; the homeroom teacher edits the quality grid;
+managers (and, for subject grids, the homeroom teacher) see read-only; everyone else gets 404, as does any
+class that is not a primary class."""
+
+import json
+from dataclasses import asdict
+
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from grades.rules.circular27 import Checkpoint, QualityRating, SubjectRating
+from grades.selectors_primary import (
+    item_columns,
+    primary_entry_grid,
+    primary_qualities_grid,
+    primary_results,
+)
+from grades.services import GradeError, SaveResult
+from grades.services_primary import (
+    MAX_COMMENT,
+    checkpoint_of,
+    is_primary_class,
+    primary_qualities_save,
+    primary_ratings_save,
+)
+from students.models import Assessment, SchoolClass, TeachingAssignment
+from students.permissions import is_homeroom_teacher_of, is_manager
+
+
+def _checkpoint_or_404(value: str) -> Checkpoint:
+    checkpoint = checkpoint_of(value)
+    if checkpoint is None:
+        raise Http404
+    return checkpoint
+
+
+def _assignment_or_404(request, pk) -> tuple[TeachingAssignment, bool]:
+    """A primary subject's teaching assignment and whether the user may edit it (its teacher); managers and
+    the class's homeroom teacher read it; 404 for anyone else."""
+    assignment = (
+        TeachingAssignment.objects.select_related("school_class__grade", "school_class__year", "subject")
+        .filter(pk=pk, subject__assessment=Assessment.PRIMARY_RATING)
+        .first()
+    )
+    if assignment is None or not is_primary_class(assignment.school_class):
+        raise Http404
+    staff = request.staff
+    can_edit = staff is not None and assignment.teacher_id == staff.pk
+    if not (can_edit or is_manager(staff) or is_homeroom_teacher_of(staff, assignment.school_class)):
+        raise Http404
+    return assignment, can_edit
+
+
+def _class_or_404(request, pk) -> tuple[SchoolClass, bool]:
+    """A primary class and whether the user is its homeroom teacher (who edits); managers read; 404 else."""
+    school_class = SchoolClass.objects.select_related("grade", "year").filter(pk=pk).first()
+    if school_class is None or not is_primary_class(school_class):
+        raise Http404
+    is_homeroom = is_homeroom_teacher_of(request.staff, school_class)
+    if not (is_homeroom or is_manager(request.staff)):
+        raise Http404
+    return school_class, is_homeroom
+
+
+def _checkpoints(current: Checkpoint) -> list[dict]:
+    return [{"value": c.value, "label": c.label, "current": c == current} for c in Checkpoint]
+
+
+def _json_error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _cells_of(request) -> list[dict] | None:
+    """The cells of a grid save ({"cells": [{student_id, column, text, version}, …]}), or None if the body
+    is not that shape."""
+    try:
+        cells = json.loads(request.body).get("cells")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
+        return None
+    return cells
+
+
+def _save_response(save, cells: list[dict] | None) -> JsonResponse:
+    if cells is None:
+        return _json_error(gettext("Dữ liệu gửi lên không đúng định dạng."), 400)
+    try:
+        result: SaveResult = save(cells)
+    except GradeError as refused:
+        return _json_error(str(refused), 400)
+    return JsonResponse({"cells": [asdict(cell) for cell in result.cells], "rows": {}})
+
+
+def primary_entry_view(request, pk, checkpoint):
+    checkpoint = _checkpoint_or_404(checkpoint)
+    assignment, can_edit = _assignment_or_404(request, pk)
+    context = {
+        "assignment": assignment,
+        "school_class": assignment.school_class,
+        "checkpoint": checkpoint,
+        "checkpoints": _checkpoints(checkpoint),
+        "grid": primary_entry_grid(assignment, checkpoint),
+        "can_edit": can_edit,
+        "can_see_results": is_manager(request.staff)
+        or is_homeroom_teacher_of(request.staff, assignment.school_class),
+        "ratings": list(SubjectRating),
+        "max_comment": MAX_COMMENT,
+    }
+    return render(request, "grades/primary_entry.html", context)
+
+
+@require_POST
+def primary_entry_save_view(request, pk, checkpoint):
+    checkpoint = _checkpoint_or_404(checkpoint)
+    assignment, can_edit = _assignment_or_404(request, pk)
+    if not can_edit:
+        return _json_error(gettext("Chỉ giáo viên dạy môn này ở lớp này mới được nhập đánh giá."), 403)
+    return _save_response(
+        lambda cells: primary_ratings_save(
+            actor_staff=request.staff,
+            assignment=assignment,
+            checkpoint=checkpoint,
+            cells=cells,
+            request=request,
+        ),
+        _cells_of(request),
+    )
+
+
+def primary_qualities_view(request, pk, checkpoint):
+    checkpoint = _checkpoint_or_404(checkpoint)
+    school_class, is_homeroom = _class_or_404(request, pk)
+    columns = item_columns()
+    groups: list[dict] = []
+    for column in columns:
+        if not groups or groups[-1]["name"] != column.group:
+            groups.append({"name": column.group, "span": 0})
+        groups[-1]["span"] += 1
+    context = {
+        "school_class": school_class,
+        "checkpoint": checkpoint,
+        "checkpoints": _checkpoints(checkpoint),
+        "columns": columns,
+        "groups": groups,
+        "rows": primary_qualities_grid(school_class, checkpoint),
+        "can_edit": is_homeroom,
+        "ratings": list(QualityRating),
+        "max_comment": MAX_COMMENT,
+    }
+    return render(request, "grades/primary_qualities.html", context)
+
+
+@require_POST
+def primary_qualities_save_view(request, pk, checkpoint):
+    checkpoint = _checkpoint_or_404(checkpoint)
+    school_class, is_homeroom = _class_or_404(request, pk)
+    if not is_homeroom:
+        return _json_error(
+            gettext("Chỉ giáo viên chủ nhiệm của lớp mới được đánh giá phẩm chất, năng lực."), 403
+        )
+    return _save_response(
+        lambda cells: primary_qualities_save(
+            actor_staff=request.staff,
+            school_class=school_class,
+            checkpoint=checkpoint,
+            cells=cells,
+            request=request,
+        ),
+        _cells_of(request),
+    )
+
+
+def primary_results_view(request, pk):
+    school_class, is_homeroom = _class_or_404(request, pk)
+    context = {
+        "school_class": school_class,
+        "results": primary_results(school_class),
+        "is_homeroom": is_homeroom,
+        "end_of_year": Checkpoint.END_OF_YEAR.value,
+        "ratings": list(SubjectRating),
+        "quality_ratings": list(QualityRating),
+    }
+    return render(request, "grades/primary_results.html", context)
