@@ -226,6 +226,7 @@ def scores_save(
     term: Term,
     cells: list[dict],
     now: datetime | None = None,
+    on_behalf: bool = False,
 ) -> SaveResult:
     """Save cells of a teaching assignment's gradebook for a term. Each cell is a dict with student_id,
     column ("TX1"…"TXn", "GK", "CK"), text (what was typed: "7,5", "Đ", "" to clear) and version (the
@@ -234,11 +235,17 @@ def scores_save(
     Every cell gets its own result: valid cells are saved even when others in the batch are invalid; a cell
     changed by someone else since the client read it is a conflict, reported with the current value and who
     saved it, and is not overwritten. Raises GradeError (nothing saved) when the actor is not the
-    assignment's teacher or the entry deadline has passed without an unlock. A constant number of queries,
-    whatever the number of cells."""
+    assignment's teacher or the entry deadline has passed without an unlock. With `on_behalf`, a school
+    admin or principal may save for the teacher (e.g. a gradebook imported from Excel); the history and
+    `updated_by` name the actor, who really saved. A constant number of queries, whatever the number of
+    cells."""
     now = now or timezone.now()
     assignment, plan = _entry_context(assignment, term)
-    if actor_staff is None or assignment.teacher_id != actor_staff.pk:
+    may_save = actor_staff is not None and (
+        assignment.teacher_id == actor_staff.pk
+        or (on_behalf and actor_staff.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL))
+    )
+    if not may_save:
         raise GradeError(gettext("Chỉ giáo viên được phân công dạy môn này ở lớp này mới được nhập điểm."))
     subject, school_class = assignment.subject, assignment.school_class
     refused, unlock_reason = entry_lock(term=term, subject=subject, school_class=school_class, now=now)
@@ -524,3 +531,52 @@ def conduct_set(
             request=request,
         )
     return len(after)
+
+
+# --- entry deadlines (item 5): set by the school admin or the principal ------------------------------------
+
+DEADLINE_SETTERS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
+
+
+@transaction.atomic
+def entry_deadline_set(
+    *,
+    actor_staff: StaffMember,
+    term: Term,
+    subject: Subject | None,
+    deadline: datetime | None,
+    request=None,
+) -> EntryDeadline | None:
+    """Set the entry deadline of a term for one subject, or for every subject when `subject` is None (a
+    subject's own deadline wins over the general one, see entry_lock); `deadline` None removes it. The
+    deadline may not fall before the term starts (a later date, e.g. after the term's end, is allowed: the
+    school may give teachers time to finish). Audited as "grade_entry.deadline"."""
+    if actor_staff is None or not actor_staff.has_role(*DEADLINE_SETTERS):
+        raise GradeError(gettext("Chỉ Quản trị trường hoặc Hiệu trưởng được đặt hạn nhập điểm."))
+    if deadline is not None and timezone.localtime(deadline).date() < term.starts_on:
+        raise GradeError(
+            gettext("Hạn nhập điểm của %(term)s phải từ ngày %(date)s (ngày bắt đầu học kỳ) trở đi.")
+            % {"term": term.name, "date": term.starts_on.strftime("%d/%m/%Y")}
+        )
+    row = EntryDeadline.objects.select_for_update().filter(term=term, subject=subject).first()
+    before = {"deadline": row.deadline.isoformat() if row else None}
+    after = {"deadline": deadline.isoformat() if deadline else None}
+    if before == after:
+        return row
+    if deadline is None:
+        row.delete()
+        row = None
+    elif row is None:
+        row = EntryDeadline.objects.create(term=term, subject=subject, deadline=deadline)
+    else:
+        row.deadline = deadline
+        row.save(update_fields=["deadline"])
+    audit_record(
+        actor=actor_staff.user,
+        action="grade_entry.deadline",
+        obj=row or term,
+        before={"term": term.pk, "subject": subject.pk if subject else None, **before},
+        after={"term": term.pk, "subject": subject.pk if subject else None, **after},
+        request=request,
+    )
+    return row

@@ -30,6 +30,7 @@ from grades.services_primary import (
     primary_qualities_save,
     primary_ratings_save,
 )
+from grades.views_entry import grid_messages
 from students.models import Assessment, SchoolClass, TeachingAssignment
 from students.permissions import is_homeroom_teacher_of, is_manager
 
@@ -113,6 +114,7 @@ def primary_entry_view(request, pk, checkpoint):
         or is_homeroom_teacher_of(request.staff, assignment.school_class),
         "ratings": list(SubjectRating),
         "max_comment": MAX_COMMENT,
+        "grid_messages": grid_messages(),
     }
     return render(request, "grades/primary_entry.html", context)
 
@@ -154,6 +156,7 @@ def primary_qualities_view(request, pk, checkpoint):
         "can_edit": is_homeroom,
         "ratings": list(QualityRating),
         "max_comment": MAX_COMMENT,
+        "grid_messages": grid_messages(),
     }
     return render(request, "grades/primary_qualities.html", context)
 

@@ -201,6 +201,8 @@ CELERY_TASK_ROUTES = {"messaging.tasks.deliver_urgent": {"queue": "urgent"}}
 CELERY_BEAT_SCHEDULE = {
     # Onboarding refills the pool itself; this catches refills lost to a stopped worker.
     "refill-spare-schemas": {"task": "tenants.tasks.refill_spare_schemas", "schedule": 600.0},
+    # Schools with the automatic publication policy: publish scores left unchanged for the school's delay.
+    "grades-auto-publish": {"task": "grades.tasks.auto_publish", "schedule": 300.0},
 }
 
 # One-time codes (accounts.otp): all limits in one place.

@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "grades.publish": _("công bố điểm"),
     "gradebook_settings.update": _("thay đổi cài đặt sổ điểm"),
     "gradebook.import": _("nhập bảng điểm từ Excel"),
+    "gradebook.export": _("xuất bảng điểm ra Excel"),
     "login.succeeded": _("đăng nhập"),
     "login.failed": _("đăng nhập sai"),
     "otp.sent": _("gửi mã xác thực"),

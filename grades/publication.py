@@ -1,0 +1,514 @@
+"""Publication (issue 4, item 6): what parents see is a copy of each cell made when it is published, so a
+teacher can enter and correct scores without parents watching every keystroke.
+
+A publish act copies the live value into the published_* fields of the cells whose copy differs, in ONE
+UPDATE (IS DISTINCT FROM, so a cleared cell clears its copy too) that also returns the old copy, and then
+hands ONE message per guardian to the messaging interface, listing that guardian's children's new or
+changed values. Manual (per column, by a teacher) or automatic (grades.tasks, when the school chooses it).
+
+Who may publish a secondary column or a primary subject's checkpoint: the assignment's teacher (it is their
+column), the class's homeroom teacher (who answers to the parents for the whole contact book) and the
+principal or vice-principal (who may publish on a teacher's behalf, e.g. when a teacher is away). A school
+admin manages accounts and settings, not pedagogy, so does not publish. Qualities, competencies and the
+general comment of a primary class are the homeroom teacher's own assessment: only they publish those.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import connection, transaction
+from django.db.models import BooleanField, Count, Exists, Max, OuterRef, Q
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from grades.models import (
+    FINAL_COLUMNS,
+    GradebookSettings,
+    PrimaryQuality,
+    PrimaryRating,
+    PrimaryReview,
+    Publication,
+    PublishPolicy,
+    Score,
+    regular_columns,
+)
+from grades.rules.circular27 import Checkpoint, SubjectRating
+from grades.services import GradeError, _current_student_ids, _entry_context, score_text
+from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
+from messaging.services import message_send
+from schoolbook.audit.services import audit_record
+from schoolbook.text import nfc
+from students.models import (
+    Assessment,
+    Enrolment,
+    Role,
+    SchoolClass,
+    StaffMember,
+    StudentGuardian,
+    Subject,
+    TeachingAssignment,
+    Term,
+)
+
+PURPOSE = "grades"
+MIN_DELAY, MAX_DELAY = 5, 1440  # minutes: the automatic policy's choice, 5 minutes to one day
+COLUMN_ORDER = {column: n for n, column in enumerate(regular_columns(10) + list(FINAL_COLUMNS))}
+
+
+def can_publish(staff: StaffMember | None, assignment: TeachingAssignment) -> bool:
+    """The assignment's teacher, the class's homeroom teacher, the principal and vice-principals."""
+    return staff is not None and (
+        assignment.teacher_id == staff.pk
+        or assignment.school_class.homeroom_teacher_id == staff.pk
+        or staff.has_role(Role.PRINCIPAL, Role.VICE_PRINCIPAL)
+    )
+
+
+# --- the one UPDATE and the messages ------------------------------------------------------------------------
+
+
+def _publish_changed(model, fields: tuple[str, ...], where: str, params: list, now: datetime) -> list[dict]:
+    """Copy `fields` into their published_* twins for the rows matching `where` (SQL on the alias `cell`)
+    whose copy differs, in one statement. Returns each changed row (after the update) with the previous
+    copy as old_<field>: the self-join `old` reads the rows as they were when the statement started."""
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    sets = ", ".join(f"{qn('published_' + f)} = cell.{qn(f)}" for f in fields)
+    differs = " OR ".join(f"cell.{qn('published_' + f)} IS DISTINCT FROM cell.{qn(f)}" for f in fields)
+    old = ", ".join(f"old.{qn('published_' + f)} AS {qn('old_' + f)}" for f in fields)
+    sql = (
+        f"UPDATE {table} AS cell SET {sets}, {qn('published_at')} = %s FROM {table} AS old "
+        f"WHERE old.id = cell.id AND ({where}) AND ({differs}) RETURNING cell.*, {old}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [now, *params])
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# A message line waiting for the child's name: (translated template with %(name)s, its other values).
+Lines = dict[int, list[tuple[str, dict]]]  # by student id
+
+
+def _notify(lines: Lines) -> int:
+    """One message per guardian (with notifications on) of the students in `lines`, their children's lines
+    in name order. Returns the number of messages."""
+    links = (
+        StudentGuardian.objects.filter(student_id__in=[s for s, found in lines.items() if found])
+        .filter(receives_notifications=True)
+        .select_related("guardian", "student")
+        .order_by("guardian_id", "student__full_name_folded", "student_id")
+    )
+    by_guardian: dict[int, tuple] = {}
+    for link in links:
+        guardian, texts = by_guardian.setdefault(link.guardian_id, (link.guardian, []))
+        texts.extend(
+            template % {**values, "name": link.student.full_name}
+            for template, values in lines[link.student_id]
+        )
+    for guardian, texts in by_guardian.values():
+        message_send(purpose=PURPOSE, recipient=guardian.phone, body="\n".join(nfc(text) for text in texts))
+    return len(by_guardian)
+
+
+def _merge(*parts: Lines) -> Lines:
+    merged: Lines = defaultdict(list)
+    for part in parts:
+        for student_id, lines in part.items():
+            merged[student_id].extend(lines)
+    return merged
+
+
+def _score_item(row: dict) -> str | None:
+    """ "TX2 = 8,5", or "TX2 = 8,5 (trước: 7,0)" for a corrected score; None for a cleared one (the parent
+    simply no longer sees it: there is nothing new to tell)."""
+    new = score_text(row["value"], row["rating"])
+    if not new:
+        return None
+    old = score_text(row["old_value"], row["old_rating"])
+    if old:
+        return gettext("%(column)s = %(value)s (trước: %(old)s)") % {
+            "column": row["column"],
+            "value": new,
+            "old": old,
+        }
+    return f"{row['column']} = {new}"
+
+
+def _score_lines(rows: list[dict], subject_names: dict[int, str]) -> Lines:
+    """One line per student and subject: "Điểm mới môn Toán của Nguyễn Văn An: TX2 = 8,5, GK = 7,0"."""
+    items: dict[tuple[int, int], list[str]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: (r["subject_id"], r["term_id"], COLUMN_ORDER[r["column"]])):
+        item = _score_item(row)
+        if item:
+            items[(row["student_id"], row["subject_id"])].append(item)
+    lines: Lines = defaultdict(list)
+    template = gettext("Điểm mới môn %(subject)s của %(name)s: %(items)s")
+    for (student_id, subject_id), texts in items.items():
+        lines[student_id].append(
+            (template, {"subject": subject_names[subject_id], "items": ", ".join(texts)})
+        )
+    return lines
+
+
+def _rating_lines(rows: list[dict], subject_names: dict[int, str]) -> Lines:
+    """Primary: "Đánh giá Giữa học kì I môn Toán của An: Hoàn thành tốt, điểm kiểm tra 9" (the comment is
+    in the parent view, too long for a message); nothing for a cleared rating."""
+    lines: Lines = defaultdict(list)
+    template = gettext("Đánh giá %(checkpoint)s môn %(subject)s của %(name)s: %(rating)s")
+    for row in sorted(rows, key=lambda r: (r["subject_id"], list(Checkpoint).index(r["checkpoint"]))):
+        if not row["rating"]:
+            continue
+        rating = SubjectRating(row["rating"]).label
+        if row["test_score"] is not None:
+            rating += gettext(", điểm kiểm tra %(score)s") % {"score": row["test_score"]}
+        values = {
+            "checkpoint": Checkpoint(row["checkpoint"]).label,
+            "subject": subject_names[row["subject_id"]],
+            "rating": rating,
+        }
+        lines[row["student_id"]].append((template, values))
+    return lines
+
+
+def _quality_lines(rows: list[dict]) -> Lines:
+    """Primary qualities, competencies and general comment: one line per student and checkpoint."""
+    lines: Lines = defaultdict(list)
+    template = gettext("Đã có nhận xét %(checkpoint)s về phẩm chất, năng lực của %(name)s.")
+    told = {(r["student_id"], r["checkpoint"]) for r in rows if r.get("rating") or r.get("comment")}
+    for student_id, checkpoint in sorted(told, key=lambda pair: list(Checkpoint).index(pair[1])):
+        lines[student_id].append((template, {"checkpoint": Checkpoint(checkpoint).label}))
+    return lines
+
+
+# --- secondary: a column of a teaching assignment ----------------------------------------------------------
+
+
+@transaction.atomic
+def column_publish(
+    *,
+    actor_staff: StaffMember,
+    assignment: TeachingAssignment,
+    term: Term,
+    column: str,
+    now: datetime | None = None,
+    request=None,
+) -> Publication | None:
+    """Publish one column (TX1…TXn, GK, CK) of a teaching assignment in a term: the cells of the students
+    enrolled in the class today whose published copy differs. Writes a Publication row, an audit event
+    ("grades.publish") and one message per guardian. Returns None (and writes nothing) when no cell has
+    anything new. Raises GradeError when the actor may not publish (see the module) or the column is not in
+    the assessment plan. A constant number of queries plus one INSERT per message (message_send writes
+    one row per call)."""
+    now = now or timezone.now()
+    assignment, plan = _entry_context(assignment, term)
+    if not can_publish(actor_staff, assignment):
+        raise GradeError(
+            gettext("Chỉ giáo viên bộ môn, giáo viên chủ nhiệm hoặc Ban giám hiệu mới được công bố điểm.")
+        )
+    column = (column or "").strip().upper()
+    if column not in regular_columns(plan.regular_count) + list(FINAL_COLUMNS):
+        raise GradeError(gettext("Cột %(column)s không có trong kế hoạch đánh giá.") % {"column": column})
+    enrolled = _current_student_ids(assignment.school_class, timezone.localdate(now))
+    rows = _publish_changed(
+        Score,
+        ("value", "rating"),
+        'cell.subject_id = %s AND cell.term_id = %s AND cell."column" = %s AND cell.student_id = ANY(%s)',
+        [assignment.subject_id, term.pk, column, list(enrolled)],
+        now,
+    )
+    if not rows:
+        return None
+    sent = _notify(_score_lines(rows, {assignment.subject_id: assignment.subject.name}))
+    return _record(
+        actor_staff, assignment.school_class, assignment.subject_id, term, column, now, rows, sent, request
+    )
+
+
+def _record(actor_staff, school_class, subject_id, term, column, now, rows, sent, request) -> Publication:
+    """The Publication row and the "grades.publish" audit event of a manual publish act."""
+    cells = len(rows)
+    publication = Publication.objects.create(
+        school_class=school_class,
+        subject_id=subject_id,
+        term=term,
+        column=column,
+        published_by=actor_staff,
+        published_at=now,
+        cell_count=cells,
+        message_count=sent,
+    )
+    audit_record(
+        actor=actor_staff.user,
+        action="grades.publish",
+        obj=publication,
+        after={
+            "class": school_class.pk,
+            "subject": subject_id,
+            "term": term.pk,
+            "column": column,
+            "cells": cells,
+            "messages": sent,
+        },
+        request=request,
+    )
+    return publication
+
+
+# --- primary: a subject's checkpoint, and the class's qualities and comments -------------------------------
+
+
+@transaction.atomic
+def checkpoint_publish(
+    *,
+    actor_staff: StaffMember,
+    assignment: TeachingAssignment,
+    checkpoint: str,
+    now: datetime | None = None,
+    request=None,
+) -> Publication | None:
+    """Publish a primary subject's ratings, test scores and comments at a checkpoint (Circular 27) for the
+    students enrolled in the class today; same rules as column_publish. The message line reads
+    "Đánh giá Giữa học kì I môn Toán của An: Hoàn thành tốt" (the comment is in the parent view, too long
+    for a message)."""
+    now = now or timezone.now()
+    assignment = TeachingAssignment.objects.select_related("school_class", "subject").get(pk=assignment.pk)
+    if assignment.subject.assessment != Assessment.PRIMARY_RATING:
+        raise GradeError(gettext("Môn học này không đánh giá theo Thông tư 27."))
+    if not can_publish(actor_staff, assignment):
+        raise GradeError(
+            gettext("Chỉ giáo viên bộ môn, giáo viên chủ nhiệm hoặc Ban giám hiệu mới được công bố điểm.")
+        )
+    checkpoint = Checkpoint(checkpoint)
+    school_class = assignment.school_class
+    term = checkpoint_term(school_class.year_id, checkpoint)
+    enrolled = _current_student_ids(school_class, timezone.localdate(now))
+    rows = _publish_changed(
+        PrimaryRating,
+        ("rating", "test_score", "comment"),
+        "cell.subject_id = %s AND cell.year_id = %s AND cell.checkpoint = %s AND cell.student_id = ANY(%s)",
+        [assignment.subject_id, school_class.year_id, checkpoint.value, list(enrolled)],
+        now,
+    )
+    if not rows:
+        return None
+    sent = _notify(_rating_lines(rows, {assignment.subject_id: assignment.subject.name}))
+    return _record(
+        actor_staff, school_class, assignment.subject_id, term, checkpoint.value, now, rows, sent, request
+    )
+
+
+@transaction.atomic
+def class_checkpoint_publish(
+    *,
+    actor_staff: StaffMember,
+    school_class: SchoolClass,
+    checkpoint: str,
+    now: datetime | None = None,
+    request=None,
+) -> int:
+    """The homeroom teacher publishes the class's qualities and competencies (PrimaryQuality) and general
+    comments (PrimaryReview) at a checkpoint. One message per guardian of a child with something new.
+    Returns the number of cells published; audited as "grades.publish" on the class."""
+    now = now or timezone.now()
+    if actor_staff is None or school_class.homeroom_teacher_id != actor_staff.pk:
+        raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được công bố nhận xét của lớp."))
+    checkpoint = Checkpoint(checkpoint)
+    enrolled = list(_current_student_ids(school_class, timezone.localdate(now)))
+    where = "cell.year_id = %s AND cell.checkpoint = %s AND cell.student_id = ANY(%s)"
+    params = [school_class.year_id, checkpoint.value, enrolled]
+    rows = _publish_changed(PrimaryQuality, ("rating",), where, params, now)
+    rows += _publish_changed(PrimaryReview, ("comment",), where, params, now)
+    if not rows:
+        return 0
+    sent = _notify(_quality_lines(rows))
+    audit_record(
+        actor=actor_staff.user,
+        action="grades.publish",
+        obj=school_class,
+        after={"checkpoint": checkpoint.value, "cells": len(rows), "messages": sent},
+        request=request,
+    )
+    return len(rows)
+
+
+# --- the automatic policy ----------------------------------------------------------------------------------
+
+
+def gradebook_settings() -> GradebookSettings:
+    """The school's settings row, made with the defaults on first use."""
+    settings, _ = GradebookSettings.objects.get_or_create(pk=1)
+    return settings
+
+
+@transaction.atomic
+def gradebook_settings_update(
+    *, actor, publish_policy: str, auto_publish_after_minutes: int, request=None
+) -> GradebookSettings:
+    """Change the publication policy (school admin and principal; the view checks the role). Audited."""
+    if publish_policy not in PublishPolicy.values:
+        raise GradeError(gettext("Chế độ công bố điểm không hợp lệ."))
+    if not MIN_DELAY <= auto_publish_after_minutes <= MAX_DELAY:
+        raise GradeError(
+            gettext("Thời gian chờ phải từ %(low)s đến %(high)s phút.")
+            % {"low": MIN_DELAY, "high": MAX_DELAY}
+        )
+    settings = GradebookSettings.objects.select_for_update().get(pk=gradebook_settings().pk)
+    before = {"publish_policy": settings.publish_policy, "minutes": settings.auto_publish_after_minutes}
+    after = {"publish_policy": publish_policy, "minutes": auto_publish_after_minutes}
+    if before != after:
+        settings.publish_policy = publish_policy
+        settings.auto_publish_after_minutes = auto_publish_after_minutes
+        settings.save()
+        audit_record(
+            actor=actor,
+            action="gradebook_settings.update",
+            obj=settings,
+            before=before,
+            after=after,
+            request=request,
+        )
+    return settings
+
+
+@transaction.atomic
+def auto_publish_run(*, now: datetime | None = None) -> int:
+    """Under the automatic policy, publish every cell (secondary scores; primary ratings, qualities and
+    comments) whose value has not changed for the school's delay, across classes, subjects and columns,
+    and send each guardian ONE message listing all their children's new values. Idempotent: a second run
+    finds no differing copy and sends nothing. Returns the number of cells published (0 under the manual
+    policy). A constant number of queries plus one INSERT per message."""
+    now = now or timezone.now()
+    settings = gradebook_settings()
+    if settings.publish_policy != PublishPolicy.AUTO:
+        return 0
+    settled = "cell.updated_at <= %s"
+    cutoff = [now - timedelta(minutes=settings.auto_publish_after_minutes)]
+    scores = _publish_changed(Score, ("value", "rating"), settled, cutoff, now)
+    ratings = _publish_changed(PrimaryRating, ("rating", "test_score", "comment"), settled, cutoff, now)
+    qualities = _publish_changed(PrimaryQuality, ("rating",), settled, cutoff, now)
+    qualities += _publish_changed(PrimaryReview, ("comment",), settled, cutoff, now)
+    if not (scores or ratings or qualities):
+        return 0
+    subject_names = dict(
+        Subject.objects.filter(pk__in={r["subject_id"] for r in scores + ratings}).values_list("pk", "name")
+    )
+    lines = _merge(_score_lines(scores, subject_names), _rating_lines(ratings, subject_names))
+    sent = _notify(_merge(lines, _quality_lines(qualities)))
+    _record_auto(scores, ratings, now, sent, cells=len(scores) + len(ratings) + len(qualities))
+    return len(scores) + len(ratings) + len(qualities)
+
+
+def _record_auto(scores: list[dict], ratings: list[dict], now: datetime, sent: int, cells: int) -> None:
+    """One Publication per class × subject × term × column or checkpoint (published_by empty: the school's
+    policy), the class being the student's enrolment in that school year; one audit event for the run."""
+    terms = {
+        term.pk: term
+        for term in Term.objects.filter(
+            Q(pk__in={r["term_id"] for r in scores}) | Q(year_id__in={r["year_id"] for r in ratings})
+        )
+    }
+    term_of_checkpoint = {(t.year_id, t.number): t.pk for t in terms.values()}
+    cells_of = [
+        (r["student_id"], terms[r["term_id"]].year_id, r["subject_id"], r["term_id"], r["column"])
+        for r in scores
+    ]
+    for r in ratings:
+        term_id = term_of_checkpoint.get((r["year_id"], CHECKPOINT_TERM[Checkpoint(r["checkpoint"])]))
+        if term_id is not None:
+            cells_of.append((r["student_id"], r["year_id"], r["subject_id"], term_id, r["checkpoint"]))
+    classes = {
+        (student_id, year_id): class_id
+        for student_id, year_id, class_id in Enrolment.objects.filter(student_id__in={c[0] for c in cells_of})
+        .order_by("starts_on")  # the latest enrolment of a year wins
+        .values_list("student_id", "school_class__year_id", "school_class_id")
+    }
+    groups: dict[tuple, int] = defaultdict(int)
+    for student_id, year_id, subject_id, term_id, column in cells_of:
+        class_id = classes.get((student_id, year_id))
+        if class_id is not None:
+            groups[(class_id, subject_id, term_id, column)] += 1
+    Publication.objects.bulk_create(
+        Publication(
+            school_class_id=class_id,
+            subject_id=subject_id,
+            term_id=term_id,
+            column=column,
+            published_by=None,
+            published_at=now,
+            cell_count=count,
+            message_count=sent,  # the run's messages: each guardian's one message covers every column
+        )
+        for (class_id, subject_id, term_id, column), count in groups.items()
+    )
+    audit_record(
+        actor=None,
+        action="grades.publish",
+        after={"auto": True, "cells": cells, "publications": len(groups), "messages": sent},
+        object_repr=gettext("Tự động công bố điểm"),
+    )
+
+
+# --- reads: the state of each column, for the entry grid's header ------------------------------------------
+
+
+@dataclass
+class ColumnState:
+    column: str
+    published_at: datetime | None = None  # the latest publication of a cell of the column
+    pending: int = 0  # cells whose value differs from what parents see
+    auto_minutes: int | None = None  # the automatic policy's delay; None under the manual policy
+
+    @property
+    def status(self) -> str:
+        if self.pending:
+            return gettext("Có thay đổi chưa công bố (%(count)s)") % {"count": self.pending}
+        if self.published_at is None:
+            return gettext("Chưa công bố")
+        when = timezone.localtime(self.published_at)
+        return gettext("Đã công bố %(time)s") % {"time": f"{when:%H:%M %d/%m}"}
+
+
+def column_states(
+    assignment: TeachingAssignment,
+    term: Term,
+    columns: list[str],
+    settings: GradebookSettings | None = None,
+) -> dict[str, ColumnState]:
+    """The publication state of each of `columns` for the students enrolled in the class today, in one
+    query (plus one for the settings when not given). A column with no cell yet is "Chưa công bố"."""
+    settings = settings or gradebook_settings()
+    auto = settings.auto_publish_after_minutes if settings.publish_policy == PublishPolicy.AUTO else None
+    today = timezone.localdate()
+    enrolled = Enrolment.objects.filter(
+        student=OuterRef("student"),
+        school_class_id=assignment.school_class_id,
+        starts_on__lte=today,
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    table = Score._meta.db_table  # the base table of the query, unaliased
+    differs = RawSQL(
+        f'"{table}"."published_value" IS DISTINCT FROM "{table}"."value" '
+        f'OR "{table}"."published_rating" IS DISTINCT FROM "{table}"."rating"',
+        [],
+        output_field=BooleanField(),
+    )
+    found = {
+        row["column"]: row
+        for row in Score.objects.filter(
+            Exists(enrolled), subject_id=assignment.subject_id, term=term, column__in=columns
+        )
+        .values("column")
+        .annotate(published_at=Max("published_at"), pending=Count("pk", filter=differs))
+        .order_by()
+    }
+    return {
+        column: ColumnState(
+            column,
+            found.get(column, {}).get("published_at"),
+            found.get(column, {}).get("pending", 0),
+            auto,
+        )
+        for column in columns
+    }

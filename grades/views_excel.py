@@ -1,0 +1,194 @@
+"""A class's gradebook for a term as Excel and on paper (issue 4, items 9 and 10): export, import (upload →
+preview with every problem → confirm, as the roster import does) and the printable term report.
+
+Who: the export for managers and the homeroom teacher (every subject) and subject teachers (their own); the
+import for the subject teachers of the class and school admins / principals; the term report for managers
+and the homeroom teacher. Anyone else gets 404. The uploaded bytes wait in the school's cache for 30 minutes
+under a random token bound to the uploader, the class and the term; the confirmation checks them again."""
+
+import hashlib
+import secrets
+
+from django import forms
+from django.contrib import messages
+from django.core.cache import cache
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from grades.excel import (
+    XLSX,
+    exportable_assignments,
+    gradebook_check,
+    gradebook_import,
+    gradebook_workbook,
+    may_import,
+    problems_csv,
+    report_cards,
+)
+from students.import_common import MAX_BYTES
+from students.models import SchoolClass, Term
+from students.permissions import is_homeroom_teacher_of, is_manager
+
+PENDING_SECONDS = 30 * 60
+
+
+def _class_and_term(pk, term_pk) -> tuple[SchoolClass, Term]:
+    """A secondary class and a term of its year, or 404 (primary classes have no scores to exchange)."""
+    school_class = get_object_or_404(
+        SchoolClass.objects.select_related("year", "grade", "homeroom_teacher").exclude(
+            grade__level="primary"
+        ),
+        pk=pk,
+    )
+    term = get_object_or_404(Term, pk=term_pk, year_id=school_class.year_id)
+    return school_class, term
+
+
+def gradebook_export_view(request, pk, term_pk):
+    school_class, term = _class_and_term(pk, term_pk)
+    assignments = exportable_assignments(getattr(request, "staff", None), school_class)
+    if not assignments:
+        raise Http404
+    data = gradebook_workbook(
+        actor=request.user,
+        school=request.tenant,
+        assignments=assignments,
+        school_class=school_class,
+        term=term,
+        request=request,
+    )
+    response = HttpResponse(data, content_type=XLSX)
+    filename = f"so-diem-{slugify(school_class.name)}-hk{term.number}-{school_class.year.name}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class GradebookUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Tệp sổ điểm (.xlsx đã xuất từ trang này)"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(gettext("Tệp lớn hơn 10 MB."))
+        return upload
+
+
+def _importer_or_404(request, pk, term_pk):
+    school_class, term = _class_and_term(pk, term_pk)
+    if not may_import(getattr(request, "staff", None), school_class):
+        raise Http404
+    return school_class, term
+
+
+def _pending_key(token: str) -> str:
+    return f"gradebook-import:{token}"
+
+
+def _pending(request, token: str, school_class, term) -> dict | None:
+    pending = cache.get(_pending_key(token)) if token else None
+    if pending is None or (pending["user_id"], pending["class_id"], pending["term_id"]) != (
+        request.user.pk,
+        school_class.pk,
+        term.pk,
+    ):
+        return None
+    return pending
+
+
+def gradebook_import_view(request, pk, term_pk):
+    school_class, term = _importer_or_404(request, pk, term_pk)
+    if request.method == "POST" and "token" in request.POST:
+        return _confirm(request, school_class, term)
+    form = GradebookUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        data = upload.read()
+        pending = {
+            "data": data,
+            "filename": upload.name,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "user_id": request.user.pk,
+            "class_id": school_class.pk,
+            "term_id": term.pk,
+        }
+        token = secrets.token_urlsafe(16)
+        cache.set(_pending_key(token), pending, PENDING_SECONDS)
+        report = gradebook_check(
+            staff=request.staff, school_class=school_class, term=term, data=data, filename=upload.name
+        )
+        return _preview(request, school_class, term, report, token, pending)
+    context = {"form": form, "school_class": school_class, "term": term}
+    return render(request, "grades/gradebook_import.html", context)
+
+
+def _preview(request, school_class, term, report, token, pending, status=200):
+    context = {
+        "school_class": school_class,
+        "term": term,
+        "report": report,
+        "token": token,
+        "pending": pending,
+    }
+    return render(request, "grades/gradebook_import_preview.html", context, status=status)
+
+
+def _confirm(request, school_class, term):
+    token = request.POST.get("token", "")
+    pending = _pending(request, token, school_class, term)
+    if pending is None or pending["sha256"] != request.POST.get("sha256"):
+        messages.error(request, gettext("Tệp đã hết hạn chờ xác nhận (30 phút). Vui lòng tải lên lại."))
+        return redirect("gradebook_import", pk=school_class.pk, term_pk=term.pk)
+    report = gradebook_import(
+        staff=request.staff,
+        school_class=school_class,
+        term=term,
+        data=pending["data"],
+        filename=pending["filename"],
+        request=request,
+    )
+    if not report.committed:
+        return _preview(request, school_class, term, report, token, pending, status=422)
+    cache.delete(_pending_key(token))
+    messages.success(
+        request, gettext("Đã nhập sổ điểm: %(count)d ô điểm được cập nhật.") % {"count": report.changed}
+    )
+    return redirect("gradebook_import", pk=school_class.pk, term_pk=term.pk)
+
+
+def gradebook_problems_view(request, pk, term_pk):
+    school_class, term = _importer_or_404(request, pk, term_pk)
+    pending = _pending(request, request.GET.get("token", ""), school_class, term)
+    if pending is None:
+        raise Http404
+    report = gradebook_check(
+        staff=request.staff,
+        school_class=school_class,
+        term=term,
+        data=pending["data"],
+        filename=pending["filename"],
+    )
+    response = HttpResponse(problems_csv(report.problems), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="loi-nhap-so-diem.csv"'
+    return response
+
+
+def report_card_view(request, pk, term_pk):
+    """The term report (phiếu liên lạc) of the class, one page per student, or of one student."""
+    school_class, term = _class_and_term(pk, term_pk)
+    staff = getattr(request, "staff", None)
+    if not (is_manager(staff) or is_homeroom_teacher_of(staff, school_class)):
+        raise Http404
+    student_id = request.GET.get("student")
+    if student_id is not None and not student_id.isdigit():
+        raise Http404
+    cards = report_cards(school_class, term, int(student_id) if student_id else None)
+    if student_id and not cards:  # not a student of the class
+        raise Http404
+    context = {"school_class": school_class, "term": term, "cards": cards}
+    return render(request, "grades/report_card.html", context)

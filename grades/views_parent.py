@@ -1,0 +1,179 @@
+"""Publication and the parent view (issue 4, items 6 and 7): the publish button of a column (a POST from
+the entry grid's header, HTMX or plain), the school's publication settings (school admin and principal)
+and the published gradebook of one student (the student's guardians, the school's managers and the
+student's homeroom teacher). Anyone else gets 404."""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
+from django.views.decorators.http import require_POST
+
+from grades.models import PublishPolicy
+from grades.publication import (
+    MAX_DELAY,
+    MIN_DELAY,
+    can_publish,
+    checkpoint_publish,
+    class_checkpoint_publish,
+    column_publish,
+    column_states,
+    gradebook_settings,
+    gradebook_settings_update,
+)
+from grades.selectors_parent import child_grades
+from grades.services import GradeError
+from grades.services_primary import checkpoint_of
+from schoolbook.permissions import school_role_required
+from students.models import Role, SchoolClass, TeachingAssignment, Term
+from students.permissions import guardian_of_student_required, is_homeroom_teacher_of
+
+SETTINGS_EDITORS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
+
+
+@guardian_of_student_required
+def student_grades(request, pk):
+    return render(request, "grades/parent_grades.html", {"child": child_grades(request.student)})
+
+
+@require_POST
+def grades_publish(request, pk):
+    """Publish one column; answers with the refreshed controls to HTMX, else redirects to `next`."""
+    assignment = TeachingAssignment.objects.select_related("school_class", "subject").filter(pk=pk).first()
+    if assignment is None or not can_publish(getattr(request, "staff", None), assignment):
+        raise Http404
+    term = Term.objects.filter(
+        pk=_int_or_none(request.POST.get("term")), year_id=assignment.school_class.year_id
+    ).first()
+    if term is None:
+        raise Http404
+    column = request.POST.get("column", "").strip().upper()
+    level = messages.SUCCESS
+    try:
+        publication = column_publish(
+            actor_staff=request.staff, assignment=assignment, term=term, column=column, request=request
+        )
+    except GradeError as error:
+        level, notice = messages.ERROR, str(error)
+    else:
+        if publication is None:
+            level = messages.INFO
+            notice = gettext("Cột %(column)s không có điểm mới hay thay đổi nào để công bố.") % {
+                "column": column
+            }
+        else:
+            notice = gettext(
+                "Đã công bố cột %(column)s: %(cells)s điểm, %(messages)s tin nhắn gửi phụ huynh."
+            ) % {"column": column, "cells": publication.cell_count, "messages": publication.message_count}
+    if request.headers.get("HX-Request"):
+        state = column_states(assignment, term, [column])[column]
+        context = {
+            "assignment": assignment,
+            "term": term,
+            "column": column,
+            "state": state,
+            "notice": notice,
+            "can_publish": True,
+        }
+        return render(request, "grades/_publish_controls.html", context)
+    return _back(request, level, notice)
+
+
+def _back(request, level, notice):
+    """Flash the outcome and go back to `next` (a page of this site), or to the school's home."""
+    messages.add_message(request, level, notice)
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("school_home")
+    return redirect(target)
+
+
+@require_POST
+def checkpoint_publish_view(request, pk, checkpoint):
+    """Primary: publish a subject's ratings, tests and comments at a checkpoint (the entry page's button)."""
+    assignment = TeachingAssignment.objects.select_related("school_class", "subject").filter(pk=pk).first()
+    if assignment is None or not can_publish(getattr(request, "staff", None), assignment):
+        raise Http404
+    checkpoint = checkpoint_of(checkpoint)
+    if checkpoint is None:
+        raise Http404
+    try:
+        publication = checkpoint_publish(
+            actor_staff=request.staff, assignment=assignment, checkpoint=checkpoint, request=request
+        )
+    except GradeError as error:
+        return _back(request, messages.ERROR, str(error))
+    if publication is None:
+        return _back(request, messages.INFO, gettext("Không có đánh giá mới hay thay đổi nào để công bố."))
+    notice = gettext("Đã công bố %(cells)s đánh giá, %(messages)s tin nhắn gửi phụ huynh.") % {
+        "cells": publication.cell_count,
+        "messages": publication.message_count,
+    }
+    return _back(request, messages.SUCCESS, notice)
+
+
+@require_POST
+def class_checkpoint_publish_view(request, pk, checkpoint):
+    """Primary: the homeroom teacher publishes the class's qualities, competencies and comments."""
+    school_class = SchoolClass.objects.filter(pk=pk).first()
+    if school_class is None or not is_homeroom_teacher_of(getattr(request, "staff", None), school_class):
+        raise Http404
+    checkpoint = checkpoint_of(checkpoint)
+    if checkpoint is None:
+        raise Http404
+    try:
+        cells = class_checkpoint_publish(
+            actor_staff=request.staff, school_class=school_class, checkpoint=checkpoint, request=request
+        )
+    except GradeError as error:
+        return _back(request, messages.ERROR, str(error))
+    if not cells:
+        return _back(request, messages.INFO, gettext("Không có nhận xét mới hay thay đổi nào để công bố."))
+    return _back(request, messages.SUCCESS, gettext("Đã công bố %(cells)s nhận xét.") % {"cells": cells})
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class GradebookSettingsForm(forms.Form):
+    publish_policy = forms.ChoiceField(
+        label=gettext_lazy("Công bố điểm cho phụ huynh"),
+        choices=PublishPolicy.choices,
+        widget=forms.RadioSelect,
+    )
+    auto_publish_after_minutes = forms.IntegerField(
+        label=gettext_lazy("Tự động công bố sau (phút)"),
+        min_value=MIN_DELAY,
+        max_value=MAX_DELAY,
+        help_text=gettext_lazy(
+            "Một ô điểm được công bố khi đã không đổi trong khoảng thời gian này, để phụ huynh nhận một "
+            "tin nhắn cho cả buổi nhập điểm."
+        ),
+    )
+
+
+@school_role_required(*SETTINGS_EDITORS)
+def gradebook_settings_view(request):
+    settings = gradebook_settings()
+    initial = {
+        "publish_policy": settings.publish_policy,
+        "auto_publish_after_minutes": settings.auto_publish_after_minutes,
+    }
+    form = GradebookSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            gradebook_settings_update(actor=request.user, request=request, **form.cleaned_data)
+        except GradeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, gettext("Đã lưu cài đặt sổ điểm."))
+            return redirect("gradebook_settings")
+    status = 400 if form.errors else 200
+    return render(request, "grades/gradebook_settings.html", {"form": form}, status=status)
