@@ -13,14 +13,12 @@ from django.db.models.functions import Coalesce
 from grades.models import FINAL_COLUMNS, AssessmentPlan, EntryDeadline, Score, Unlock, regular_columns
 from grades.selectors import _students as class_students
 from grades.selectors import result_text
-from grades.services import SECONDARY_KINDS, cell_average, score_text
+from grades.services import SECONDARY_KINDS, LockState, cell_average, lock_state, score_text
 from students.models import (
     Assessment,
     Enrolment,
-    SchoolClass,
     StaffMember,
     Student,
-    Subject,
     TeachingAssignment,
     Term,
 )
@@ -51,32 +49,6 @@ def secondary_assignment(pk: int) -> TeachingAssignment | None:
 
 
 # --- lock state ---------------------------------------------------------------------------------------------
-
-
-@dataclass
-class LockState:
-    deadline: datetime | None  # the subject's own deadline, else the term's general one
-    unlock: Unlock | None  # the principal's unlock open now, when the deadline has passed
-    locked: bool  # changes are refused now
-
-
-def lock_state(*, term: Term, subject: Subject, school_class: SchoolClass, now: datetime) -> LockState:
-    """What the grid shows about the deadline; the same rule grades.services.entry_lock enforces."""
-    deadlines = dict(
-        EntryDeadline.objects.filter(term=term)
-        .filter(Q(subject=subject) | Q(subject__isnull=True))
-        .values_list("subject_id", "deadline")
-    )
-    deadline = deadlines.get(subject.pk, deadlines.get(None))
-    if deadline is None or now <= deadline:
-        return LockState(deadline, None, False)
-    unlock = (
-        Unlock.objects.filter(term=term, subject=subject, school_class=school_class, until__gt=now)
-        .select_related("granted_by")
-        .order_by("-until")
-        .first()
-    )
-    return LockState(deadline, unlock, unlock is None)
 
 
 # --- the grid -----------------------------------------------------------------------------------------------

@@ -196,26 +196,39 @@ def _entry_context(assignment: TeachingAssignment, term: Term) -> tuple[Teaching
     return assignment, plan
 
 
-def entry_lock(*, term: Term, subject: Subject, school_class: SchoolClass, now: datetime) -> tuple[bool, str]:
-    """(refused, unlock reason): whether the deadline for the subject in the term has passed with no unlock
-    of the class still open; when an unlock is open, its reason (kept in the history of each change)."""
-    deadlines = {
-        subject_id: deadline
-        for subject_id, deadline in EntryDeadline.objects.filter(term=term)
+@dataclass
+class LockState:
+    deadline: datetime | None  # the subject's own deadline, else the term's general one
+    unlock: Unlock | None  # the principal's unlock open now, when the deadline has passed
+    locked: bool  # changes are refused now
+
+
+def lock_state(*, term: Term, subject: Subject, school_class: SchoolClass, now: datetime) -> LockState:
+    """The entry deadline of a subject in a term for a class, as the grid shows it and entry_lock enforces:
+    the subject's own deadline wins over the general one; after it, an unlock of the class still open lifts
+    it."""
+    deadlines = dict(
+        EntryDeadline.objects.filter(term=term)
         .filter(Q(subject=subject) | Q(subject__isnull=True))
         .values_list("subject_id", "deadline")
-    }
+    )
     deadline = deadlines.get(subject.pk, deadlines.get(None))
     if deadline is None or now <= deadline:
-        return False, ""
+        return LockState(deadline, None, False)
     unlock = (
         Unlock.objects.filter(term=term, subject=subject, school_class=school_class, until__gt=now)
+        .select_related("granted_by")
         .order_by("-until")
         .first()
     )
-    if unlock is None:
-        return True, ""
-    return False, unlock.reason
+    return LockState(deadline, unlock, unlock is None)
+
+
+def entry_lock(*, term: Term, subject: Subject, school_class: SchoolClass, now: datetime) -> tuple[bool, str]:
+    """(refused, unlock reason): whether the deadline has passed with no unlock of the class still open;
+    when an unlock is open, its reason (kept in the history of each change)."""
+    state = lock_state(term=term, subject=subject, school_class=school_class, now=now)
+    return state.locked, state.unlock.reason if state.unlock else ""
 
 
 @transaction.atomic
