@@ -235,3 +235,19 @@ def browser():
         # (context-local instead of thread-local). Close them now: after Playwright stops they can no
         # longer be reached, and an open one keeps the test database from being dropped.
         connections.close_all()
+
+
+def paste_from_excel(page, selector, text):
+    """A paste event as Excel's copy produces it (rows by newline, cells by tab) on the element at
+    `selector`. Synthetic: headless chromium has no system clipboard."""
+    page.evaluate(
+        """([selector, text]) => {
+            const cell = document.querySelector(selector);
+            cell.focus();
+            const data = new DataTransfer();
+            data.setData("text/plain", text);
+            const init = {clipboardData: data, bubbles: true, cancelable: true};
+            cell.dispatchEvent(new ClipboardEvent("paste", init));
+        }""",
+        [selector, text],
+    )

@@ -32,6 +32,7 @@ from students.models import (
 )
 from students.services import staff_add
 from tenants.services import affiliation_add
+from tests.conftest import paste_from_excel
 
 
 class G:
@@ -430,21 +431,6 @@ def committed_grid(django_db_blocker):
         AssessmentPlan.objects.filter(pk=plan.pk).update(locked_at=locked_before)
 
 
-def _paste(page, selector, text):
-    """A paste event as Excel's copy produces it (synthetic: headless chromium has no clipboard)."""
-    page.evaluate(
-        """([selector, text]) => {
-            const cell = document.querySelector(selector);
-            cell.focus();
-            const data = new DataTransfer();
-            data.setData("text/plain", text);
-            const init = {clipboardData: data, bubbles: true, cancelable: true};
-            cell.dispatchEvent(new ClipboardEvent("paste", init));
-        }""",
-        [selector, text],
-    )
-
-
 @pytest.mark.browser
 def test_the_grid_behaves_like_a_spreadsheet(browser, live_server_url, committed_grid, django_db_blocker):
     from playwright.sync_api import expect
@@ -482,7 +468,7 @@ def test_the_grid_behaves_like_a_spreadsheet(browser, live_server_url, committed
     page.keyboard.press("ArrowUp")
     expect(cell(a, "TX2")).to_be_focused()
     # a block pasted from Excel fills right and down, saved in one request; the average comes back
-    _paste(page, f'.cell[data-row="{a.pk}"][data-col="TX2"]', "8\t9\t7\t6\t8\r\n5\t5\r\n")
+    paste_from_excel(page, f'.cell[data-row="{a.pk}"][data-col="TX2"]', "8\t9\t7\t6\t8\r\n5\t5\r\n")
     expect(cell(a, "CK")).to_have_attribute("data-version", "1")
     expect(cell(b, "TX3")).to_have_value("5,0")
     expect(page.locator(f'[data-row-value="{a.pk}"][data-field="average"]')).to_have_text("7,5")  # 67,5 / 9
