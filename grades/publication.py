@@ -35,7 +35,7 @@ from grades.models import (
     regular_columns,
 )
 from grades.rules.circular27 import Checkpoint, SubjectRating
-from grades.services import GradeError, _current_student_ids, _entry_context, score_text
+from grades.services import GradeError, enrolled_student_ids, entry_context, score_text
 from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
 from messaging.services import message_send
 from schoolbook.audit.services import audit_record
@@ -203,7 +203,7 @@ def column_publish(
     the assessment plan. A constant number of queries plus one INSERT per message (message_send writes
     one row per call)."""
     now = now or timezone.now()
-    assignment, plan = _entry_context(assignment, term)
+    assignment, plan = entry_context(assignment, term)
     if not can_publish(actor_staff, assignment):
         raise GradeError(
             gettext("Chỉ giáo viên bộ môn, giáo viên chủ nhiệm hoặc Ban giám hiệu mới được công bố điểm.")
@@ -211,7 +211,7 @@ def column_publish(
     column = (column or "").strip().upper()
     if column not in regular_columns(plan.regular_count) + list(FINAL_COLUMNS):
         raise GradeError(gettext("Cột %(column)s không có trong kế hoạch đánh giá.") % {"column": column})
-    enrolled = _current_student_ids(assignment.school_class, timezone.localdate(now))
+    enrolled = enrolled_student_ids(assignment.school_class, timezone.localdate(now))
     rows = _publish_changed(
         Score,
         ("value", "rating"),
@@ -284,7 +284,7 @@ def checkpoint_publish(
     checkpoint = Checkpoint(checkpoint)
     school_class = assignment.school_class
     term = checkpoint_term(school_class.year_id, checkpoint)
-    enrolled = _current_student_ids(school_class, timezone.localdate(now))
+    enrolled = enrolled_student_ids(school_class, timezone.localdate(now))
     rows = _publish_changed(
         PrimaryRating,
         ("rating", "test_score", "comment"),
@@ -316,7 +316,7 @@ def class_checkpoint_publish(
     if actor_staff is None or school_class.homeroom_teacher_id != actor_staff.pk:
         raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được công bố nhận xét của lớp."))
     checkpoint = Checkpoint(checkpoint)
-    enrolled = list(_current_student_ids(school_class, timezone.localdate(now)))
+    enrolled = list(enrolled_student_ids(school_class, timezone.localdate(now)))
     where = "cell.year_id = %s AND cell.checkpoint = %s AND cell.student_id = ANY(%s)"
     params = [school_class.year_id, checkpoint.value, enrolled]
     rows = _publish_changed(PrimaryQuality, ("rating",), where, params, now)

@@ -67,14 +67,16 @@ def result_text(result: Decimal | bool | None) -> str:
     return f"{result:.1f}".replace(".", ",")
 
 
-def _students(school_class: SchoolClass, today) -> list[Student]:
+def class_students(school_class: SchoolClass, today) -> list[Student]:
+    """The students enrolled in the class on `today`, by name (never by result: Circular 22 art. 4)."""
     enrolled = Enrolment.objects.filter(
         student=OuterRef("pk"), school_class=school_class, starts_on__lte=today
     ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
     return list(Student.objects.filter(Exists(enrolled)).order_by("full_name_folded", "student_code"))
 
 
-def _subjects(school_class: SchoolClass) -> list[SubjectColumn]:
+def class_subjects(school_class: SchoolClass) -> list[SubjectColumn]:
+    """The class's secondary subjects (from its teaching assignments) with their plan's TX count."""
     assignments = (
         TeachingAssignment.objects.filter(school_class=school_class, subject__assessment__in=SECONDARY_KINDS)
         .select_related("subject")
@@ -109,7 +111,8 @@ def _semester_results(
     return results
 
 
-def _learning(subjects: list[SubjectColumn], results: list) -> Level | None:
+def learning_level(subjects: list[SubjectColumn], results: list) -> Level | None:
+    """The learning result from one result per subject column; None while any is missing."""
     if not subjects or any(result is None for result in results):
         return None
     scored = {s.subject_id: r for s, r in zip(subjects, results, strict=True) if s.scored}
@@ -120,8 +123,8 @@ def _learning(subjects: list[SubjectColumn], results: list) -> Level | None:
 def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassResults:
     """The results of the students enrolled in the class today, for a term or (term=None) for the year."""
     today = timezone.localdate()
-    students = _students(school_class, today)
-    subjects = _subjects(school_class)
+    students = class_students(school_class, today)
+    subjects = class_subjects(school_class)
     terms = {t.number: t for t in Term.objects.filter(year_id=school_class.year_id)}
     wanted_terms = [term.pk] if term is not None else [t.pk for t in terms.values()]
     columns = set(regular_columns(10)) | set(FINAL_COLUMNS)
@@ -143,7 +146,7 @@ def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassR
     if term is not None:
         for student in students:
             results = _semester_results(subjects, cells, student.pk, term.pk)
-            level = _learning(subjects, results)
+            level = learning_level(subjects, results)
             rows.append(
                 ResultRow(
                     student=student,
@@ -166,7 +169,7 @@ def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassR
             else:  # a comment-only subject's year result is its semester II result
                 results.append(circular22.pass_fail_year(one, two) if two is not None else None)
         row = ResultRow(student=student, results=results)
-        learning = _learning(subjects, results)
+        learning = learning_level(subjects, results)
         row.learning = learning.label if learning else INCOMPLETE
         rating1 = conducts.get((student.pk, first.pk)) if first else None
         rating2 = conducts.get((student.pk, second.pk)) if second else None

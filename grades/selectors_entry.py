@@ -11,8 +11,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from grades.models import FINAL_COLUMNS, AssessmentPlan, EntryDeadline, Score, Unlock, regular_columns
-from grades.selectors import _students as class_students
-from grades.selectors import result_text
+from grades.selectors import class_students, result_text
 from grades.services import SECONDARY_KINDS, LockState, cell_average, lock_state, score_text
 from students.models import (
     Assessment,

@@ -25,7 +25,7 @@ from grades.models import (
 from grades.publication import COLUMN_ORDER
 from grades.rules import circular22
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint, QualityRating, SubjectRating
-from grades.selectors import INCOMPLETE, _learning, _subjects, result_text
+from grades.selectors import INCOMPLETE, class_subjects, learning_level, result_text
 from grades.services import cell_average, score_text
 from students.models import SchoolClass, Student, Term
 
@@ -122,7 +122,7 @@ def child_grades(student: Student, now: datetime | None = None) -> ChildGrades:
 
 def _secondary(child: ChildGrades, school_class: SchoolClass, now: datetime) -> None:
     terms = list(Term.objects.filter(year_id=school_class.year_id).order_by("number"))
-    subjects = _subjects(school_class)
+    subjects = class_subjects(school_class)
     cells: dict[tuple[int, int], dict[str, PublishedCell]] = defaultdict(dict)
     week: list[tuple[datetime, WeekItem]] = []
     names = {subject.subject_id: subject.name for subject in subjects}
@@ -162,7 +162,7 @@ def _secondary(child: ChildGrades, school_class: SchoolClass, now: datetime) -> 
                 )
             )
         results[term.number] = averages
-        level = _learning(subjects, averages)
+        level = learning_level(subjects, averages)
         child.terms.append(TermGrades(term, rows, level.label if level else INCOMPLETE))
 
     one, two = results.get(1), results.get(2)
@@ -173,7 +173,7 @@ def _secondary(child: ChildGrades, school_class: SchoolClass, now: datetime) -> 
                 year.append(circular22.year_average(first, second))
             else:  # a comment-only subject's year result is its semester II result
                 year.append(circular22.pass_fail_year(first, second))
-        level = _learning(subjects, year)
+        level = learning_level(subjects, year)
         rows = [SubjectRow(s.name, [], "", "", result_text(r)) for s, r in zip(subjects, year, strict=True)]
         child.year = TermGrades(None, rows, level.label if level else INCOMPLETE)
 

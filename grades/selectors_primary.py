@@ -21,7 +21,7 @@ from grades.rules.circular27 import (
     end_of_year_result,
     tests_required,
 )
-from grades.selectors import _students
+from grades.selectors import class_students
 from grades.services_primary import SLUG_OF_ITEM, cell_text, subject_codes_of_grade, test_required
 from students.models import Assessment, SchoolClass, Student, SubjectLoad, TeachingAssignment
 
@@ -51,7 +51,7 @@ class EntryGrid:
 def primary_entry_grid(assignment: TeachingAssignment, checkpoint: Checkpoint) -> EntryGrid:
     """The rows of a subject's grid: `assignment` comes with its class (grade) and subject loaded."""
     school_class = assignment.school_class
-    students = _students(school_class, timezone.localdate())
+    students = class_students(school_class, timezone.localdate())
     cells = {
         row.student_id: row
         for row in PrimaryRating.objects.filter(
@@ -110,7 +110,7 @@ class QualityRow:
 
 
 def primary_qualities_grid(school_class: SchoolClass, checkpoint: Checkpoint) -> list[QualityRow]:
-    students = _students(school_class, timezone.localdate())
+    students = class_students(school_class, timezone.localdate())
     where = {"student__in": students, "year_id": school_class.year_id, "checkpoint": checkpoint.value}
     ratings = {(q.student_id, q.item): q for q in PrimaryQuality.objects.filter(**where)}
     reviews = {r.student_id: r for r in PrimaryReview.objects.filter(**where)}
@@ -182,7 +182,7 @@ def primary_results(school_class: SchoolClass) -> PrimaryResults:
     """Per student enrolled today: the end-of-year rating (and test score) of every subject of the grade, the
     end-of-year rating of each quality and competency, and the end-of-year result by Circular 27, or
     INCOMPLETE with what is missing. `school_class` comes with its grade loaded."""
-    students = _students(school_class, timezone.localdate())
+    students = class_students(school_class, timezone.localdate())
     loads = list(
         SubjectLoad.objects.filter(
             grade_id=school_class.grade_id,

@@ -172,7 +172,8 @@ class SaveResult:
         return self._with(CONFLICT)
 
 
-def _current_student_ids(school_class: SchoolClass, today) -> set[int]:
+def enrolled_student_ids(school_class: SchoolClass, today) -> set[int]:
+    """Ids of the students enrolled in the class on `today`."""
     return set(
         Enrolment.objects.filter(school_class=school_class, starts_on__lte=today)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
@@ -180,7 +181,9 @@ def _current_student_ids(school_class: SchoolClass, today) -> set[int]:
     )
 
 
-def _entry_context(assignment: TeachingAssignment, term: Term) -> tuple[TeachingAssignment, AssessmentPlan]:
+def entry_context(assignment: TeachingAssignment, term: Term) -> tuple[TeachingAssignment, AssessmentPlan]:
+    """The assignment (with class, subject, teacher) and its assessment plan for the term; GradeError when
+    the subject is not assessed by Circular 22, the term is of another year, or there is no plan."""
     assignment = TeachingAssignment.objects.select_related("school_class", "subject", "teacher").get(
         pk=assignment.pk
     )
@@ -253,7 +256,7 @@ def scores_save(
     `updated_by` name the actor, who really saved. A constant number of queries, whatever the number of
     cells."""
     now = now or timezone.now()
-    assignment, plan = _entry_context(assignment, term)
+    assignment, plan = entry_context(assignment, term)
     may_save = actor_staff is not None and (
         assignment.teacher_id == actor_staff.pk
         or (on_behalf and actor_staff.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL))
@@ -269,7 +272,7 @@ def scores_save(
         )
     scored = subject.assessment == Assessment.SCORED
     allowed_columns = set(regular_columns(plan.regular_count)) | set(FINAL_COLUMNS)
-    enrolled = _current_student_ids(school_class, timezone.localdate(now))
+    enrolled = enrolled_student_ids(school_class, timezone.localdate(now))
     existing = {
         (score.student_id, score.column): score
         for score in Score.objects.select_for_update(of=("self",))
@@ -426,8 +429,8 @@ def semester_averages(assignment: TeachingAssignment, term: Term) -> dict[int, D
     """Per student currently in the class: the semester average (Circular 22: ĐTBmhk) of a scored subject,
     or the Đạt (True) / Chưa đạt (False) result of a comment-only subject; None while a required cell
     (TX1…TXn of the plan, GK, CK) is empty."""
-    assignment, plan = _entry_context(assignment, term)
-    students = _current_student_ids(assignment.school_class, timezone.localdate())
+    assignment, plan = entry_context(assignment, term)
+    students = enrolled_student_ids(assignment.school_class, timezone.localdate())
     required = regular_columns(plan.regular_count) + list(FINAL_COLUMNS)
     cells: dict[int, dict[str, Score]] = {student_id: {} for student_id in students}
     for score in Score.objects.filter(
@@ -498,7 +501,7 @@ def conduct_set(
         raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được đánh giá rèn luyện."))
     if term.year_id != school_class.year_id:
         raise GradeError(gettext("Học kỳ không thuộc năm học của lớp."))
-    enrolled = _current_student_ids(school_class, timezone.localdate(now))
+    enrolled = enrolled_student_ids(school_class, timezone.localdate(now))
     errors: dict[int, str] = {}
     wanted: dict[int, str] = {}
     for student_id, text in ratings.items():

@@ -39,7 +39,7 @@ from grades.services import (
     CellResult,
     GradeError,
     SaveResult,
-    _current_student_ids,
+    enrolled_student_ids,
     entry_lock,
 )
 from schoolbook.audit.services import audit_record
@@ -287,7 +287,7 @@ def primary_ratings_save(
     term = checkpoint_term(school_class.year_id, checkpoint)
     unlock_reason = _refuse_if_locked(term, subject, school_class, now)
     has_test = test_required(assignment, checkpoint, subject_codes_of_grade(school_class.grade_id))
-    enrolled = _current_student_ids(school_class, timezone.localdate(now))
+    enrolled = enrolled_student_ids(school_class, timezone.localdate(now))
     where = {"subject": subject, "year_id": school_class.year_id, "checkpoint": checkpoint.value}
     store = _Rows(
         model=PrimaryRating,
@@ -387,7 +387,7 @@ def primary_qualities_save(
     if actor_staff is None or school_class.homeroom_teacher_id != actor_staff.pk:
         raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được đánh giá phẩm chất, năng lực."))
     _refuse_if_homeroom_locked(checkpoint_term(school_class.year_id, checkpoint), now)
-    enrolled = _current_student_ids(school_class, timezone.localdate(now))
+    enrolled = enrolled_student_ids(school_class, timezone.localdate(now))
     where = {"year_id": school_class.year_id, "checkpoint": checkpoint.value}
     qualities = _Rows(
         model=PrimaryQuality,
