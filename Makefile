@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/onboarding.py
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/roster.py
+	$(BIN)/python bench/gradebook.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

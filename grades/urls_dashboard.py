@@ -1,3 +1,10 @@
 """Routes of grades/views_dashboard.py."""
 
-urlpatterns = []
+from django.urls import path
+
+from grades import views_dashboard
+
+urlpatterns = [
+    path("dashboard/", views_dashboard.dashboard_view, name="grades_dashboard"),
+    path("dashboard/list/", views_dashboard.dashboard_list_view, name="grades_dashboard_list"),
+]

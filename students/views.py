@@ -50,6 +50,7 @@ def school_home(request):
     context = {
         "counts": staff_counts(),
         "is_manager": staff.has_role(*MANAGERS),
+        "sets_grade_rules": staff.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL),
         "homeroom_classes": homeroom_classes(staff),
         "children": children_here(request.guardian) if request.guardian else [],
     }

@@ -194,25 +194,31 @@ def pass_fail_year(sem1: bool, sem2: bool) -> bool:
 # --- learning result (kết quả học tập) -------------------------------------------------------------------
 
 
+# The table's thresholds, made once (the dashboard applies the table to every student of a school).
+_AT_LEAST_3_5, _AT_LEAST_5_0, _AT_LEAST_6_5, _AT_LEAST_8_0 = (
+    Decimal(x) for x in ("3.5", "5.0", "6.5", "8.0")
+)
+
+
 def _table_level(scored: Mapping[str, Decimal], pass_fail: Mapping[str, bool]) -> Level:
     """DOMAIN.md §1 learning-result table, without the Article 9.3 adjustment."""
     averages = list(scored.values())
     failed_comment_only = sum(1 for passed in pass_fail.values() if not passed)
 
-    def count(threshold: str) -> int:
-        return sum(1 for average in averages if average >= Decimal(threshold))
+    def count(threshold: Decimal) -> int:
+        return sum(1 for average in averages if average >= threshold)
 
-    def every(threshold: str) -> bool:
-        return all(average >= Decimal(threshold) for average in averages)
+    def every(threshold: Decimal) -> bool:
+        return all(average >= threshold for average in averages)
 
     # Tốt: comment-only all Đạt; every average ≥ 6.5 and at least 6 subjects ≥ 8.0
-    if failed_comment_only == 0 and every("6.5") and count("8.0") >= QUOTA:
+    if failed_comment_only == 0 and every(_AT_LEAST_6_5) and count(_AT_LEAST_8_0) >= QUOTA:
         return Level.TOT
     # Khá: comment-only all Đạt; every average ≥ 5.0 and at least 6 subjects ≥ 6.5
-    if failed_comment_only == 0 and every("5.0") and count("6.5") >= QUOTA:
+    if failed_comment_only == 0 and every(_AT_LEAST_5_0) and count(_AT_LEAST_6_5) >= QUOTA:
         return Level.KHA
     # Đạt: at most one comment-only Chưa đạt; at least 6 subjects ≥ 5.0 and none below 3.5
-    if failed_comment_only <= 1 and count("5.0") >= QUOTA and every("3.5"):
+    if failed_comment_only <= 1 and count(_AT_LEAST_5_0) >= QUOTA and every(_AT_LEAST_3_5):
         return Level.DAT
     return Level.CHUA_DAT
 
@@ -246,6 +252,8 @@ def one_subject_adjustment(
     A stricter reading, in which the lifted subject must not be needed for the "at least 6 subjects" quotas,
     would raise fewer students; it is not implemented.
     """
+    if level >= Level.KHA:  # Tốt or Khá cannot be two steps below Tốt or Khá: nothing to try
+        return level
     candidates: list[tuple[dict[str, Decimal], dict[str, bool]]] = []
     for subject in scored:
         candidates.append(({**scored, subject: MAX_SCORE}, dict(pass_fail)))

@@ -1,5 +1,6 @@
 """Demo data for `make run`: a platform admin, demo schools with their admin and principal, teachers,
-classes of about 40 students with realistic Vietnamese names, and their guardians.
+classes of about 40 students with realistic Vietnamese names, their guardians, and semester I of the
+gradebook of secondary classes (assessment plans, every score, conduct: grades.demo.gradebook_seed).
 
     manage.py seed_demo [--schools 1] [--students-per-school 80] [--seed 2026]
 
@@ -26,6 +27,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from grades.demo import gradebook_seed
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
 from students.catalogue import GRADES
@@ -453,10 +455,17 @@ class Command(BaseCommand):
                         plan=plan,
                         teacher_phone=lambda number, index=index: staff_phone(index, 100 + number),
                     )
+                    # Semester I's gradebook (plans, every score, conduct) for the secondary classes; a
+                    # primary school gets its plans only (Circular 27 entry is not seeded).
+                    year = SchoolYear.objects.get(is_current=True)
+                    grades = gradebook_seed(
+                        year, [year.terms.get(number=1)], random.Random(f"{seed}:{index}")
+                    )
                 self.stdout.write(
                     f"{school.code}: {counts.students} students in {counts.classes} classes, "
                     f"{counts.guardians} guardians, {counts.teachers} teachers, "
-                    f"{counts.assignments} teaching assignments, {counts.users_created} new users"
+                    f"{counts.assignments} teaching assignments, {counts.users_created} new users, "
+                    f"{grades.scores} scores and {grades.conducts} conduct ratings for semester I"
                 )
         self._print_logins()
         self.stdout.write(f"  (seeding took {time.monotonic() - started:.1f} s)\n")
