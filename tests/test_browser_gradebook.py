@@ -3,16 +3,15 @@ updates; the parent sees nothing until the teacher publishes the column, then ex
 one message); a parent of another class's child gets 404 on this child's page."""
 
 import random
+from functools import partial
 from uuid import uuid4
 
 import pytest
-from django.utils import timezone
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from accounts.models import User
-from grades.models import AssessmentPlan, Publication, Score
-from grades.services import assessment_plan_generate
+from grades.models import Publication, Score
 from messaging.models import Message
 from schoolbook.audit.models import AuditEvent
 from students.models import (
@@ -30,6 +29,13 @@ from students.models import (
 from tenants.models import SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.conftest import TEST_PASSWORD, paste_from_excel
+from tests.gradebook_world import (
+    GradebookWorld,
+    grid_cell,
+    guardian_link,
+    plans_generate_undoable,
+    student_enrol,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -42,10 +48,6 @@ def _phone() -> str:
             return national
 
 
-class Family:
-    pass
-
-
 @pytest.fixture
 def published_world(django_db_blocker):
     """Committed (the live server must see it): in school A a class with two students where the usual
@@ -54,7 +56,7 @@ def published_world(django_db_blocker):
     from tenants.models import School
 
     tag = uuid4().hex[:6]
-    f = Family()
+    f = GradebookWorld()
     with django_db_blocker.unblock():
         school = School.objects.get(code="test-a")
         f.schema = school.schema_name
@@ -67,12 +69,10 @@ def published_world(django_db_blocker):
             affiliation_add(user=user, school=school, is_guardian=True)
         with schema_context(school.schema_name):
             year = SchoolYear.objects.get(is_current=True)
-            plans_before = set(AssessmentPlan.objects.values_list("pk", flat=True))
-            assessment_plan_generate(actor=None, year=year)
             grade = GradeLevel.objects.get(number=6)
             f.toan = Subject.objects.get(level="lower_secondary", code="toan")
-            plan = AssessmentPlan.objects.get(year=year, grade=grade, subject=f.toan)
-            locked_before, f.regular_count = plan.locked_at, plan.regular_count
+            plan, plans_undo = plans_generate_undoable(year, grade, f.toan)
+            f.regular_count = plan.regular_count
             f.term = year.terms.get(number=1)
             f.school_class = SchoolClass.objects.create(name=f"6E-{tag}", grade=grade, year=year)
             f.other_class = SchoolClass.objects.create(name=f"6F-{tag}", grade=grade, year=year)
@@ -81,21 +81,14 @@ def published_world(django_db_blocker):
                 school_class=f.school_class,
                 subject=f.toan,
             )
-            f.students = []
-            for n, (name, school_class) in enumerate(
-                [("Đặng Minh An", f.school_class), ("Đặng Minh Bình", f.school_class),
-                 ("Lê Thu Cúc", f.other_class)]
-            ):  # fmt: skip
-                student = Student.objects.create(
-                    student_code=f"E2E-{tag}-{n}", full_name=name, date_of_birth="2014-03-01", gender="male"
-                )
-                Enrolment.objects.create(
-                    student=student, school_class=school_class, starts_on=timezone.localdate()
-                )
-                f.students.append(student)
+            rows = [("Đặng Minh An", f.school_class), ("Đặng Minh Bình", f.school_class),
+                    ("Lê Thu Cúc", f.other_class)]  # fmt: skip
+            f.students = [
+                student_enrol(f"E2E-{tag}-{n}", school_class, name, born="2014-03-01")
+                for n, (name, school_class) in enumerate(rows)
+            ]
             for user, child in ((parent_user, f.students[0]), (outsider_user, f.students[2])):
-                guardian = Guardian.objects.create(full_name=user.full_name, phone=user.phone, user=user)
-                StudentGuardian.objects.create(student=child, guardian=guardian, relationship="mother")
+                guardian_link(child, user.phone, full_name=user.full_name, user=user)
     yield f
     with django_db_blocker.unblock():
         with schema_context(school.schema_name):
@@ -111,8 +104,7 @@ def published_world(django_db_blocker):
             Student.objects.filter(pk__in=[s.pk for s in f.students]).delete()
             f.math.delete()
             SchoolClass.objects.filter(pk__in=[f.school_class.pk, f.other_class.pk]).delete()
-            AssessmentPlan.objects.exclude(pk__in=plans_before).delete()
-            AssessmentPlan.objects.filter(pk=plan.pk).update(locked_at=locked_before)
+            plans_undo()
         # The two parents' accounts stay (unique fresh numbers): deleting a user from public would make
         # Django collect its rows in models of school schemas that public does not have.
         SchoolAffiliation.objects.filter(user__in=[parent_user, outsider_user]).delete()
@@ -140,8 +132,7 @@ def test_teacher_enters_and_publishes_and_only_the_childs_parent_sees_it(
     teacher, page = _sign_in(browser, live_server_url, "0900000013")
     page.goto(f"/s/test-a/grades/assignments/{f.math.pk}/terms/{f.term.pk}/")
 
-    def cell(student, column):
-        return page.locator(f'.cell[data-row="{student.pk}"][data-col="{column}"]')
+    cell = partial(grid_cell, page)
 
     cell(an, "TX1").click()
     page.keyboard.type("8,5")

@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
@@ -15,26 +14,11 @@ from grades.models import AssessmentPlan, Conduct
 from grades.rules import circular22
 from grades.rules.circular22 import Level, Outcome
 from grades.selectors import INCOMPLETE, class_results
-from grades.services import ConductError, GradeError, assessment_plan_generate, conduct_set, scores_save
+from grades.services import ConductError, GradeError, conduct_set, scores_save
 from schoolbook.audit.models import AuditEvent
-from students.models import (
-    Enrolment,
-    GradeLevel,
-    Role,
-    SchoolClass,
-    SchoolYear,
-    StaffMember,
-    Student,
-    Subject,
-    TeachingAssignment,
-)
-from students.services import staff_add
+from tests.gradebook_world import assignment_make, gradebook_world, parent_make, staff_make, student_enrol
 
 SIX_SCORED = ("toan", "ngu-van", "ngoai-ngu-1", "lich-su-dia-li", "khoa-hoc-tu-nhien", "tin-hoc")
-
-
-class G:
-    pass
 
 
 @pytest.fixture
@@ -42,34 +26,8 @@ def hr(world):
     """School A: class 6A1 with Vũ Giáo Viên as homeroom teacher, teaching Toán (scored) and Giáo dục thể chất
     (Đạt / Chưa đạt) in it, and three students; 6A2 has one student of its own."""
     with schema_context(world.school_a.schema_name):
-        g = G()
-        g.world = world
-        g.year = SchoolYear.objects.get(is_current=True)
-        assessment_plan_generate(actor=world.admin_a, year=g.year)
-        grade = GradeLevel.objects.get(number=6)
-        g.teacher = StaffMember.objects.get(user=world.teacher_a)
-        g.principal = StaffMember.objects.get(user=world.principal_a)
-        g.a1 = SchoolClass.objects.create(name="6A1", grade=grade, year=g.year, homeroom_teacher=g.teacher)
-        g.a2 = SchoolClass.objects.create(name="6A2", grade=grade, year=g.year)
-        g.term1, g.term2 = g.year.terms.get(number=1), g.year.terms.get(number=2)
-        g.math = _assign(g, "toan")
-        g.pe = _assign(g, "giao-duc-the-chat")
-        g.students = [_student(f"HS{n}", g.a1, f"Học Sinh {chr(67 - n)}") for n in range(3)]  # C, B, A
-        g.outsider = _student("HS-OTHER", g.a2, "Học Sinh Khác")
-        yield g
-
-
-def _assign(g, code):
-    subject = Subject.objects.get(level="lower_secondary", code=code)
-    return TeachingAssignment.objects.create(teacher=g.teacher, school_class=g.a1, subject=subject)
-
-
-def _student(code, school_class, name):
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2014-01-01", gender="male"
-    )
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=timezone.localdate())
-    return student
+        names = [f"Học Sinh {chr(67 - n)}" for n in range(3)]  # C, B, A
+        yield gradebook_world(world, students=names, outsider="Học Sinh Khác", homeroom="teacher")
 
 
 def _count(assignment):
@@ -196,7 +154,7 @@ def test_year_conduct_chua_dat_means_summer_training(hr):
 
 def test_year_award_with_six_scored_subjects(hr):
     s0 = hr.students[0]
-    assignments = [hr.math] + [_assign(hr, code) for code in SIX_SCORED[1:]]
+    assignments = [hr.math] + [assignment_make(hr.teacher, hr.a1, code) for code in SIX_SCORED[1:]]
     for assignment in assignments:
         count = _count(assignment)
         for term in (hr.term1, hr.term2):
@@ -232,7 +190,7 @@ def test_query_count_does_not_grow_with_students(hr, django_assert_max_num_queri
 
     scores_for(hr.students)
     small = {term: _queries(hr, term) for term in (hr.term1, None)}
-    more = [_student(f"HS-MORE{n}", hr.a1, f"Học Sinh Thêm {n}") for n in range(7)]
+    more = [student_enrol(f"HS-MORE{n}", hr.a1, f"Học Sinh Thêm {n}") for n in range(7)]
     Conduct.objects.all().delete()
     from grades.models import Score
 
@@ -268,13 +226,7 @@ def test_results_page_for_homeroom_teacher_and_managers(client, hr):
 
 
 def test_other_teacher_and_outsider_get_404(client, hr):
-    staff_add(
-        actor=hr.world.admin_a,
-        school=hr.world.school_a,
-        phone="0900000099",
-        full_name="Ngô Khác",
-        roles=[Role.TEACHER],
-    )
+    staff_make(hr.world, "0900000099", "Ngô Khác")
     client.force_login(User.objects.get(phone="+84900000099"))
     assert client.get(_url(hr, "results")).status_code == 404
     assert client.get(_url(hr, "conduct")).status_code == 404
@@ -302,14 +254,7 @@ def test_conduct_form_saves_all_or_nothing(client, hr):
 
 def test_a_parent_of_a_child_in_the_class_gets_404_on_staff_grade_pages(client, hr):
     """Guardians pass the school's access check, so the grade pages must refuse them themselves."""
-    from students.models import Guardian, StudentGuardian
-    from tenants.services import affiliation_add
-
-    parent = User.objects.create_user("0900000098", full_name="Phụ Huynh Lớp 6A1")
-    with schema_context(hr.world.school_a.schema_name):
-        guardian = Guardian.objects.create(full_name=parent.full_name, phone=parent.phone, user=parent)
-        StudentGuardian.objects.create(student=hr.students[0], guardian=guardian, relationship="mother")
-    affiliation_add(user=parent, school=hr.world.school_a, is_guardian=True)
+    parent = parent_make(hr.world, hr.students[0], "0900000098", "Phụ Huynh Lớp 6A1")
     client.force_login(parent)
     assert client.get("/s/test-a/").status_code == 200  # a parent of this school
     for path in (_url(hr, "results"), _url(hr, "conduct"), "/s/test-a/grades/plan/"):

@@ -8,44 +8,21 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from grades.models import EntryDeadline, Unlock
-from grades.services import GradeError, assessment_plan_generate, entry_deadline_set
+from grades.services import GradeError, entry_deadline_set
 from schoolbook.audit.models import AuditEvent
-from students.models import (
-    GradeLevel,
-    Role,
-    SchoolClass,
-    SchoolYear,
-    StaffMember,
-    Subject,
-    TeachingAssignment,
-)
-from students.services import staff_add
+from students.models import Role, SchoolClass, Subject, TeachingAssignment
+from tests.gradebook_world import gradebook_base, staff_make
 
 DEADLINES, UNLOCK = "/s/test-a/grades/deadlines/", "/s/test-a/grades/unlock/"
-
-
-class G:
-    pass
 
 
 @pytest.fixture
 def dl(world):
     """School A: 6A1 where Vũ Giáo Viên teaches Toán; a vice principal."""
     with schema_context(world.school_a.schema_name):
-        g = G()
-        g.world = world
-        g.year = SchoolYear.objects.get(is_current=True)
-        assessment_plan_generate(actor=world.admin_a, year=g.year)
-        g.term1, g.term2 = g.year.terms.get(number=1), g.year.terms.get(number=2)
-        g.teacher = StaffMember.objects.get(user=world.teacher_a)
-        g.principal = StaffMember.objects.get(user=world.principal_a)
-        g.admin = StaffMember.objects.get(user=world.admin_a)
-        g.vice = staff_add(
-            actor=world.admin_a, school=world.school_a, phone="0900000084", full_name="Lý Phó Hiệu Trưởng",
-            roles=[Role.VICE_PRINCIPAL],
-        )  # fmt: skip
-        g.a1 = SchoolClass.objects.create(name="6A1", grade=GradeLevel.objects.get(number=6), year=g.year)
-        g.toan = Subject.objects.get(level="lower_secondary", code="toan")
+        g = gradebook_base(world)
+        g.vice = staff_make(world, "0900000084", "Lý Phó Hiệu Trưởng", roles=[Role.VICE_PRINCIPAL])
+        g.a1 = SchoolClass.objects.create(name="6A1", grade=g.grade, year=g.year)
         g.van = Subject.objects.get(level="lower_secondary", code="ngu-van")
         TeachingAssignment.objects.create(teacher=g.teacher, school_class=g.a1, subject=g.toan)
         yield g

@@ -6,6 +6,7 @@ import json
 import re
 from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 from uuid import uuid4
 
 import pytest
@@ -16,27 +17,29 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from grades.models import AssessmentPlan, EntryDeadline, Score, ScoreChange
-from grades.services import assessment_plan_generate, entry_unlock
+from grades.services import entry_unlock
 from students.models import (
     Enrolment,
     GradeLevel,
-    Guardian,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,
     Student,
-    StudentGuardian,
     Subject,
     TeachingAssignment,
 )
-from students.services import staff_add
-from tenants.services import affiliation_add
 from tests.conftest import paste_from_excel
-
-
-class G:
-    pass
+from tests.gradebook_world import (
+    GradebookWorld,
+    cells_from,
+    gradebook_world,
+    grid_cell,
+    page_queries,
+    parent_make,
+    plans_generate_undoable,
+    staff_make,
+    student_enrol,
+)
 
 
 @pytest.fixture
@@ -44,39 +47,12 @@ def eg(world):
     """School A: 6A1 (homeroom: Trần Chủ Nhiệm) with three students; Vũ Giáo Viên teaches Toán (4 TX) and
     Giáo dục thể chất (Đ/CĐ, 2 TX) there; 6A2 has one student of its own."""
     with schema_context(world.school_a.schema_name):
-        g = G()
-        g.world = world
-        g.year = SchoolYear.objects.get(is_current=True)
-        assessment_plan_generate(actor=world.admin_a, year=g.year)
-        grade = GradeLevel.objects.get(number=6)
-        g.teacher = StaffMember.objects.get(user=world.teacher_a)
-        g.principal = StaffMember.objects.get(user=world.principal_a)
-        g.homeroom = _staff(world, "0900000081", "Trần Chủ Nhiệm")
-        g.other = _staff(world, "0900000082", "Ngô Giáo Viên Khác")
-        g.a1 = SchoolClass.objects.create(name="6A1", grade=grade, year=g.year, homeroom_teacher=g.homeroom)
-        g.a2 = SchoolClass.objects.create(name="6A2", grade=grade, year=g.year)
-        g.term = g.year.terms.get(number=1)
-        g.toan = Subject.objects.get(level="lower_secondary", code="toan")
-        g.gdtc = Subject.objects.get(level="lower_secondary", code="giao-duc-the-chat")
-        g.math = TeachingAssignment.objects.create(teacher=g.teacher, school_class=g.a1, subject=g.toan)
-        g.pe = TeachingAssignment.objects.create(teacher=g.teacher, school_class=g.a1, subject=g.gdtc)
-        g.students = [_student(f"HS{n}", g.a1, f"Học Sinh {chr(67 - n)}") for n in range(3)]  # C, B, A
-        g.outsider = _student("HS-OTHER", g.a2, "Học Sinh Lớp Khác")
+        homeroom = staff_make(world, "0900000081", "Trần Chủ Nhiệm")
+        other = staff_make(world, "0900000082", "Ngô Giáo Viên Khác")
+        names = [f"Học Sinh {chr(67 - n)}" for n in range(3)]  # C, B, A
+        g = gradebook_world(world, students=names, outsider="Học Sinh Lớp Khác", homeroom=homeroom)
+        g.homeroom, g.other = homeroom, other
         yield g
-
-
-def _staff(world, phone, name, roles=(Role.TEACHER,)):
-    return staff_add(
-        actor=world.admin_a, school=world.school_a, phone=phone, full_name=name, roles=list(roles)
-    )
-
-
-def _student(code, school_class, name):
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2014-01-01", gender="male"
-    )
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=timezone.localdate())
-    return student
 
 
 def _grid(g, assignment=None, page=""):
@@ -84,12 +60,7 @@ def _grid(g, assignment=None, page=""):
 
 
 def _post(client, g, cells, assignment=None):
-    body = {
-        "cells": [
-            {"student_id": s.pk if hasattr(s, "pk") else s, "column": c, "text": t, "version": v}
-            for s, c, t, v in cells
-        ]
-    }
+    body = {"cells": cells_from(cells)}
     return client.post(_grid(g, assignment, "save/"), json.dumps(body), content_type="application/json")
 
 
@@ -134,11 +105,7 @@ def test_managers_and_the_homeroom_teacher_see_it_read_only(client, eg):
 def test_outsiders_get_404_on_the_grid_save_and_history(client, eg):
     _post_as_teacher(client, eg, [(eg.students[0], "TX1", "7", None)])
     score = Score.objects.get()
-    parent = User.objects.create_user("0900000083", full_name="Phụ Huynh 6A1")
-    with schema_context(eg.world.school_a.schema_name):
-        guardian = Guardian.objects.create(full_name=parent.full_name, phone=parent.phone, user=parent)
-        StudentGuardian.objects.create(student=eg.students[0], guardian=guardian, relationship="mother")
-    affiliation_add(user=parent, school=eg.world.school_a, is_guardian=True)
+    parent = parent_make(eg.world, eg.students[0], "0900000083", "Phụ Huynh 6A1")
     for user in (eg.other.user, parent, eg.world.staff_b):
         client.force_login(user)
         for path in (_grid(eg), f"/s/test-a/grades/scores/{score.pk}/history/", "/s/test-a/grades/"):
@@ -164,16 +131,11 @@ def test_grid_queries_do_not_grow_with_the_class(client, eg):
     client.force_login(eg.world.teacher_a)
     _post_as_teacher(client, eg, [(s, "TX1", "8", None) for s in eg.students])
 
-    def count():
-        with CaptureQueriesContext(connection) as captured:
-            assert client.get(_grid(eg)).status_code == 200
-        return len(captured)
-
-    count()  # warm-up: the first request caches the school and the access check
-    few = count()
-    more = [_student(f"HS-MORE{n}", eg.a1, f"Học Sinh Thêm {n:02}") for n in range(27)]
+    page_queries(client, _grid(eg))  # warm-up: the first request caches the school and the access check
+    few = page_queries(client, _grid(eg))
+    more = [student_enrol(f"HS-MORE{n}", eg.a1, f"Học Sinh Thêm {n:02}") for n in range(27)]
     _post_as_teacher(client, eg, [(s, "TX1", "8", None) for s in more])
-    assert count() == few
+    assert page_queries(client, _grid(eg)) == few
 
 
 def test_without_an_assessment_plan_the_grid_says_so_and_saving_is_refused(client, eg):
@@ -266,7 +228,7 @@ def test_a_pasted_block_saves_in_one_request_with_constant_queries(client, eg):
     assert Score.objects.count() == 18
     Score.objects.all().delete()
     few = paste(eg.students)
-    more = [_student(f"HS-PASTE{n}", eg.a1, f"Học Sinh Dán {n:02}") for n in range(27)]
+    more = [student_enrol(f"HS-PASTE{n}", eg.a1, f"Học Sinh Dán {n:02}") for n in range(27)]
     Score.objects.all().delete()
     many = paste(eg.students + more)
     assert Score.objects.count() == 180 and ScoreChange.objects.count() == 180
@@ -374,7 +336,7 @@ def test_managers_see_every_class_with_constant_queries(client, eg):
     grade = GradeLevel.objects.get(number=7)
     for n in range(6):
         school_class = SchoolClass.objects.create(name=f"7A{n}", grade=grade, year=eg.year)
-        _student(f"HS7-{n}", school_class, f"Học Sinh Bảy {n}")
+        student_enrol(f"HS7-{n}", school_class, f"Học Sinh Bảy {n}")
         for subject in (eg.toan, eg.gdtc):
             subject7 = Subject.objects.get(level=subject.level, code=subject.code)
             TeachingAssignment.objects.create(teacher=eg.other, school_class=school_class, subject=subject7)
@@ -401,22 +363,21 @@ def committed_grid(django_db_blocker):
         client.force_login(teacher_user)
         with schema_context(school.schema_name):
             year = SchoolYear.objects.get(is_current=True)
-            plans_before = set(AssessmentPlan.objects.values_list("pk", flat=True))
-            assessment_plan_generate(actor=None, year=year)
-            g = G()
+            g = GradebookWorld()
             g.teacher = StaffMember.objects.get(user=teacher_user)
             g.other = StaffMember.objects.exclude(pk=g.teacher.pk).first()
             g.term = year.terms.get(number=1)
             g.toan = Subject.objects.get(level="lower_secondary", code="toan")
             grade = GradeLevel.objects.get(number=6)
-            plan = AssessmentPlan.objects.get(year=year, grade=grade, subject=g.toan)
-            locked_before = plan.locked_at
+            _, plans_undo = plans_generate_undoable(year, grade, g.toan)
             g.school_class = SchoolClass.objects.create(name=f"6Z-{tag}", grade=grade, year=year)
             g.math = TeachingAssignment.objects.create(
                 teacher=g.teacher, school_class=g.school_class, subject=g.toan
             )
-            g.students = [_student(f"BR-{tag}-{n}", g.school_class, f"Trình Duyệt {letter}") for n, letter in
-                          enumerate("ABC")]  # fmt: skip
+            g.students = [
+                student_enrol(f"BR-{tag}-{n}", g.school_class, f"Trình Duyệt {letter}")
+                for n, letter in enumerate("ABC")
+            ]
         g.session = client.cookies["sessionid"].value
         g.schema = school.schema_name
     yield g
@@ -427,8 +388,7 @@ def committed_grid(django_db_blocker):
         Student.objects.filter(pk__in=[s.pk for s in g.students]).delete()
         g.math.delete()
         g.school_class.delete()
-        AssessmentPlan.objects.exclude(pk__in=plans_before).delete()
-        AssessmentPlan.objects.filter(pk=plan.pk).update(locked_at=locked_before)
+        plans_undo()
 
 
 @pytest.mark.browser
@@ -442,8 +402,7 @@ def test_the_grid_behaves_like_a_spreadsheet(browser, live_server_url, committed
     page = context.new_page()
     page.goto(f"{live_server_url}/s/test-a/grades/assignments/{g.math.pk}/terms/{g.term.pk}/")
 
-    def cell(student, column):
-        return page.locator(f'.cell[data-row="{student.pk}"][data-col="{column}"]')
+    cell = partial(grid_cell, page)
 
     # typing "7,5" then Enter saves it and moves down
     cell(a, "TX1").click()

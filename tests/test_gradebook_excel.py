@@ -17,24 +17,10 @@ from openpyxl import load_workbook
 from accounts.models import User
 from grades.excel import gradebook_check, gradebook_import, gradebook_workbook, sheet_titles
 from grades.models import EntryDeadline, Score, ScoreChange
-from grades.services import GradeError, assessment_plan_generate, scores_save
+from grades.services import GradeError, scores_save
 from schoolbook.audit.models import AuditEvent
-from students.models import (
-    Enrolment,
-    GradeLevel,
-    Role,
-    SchoolClass,
-    SchoolYear,
-    StaffMember,
-    Student,
-    Subject,
-    TeachingAssignment,
-)
-from students.services import staff_add
-
-
-class G:
-    pass
+from students.models import Student
+from tests.gradebook_world import assignment_make, gradebook_world, staff_make, student_enrol
 
 
 @pytest.fixture
@@ -42,44 +28,16 @@ def gb(world):
     """School A, class 6A1 (homeroom: Ngô Chủ Nhiệm, who teaches Ngữ văn): Vũ Giáo Viên teaches Toán (4 TX)
     and Giáo dục thể chất (Đ / CĐ, 2 TX); three students. 6A2 has one student and Toán by Vũ Giáo Viên."""
     with schema_context(world.school_a.schema_name):
-        g = G()
-        g.world = world
-        g.year = SchoolYear.objects.get(is_current=True)
-        assessment_plan_generate(actor=world.admin_a, year=g.year)
-        grade = GradeLevel.objects.get(number=6)
-        g.teacher = StaffMember.objects.get(user=world.teacher_a)
-        g.principal = StaffMember.objects.get(user=world.principal_a)
-        g.admin = StaffMember.objects.get(user=world.admin_a)
-        g.homeroom = staff_add(
-            actor=world.admin_a, school=world.school_a, phone="0900000091", full_name="Ngô Chủ Nhiệm",
-            roles=[Role.TEACHER],
-        )  # fmt: skip
-        g.a1 = SchoolClass.objects.create(name="6A1", grade=grade, year=g.year, homeroom_teacher=g.homeroom)
-        g.a2 = SchoolClass.objects.create(name="6A2", grade=grade, year=g.year)
-        g.term1, g.term2 = g.year.terms.get(number=1), g.year.terms.get(number=2)
-        g.math = _assign(g.teacher, g.a1, "toan")
-        g.pe = _assign(g.teacher, g.a1, "giao-duc-the-chat")
-        g.literature = _assign(g.homeroom, g.a1, "ngu-van")
-        g.math_a2 = _assign(g.teacher, g.a2, "toan")
-        g.students = [_student(f"HS{n}", g.a1, f"Học Sinh {chr(65 + n)}") for n in range(3)]  # A, B, C
-        g.outsider = _student("HS-OTHER", g.a2, "Học Sinh Khác")
+        homeroom = staff_make(world, "0900000091", "Ngô Chủ Nhiệm")
+        names = [f"Học Sinh {chr(65 + n)}" for n in range(3)]  # A, B, C
+        g = gradebook_world(world, students=names, outsider="Học Sinh Khác", homeroom=homeroom)
+        g.homeroom = homeroom
+        g.literature = assignment_make(g.homeroom, g.a1, "ngu-van")
+        g.math_a2 = assignment_make(g.teacher, g.a2, "toan")
         g.unenrolled = Student.objects.create(
             student_code="HS-NONE", full_name="Chưa Xếp Lớp", date_of_birth="2014-01-01", gender="male"
         )
         yield g
-
-
-def _assign(teacher, school_class, code):
-    subject = Subject.objects.get(level="lower_secondary", code=code)
-    return TeachingAssignment.objects.create(teacher=teacher, school_class=school_class, subject=subject)
-
-
-def _student(code, school_class, name):
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2014-01-01", gender="male"
-    )
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=timezone.localdate())
-    return student
 
 
 def _fill(g, when):
@@ -384,8 +342,7 @@ def test_export_page_per_role(client, gb):
     response = client.get(_url(gb, "export.xlsx"))
     assert response["Content-Disposition"].startswith('attachment; filename="so-diem-6a1-hk1-')
     assert _sheets(response) == ["Toán", "Giáo dục thể chất", "Thông tin"]
-    staff_add(actor=gb.world.admin_a, school=gb.world.school_a, phone="0900000099", full_name="Ngô Khác",
-              roles=[Role.TEACHER])  # fmt: skip
+    staff_make(gb.world, "0900000099", "Ngô Khác")
     client.force_login(User.objects.get(phone="+84900000099"))  # teaches nothing in 6A1
     assert client.get(_url(gb, "export.xlsx")).status_code == 404
     assert client.get(_url(gb, "import/")).status_code == 404
@@ -443,5 +400,5 @@ def test_export_and_check_query_counts_do_not_grow_with_the_class(gb):
 
     small = measure()
     for n in range(20):
-        _student(f"HS-MORE{n:02}", gb.a1, f"Học Sinh Thêm {n:02}")
+        student_enrol(f"HS-MORE{n:02}", gb.a1, f"Học Sinh Thêm {n:02}")
     assert measure() == small

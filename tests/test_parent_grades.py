@@ -14,30 +14,20 @@ from accounts.models import User
 from grades.models import AssessmentPlan, PrimaryRating, Score, regular_columns
 from grades.selectors_parent import child_grades
 from grades.services import scores_save
-from students.models import GradeLevel, Guardian, Role, SchoolClass
+from students.models import GradeLevel, Guardian, SchoolClass
 from students.selectors import student_profile
-from students.services import catalogue_seed, staff_add
-from tenants.services import affiliation_add
-from tests.test_publication import _assign, build, family, publish, save, student
+from students.services import catalogue_seed
+from tests.gradebook_world import assignment_make, guardian_account, guardian_link, staff_make, student_enrol
+from tests.test_publication import build, publish, save
 
 
 @pytest.fixture
 def par(world):
     with schema_context(world.school_a.schema_name):
         g = build(world)
-        g.parent = login_user(g.guardians[0], "0911000000")  # the guardian of students[0]
-        g.other_parent = login_user(g.guardians[1], "0911000001")  # the guardian of students[1]
+        g.parent = guardian_account(world, g.guardians[0])  # the guardian of students[0]
+        g.other_parent = guardian_account(world, g.guardians[1])  # the guardian of students[1]
         yield g
-
-
-def login_user(guardian, phone):
-    user = User.objects.create_user(phone, full_name=guardian.full_name)
-    guardian.user = user
-    guardian.save()
-    from tenants.models import School
-
-    affiliation_add(user=user, school=School.objects.get(code="test-a"), is_guardian=True)
-    return user
 
 
 def url(child):
@@ -142,16 +132,13 @@ def test_who_may_see_a_childs_page(par, client):
     assert "8,0" in client.get(url(s0)).content.decode()
     client.force_login(par.world.principal_a)
     assert client.get(url(s0)).status_code == 200
-    staff_add(
-        actor=par.world.admin_a, school=par.world.school_a, phone="0900000095", full_name="Đinh Khác",
-        roles=[Role.TEACHER],
-    )  # fmt: skip
+    staff_make(par.world, "0900000095", "Đinh Khác")
     client.force_login(User.objects.get(phone="+84900000095"))
     assert client.get(url(s0)).status_code == 404
 
 
 def test_the_parent_home_links_to_each_childs_grades(par, client):
-    family(par.students[1], "0911000000")  # the same parent, a second child
+    guardian_link(par.students[1], "0911000000")  # the same parent, a second child
     client.force_login(par.parent)
     page = client.get("/s/test-a/").content.decode()
     assert url(par.students[0]) in page and url(par.students[1]) in page
@@ -159,7 +146,7 @@ def test_the_parent_home_links_to_each_childs_grades(par, client):
 
 def test_query_count_does_not_grow_with_scores(par, client):
     s0, s1, _ = par.students
-    family(s1, "0911000000")
+    guardian_link(s1, "0911000000")
     save(par, {s0: "8"})
     publish(par)
     for term in (par.term, par.term2):
@@ -180,8 +167,8 @@ def test_primary_child_sees_published_checkpoints(par, client):
     p4 = SchoolClass.objects.create(
         name="4A", grade=GradeLevel.objects.get(number=4), year=par.year, homeroom_teacher=par.teacher
     )
-    math = _assign(par.teacher, p4, "toan", level="primary")
-    kid = student("P-1", p4, "Lê Thị Mai")
+    math = assignment_make(par.teacher, p4, "toan", level="primary")
+    kid = student_enrol("P-1", p4, "Lê Thị Mai")
     Guardian.objects.get(user=par.parent).student_links.create(student=kid, relationship="mother")
     now = timezone.now()
     PrimaryRating.objects.create(

@@ -24,22 +24,17 @@ from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
 from grades.services import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError, entry_unlock
 from grades.services_primary import SLUG_OF_ITEM, primary_qualities_save, primary_ratings_save
 from schoolbook.audit.models import AuditEvent
-from students.models import (
-    Enrolment,
-    GradeLevel,
-    Guardian,
-    Role,
-    SchoolClass,
-    SchoolYear,
-    StaffMember,
-    Student,
-    StudentGuardian,
-    Subject,
-    SubjectLoad,
-    TeachingAssignment,
+from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, SubjectLoad, TeachingAssignment
+from students.services import catalogue_seed
+from tests.gradebook_world import (
+    GradebookWorld,
+    assignment_make,
+    cells_from,
+    page_queries,
+    parent_make,
+    staff_make,
+    student_enrol,
 )
-from students.services import catalogue_seed, staff_add
-from tenants.services import affiliation_add
 
 MID1, END1, MID2, END = (
     Checkpoint.MID_SEMESTER_I,
@@ -49,27 +44,20 @@ MID1, END1, MID2, END = (
 )
 
 
-class P:
-    pass
-
-
 @pytest.fixture
 def pr(world):
     """School A with the primary catalogue: class 4A (Vũ Giáo Viên homeroom, teaching every grade-4 subject
     but Ngoại ngữ 1, which Ngô Khác teaches) with three students listed C, B, A; class 3A (Toán by Vũ Giáo
     Viên) with one student; a secondary class 6A1."""
     with schema_context(world.school_a.schema_name):
-        p = P()
+        p = GradebookWorld()
         p.world = world
         catalogue_seed(levels=["primary"], today=timezone.localdate())
         p.year = SchoolYear.objects.get(is_current=True)
         p.term1, p.term2 = p.year.terms.get(number=1), p.year.terms.get(number=2)
         p.teacher = StaffMember.objects.get(user=world.teacher_a)
         p.principal = StaffMember.objects.get(user=world.principal_a)
-        p.other = staff_add(
-            actor=world.admin_a, school=world.school_a, phone="0900000097", full_name="Ngô Khác",
-            roles=[Role.TEACHER],
-        )  # fmt: skip
+        p.other = staff_make(world, "0900000097", "Ngô Khác")
         grade4, grade3 = GradeLevel.objects.get(number=4), GradeLevel.objects.get(number=3)
         p.c4 = SchoolClass.objects.create(name="4A", grade=grade4, year=p.year, homeroom_teacher=p.teacher)
         p.c3 = SchoolClass.objects.create(name="3A", grade=grade3, year=p.year)
@@ -93,29 +81,14 @@ def pr(world):
         p.math3 = TeachingAssignment.objects.create(
             teacher=p.teacher, school_class=p.c3, subject=p.subjects["toan"]
         )
-        p.secondary_math = TeachingAssignment.objects.create(
-            teacher=p.teacher,
-            school_class=p.secondary,
-            subject=Subject.objects.get(level="lower_secondary", code="toan"),
-        )
+        p.secondary_math = assignment_make(p.teacher, p.secondary, "toan")
         p.students = [_student(f"P4-{n}", p.c4, f"Học Sinh {chr(67 - n)}") for n in range(3)]
         p.pupil3 = _student("P3-0", p.c3, "Học Sinh Lớp Ba")
         yield p
 
 
 def _student(code, school_class, name):
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2016-01-01", gender="female"
-    )
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=timezone.localdate())
-    return student
-
-
-def _cells(rows):
-    return [
-        {"student_id": s.pk if hasattr(s, "pk") else s, "column": c, "text": t, "version": v}
-        for s, c, t, v in rows
-    ]
+    return student_enrol(code, school_class, name, born="2016-01-01", gender="female")
 
 
 def _rate(p, rows, assignment=None, checkpoint=END1, actor=None, now=None):
@@ -123,14 +96,18 @@ def _rate(p, rows, assignment=None, checkpoint=END1, actor=None, now=None):
         actor_staff=actor or p.teacher,
         assignment=assignment or p.math,
         checkpoint=checkpoint,
-        cells=_cells(rows),
+        cells=cells_from(rows),
         now=now,
     )
 
 
 def _qualities(p, rows, checkpoint=END1, actor=None, now=None):
     return primary_qualities_save(
-        actor_staff=actor or p.teacher, school_class=p.c4, checkpoint=checkpoint, cells=_cells(rows), now=now
+        actor_staff=actor or p.teacher,
+        school_class=p.c4,
+        checkpoint=checkpoint,
+        cells=cells_from(rows),
+        now=now,
     )
 
 
@@ -367,7 +344,7 @@ def test_results_page_shows_the_year_result_or_what_is_missing(client, pr):
 
 
 def _post(client, url, rows):
-    return client.post(url, json.dumps({"cells": _cells(rows)}), content_type="application/json")
+    return client.post(url, json.dumps({"cells": cells_from(rows)}), content_type="application/json")
 
 
 def test_entry_grid_markup_and_json_save(client, pr):
@@ -462,10 +439,7 @@ def test_managers_and_the_homeroom_teacher_read_only(client, pr):
 
 
 def test_other_teacher_guardian_and_school_b_get_404(client, pr):
-    parent = User.objects.create_user("0900000096", full_name="Phụ Huynh Lớp 4A")
-    guardian = Guardian.objects.create(full_name=parent.full_name, phone=parent.phone, user=parent)
-    StudentGuardian.objects.create(student=pr.students[0], guardian=guardian, relationship="mother")
-    affiliation_add(user=parent, school=pr.world.school_a, is_guardian=True)
+    parent = parent_make(pr.world, pr.students[0], "0900000096", "Phụ Huynh Lớp 4A")
     pages = [
         _url(pr, "assignments", pr.math.pk, END1.value),
         _url(pr, "classes", pr.c4.pk, END1.value),
@@ -503,12 +477,6 @@ def test_secondary_classes_and_unknown_checkpoints_are_404(client, pr):
 # --- query counts -------------------------------------------------------------------------------------------
 
 
-def _queries(client, path):
-    with CaptureQueriesContext(connection) as captured:
-        assert client.get(path).status_code == 200
-    return len(captured)
-
-
 def test_pages_and_saves_take_a_fixed_number_of_queries(client, pr, django_assert_max_num_queries):
     client.force_login(pr.world.teacher_a)
     _complete_year(pr, pr.students[0])
@@ -518,12 +486,12 @@ def test_pages_and_saves_take_a_fixed_number_of_queries(client, pr, django_asser
         _url(pr, "classes", pr.c4.pk, "results"),
     ]
     client.get(pages[0])  # the first request of a session also loads the user's school access (cached)
-    small = {path: _queries(client, path) for path in pages}
+    small = {path: page_queries(client, path) for path in pages}
     more = [_student(f"P4-MORE{n:02}", pr.c4, f"Học Sinh Thêm {n:02}") for n in range(12)]
     for student in more:
         _complete_year(pr, student)
     for path, count in small.items():
-        assert _queries(client, path) == count, path
+        assert page_queries(client, path) == count, path
     page = client.get(pages[2]).content.decode()
     assert page.count("<strong>Hoàn thành tốt</strong>") == 13
     cells = [
@@ -554,7 +522,7 @@ def test_the_save_needs_the_pages_csrf_token(pr):
     page = client.get(_url(pr, "assignments", pr.math.pk, END1.value)).content.decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     save_url = _url(pr, "assignments", pr.math.pk, END1.value, "save")
-    body = json.dumps({"cells": _cells([(pr.students[0], "rating", "T", None)])})
+    body = json.dumps({"cells": cells_from([(pr.students[0], "rating", "T", None)])})
     assert client.post(save_url, body, content_type="application/json").status_code == 403
     saved = client.post(save_url, body, content_type="application/json", headers={"X-CSRFToken": token})
     assert saved.status_code == 200 and saved.json()["cells"][0]["status"] == SAVED

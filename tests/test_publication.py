@@ -20,50 +20,29 @@ from grades.publication import (
     gradebook_settings,
     gradebook_settings_update,
 )
-from grades.services import GradeError, assessment_plan_generate, scores_save
+from grades.services import GradeError, scores_save
 from grades.tasks import auto_publish_school
 from messaging.models import Message
 from schoolbook.audit.models import AuditEvent
-from students.models import (
-    Enrolment,
-    GradeLevel,
-    Guardian,
-    Role,
-    SchoolClass,
-    SchoolYear,
-    StaffMember,
-    Student,
-    StudentGuardian,
-    Subject,
-    TeachingAssignment,
+from students.models import GradeLevel, SchoolClass, StaffMember, StudentGuardian, TeachingAssignment
+from students.services import catalogue_seed
+from tests.gradebook_world import (
+    GradebookWorld,
+    assignment_make,
+    gradebook_world,
+    guardian_account,
+    guardian_link,
+    staff_make,
+    student_enrol,
 )
-from students.services import catalogue_seed, staff_add
-from tenants.services import affiliation_add
 
 
-class G:
-    pass
-
-
-def build(world) -> G:
+def build(world) -> GradebookWorld:
     """School A (call inside its schema): 6A1 (no homeroom teacher) with Vũ Giáo Viên teaching Toán and
     Giáo dục thể chất, three students each with a guardian of their own; 6A2 has one student."""
-    g = G()
-    g.world = world
-    g.year = SchoolYear.objects.get(is_current=True)
-    assessment_plan_generate(actor=world.admin_a, year=g.year)
-    grade = GradeLevel.objects.get(number=6)
-    g.teacher = StaffMember.objects.get(user=world.teacher_a)
-    g.principal = StaffMember.objects.get(user=world.principal_a)
-    g.admin = StaffMember.objects.get(user=world.admin_a)
-    g.a1 = SchoolClass.objects.create(name="6A1", grade=grade, year=g.year)
-    g.a2 = SchoolClass.objects.create(name="6A2", grade=grade, year=g.year)
-    g.term, g.term2 = g.year.terms.get(number=1), g.year.terms.get(number=2)
-    g.math = _assign(g.teacher, g.a1, "toan")
-    g.pe = _assign(g.teacher, g.a1, "giao-duc-the-chat")
-    g.students = [student(f"HS{n}", g.a1, f"Nguyễn Văn {name}") for n, name in enumerate("ABC")]
-    g.guardians = [family(s, f"09110000{n:02d}") for n, s in enumerate(g.students)]
-    g.outsider = student("HS-OTHER", g.a2, "Trần Thị Khác")
+    names = [f"Nguyễn Văn {name}" for name in "ABC"]
+    g = gradebook_world(world, students=names, outsider="Trần Thị Khác")
+    g.guardians = [guardian_link(s, f"09110000{n:02d}") for n, s in enumerate(g.students)]
     return g
 
 
@@ -71,29 +50,6 @@ def build(world) -> G:
 def pub(world):
     with schema_context(world.school_a.schema_name):
         yield build(world)
-
-
-def _assign(teacher, school_class, code, level="lower_secondary"):
-    subject = Subject.objects.get(level=level, code=code)
-    return TeachingAssignment.objects.create(teacher=teacher, school_class=school_class, subject=subject)
-
-
-def student(code, school_class, name):
-    created = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2014-01-01", gender="male"
-    )
-    Enrolment.objects.create(student=created, school_class=school_class, starts_on=timezone.localdate())
-    return created
-
-
-def family(child, phone, notifications=True, relationship="mother"):
-    guardian = Guardian.objects.filter(phone=f"+84{phone[1:]}").first() or Guardian.objects.create(
-        full_name=f"Phụ huynh {phone}", phone=f"+84{phone[1:]}"
-    )
-    StudentGuardian.objects.create(
-        student=child, guardian=guardian, relationship=relationship, receives_notifications=notifications
-    )
-    return guardian
 
 
 def save(g, rows, column="TX1", assignment=None, now=None, term=None):
@@ -194,7 +150,7 @@ def test_a_cleared_cell_clears_what_parents_see_without_a_message(pub):
 
 def test_a_guardian_of_two_children_gets_one_message_with_a_line_each(pub):
     s0, s1, _ = pub.students
-    family(s1, "0911000000")  # the guardian of s0 is also a guardian of s1
+    guardian_link(s1, "0911000000")  # the guardian of s0 is also a guardian of s1
     save(pub, {s0: "8", s1: "9"})
     publish(pub)
     assert Message.objects.filter(recipient=pub.guardians[0].phone).count() == 1
@@ -221,10 +177,10 @@ def test_a_column_of_45_is_one_message_per_guardian_in_constant_queries(pub):
         assignment = TeachingAssignment.objects.create(
             teacher=pub.teacher, school_class=school_class, subject=pub.math.subject
         )
-        children = [student(f"Q{size}-{n}", school_class, f"Học Sinh {n}") for n in range(size)]
+        children = [student_enrol(f"Q{size}-{n}", school_class, f"Học Sinh {n}") for n in range(size)]
         for n, child in enumerate(children):
-            family(child, f"09{size:02d}{n:06d}")
-        g = G()
+            guardian_link(child, f"09{size:02d}{n:06d}")
+        g = GradebookWorld()
         g.teacher = StaffMember.objects.get(pk=pub.teacher.pk)  # as fresh as a request's
         g.term, g.math = pub.term, assignment
         save(g, {child: str(n % 10) for n, child in enumerate(children)}, column=column)
@@ -243,10 +199,7 @@ def test_who_may_publish(pub):
     save(pub, {pub.students[0]: "8"})
     with pytest.raises(GradeError):
         publish(pub, actor=pub.admin)  # a school admin does not publish grades
-    other = staff_add(
-        actor=pub.world.admin_a, school=pub.world.school_a, phone="0900000097", full_name="Ngô Khác",
-        roles=[Role.TEACHER],
-    )  # fmt: skip
+    other = staff_make(pub.world, "0900000097", "Ngô Khác")
     with pytest.raises(GradeError):
         publish(pub, actor=other)
     pub.a1.homeroom_teacher = other
@@ -351,9 +304,9 @@ def primary(pub):
     catalogue_seed(levels=["primary"], today=timezone.localdate())
     grade = GradeLevel.objects.get(number=4)
     pub.p4 = SchoolClass.objects.create(name="4A", grade=grade, year=pub.year, homeroom_teacher=pub.teacher)
-    pub.p_math = _assign(pub.teacher, pub.p4, "toan", level="primary")
-    pub.kids = [student(f"P{n}", pub.p4, f"Lê Thị {name}") for n, name in enumerate("MN")]
-    pub.kid_guardians = [family(kid, f"09120000{n:02d}") for n, kid in enumerate(pub.kids)]
+    pub.p_math = assignment_make(pub.teacher, pub.p4, "toan", level="primary")
+    pub.kids = [student_enrol(f"P{n}", pub.p4, f"Lê Thị {name}") for n, name in enumerate("MN")]
+    pub.kid_guardians = [guardian_link(kid, f"09120000{n:02d}") for n, kid in enumerate(pub.kids)]
     return pub
 
 
@@ -431,13 +384,8 @@ def test_publish_button_posts_and_redirects_or_answers_htmx(pub, client):
 def test_publish_is_404_for_others(pub, client):
     save(pub, {pub.students[0]: "8"})
     data = {"term": pub.term.pk, "column": "TX1"}
-    staff_add(
-        actor=pub.world.admin_a, school=pub.world.school_a, phone="0900000096", full_name="Lý Khác",
-        roles=[Role.TEACHER],
-    )  # fmt: skip
-    parent = User.objects.create_user("0911000000", full_name="Phụ huynh")
-    Guardian.objects.filter(pk=pub.guardians[0].pk).update(user=parent)
-    affiliation_add(user=parent, school=pub.world.school_a, is_guardian=True)
+    staff_make(pub.world, "0900000096", "Lý Khác")
+    parent = guardian_account(pub.world, pub.guardians[0], full_name="Phụ huynh")
     for user in (User.objects.get(phone="+84900000096"), parent, pub.world.staff_b, pub.world.admin_a):
         client.force_login(user)
         assert client.post(_publish_url(pub), data).status_code == 404, user
@@ -521,7 +469,7 @@ def test_auto_policy_puts_primary_and_secondary_news_in_one_message(primary):
     """A parent with a child in 6A1 and one in 4A: one message per run with both children's news."""
     m, _ = primary.kids
     s0 = primary.students[0]
-    family(m, "0911000000")  # the guardian of s0 (6A1) is also M's (4A)
+    guardian_link(m, "0911000000")  # the guardian of s0 (6A1) is also M's (4A)
     earlier = timezone.now() - timedelta(hours=1)
     save(primary, {s0: "8"}, now=earlier)
     PrimaryRating.objects.create(

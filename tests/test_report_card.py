@@ -8,32 +8,16 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
 from grades.rules import circular22
 from grades.rules.circular22 import Level
-from grades.services import assessment_plan_generate, conduct_set, scores_save
-from students.models import (
-    Enrolment,
-    GradeLevel,
-    Guardian,
-    Role,
-    SchoolClass,
-    SchoolYear,
-    StaffMember,
-    Student,
-    StudentGuardian,
-    Subject,
-    TeachingAssignment,
-)
-from students.services import staff_add
-from tenants.services import affiliation_add
+from grades.services import conduct_set, scores_save
+from students.models import Enrolment
+from tests.gradebook_world import assignment_make, gradebook_world, parent_make, staff_make, student_enrol
 
-
-class G:
-    pass
+BORN = "2014-03-05"  # printed on the report as 05/03/2014
 
 
 @pytest.fixture
@@ -41,38 +25,12 @@ def rc(world):
     """School A, class 6A1 with Vũ Giáo Viên as homeroom teacher, teaching Toán and Giáo dục thể chất;
     Ngô Bộ Môn teaches Ngữ văn. Two students; 6A2 has one."""
     with schema_context(world.school_a.schema_name):
-        g = G()
-        g.world = world
-        g.year = SchoolYear.objects.get(is_current=True)
-        assessment_plan_generate(actor=world.admin_a, year=g.year)
-        grade = GradeLevel.objects.get(number=6)
-        g.teacher = StaffMember.objects.get(user=world.teacher_a)
-        g.other = staff_add(
-            actor=world.admin_a, school=world.school_a, phone="0900000092", full_name="Ngô Bộ Môn",
-            roles=[Role.TEACHER],
-        )  # fmt: skip
-        g.a1 = SchoolClass.objects.create(name="6A1", grade=grade, year=g.year, homeroom_teacher=g.teacher)
-        g.a2 = SchoolClass.objects.create(name="6A2", grade=grade, year=g.year)
-        g.term = g.year.terms.get(number=1)
-        g.math = _assign(g.teacher, g.a1, "toan")
-        g.pe = _assign(g.teacher, g.a1, "giao-duc-the-chat")
-        g.literature = _assign(g.other, g.a1, "ngu-van")
-        g.students = [_student(f"HS{n}", g.a1, f"Học Sinh {chr(65 + n)}") for n in range(2)]
-        g.outsider = _student("HS-OTHER", g.a2, "Học Sinh Khác")
+        other = staff_make(world, "0900000092", "Ngô Bộ Môn")
+        names = [f"Học Sinh {chr(65 + n)}" for n in range(2)]
+        g = gradebook_world(world, students=names, outsider="Học Sinh Khác", homeroom="teacher", born=BORN)
+        g.other = other
+        g.literature = assignment_make(g.other, g.a1, "ngu-van")
         yield g
-
-
-def _assign(teacher, school_class, code):
-    subject = Subject.objects.get(level="lower_secondary", code=code)
-    return TeachingAssignment.objects.create(teacher=teacher, school_class=school_class, subject=subject)
-
-
-def _student(code, school_class, name):
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2014-03-05", gender="male"
-    )
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=timezone.localdate())
-    return student
 
 
 def _fill(g, students):
@@ -146,10 +104,7 @@ def test_who_may_see_the_report(client, rc):
     assert client.get(_url(rc)).status_code == 404
     client.force_login(rc.world.staff_b)
     assert client.get(_url(rc)).status_code == 404
-    parent = User.objects.create_user("0900000098", full_name="Phụ Huynh Lớp 6A1")
-    guardian = Guardian.objects.create(full_name=parent.full_name, phone=parent.phone, user=parent)
-    StudentGuardian.objects.create(student=rc.students[0], guardian=guardian, relationship="mother")
-    affiliation_add(user=parent, school=rc.world.school_a, is_guardian=True)
+    parent = parent_make(rc.world, rc.students[0], "0900000098", "Phụ Huynh Lớp 6A1")
     client.force_login(parent)
     assert client.get(_url(rc, f"?student={rc.students[0].pk}")).status_code == 404
 
@@ -162,13 +117,13 @@ def _queries(client, rc):
 
 
 def test_query_count_is_the_same_for_5_and_30_students(client, rc):
-    more = [_student(f"HS-MORE{n:02}", rc.a1, f"Học Sinh Thêm {n:02}") for n in range(3)]
+    more = [student_enrol(f"HS-MORE{n:02}", rc.a1, f"Học Sinh Thêm {n:02}", born=BORN) for n in range(3)]
     _fill(rc, rc.students + more)
     client.force_login(rc.world.teacher_a)
     client.get(_url(rc))  # the first request also loads the session and the school's cached lookups
     small, cards = _queries(client, rc)
     assert cards == 5
-    many = [_student(f"HS-MANY{n:02}", rc.a1, f"Học Sinh Nhiều {n:02}") for n in range(25)]
+    many = [student_enrol(f"HS-MANY{n:02}", rc.a1, f"Học Sinh Nhiều {n:02}", born=BORN) for n in range(25)]
     _fill(rc, many)
     large, cards = _queries(client, rc)
     assert cards == 30 and large == small, (small, large)

@@ -14,22 +14,13 @@ from grades.services import (
     INVALID,
     SAVED,
     GradeError,
-    assessment_plan_generate,
     entry_unlock,
     score_history,
     scores_save,
     semester_averages,
 )
 from schoolbook.audit.models import AuditEvent
-from students.models import (
-    Enrolment,
-    SchoolClass,
-    SchoolYear,
-    StaffMember,
-    Student,
-    Subject,
-    TeachingAssignment,
-)
+from tests.gradebook_world import assignment_make, cells_from, gradebook_world, student_enrol
 
 
 @pytest.fixture
@@ -37,38 +28,8 @@ def gb(world):
     """School A: class 6A1 with three students, Vũ Giáo Viên teaching Toán (4 TX) and Giáo dục thể chất
     (Đạt / Chưa đạt, 2 TX) in it; 6A2 has one student of its own."""
     with schema_context(world.school_a.schema_name):
-        year = SchoolYear.objects.get(is_current=True)
-        assessment_plan_generate(actor=world.admin_a, year=year)
-        from students.models import GradeLevel
-
-        grade = GradeLevel.objects.get(number=6)
-        a1 = SchoolClass.objects.create(name="6A1", grade=grade, year=year)
-        a2 = SchoolClass.objects.create(name="6A2", grade=grade, year=year)
-        teacher = StaffMember.objects.get(user=world.teacher_a)
-        principal = StaffMember.objects.get(user=world.principal_a)
-        toan = Subject.objects.get(level="lower_secondary", code="toan")
-        gdtc = Subject.objects.get(level="lower_secondary", code="giao-duc-the-chat")
-
-        class G:
-            pass
-
-        g = G()
-        g.world, g.year, g.a1, g.a2, g.teacher, g.principal = world, year, a1, a2, teacher, principal
-        g.toan, g.gdtc = toan, gdtc
-        g.term = year.terms.get(number=1)
-        g.math = TeachingAssignment.objects.create(teacher=teacher, school_class=a1, subject=toan)
-        g.pe = TeachingAssignment.objects.create(teacher=teacher, school_class=a1, subject=gdtc)
-        g.students = [_student(f"HS{n}", a1) for n in range(3)]
-        g.outsider = _student("HS-OTHER", a2)
-        yield g
-
-
-def _student(code, school_class):
-    student = Student.objects.create(
-        student_code=code, full_name=f"Học Sinh {code}", date_of_birth="2014-01-01", gender="male"
-    )
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=timezone.localdate())
-    return student
+        names = [f"Học Sinh HS{n}" for n in range(3)]
+        yield gradebook_world(world, students=names, outsider="Học Sinh HS-OTHER")
 
 
 def _save(g, cells, assignment=None, actor=None, now=None):
@@ -76,10 +37,7 @@ def _save(g, cells, assignment=None, actor=None, now=None):
         actor_staff=actor or g.teacher,
         assignment=assignment or g.math,
         term=g.term,
-        cells=[
-            {"student_id": s.pk if hasattr(s, "pk") else s, "column": c, "text": t, "version": v}
-            for s, c, t, v in cells
-        ],
+        cells=cells_from(cells),
         now=now,
     )
 
@@ -283,8 +241,8 @@ def test_pass_fail_semester_result(gb):
 
 
 def test_a_45_cell_column_is_saved_in_a_constant_number_of_queries(gb, django_assert_max_num_queries):
-    students = [_student(f"COL{n:02}", gb.a2) for n in range(45)]
-    assignment = TeachingAssignment.objects.create(teacher=gb.teacher, school_class=gb.a2, subject=gb.toan)
+    students = [student_enrol(f"COL{n:02}", gb.a2, f"Học Sinh COL{n:02}") for n in range(45)]
+    assignment = assignment_make(gb.teacher, gb.a2, "toan")
     cells = [(s, "TX2", f"{n % 10},5", None) for n, s in enumerate(students)]
     with django_assert_max_num_queries(10):
         result = _save(gb, cells, assignment=assignment)
