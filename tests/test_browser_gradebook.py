@@ -28,7 +28,7 @@ from students.models import (
 )
 from tenants.models import SchoolAffiliation
 from tenants.services import affiliation_add
-from tests.conftest import TEST_PASSWORD, paste_from_excel
+from tests.conftest import ARTIFACTS, TEST_PASSWORD, paste_from_excel
 from tests.gradebook_world import (
     GradebookWorld,
     grid_cell,
@@ -146,7 +146,9 @@ def test_teacher_enters_and_publishes_and_only_the_childs_parent_sees_it(
     regular = [8.5] + [9.0] * (f.regular_count - 1)
     expected = (sum(regular) + 2 * 7 + 3 * 8) / (f.regular_count + 5)
     average = page.locator(f'[data-row-value="{an.pk}"][data-field="average"]')
-    expect(average).to_have_text(f"{expected:.1f}".replace(".", ","))  # e.g. 4 TX: 63,5 / 9 = 7,06 → 7,1
+    expect(average).to_have_text(f"{expected:.1f}".replace(".", ","))  # e.g. 4 TX: 73,5 / 9 = 8,17 → 8,2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / "grade-entry.png", full_page=True)
 
     # 2. Not published yet: the parent sees none of it.
     parent, parent_page = _sign_in(browser, live_server_url, f.parent_phone)
@@ -169,7 +171,7 @@ def test_teacher_enters_and_publishes_and_only_the_childs_parent_sees_it(
     expect(parent_page.locator("body")).to_contain_text("8,5")
     expect(parent_page.locator("body")).not_to_contain_text("Chưa có điểm nào được công bố.")
     expect(parent_page.locator("body")).not_to_contain_text("9,0")
-    parent_page.screenshot(path="artifacts/parent-grades.png", full_page=True)
+    parent_page.screenshot(path=ARTIFACTS / "parent-grades.png", full_page=True)
 
     # 5. A parent of a child in another class: 404 on An's page, and no trace of An on their own pages.
     outsider, outsider_page = _sign_in(browser, live_server_url, f.outsider_phone)
