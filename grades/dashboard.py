@@ -5,22 +5,25 @@ secondary classes of the year (the students enrolled today, as on the class resu
   the entry deadline has passed and the cells are not all filled;
 - subject averages per class: the mean of the students' semester (or year) averages, each computed in SQL
   with Circular 22's formula and rounded half up (PostgreSQL's `round(numeric, 1)` rounds halves away from
-  zero, which for these non-negative exact decimals is half up: 66/8 = 8.25 → 8.3);
+  zero, which for these non-negative exact decimals is half up: 66/8 = 8.25 → 8.3), the mean rounded half
+  up too (`circular22.round_half_up`);
 - learning results and conduct per class and level; students at risk; re-sit candidates (year).
 
-Everything is aggregated in PostgreSQL, in a fixed number of queries whatever the size of the school: one
-for progress, one for the averages, one for the per-student subject results, one GROUP BY for conduct.
-The learning result is the exception: Circular 22's table is followed by Article 9.3's adjustment ("one
-subject alone pulls the level down two steps" → raised one step), which asks, for each subject in turn,
-what the level would be without it: a per-student search that SQL would only express by duplicating the
-rule. So the per-student subject results come from SQL in one query and `circular22.learning_result` (the
-single, tested implementation of the rule) is applied to each student in Python. The same goes for the
-year's conduct (`circular22.year_conduct`) and promotion, applied to each (term I, term II) pair.
+A fixed number of queries whatever the size of the school: the per-student subject results and filled
+cells (the one scan of the score table, aggregated in PostgreSQL), the subjects taught in each class with
+their plans and deadlines, one GROUP BY for conduct, the subject columns. The class × subject figures
+(filled cells, means) are sums of the per-student rows, in Python: the scan is most of the dashboard's
+time, and a second statement would repeat it. The learning result is computed in Python too: Circular
+22's table is followed by Article 9.3's adjustment ("one subject alone pulls the level down two steps" →
+raised one step), which asks, for each subject in turn, what the level would be without it: a per-student
+search that SQL would only express by duplicating the rule. So `circular22.learning_result` (the single,
+tested implementation of the rule) is applied to each student in Python. The same goes for the year's
+conduct (`circular22.year_conduct`) and promotion, applied to each (term I, term II) pair.
 
 No ranking and no all-subject average (Circular 22, art. 4): per-class subject averages are the school's
 own monitoring figure, as the issue asks; students are listed by class and name."""
 
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -104,6 +107,8 @@ subjects AS (
 # and rounded half up to one decimal; a comment-only subject is Đạt when every assessment is Đạt.
 # `counted` is MATERIALIZED: inlined, the planner pushed the `complete` filter into its join, estimated
 # one row and chose a nested loop that ran for minutes on 2,000 students.
+# This scan is most of the dashboard's time (~117,000 cells for 2,000 students), so it is read once: the
+# per-student rows carry each subject's filled cells too, and the class × subject figures are sums of them.
 _SEMESTER = """
 cells AS (
     SELECT student_id, subject_id, term_id,
@@ -129,31 +134,30 @@ counted AS MATERIALIZED (
     FROM cells ce
     JOIN enrolled en ON en.student_id = ce.student_id
     JOIN subjects sc ON sc.school_class_id = en.school_class_id AND sc.subject_id = ce.subject_id
-),
-sem AS (
-    SELECT student_id, school_class_id, subject_id, scored, term_id,
-           CASE WHEN scored THEN average END AS average, CASE WHEN NOT scored THEN passed END AS passed
-    FROM counted
-    WHERE complete
 )"""
 
+# One row per student × subject with a filled cell: the cells filled, and the result when the subject is
+# complete (else NULL): the average (scored) or Đạt/Chưa đạt (comment-only).
 _RESULT_TERM = """
-result AS (SELECT student_id, school_class_id, subject_id, scored, average, passed FROM sem)"""
+result AS (
+    SELECT student_id, school_class_id, subject_id, filled,
+           CASE WHEN complete AND scored THEN average END AS average,
+           CASE WHEN complete AND NOT scored THEN passed END AS passed
+    FROM counted
+)"""
 
-# The year: ĐTBmcn = (ĐTBmhk I + 2·ĐTBmhk II) / 3 from the rounded semester averages, rounded half up; a
-# comment-only subject's year result is its semester II result.
+# The year: the cells of both terms; ĐTBmcn = (ĐTBmhk I + 2·ĐTBmhk II) / 3 from the rounded semester
+# averages, rounded half up; a comment-only subject's year result is its semester II result.
 _RESULT_YEAR = """
 result AS (
-    SELECT * FROM (
-        SELECT student_id, school_class_id, subject_id, scored,
-               CASE WHEN scored THEN round(
-                   (max(average) FILTER (WHERE term_id = %(term1)s)
-                    + 2 * max(average) FILTER (WHERE term_id = %(term2)s)) / 3, 1) END AS average,
-               bool_or(passed) FILTER (WHERE term_id = %(term2)s) AS passed
-        FROM sem
-        GROUP BY student_id, school_class_id, subject_id, scored
-    ) year_results
-    WHERE average IS NOT NULL OR passed IS NOT NULL
+    SELECT student_id, school_class_id, subject_id, sum(filled)::integer AS filled,
+           CASE WHEN scored THEN round(
+               (max(average) FILTER (WHERE complete AND term_id = %(term1)s)
+                + 2 * max(average) FILTER (WHERE complete AND term_id = %(term2)s)) / 3, 1) END AS average,
+           CASE WHEN NOT scored THEN bool_or(passed) FILTER (WHERE complete AND term_id = %(term2)s) END
+               AS passed
+    FROM counted
+    GROUP BY student_id, school_class_id, subject_id, scored
 )"""
 
 
@@ -232,6 +236,21 @@ class ClassSubject:
     def overdue(self) -> bool:
         return self.deadline is not None and self.deadline < self.now and not self.complete
 
+    # The page's text of the cell, its id and its drill-down query, made here once per cell: the dashboard
+    # prints 540 cells twice for a school of 45 classes, and each template lookup costs.
+    @property
+    def key(self) -> str:
+        return f"{self.class_name}-{self.subject_id}"
+
+    @property
+    def query(self) -> str:
+        return f"class={self.class_id}&value={self.subject_id}"
+
+    @property
+    def progress_text(self) -> str:
+        percent = self.percent
+        return f"{self.filled}/{self.expected}" + ("" if percent is None else f" ({percent}%)")
+
     @property
     def average_text(self) -> str:
         if not self.results:
@@ -241,40 +260,61 @@ class ClassSubject:
         return f"{self.passed}/{self.results} Đ"
 
 
-_CLASS_SUBJECTS = """
-class_size AS (SELECT school_class_id, count(*) AS n FROM enrolled GROUP BY school_class_id),
-filled AS (
-    SELECT school_class_id, subject_id, sum(filled) AS n FROM counted GROUP BY school_class_id, subject_id
-),
-averages AS (
-    SELECT school_class_id, subject_id, round(avg(average), 1) AS average,
-           count(*) FILTER (WHERE passed) AS passed, count(*) AS n
-    FROM result
-    GROUP BY school_class_id, subject_id
-)"""
-
+# The class × subject skeleton: every secondary subject taught in each class, with its plan and deadline.
 _CLASS_SUBJECTS_QUERY = """
-SELECT c.id, c.name, s.id, s.name, sc.regular_count, coalesce(cs.n, 0), coalesce(f.n, 0),
+SELECT c.id, c.name, s.id, s.name, sc.regular_count,
        coalesce((SELECT d.deadline FROM {deadline} d WHERE d.term_id = %(term)s AND d.subject_id = s.id),
                 (SELECT d.deadline FROM {deadline} d WHERE d.term_id = %(term)s AND d.subject_id IS NULL)),
-       sc.scored, av.average, coalesce(av.passed, 0), coalesce(av.n, 0)
+       sc.scored
 FROM subjects sc
 JOIN {school_class} c ON c.id = sc.school_class_id
 JOIN {grade} g ON g.id = c.grade_id
 JOIN {subject} s ON s.id = sc.subject_id
-LEFT JOIN class_size cs ON cs.school_class_id = c.id
-LEFT JOIN filled f ON f.school_class_id = c.id AND f.subject_id = s.id
-LEFT JOIN averages av ON av.school_class_id = c.id AND av.subject_id = s.id
 ORDER BY g.number, length(c.name), c.name, s."order", s.name"""
 
 
-def class_subjects(period: Period) -> list[ClassSubject]:
-    """Per class × subject, in one query over one scan of the cells: the entry progress of a term (filled
-    vs expected cells; for the year `filled` adds up both terms and is not shown) and the subject average
-    (the mean of the students' semester, or year, averages)."""
+def class_subjects(period: Period, students: list["StudentResult"] | None = None) -> list[ClassSubject]:
+    """Per class × subject: the entry progress of a term (filled vs expected cells; for the year `filled`
+    adds up both terms and is not shown) and the subject average (the mean of the students' semester, or
+    year, averages, rounded half up). The figures are sums over the per-student results (`students`, the
+    dashboard's, else read here), so that the cells are scanned once: one more query, for the subjects
+    taught, their plans and deadlines."""
+    if students is None:
+        students = student_results(period)
+    # Per class: the students, and per subject the cells filled and the students' results.
+    sizes: Counter = Counter()
+    filled: dict[int, Counter] = defaultdict(Counter)
+    results: dict[int, defaultdict[int, list[Decimal | bool]]] = defaultdict(lambda: defaultdict(list))
+    for student in students:
+        sizes[student.class_id] += 1
+        filled[student.class_id].update(student.filled)
+        in_class = results[student.class_id]
+        for subject_id, result in student.subjects.items():
+            in_class[subject_id].append(result)
     now = timezone.now()
-    sql = _sql(_BASE, _SEMESTER, period.result_cte(), _CLASS_SUBJECTS, query=_CLASS_SUBJECTS_QUERY)
-    return [ClassSubject(*row, now=now) for row in _fetch(sql, period.params())]
+    figures = []
+    for class_id, class_name, subject_id, subject_name, regular_count, deadline, scored in _fetch(
+        _sql(_BASE, query=_CLASS_SUBJECTS_QUERY), period.params()
+    ):
+        found = results[class_id].get(subject_id, [])
+        figures.append(
+            ClassSubject(
+                class_id=class_id,
+                class_name=class_name,
+                subject_id=subject_id,
+                subject_name=subject_name,
+                regular_count=regular_count,
+                students=sizes[class_id],
+                filled=filled[class_id][subject_id],
+                deadline=deadline,
+                scored=scored,
+                average=circular22.round_half_up(sum(found) / len(found)) if scored and found else None,
+                passed=0 if scored else sum(found),
+                results=len(found),
+                now=now,
+            )
+        )
+    return figures
 
 
 # --- per-student results: learning, conduct, risk, re-sit --------------------------------------------------
@@ -288,6 +328,7 @@ class StudentResult:
     class_id: int
     class_name: str
     subjects: dict[int, Decimal | bool]  # subject id → average (scored) or Đạt/Chưa đạt (comment-only)
+    filled: dict[int, int]  # subject id → cells filled in the period (for the class's entry progress)
     learning: Level | None  # None: some subject has no result yet
     conduct: Level | None  # None: not rated (year: a term not rated)
     outcome: Outcome | None = None  # year only, when learning and conduct are known
@@ -302,18 +343,20 @@ class StudentResult:
         return self.outcome == Outcome.RESIT
 
 
+# `per_student` reads `result` sorted so that it aggregates by sorting, one student at a time: hashed (the
+# planner's choice, for the 200 students it guesses), 2,000 students' arrays overflow `work_mem` and spill.
 _STUDENTS = """
 per_student AS (
-    SELECT student_id, school_class_id, array_agg(subject_id) AS subject_ids, array_agg(scored) AS scored,
+    SELECT student_id, school_class_id, array_agg(subject_id) AS subject_ids, array_agg(filled) AS filled,
            array_agg(average) AS averages, array_agg(passed) AS passed
-    FROM result
+    FROM (SELECT * FROM result ORDER BY student_id, school_class_id) sorted
     GROUP BY student_id, school_class_id
 ),
 required AS (SELECT school_class_id, count(*) AS n FROM subjects GROUP BY school_class_id)"""
 
 _STUDENTS_QUERY = """
 SELECT st.id, st.full_name, st.student_code, c.id, c.name, coalesce(rq.n, 0),
-       coalesce(ps.subject_ids, '{{}}'), coalesce(ps.scored, '{{}}'), coalesce(ps.averages, '{{}}'),
+       coalesce(ps.subject_ids, '{{}}'), coalesce(ps.filled, '{{}}'), coalesce(ps.averages, '{{}}'),
        coalesce(ps.passed, '{{}}'), c1.rating, c2.rating
 FROM enrolled en
 JOIN {student} st ON st.id = en.student_id
@@ -327,23 +370,23 @@ ORDER BY g.number, length(c.name), c.name, st.full_name_folded, st.student_code"
 
 
 def student_results(period: Period, school_class_id: int | None = None) -> list[StudentResult]:
-    """Every enrolled secondary student with their subject results (from SQL, one query) and their learning
-    result, conduct and (year) outcome by the Circular 22 rules, applied per student (see the module's
-    docstring for why in Python)."""
+    """Every enrolled secondary student with their subject results and filled cells (from SQL, one query)
+    and their learning result, conduct and (year) outcome by the Circular 22 rules, applied per student (see
+    the module's docstring for why in Python)."""
     rows = _fetch(
         _sql(_BASE, _SEMESTER, period.result_cte(), _STUDENTS, query=_STUDENTS_QUERY),
         period.params(school_class_id),
     )
     numbers = {t.pk: t.number for t in period.terms}
     results = []
-    for (sid, name, code, class_id, class_name, required, subject_ids, scored, averages, passed,
+    for (sid, name, code, class_id, class_name, required, subject_ids, filled, averages, passed,
          conduct1, conduct2) in rows:  # fmt: skip
         subjects: dict[int, Decimal | bool] = {}
         scored_results, pass_fail = {}, {}
-        for subject_id, is_scored, average, ok in zip(subject_ids, scored, averages, passed, strict=True):
-            if is_scored:
+        for subject_id, average, ok in zip(subject_ids, averages, passed, strict=True):
+            if average is not None:
                 subjects[subject_id] = scored_results[subject_id] = average
-            else:
+            elif ok is not None:
                 subjects[subject_id] = pass_fail[subject_id] = ok
         complete = required > 0 and len(subjects) == required
         learning = circular22.learning_result(scored_results, pass_fail) if complete else None
@@ -353,7 +396,10 @@ def student_results(period: Period, school_class_id: int | None = None) -> list[
         else:
             both = conduct1 and conduct2
             conduct = circular22.year_conduct(Level(conduct1), Level(conduct2)) if both else None
-        result = StudentResult(sid, name, code, class_id, class_name, subjects, learning, conduct)
+        result = StudentResult(
+            sid, name, code, class_id, class_name, subjects, dict(zip(subject_ids, filled, strict=True)),
+            learning, conduct,
+        )  # fmt: skip
         if period.term is None and learning is not None and conduct is not None:
             result.outcome = circular22.promotion(conduct, learning, ABSENCES_UNTIL_ATTENDANCE)
         results.append(result)
@@ -419,10 +465,11 @@ class Dashboard:
 
 
 def dashboard(period: Period) -> Dashboard:
-    """The whole dashboard for a term or the year in four queries: the subjects taught (the columns), the
-    progress and averages per class × subject, the per-student results, the conduct counts."""
-    figures = class_subjects(period)
+    """The whole dashboard for a term or the year in four queries: the per-student results, the subjects
+    taught in each class (progress and averages per class × subject are sums of those results), the
+    conduct counts, the subject columns."""
     students = student_results(period)
+    figures = class_subjects(period, students)
     conduct = conduct_counts(period)
 
     heads = [

@@ -190,6 +190,11 @@ def test_year_view_finds_resit_candidates(board):
     assert _counts(row.conduct) == {"tot": 2, "kha": 1, "dat": 0, "chua-dat": 1, "none": 1}
     # Dung: conduct Khá (≥ Đạt) and learning Chưa đạt → re-sit; Chi: conduct Chưa đạt → not a re-sit
     assert result.resit == 1 and result.at_risk == 2
+    # per class × subject: the cells of both terms, and the mean of the year averages (here the term's)
+    english = next(c for c in row.cells if c.subject_id == board.subjects["ngoai-ngu-1"].pk)
+    assert (english.filled, english.results, english.average_text) == (2 * 21, 4, "6,3")
+    pe = next(c for c in row.cells if c.subject_id == board.subjects["giao-duc-the-chat"].pk)
+    assert (pe.passed, pe.results) == (4, 5)
     resit = drill_down(_period(board, None), "resit", "", None)
     assert [s.full_name for s in resit] == ["Nguyễn Thị Dung"]
 
@@ -230,12 +235,17 @@ URL = "/s/test-a/grades/dashboard/"
 
 
 def test_dashboard_page_links_each_figure_to_its_list(client, board):
+    EntryDeadline.objects.create(term=board.term1, subject=None, deadline=timezone.now() - timedelta(days=1))
     client.force_login(board.world.principal_a)
     page = client.get(f"{URL}?term={board.term1.pk}")
     assert page.status_code == 200
     html = page.content.decode()
-    english = board.subjects["ngoai-ngu-1"].pk
-    assert f'data-cell="6A1-{english}">21/25 (84%)</a>' in html
+    english, maths = board.subjects["ngoai-ngu-1"].pk, board.subjects["toan"].pk
+    assert (
+        f'data-cell="6A1-{english}">21/25 (84%)</a> <span class="badge off" data-overdue="6A1-{english}">'
+        in html
+    )
+    assert f'data-cell="6A1-{maths}">30/30 (100%)</a></td>' in html  # complete: not overdue
     assert f'data-cell="6A1-{english}">6,3</a>' in html
     assert f"kind=progress&amp;class={board.a1.pk}&amp;value={english}" in html
     assert 'data-figure="risk">2<' in html

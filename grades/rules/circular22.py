@@ -204,21 +204,20 @@ def _table_level(scored: Mapping[str, Decimal], pass_fail: Mapping[str, bool]) -
     """DOMAIN.md §1 learning-result table, without the Article 9.3 adjustment."""
     averages = list(scored.values())
     failed_comment_only = sum(1 for passed in pass_fail.values() if not passed)
+    # "every average ≥ t" is "the lowest average ≥ t" (true when there is no scored subject).
+    lowest = min(averages, default=MAX_SCORE)
 
     def count(threshold: Decimal) -> int:
         return sum(1 for average in averages if average >= threshold)
 
-    def every(threshold: Decimal) -> bool:
-        return all(average >= threshold for average in averages)
-
     # Tốt: comment-only all Đạt; every average ≥ 6.5 and at least 6 subjects ≥ 8.0
-    if failed_comment_only == 0 and every(_AT_LEAST_6_5) and count(_AT_LEAST_8_0) >= QUOTA:
+    if failed_comment_only == 0 and lowest >= _AT_LEAST_6_5 and count(_AT_LEAST_8_0) >= QUOTA:
         return Level.TOT
     # Khá: comment-only all Đạt; every average ≥ 5.0 and at least 6 subjects ≥ 6.5
-    if failed_comment_only == 0 and every(_AT_LEAST_5_0) and count(_AT_LEAST_6_5) >= QUOTA:
+    if failed_comment_only == 0 and lowest >= _AT_LEAST_5_0 and count(_AT_LEAST_6_5) >= QUOTA:
         return Level.KHA
     # Đạt: at most one comment-only Chưa đạt; at least 6 subjects ≥ 5.0 and none below 3.5
-    if failed_comment_only <= 1 and count(_AT_LEAST_5_0) >= QUOTA and every(_AT_LEAST_3_5):
+    if failed_comment_only <= 1 and count(_AT_LEAST_5_0) >= QUOTA and lowest >= _AT_LEAST_3_5:
         return Level.DAT
     return Level.CHUA_DAT
 
@@ -254,15 +253,25 @@ def one_subject_adjustment(
     """
     if level >= Level.KHA:  # Tốt or Khá cannot be two steps below Tốt or Khá: nothing to try
         return level
-    candidates: list[tuple[dict[str, Decimal], dict[str, bool]]] = []
-    for subject in scored:
-        candidates.append(({**scored, subject: MAX_SCORE}, dict(pass_fail)))
-    if ADJUSTMENT_COMMENT_ONLY_ELIGIBLE:
-        for subject in pass_fail:
-            candidates.append((dict(scored), {**pass_fail, subject: True}))
-    for would_scored, would_pass_fail in candidates:
+
+    # Only the subjects whose lifting changes the table's inputs are tried (the result is the same, the
+    # dashboard applies this to every student of a school): the table looks at the averages as a multiset
+    # against its thresholds and at the number of comment-only Chưa đạt. So lifting an average already
+    # ≥ 8.0 (the highest threshold) or an Đạt subject would give `level` itself, which is not two steps
+    # above it; and lifting any of several equal averages, or any of several Chưa đạt, gives the same level.
+    def raises(would_scored: Mapping[str, Decimal], would_pass_fail: Mapping[str, bool]) -> bool:
         would_be = _table_level(would_scored, would_pass_fail)
-        if would_be in (Level.TOT, Level.KHA) and would_be.rank - level.rank >= 2:
+        return would_be in (Level.TOT, Level.KHA) and would_be.rank - level.rank >= 2
+
+    tried: set[Decimal] = set()
+    for subject, average in scored.items():
+        if average < _AT_LEAST_8_0 and average not in tried:
+            tried.add(average)
+            if raises({**scored, subject: MAX_SCORE}, pass_fail):
+                return level.raised()
+    if ADJUSTMENT_COMMENT_ONLY_ELIGIBLE:
+        failed = next((subject for subject, passed in pass_fail.items() if not passed), None)
+        if failed is not None and raises(scored, {**pass_fail, failed: True}):
             return level.raised()
     return level
 
