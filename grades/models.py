@@ -164,10 +164,14 @@ class EntryDeadline(models.Model):
 
 
 class Unlock(models.Model):
-    """A principal's permission to change one class's scores of one subject in a term after the deadline."""
+    """A principal's permission to change one class's scores of one subject in a term after the deadline.
+    Without a subject: the class's homeroom assessments (primary qualities, competencies and general
+    comment, Circular 27), which belong to no subject and follow the term's general deadline."""
 
     term = models.ForeignKey("students.Term", on_delete=models.CASCADE, related_name="+")
-    subject = models.ForeignKey("students.Subject", on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(
+        "students.Subject", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     school_class = models.ForeignKey("students.SchoolClass", on_delete=models.CASCADE, related_name="+")
     granted_by = models.ForeignKey("students.StaffMember", on_delete=models.PROTECT, related_name="+")
     reason = models.TextField(_("lý do"))
@@ -179,7 +183,8 @@ class Unlock(models.Model):
         indexes = [models.Index(fields=["term", "subject", "school_class"])]
 
     def __str__(self):
-        return f"{self.school_class} {self.subject} {self.term} → {self.until:%Y-%m-%d %H:%M}"
+        what = self.subject or _("phẩm chất, năng lực")
+        return f"{self.school_class} {what} {self.term} → {self.until:%Y-%m-%d %H:%M}"
 
 
 # --- conduct (issue 4, item 4: the homeroom teacher's rating per term) ------------------------------------

@@ -206,20 +206,23 @@ class LockState:
     locked: bool  # changes are refused now
 
 
-def lock_state(*, term: Term, subject: Subject, school_class: SchoolClass, now: datetime) -> LockState:
+def lock_state(*, term: Term, subject: Subject | None, school_class: SchoolClass, now: datetime) -> LockState:
     """The entry deadline of a subject in a term for a class, as the grid shows it and entry_lock enforces:
     the subject's own deadline wins over the general one; after it, an unlock of the class still open lifts
-    it."""
+    it. `subject` None: the class's homeroom assessments (primary qualities, competencies and general
+    comment), which belong to no subject: the general deadline applies and only an unlock without a subject
+    lifts it."""
+    subject_id = subject.pk if subject is not None else None
     deadlines = dict(
         EntryDeadline.objects.filter(term=term)
-        .filter(Q(subject=subject) | Q(subject__isnull=True))
+        .filter(Q(subject_id=subject_id) | Q(subject__isnull=True))
         .values_list("subject_id", "deadline")
     )
-    deadline = deadlines.get(subject.pk, deadlines.get(None))
+    deadline = deadlines.get(subject_id, deadlines.get(None))
     if deadline is None or now <= deadline:
         return LockState(deadline, None, False)
     unlock = (
-        Unlock.objects.filter(term=term, subject=subject, school_class=school_class, until__gt=now)
+        Unlock.objects.filter(term=term, subject_id=subject_id, school_class=school_class, until__gt=now)
         .select_related("granted_by")
         .order_by("-until")
         .first()
@@ -227,9 +230,12 @@ def lock_state(*, term: Term, subject: Subject, school_class: SchoolClass, now: 
     return LockState(deadline, unlock, unlock is None)
 
 
-def entry_lock(*, term: Term, subject: Subject, school_class: SchoolClass, now: datetime) -> tuple[bool, str]:
+def entry_lock(
+    *, term: Term, subject: Subject | None, school_class: SchoolClass, now: datetime
+) -> tuple[bool, str]:
     """(refused, unlock reason): whether the deadline has passed with no unlock of the class still open;
-    when an unlock is open, its reason (kept in the history of each change)."""
+    when an unlock is open, its reason (kept in the history of each change). `subject` None: the class's
+    homeroom assessments (see lock_state)."""
     state = lock_state(term=term, subject=subject, school_class=school_class, now=now)
     return state.locked, state.unlock.reason if state.unlock else ""
 
@@ -380,14 +386,16 @@ def entry_unlock(
     *,
     actor_staff: StaffMember,
     term: Term,
-    subject: Subject,
+    subject: Subject | None,
     school_class: SchoolClass,
     reason: str,
     until: datetime,
     now: datetime | None = None,
     request=None,
 ) -> Unlock:
-    """A principal lets a class's scores of a subject be changed after the deadline, until `until`."""
+    """A principal lets a class's scores of a subject be changed after the deadline, until `until`.
+    `subject` None unlocks the class's homeroom assessments (primary qualities, competencies and general
+    comment), which belong to no subject."""
     now = now or timezone.now()
     if actor_staff is None or not actor_staff.has_role(Role.PRINCIPAL):
         raise GradeError(gettext("Chỉ Hiệu trưởng được mở khóa nhập điểm sau hạn."))
@@ -410,7 +418,7 @@ def entry_unlock(
         obj=unlock,
         after={
             "term": term.pk,
-            "subject": subject.pk,
+            "subject": subject.pk if subject is not None else None,
             "school_class": school_class.pk,
             "reason": reason,
             "until": until.isoformat(),

@@ -18,7 +18,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from grades.models import EntryDeadline, PrimaryQuality, PrimaryRating, PrimaryReview
+from grades.models import PrimaryQuality, PrimaryRating, PrimaryReview
 from grades.rules.circular27 import (
     COMPETENCIES,
     QUALITIES,
@@ -241,7 +241,17 @@ def _save_cells(
 
 
 def _refuse_if_locked(term: Term, subject, school_class: SchoolClass, now: datetime) -> str:
+    """Raise GradeError when the term's deadline has passed with no unlock of the class open; else the open
+    unlock's reason ("" when none), kept in the save's audit event. `subject` None: the homeroom teacher's
+    qualities and general comment, which belong to no subject (see grades.services.lock_state)."""
     refused, unlock_reason = entry_lock(term=term, subject=subject, school_class=school_class, now=now)
+    if refused and subject is None:
+        raise GradeError(
+            gettext(
+                "Đã quá hạn nhập đánh giá phẩm chất, năng lực của học kỳ này; cần Hiệu trưởng mở khóa "
+                "(kèm lý do) để sửa."
+            )
+        )
     if refused:
         raise GradeError(
             gettext("Đã quá hạn nhập đánh giá; cần Hiệu trưởng mở khóa (kèm lý do) để sửa môn %(subject)s.")
@@ -357,15 +367,6 @@ def primary_ratings_save(
 # --- qualities, competencies and the general comment (the homeroom teacher) ---------------------------------
 
 
-def _refuse_if_homeroom_locked(term: Term, now: datetime) -> None:
-    """Qualities and the general comment belong to no subject: the term's general deadline applies. An
-    unlock names a subject (Unlock.subject is required), so none can reopen them yet."""
-    general = EntryDeadline.objects.filter(term=term, subject__isnull=True)
-    deadline = general.values_list("deadline", flat=True).first()
-    if deadline is not None and now > deadline:
-        raise GradeError(gettext("Đã quá hạn nhập đánh giá phẩm chất, năng lực của học kỳ này."))
-
-
 @transaction.atomic
 def primary_qualities_save(
     *,
@@ -386,7 +387,8 @@ def primary_qualities_save(
         raise GradeError(gettext("Lớp này không đánh giá theo Thông tư 27."))
     if actor_staff is None or school_class.homeroom_teacher_id != actor_staff.pk:
         raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được đánh giá phẩm chất, năng lực."))
-    _refuse_if_homeroom_locked(checkpoint_term(school_class.year_id, checkpoint), now)
+    term = checkpoint_term(school_class.year_id, checkpoint)
+    unlock_reason = _refuse_if_locked(term, None, school_class, now)
     enrolled = enrolled_student_ids(school_class, timezone.localdate(now))
     where = {"year_id": school_class.year_id, "checkpoint": checkpoint.value}
     qualities = _Rows(
@@ -438,7 +440,7 @@ def primary_qualities_save(
             action="primary_quality.save",
             obj=school_class,
             before={"checkpoint": checkpoint.value, "cells": before},
-            after={"checkpoint": checkpoint.value, "cells": after},
+            after={"checkpoint": checkpoint.value, "cells": after, "unlock_reason": unlock_reason},
             request=request,
         )
     return result

@@ -8,6 +8,7 @@ import json
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.forms.models import ModelChoiceIterator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -34,7 +35,6 @@ from grades.selectors_entry import (
 from grades.services import (
     DEADLINE_SETTERS,
     INVALID,
-    SECONDARY_KINDS,
     GradeError,
     entry_deadline_set,
     entry_unlock,
@@ -244,9 +244,21 @@ def cell_history(request, pk):
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
+class SubjectChoiceField(forms.ModelChoiceField):
+    """The school's active subjects, secondary and primary: "Toán" exists at several levels, so each is
+    named with its level."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.name} · {obj.get_level_display()}"
+
+
+def _subjects():
+    return Subject.objects.filter(is_active=True).order_by("level", "order", "name")
+
+
 class DeadlineForm(forms.Form):
     term = forms.ModelChoiceField(queryset=Term.objects.none(), label=gettext_lazy("Học kỳ"))
-    subject = forms.ModelChoiceField(
+    subject = SubjectChoiceField(
         queryset=Subject.objects.none(),
         required=False,
         label=gettext_lazy("Môn học"),
@@ -262,9 +274,7 @@ class DeadlineForm(forms.Form):
     def __init__(self, *args, year, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["term"].queryset = Term.objects.filter(year=year).order_by("number")
-        self.fields["subject"].queryset = Subject.objects.filter(
-            is_active=True, assessment__in=SECONDARY_KINDS
-        ).order_by("level", "order", "name")
+        self.fields["subject"].queryset = _subjects()
 
     def clean(self):
         data = super().clean()
@@ -308,9 +318,36 @@ def entry_deadlines_view(request):
 # --- the principal's unlock ---------------------------------------------------------------------------------
 
 
+# The subject choice's value for a class's homeroom assessments (primary qualities, competencies and general
+# comment, Circular 27): they belong to no subject, and an unlock without a subject reopens them.
+HOMEROOM = "homeroom"
+HOMEROOM_LABEL = gettext_lazy("Phẩm chất, năng lực và nhận xét chung (tiểu học)")
+
+
+class _SubjectOrHomeroomChoices(ModelChoiceIterator):
+    def __iter__(self):
+        yield from super().__iter__()
+        if self.field.homeroom:
+            yield HOMEROOM, HOMEROOM_LABEL
+
+    def __len__(self):
+        return super().__len__() + self.field.homeroom
+
+
+class SubjectOrHomeroomField(SubjectChoiceField):
+    """A subject, or HOMEROOM for the class's homeroom assessments when `homeroom` (the school has primary
+    classes this year; a secondary school is not offered the choice)."""
+
+    iterator = _SubjectOrHomeroomChoices
+    homeroom = False
+
+    def to_python(self, value):
+        return HOMEROOM if self.homeroom and value == HOMEROOM else super().to_python(value)
+
+
 class UnlockForm(forms.Form):
     school_class = forms.ModelChoiceField(queryset=SchoolClass.objects.none(), label=gettext_lazy("Lớp"))
-    subject = forms.ModelChoiceField(queryset=Subject.objects.none(), label=gettext_lazy("Môn học"))
+    subject = SubjectOrHomeroomField(queryset=Subject.objects.none(), label=gettext_lazy("Môn học"))
     term = forms.ModelChoiceField(queryset=Term.objects.none(), label=gettext_lazy("Học kỳ"))
     reason = forms.CharField(label=gettext_lazy("Lý do"), widget=forms.Textarea(attrs={"rows": 2}))
     until = forms.DateTimeField(
@@ -319,18 +356,30 @@ class UnlockForm(forms.Form):
 
     def __init__(self, *args, year, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school_class"].queryset = SchoolClass.objects.filter(year=year).order_by(
-            "grade__number", "name"
+        self.fields["school_class"].queryset = (
+            SchoolClass.objects.filter(year=year).select_related("grade").order_by("grade__number", "name")
         )
-        self.fields["subject"].queryset = Subject.objects.filter(
-            is_active=True, assessment__in=SECONDARY_KINDS
-        ).order_by("level", "order", "name")
+        self.fields["subject"].queryset = _subjects()
         self.fields["term"].queryset = Term.objects.filter(year=year).order_by("number")
+        self.fields["subject"].homeroom = SchoolClass.objects.filter(
+            year=year, grade__level=Level.PRIMARY
+        ).exists()
 
     def clean(self):
         data = super().clean()
         school_class, subject = data.get("school_class"), data.get("subject")
-        if school_class and subject and not school_class.assignments.filter(subject=subject).exists():
+        if subject == HOMEROOM:
+            data["subject"] = None  # what entry_unlock takes for the homeroom assessments
+            if school_class and school_class.grade.level != Level.PRIMARY:
+                self.add_error(
+                    "subject",
+                    gettext(
+                        "Lớp %(cls)s không phải lớp tiểu học: chỉ lớp tiểu học có đánh giá phẩm chất, năng "
+                        "lực và nhận xét chung của giáo viên chủ nhiệm."
+                    )
+                    % {"cls": school_class.name},
+                )
+        elif school_class and subject and not school_class.assignments.filter(subject=subject).exists():
             self.add_error(
                 "subject",
                 gettext("Lớp %(cls)s không có phân công dạy môn %(subject)s.")
@@ -357,5 +406,10 @@ def entry_unlock_view(request):
                 messages.success(request, gettext("Đã mở khóa nhập điểm."))
                 return redirect("entry_unlock")
         status = 400
-    context = {"year": year, "form": form, "unlocks": open_unlocks(year, timezone.now())}
+    context = {
+        "year": year,
+        "form": form,
+        "unlocks": open_unlocks(year, timezone.now()),
+        "homeroom_label": HOMEROOM_LABEL,  # what an unlock without a subject reopens
+    }
     return render(request, "grades/entry_unlock.html", context, status=status)

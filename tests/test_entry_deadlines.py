@@ -4,14 +4,16 @@ Vietnamese, audit events, and what the pages list."""
 from datetime import datetime, timedelta
 
 import pytest
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from grades.models import EntryDeadline, Unlock
-from grades.services import GradeError, entry_deadline_set
+from grades.services import GradeError, entry_deadline_set, lock_state
 from schoolbook.audit.models import AuditEvent
-from students.models import Role, SchoolClass, Subject, TeachingAssignment
-from tests.gradebook_world import gradebook_base, staff_make
+from students.models import GradeLevel, Role, SchoolClass, Subject, TeachingAssignment
+from students.services import catalogue_seed
+from tests.gradebook_world import gradebook_base, page_queries, staff_make
 
 DEADLINES, UNLOCK = "/s/test-a/grades/deadlines/", "/s/test-a/grades/unlock/"
 
@@ -151,3 +153,105 @@ def test_only_the_principal_opens_the_unlock_page(client, dl):
         assert client.get(UNLOCK).status_code == 404, user
         assert client.post(UNLOCK, _unlock_form(dl)).status_code == 404, user
     assert not Unlock.objects.exists()
+
+
+# --- unlocking a primary class's homeroom assessments (qualities, competencies, general comment) ----------
+
+HOMEROOM_OPTION = '<option value="homeroom">Phẩm chất, năng lực và nhận xét chung (tiểu học)</option>'
+
+
+def _primary_class(dl):
+    """A primary class 4A (the primary catalogue seeded into school A) led by Vũ Giáo Viên."""
+    catalogue_seed(levels=["primary"], today=timezone.localdate())
+    grade4 = GradeLevel.objects.get(number=4)
+    return SchoolClass.objects.create(name="4A", grade=grade4, year=dl.year, homeroom_teacher=dl.teacher)
+
+
+def test_a_school_without_primary_classes_is_not_offered_the_homeroom_choice(client, dl):
+    client.force_login(dl.world.principal_a)
+    assert HOMEROOM_OPTION not in client.get(UNLOCK).content.decode()
+    assert client.post(UNLOCK, _unlock_form(dl, subject="homeroom")).status_code == 400
+    assert not Unlock.objects.exists()
+
+
+def test_the_principal_unlocks_a_primary_class_homeroom_assessments(client, dl):
+    c4 = _primary_class(dl)
+    client.force_login(dl.world.principal_a)
+    assert HOMEROOM_OPTION in client.get(UNLOCK).content.decode()
+    form = _unlock_form(dl, school_class=c4.pk, subject="homeroom", reason="Bổ sung nhận xét chung")
+    assert client.post(UNLOCK, form).status_code == 302
+    unlock = Unlock.objects.get()
+    assert (unlock.school_class, unlock.subject, unlock.term, unlock.granted_by) == (
+        c4,
+        None,
+        dl.term1,
+        dl.principal,
+    )
+    event = AuditEvent.objects.get(action="grade_entry.unlock")
+    assert event.after["subject"] is None and event.after["reason"] == "Bổ sung nhận xét chung"
+    table = client.get(UNLOCK).content.decode().split('id="unlocks"')[1]
+    assert "<td>4A</td><td>Phẩm chất, năng lực và nhận xét chung (tiểu học)</td>" in table
+
+
+def test_homeroom_unlock_validation_and_access(client, dl):
+    c4 = _primary_class(dl)
+    client.force_login(dl.world.principal_a)
+    cases = [
+        (_unlock_form(dl, subject="homeroom"), "Lớp 6A1 không phải lớp tiểu học"),
+        (_unlock_form(dl, school_class=c4.pk), "Lớp 4A không có phân công dạy môn Toán"),
+        (_unlock_form(dl, school_class=c4.pk, subject="homeroom", reason=""), "Trường này là bắt buộc"),
+    ]
+    for data, message in cases:
+        response = client.post(UNLOCK, data)
+        assert response.status_code == 400 and message in response.content.decode(), message
+    for user in (dl.world.admin_a, dl.vice.user, dl.world.teacher_a, dl.world.staff_b):
+        client.force_login(user)
+        assert (
+            client.post(UNLOCK, _unlock_form(dl, school_class=c4.pk, subject="homeroom")).status_code == 404
+        )
+    assert not Unlock.objects.exists()
+
+
+def test_the_unlock_list_takes_the_same_queries_for_more_unlocks(client, dl):
+    c4 = _primary_class(dl)
+    until = timezone.now() + timedelta(days=2)
+    made = {"term": dl.term1, "granted_by": dl.principal, "reason": "Bổ sung", "until": until}
+    Unlock.objects.create(school_class=dl.a1, subject=dl.toan, **made)
+    client.force_login(dl.world.principal_a)
+    page_queries(client, UNLOCK)  # warm-up: the first request caches the school and the access check
+    one = page_queries(client, UNLOCK)
+    Unlock.objects.create(school_class=c4, subject=None, **made)
+    Unlock.objects.create(school_class=c4, subject=None, **(made | {"term": dl.term2}))
+    Unlock.objects.create(school_class=dl.a1, subject=dl.toan, **(made | {"term": dl.term2}))
+    assert page_queries(client, UNLOCK) == one
+
+
+def test_the_lock_state_names_the_homeroom_assessments(dl):
+    now = timezone.now()
+    EntryDeadline.objects.create(term=dl.term1, subject=None, deadline=now - timedelta(days=1))
+    lock = lock_state(term=dl.term1, subject=None, school_class=dl.a1, now=now)
+    homeroom = render_to_string("grades/entry_lock_state.html", {"lock": lock, "homeroom": True})
+    assert "data-locked" in homeroom and "phẩm chất, năng lực và nhận xét chung chỉ được sửa" in homeroom
+    assert "Hạn nhập đánh giá" in homeroom and "điểm chỉ được sửa" not in homeroom
+    grid = render_to_string("grades/entry_lock_state.html", {"lock": lock})
+    assert "Đã quá hạn nhập điểm: điểm chỉ được sửa" in grid
+
+
+def test_primary_subjects_are_offered_named_with_their_level(client, dl):
+    """Deadlines and unlocks cover primary subjects too; "Toán" exists at both levels, so each is named with
+    its level."""
+    c4 = _primary_class(dl)
+    primary_math = Subject.objects.get(level="primary", code="toan")
+    TeachingAssignment.objects.create(teacher=dl.teacher, school_class=c4, subject=primary_math)
+    client.force_login(dl.world.principal_a)
+    page = client.get(UNLOCK).content.decode()
+    assert f'<option value="{primary_math.pk}">Toán · Tiểu học</option>' in page
+    assert f'<option value="{dl.toan.pk}">Toán · Trung học cơ sở</option>' in page
+    form = _unlock_form(dl, school_class=c4.pk, subject=primary_math.pk, reason="Chấm lại bài kiểm tra")
+    assert client.post(UNLOCK, form).status_code == 302
+    assert Unlock.objects.get().subject == primary_math
+    client.force_login(dl.world.admin_a)
+    assert (
+        f'<option value="{primary_math.pk}">Toán · Tiểu học</option>'
+        in client.get(DEADLINES).content.decode()
+    )

@@ -19,12 +19,20 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from grades.models import EntryDeadline, PrimaryQuality, PrimaryRating, PrimaryReview
+from grades.models import EntryDeadline, PrimaryQuality, PrimaryRating, PrimaryReview, Unlock
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
-from grades.services import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError, entry_unlock
+from grades.services import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError, entry_unlock, lock_state
 from grades.services_primary import SLUG_OF_ITEM, primary_qualities_save, primary_ratings_save
 from schoolbook.audit.models import AuditEvent
-from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, SubjectLoad, TeachingAssignment
+from students.models import (
+    GradeLevel,
+    Role,
+    SchoolClass,
+    SchoolYear,
+    StaffMember,
+    SubjectLoad,
+    TeachingAssignment,
+)
 from students.services import catalogue_seed
 from tests.gradebook_world import (
     GradebookWorld,
@@ -253,6 +261,67 @@ def test_the_checkpoints_term_deadline_locks_entry_until_a_principal_unlocks(pr)
         _rate(pr, [(s0, "rating", "T", None)], assignment=pr.viet, checkpoint=END1, now=now)
     with pytest.raises(GradeError, match="Đã quá hạn"):  # and ends
         _rate(pr, [(s0, "test", "8", 1)], checkpoint=END1, now=now + timedelta(days=2))
+
+
+def _unlock(p, subject, school_class, until, now, actor=None, reason="Bổ sung nhận xét cuối kì"):
+    return entry_unlock(
+        actor_staff=actor or p.principal, term=p.term1, subject=subject, school_class=school_class,
+        reason=reason, until=until, now=now,
+    )  # fmt: skip
+
+
+def test_a_homeroom_unlock_reopens_the_qualities_of_its_class_until_it_ends(pr):
+    now = timezone.now()
+    s0 = pr.students[0]
+    pr.c3.homeroom_teacher = pr.other
+    pr.c3.save()
+    EntryDeadline.objects.create(term=pr.term1, subject=None, deadline=now - timedelta(days=1))
+    assert lock_state(term=pr.term1, subject=None, school_class=pr.c4, now=now).locked
+    with pytest.raises(GradeError, match=r"quá hạn nhập đánh giá phẩm chất, năng lực.*Hiệu trưởng mở khóa"):
+        _qualities(pr, [(s0, "yeu-nuoc", "T", None)], now=now)
+    _unlock(pr, pr.subjects["toan"], pr.c4, now + timedelta(days=1), now)
+    with pytest.raises(GradeError, match="quá hạn nhập đánh giá phẩm chất"):  # a subject's unlock is not one
+        _qualities(pr, [(s0, "yeu-nuoc", "T", None)], now=now)
+    unlock = _unlock(pr, None, pr.c4, now + timedelta(days=1), now)
+    assert unlock.subject is None and "4A phẩm chất, năng lực" in str(unlock)
+    event = AuditEvent.objects.filter(action="grade_entry.unlock").order_by("pk").last()
+    assert event.after["subject"] is None and event.after["school_class"] == pr.c4.pk
+    later = now + timedelta(hours=1)
+    result = _qualities(pr, [(s0, "yeu-nuoc", "T", None), (s0, "comment", "Chăm ngoan", None)], now=later)
+    assert [c.status for c in result.cells] == [SAVED, SAVED]
+    saved = AuditEvent.objects.get(action="primary_quality.save")
+    assert saved.after["unlock_reason"] == "Bổ sung nhận xét cuối kì"
+    with pytest.raises(GradeError, match="quá hạn nhập đánh giá phẩm chất"):  # only for 4A
+        primary_qualities_save(
+            actor_staff=pr.other, school_class=pr.c3, checkpoint=END1,
+            cells=cells_from([(pr.pupil3, "yeu-nuoc", "T", None)]), now=later,
+        )  # fmt: skip
+    with pytest.raises(GradeError, match="để sửa môn Tiếng Việt"):  # nor does it reopen a subject
+        _rate(pr, [(s0, "rating", "T", None)], assignment=pr.viet, checkpoint=END1, now=later)
+    with pytest.raises(GradeError, match="quá hạn nhập đánh giá phẩm chất"):  # and it ends
+        _qualities(pr, [(s0, "yeu-nuoc", "Đ", 1)], now=now + timedelta(days=2))
+    assert PrimaryQuality.objects.get(student=s0).rating == "T"
+
+
+def test_qualities_follow_the_general_deadline_not_a_subjects_own(pr):
+    now = timezone.now()
+    s0 = pr.students[0]
+    EntryDeadline.objects.create(term=pr.term1, subject=pr.subjects["toan"], deadline=now - timedelta(days=1))
+    assert _qualities(pr, [(s0, "yeu-nuoc", "T", None)], now=now).cells[0].status == SAVED
+    with pytest.raises(GradeError, match="để sửa môn Toán"):
+        _rate(pr, [(s0, "rating", "T", None)], checkpoint=END1, now=now)
+    EntryDeadline.objects.create(term=pr.term1, subject=None, deadline=now + timedelta(days=1))
+    state = lock_state(term=pr.term1, subject=None, school_class=pr.c4, now=now)
+    assert (state.deadline, state.unlock, state.locked) == (now + timedelta(days=1), None, False)
+
+
+def test_only_the_principal_unlocks_the_homeroom_assessments(pr):
+    now = timezone.now()
+    vice = staff_make(pr.world, "0900000098", "Lý Phó Hiệu Trưởng", roles=[Role.VICE_PRINCIPAL])
+    for actor in (pr.teacher, vice):
+        with pytest.raises(GradeError, match="Chỉ Hiệu trưởng"):
+            _unlock(pr, None, pr.c4, now + timedelta(days=1), now, actor=actor)
+    assert not Unlock.objects.exists() and not AuditEvent.objects.filter(action="grade_entry.unlock")
 
 
 # --- qualities, competencies, general comment ---------------------------------------------------------------
