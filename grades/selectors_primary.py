@@ -1,9 +1,11 @@
 """Reads of primary assessment (Circular 27): the subject grid of a teaching assignment at a checkpoint, the
-homeroom teacher's quality/competency grid, and the class's end-of-year results. Students are listed by name
+homeroom teacher's quality/competency grid, the class's end-of-year results and the printable report card of a
+checkpoint. Students are listed by name
 and never ranked. Each read loads the students, the grade's subjects and the cells once: a constant number
 of queries, whatever the size of the class."""
 
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -23,7 +25,7 @@ from grades.rules.circular27 import (
 )
 from grades.selectors import class_students
 from grades.services_primary import SLUG_OF_ITEM, cell_text, subject_codes_of_grade, test_required
-from students.models import Assessment, SchoolClass, Student, SubjectLoad, TeachingAssignment
+from students.models import Assessment, SchoolClass, Student, Subject, SubjectLoad, TeachingAssignment
 
 INCOMPLETE = "Chưa đủ đánh giá"  # the end-of-year result cannot be computed yet: something is missing
 
@@ -178,12 +180,9 @@ def _missing_text(subjects: list[str], tests: list[str], items: list[str]) -> st
     return "; ".join(parts)
 
 
-def primary_results(school_class: SchoolClass) -> PrimaryResults:
-    """Per student enrolled today: the end-of-year rating (and test score) of every subject of the grade, the
-    end-of-year rating of each quality and competency, and the end-of-year result by Circular 27, or
-    INCOMPLETE with what is missing. `school_class` comes with its grade loaded."""
-    students = class_students(school_class, timezone.localdate())
-    loads = list(
+def _grade_subjects(school_class: SchoolClass) -> list[Subject]:
+    """The grade's active primary subjects (the school's own catalogue), in catalogue order."""
+    loads = (
         SubjectLoad.objects.filter(
             grade_id=school_class.grade_id,
             subject__is_active=True,
@@ -192,15 +191,31 @@ def primary_results(school_class: SchoolClass) -> PrimaryResults:
         .select_related("subject")
         .order_by("subject__order", "subject__name")
     )
-    subjects = [load.subject for load in loads]
+    return [load.subject for load in loads]
+
+
+@dataclass
+class _Checkpoint:
+    """Everything rated in a class at one checkpoint, each kind loaded in one query."""
+
+    subjects: list[Subject]
+    tested: dict[int, bool]  # subject pk → whether it has a written test at the checkpoint
+    ratings: dict[tuple[int, int], PrimaryRating]  # (student pk, subject pk)
+    qualities: dict[tuple[int, str], str]  # (student pk, item) → T / Đ / C
+
+
+def _checkpoint_load(
+    school_class: SchoolClass, students: list[Student], checkpoint: Checkpoint
+) -> _Checkpoint:
+    subjects = _grade_subjects(school_class)
     codes = {subject.code for subject in subjects}
     grade = school_class.grade.number
-    tested = {s.pk: tests_required(grade, Checkpoint.END_OF_YEAR, s.code, codes) for s in subjects}
-    where = {"student__in": students, "year_id": school_class.year_id, "checkpoint": Checkpoint.END_OF_YEAR}
+    tested = {s.pk: tests_required(grade, checkpoint, s.code, codes) for s in subjects}
+    where = {"student__in": students, "year_id": school_class.year_id, "checkpoint": checkpoint.value}
     ratings = {
         (r.student_id, r.subject_id): r
         for r in PrimaryRating.objects.filter(subject__in=subjects, **where).only(
-            "student_id", "subject_id", "rating", "test_score"
+            "student_id", "subject_id", "rating", "test_score", "comment"
         )
     }
     qualities = {
@@ -209,47 +224,131 @@ def primary_results(school_class: SchoolClass) -> PrimaryResults:
             "student_id", "item", "rating"
         )
     }
+    return _Checkpoint(subjects, tested, ratings, qualities)
+
+
+def _subject_cell(rating: PrimaryRating | None, tested: bool) -> SubjectCell:
+    code = rating.rating if rating is not None else ""
+    score = rating.test_score if rating is not None else None
+    return SubjectCell(code, SubjectRating(code).label if code else "", tested, cell_text(score))
+
+
+def _result_row(student: Student, loaded: _Checkpoint) -> ResultRow:
+    """A student's end-of-year row: `loaded` is the class's END_OF_YEAR checkpoint."""
+    row = ResultRow(student)
+    subject_ratings, test_scores = {}, {}
+    missing_subjects, missing_tests, missing_items = [], [], []
+    for subject in loaded.subjects:
+        cell = loaded.ratings.get((student.pk, subject.pk))
+        row.subjects.append(_subject_cell(cell, loaded.tested[subject.pk]))
+        if cell is not None and cell.rating:
+            subject_ratings[subject.code] = SubjectRating(cell.rating)
+        else:
+            missing_subjects.append(subject.name)
+        if loaded.tested[subject.pk]:
+            if cell is None or cell.test_score is None:
+                missing_tests.append(subject.name)
+            else:
+                test_scores[subject.code] = cell.test_score
+    item_ratings = {}
+    for item in QUALITIES + COMPETENCIES:
+        rating = loaded.qualities.get((student.pk, item), "")
+        row.items.append(rating)
+        if rating:
+            item_ratings[item] = QualityRating(rating)
+        else:
+            missing_items.append(item)
+    row.missing = _missing_text(missing_subjects, missing_tests, missing_items)
+    if not loaded.subjects:
+        row.missing = gettext("khối lớp chưa có môn học nào")
+    if not row.missing:
+        try:
+            row.result = end_of_year_result(
+                subject_ratings,
+                {item: item_ratings[item] for item in QUALITIES},
+                {item: item_ratings[item] for item in COMPETENCIES},
+                test_scores,
+            ).label
+        except (RatingError, ScoreError) as error:  # e.g. the school's catalogue changed since entry
+            row.missing = str(error)
+    return row
+
+
+def primary_results(school_class: SchoolClass) -> PrimaryResults:
+    """Per student enrolled today: the end-of-year rating (and test score) of every subject of the grade, the
+    end-of-year rating of each quality and competency, and the end-of-year result by Circular 27, or
+    INCOMPLETE with what is missing. `school_class` comes with its grade loaded."""
+    students = class_students(school_class, timezone.localdate())
+    loaded = _checkpoint_load(school_class, students, Checkpoint.END_OF_YEAR)
+    rows = [_result_row(student, loaded) for student in students]
+    return PrimaryResults(school_class, [s.name for s in loaded.subjects], item_columns(), rows)
+
+
+# --- the printable report card (phiếu liên lạc) of a checkpoint ---------------------------------------------
+
+
+@dataclass
+class CardLine:
+    subject: str
+    cell: SubjectCell  # `tested` says whether the checkpoint has a written test in this subject
+    comment: str
+
+
+@dataclass
+class CardItem:
+    name: str
+    rating: str  # T / Đ / C, "" while not rated
+    label: str  # Tốt / Đạt / Cần cố gắng, "" while not rated
+
+
+@dataclass
+class PrimaryCard:
+    student: Student
+    lines: list[CardLine]
+    groups: list[str]  # Phẩm chất, Năng lực chung, Năng lực đặc thù
+    item_rows: list[list[CardItem | None]]  # the groups side by side: row n holds each group's n-th item
+    comment: str  # the homeroom teacher's general comment
+    year: ResultRow | None  # at the end of the year: the result, or INCOMPLETE with what is missing
+
+
+@dataclass
+class PrimaryReport:
+    has_tests: bool  # whether any subject of the grade has a written test at the checkpoint
+    cards: list[PrimaryCard]
+
+
+def primary_report_cards(
+    school_class: SchoolClass, checkpoint: Checkpoint, student_id: int | None = None
+) -> PrimaryReport:
+    """Each student's (or one student's) report at `checkpoint`: the rating, test score and comment of every
+    subject of the grade, the quality and competency ratings, the general comment and, at the end of the
+    year, the year's result as on the results page. A constant number of queries."""
+    students = [
+        s
+        for s in class_students(school_class, timezone.localdate())
+        if student_id is None or s.pk == student_id
+    ]
+    loaded = _checkpoint_load(school_class, students, checkpoint)
+    reviews = dict(
+        PrimaryReview.objects.filter(
+            student__in=students, year_id=school_class.year_id, checkpoint=checkpoint.value
+        ).values_list("student_id", "comment")
+    )
     columns = item_columns()
-    rows = []
+    groups = list(dict.fromkeys(column.group for column in columns))
+    cards = []
     for student in students:
-        row = ResultRow(student)
-        subject_ratings, test_scores = {}, {}
-        missing_subjects, missing_tests, missing_items = [], [], []
-        for subject in subjects:
-            cell = ratings.get((student.pk, subject.pk))
-            rating = cell.rating if cell is not None else ""
-            score = cell.test_score if cell is not None else None
-            label = SubjectRating(rating).label if rating else ""
-            row.subjects.append(SubjectCell(rating, label, tested[subject.pk], cell_text(score)))
-            if rating:
-                subject_ratings[subject.code] = SubjectRating(rating)
-            else:
-                missing_subjects.append(subject.name)
-            if tested[subject.pk]:
-                if score is None:
-                    missing_tests.append(subject.name)
-                else:
-                    test_scores[subject.code] = score
-        item_ratings = {}
-        for item in QUALITIES + COMPETENCIES:
-            rating = qualities.get((student.pk, item), "")
-            row.items.append(rating)
-            if rating:
-                item_ratings[item] = QualityRating(rating)
-            else:
-                missing_items.append(item)
-        row.missing = _missing_text(missing_subjects, missing_tests, missing_items)
-        if not subjects:
-            row.missing = gettext("khối lớp chưa có môn học nào")
-        if not row.missing:
-            try:
-                row.result = end_of_year_result(
-                    subject_ratings,
-                    {item: item_ratings[item] for item in QUALITIES},
-                    {item: item_ratings[item] for item in COMPETENCIES},
-                    test_scores,
-                ).label
-            except (RatingError, ScoreError) as error:  # e.g. the school's catalogue changed since entry
-                row.missing = str(error)
-        rows.append(row)
-    return PrimaryResults(school_class, [s.name for s in subjects], columns, rows)
+        lines = []
+        for subject in loaded.subjects:
+            rating = loaded.ratings.get((student.pk, subject.pk))
+            cell = _subject_cell(rating, loaded.tested[subject.pk])
+            lines.append(CardLine(subject.name, cell, rating.comment if rating is not None else ""))
+        by_group: dict[str, list[CardItem]] = {group: [] for group in groups}
+        for column in columns:
+            code = loaded.qualities.get((student.pk, column.item), "")
+            label = QualityRating(code).label if code else ""
+            by_group[column.group].append(CardItem(column.name, code, label))
+        item_rows = [list(row) for row in zip_longest(*by_group.values())]
+        year = _result_row(student, loaded) if checkpoint == Checkpoint.END_OF_YEAR else None
+        cards.append(PrimaryCard(student, lines, groups, item_rows, reviews.get(student.pk, ""), year))
+    return PrimaryReport(any(loaded.tested.values()), cards)

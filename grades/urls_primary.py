@@ -1,4 +1,4 @@
-"""Routes of grades/views_primary.py: primary (Circular 27) entry, qualities and results."""
+"""Routes of grades/views_primary.py: primary (Circular 27) entry, qualities, results and report cards."""
 
 from django.urls import path
 
@@ -21,6 +21,11 @@ urlpatterns = [
         "primary/classes/<int:pk>/<str:checkpoint>/",
         views_primary.primary_qualities_view,
         name="primary_qualities",
+    ),
+    path(
+        "primary/classes/<int:pk>/<str:checkpoint>/report/",
+        views_primary.primary_report_card_view,
+        name="primary_report_card",
     ),
     path(
         "primary/classes/<int:pk>/<str:checkpoint>/save/",

@@ -5,13 +5,15 @@ spreadsheet; each change is POSTed as JSON to the grid's save URL (the grid cont
 
 Who sees what: the assignment's teacher edits the subject grid; the homeroom teacher edits the quality grid;
 managers (and, for subject grids, the homeroom teacher) see read-only; everyone else gets 404, as does any
-class that is not a primary class."""
+class that is not a primary class. The printable report card (phiếu liên lạc) of a checkpoint is for managers
+and the homeroom teacher, like the secondary term report (grades/views_excel.py)."""
 
 import json
 from dataclasses import asdict
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
@@ -20,12 +22,14 @@ from grades.selectors_primary import (
     item_columns,
     primary_entry_grid,
     primary_qualities_grid,
+    primary_report_cards,
     primary_results,
 )
-from grades.services import GradeError, SaveResult
+from grades.services import GradeError, SaveResult, lock_state
 from grades.services_primary import (
     MAX_COMMENT,
     checkpoint_of,
+    checkpoint_term,
     is_primary_class,
     primary_qualities_save,
     primary_ratings_save,
@@ -61,7 +65,9 @@ def _assignment_or_404(request, pk) -> tuple[TeachingAssignment, bool]:
 
 def _class_or_404(request, pk) -> tuple[SchoolClass, bool]:
     """A primary class and whether the user is its homeroom teacher (who edits); managers read; 404 else."""
-    school_class = SchoolClass.objects.select_related("grade", "year").filter(pk=pk).first()
+    school_class = (
+        SchoolClass.objects.select_related("grade", "year", "homeroom_teacher").filter(pk=pk).first()
+    )
     if school_class is None or not is_primary_class(school_class):
         raise Http404
     is_homeroom = is_homeroom_teacher_of(request.staff, school_class)
@@ -100,6 +106,15 @@ def _save_response(save, cells: list[dict] | None) -> JsonResponse:
     return JsonResponse({"cells": [asdict(cell) for cell in result.cells], "rows": {}})
 
 
+def _lock(school_class, checkpoint, subject):
+    """The deadline state the page shows (the save enforces it); None when the year lacks the term."""
+    try:
+        term = checkpoint_term(school_class.year_id, checkpoint)
+    except GradeError:
+        return None
+    return lock_state(term=term, subject=subject, school_class=school_class, now=timezone.now())
+
+
 def primary_entry_view(request, pk, checkpoint):
     checkpoint = _checkpoint_or_404(checkpoint)
     assignment, can_edit = _assignment_or_404(request, pk)
@@ -109,6 +124,7 @@ def primary_entry_view(request, pk, checkpoint):
         "checkpoint": checkpoint,
         "checkpoints": _checkpoints(checkpoint),
         "grid": primary_entry_grid(assignment, checkpoint),
+        "lock": _lock(assignment.school_class, checkpoint, assignment.subject),
         "can_edit": can_edit,
         "can_see_results": is_manager(request.staff)
         or is_homeroom_teacher_of(request.staff, assignment.school_class),
@@ -153,6 +169,7 @@ def primary_qualities_view(request, pk, checkpoint):
         "columns": columns,
         "groups": groups,
         "rows": primary_qualities_grid(school_class, checkpoint),
+        "lock": _lock(school_class, checkpoint, None),
         "can_edit": is_homeroom,
         "ratings": list(QualityRating),
         "max_comment": MAX_COMMENT,
@@ -192,3 +209,22 @@ def primary_results_view(request, pk):
         "quality_ratings": list(QualityRating),
     }
     return render(request, "grades/primary_results.html", context)
+
+
+def primary_report_card_view(request, pk, checkpoint):
+    """The checkpoint's report card of the class, one page per student, or of one student (?student=)."""
+    checkpoint = _checkpoint_or_404(checkpoint)
+    school_class, _ = _class_or_404(request, pk)
+    student_id = request.GET.get("student")
+    if student_id is not None and not student_id.isdigit():
+        raise Http404
+    report = primary_report_cards(school_class, checkpoint, int(student_id) if student_id else None)
+    if student_id and not report.cards:  # not a student of the class
+        raise Http404
+    context = {
+        "school_class": school_class,
+        "checkpoint": checkpoint,
+        "has_tests": report.has_tests,
+        "cards": report.cards,
+    }
+    return render(request, "grades/primary_report_card.html", context)

@@ -462,6 +462,13 @@ def test_a_deadline_is_a_json_error(client, pr):
         [(pr.students[0], "rating", "T", None)],
     )
     assert response.status_code == 400 and "Đã quá hạn" in response.json()["error"]
+    # both grids of a term-2 checkpoint say so before anyone types
+    page = client.get(_url(pr, "assignments", pr.math.pk, END.value)).content.decode()
+    assert "data-locked" in page and "Đã quá hạn nhập điểm" in page
+    page = client.get(_url(pr, "classes", pr.c4.pk, END.value)).content.decode()
+    assert "data-locked" in page and "phẩm chất, năng lực và nhận xét chung chỉ được sửa" in page
+    page = client.get(_url(pr, "classes", pr.c4.pk, MID1.value)).content.decode()
+    assert "data-locked" not in page  # term 1 has no deadline
 
 
 def test_qualities_grid_and_save_over_http(client, pr):
