@@ -217,6 +217,44 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 # Messaging: which gateway carries each channel until per-school settings arrive (issue 5).
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "console")
 
+# Gateways (messaging/gateways/): credentials come from the environment, never from the database.
+SMS_PRICE_PER_SEGMENT_VND = int(os.environ.get("SMS_PRICE_PER_SEGMENT_VND", "800"))
+GATEWAYS = {
+    "esms": {
+        "url": os.environ.get(
+            "ESMS_URL", "https://rest.esms.vn/MainService.svc/json/SendMultipleMessage_V4_post_json/"
+        ),
+        "api_key": os.environ.get("ESMS_API_KEY", ""),
+        "secret_key": os.environ.get("ESMS_SECRET_KEY", ""),
+        "brandname": os.environ.get("ESMS_BRANDNAME", ""),
+        "sms_type": os.environ.get("ESMS_SMS_TYPE", "2"),  # 2: customer care (brandname)
+        "sandbox": os.environ.get("ESMS_SANDBOX", "0") == "1",
+        "callback_url": os.environ.get("ESMS_CALLBACK_URL", ""),
+        "timeout": float(os.environ.get("ESMS_TIMEOUT", "10")),
+    },
+    "speedsms": {
+        "url": os.environ.get("SPEEDSMS_URL", "https://api.speedsms.vn/index.php/sms/send"),
+        "token": os.environ.get("SPEEDSMS_TOKEN", ""),
+        "sender": os.environ.get("SPEEDSMS_SENDER", ""),
+        "sms_type": int(os.environ.get("SPEEDSMS_SMS_TYPE", "3")),
+        "timeout": float(os.environ.get("SPEEDSMS_TIMEOUT", "10")),
+    },
+    "http_sms": {  # any provider with a JSON POST API, described by URL and templates
+        "url": os.environ.get("HTTP_SMS_URL", ""),
+        "headers": os.environ.get("HTTP_SMS_HEADERS", "{}"),  # JSON object
+        "body": os.environ.get("HTTP_SMS_BODY", '{"to": "{phone}", "text": "{text}", "id": "{id}"}'),
+        "success_status": os.environ.get("HTTP_SMS_SUCCESS_STATUS", "200,201,202"),
+        "id_field": os.environ.get("HTTP_SMS_ID_FIELD", "id"),  # where the reply carries the provider id
+        "timeout": float(os.environ.get("HTTP_SMS_TIMEOUT", "10")),
+    },
+    "webpush": {
+        "vapid_private_key": os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", ""),
+        "vapid_public_key": os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", ""),
+        "vapid_subject": os.environ.get("WEBPUSH_VAPID_SUBJECT", "mailto:admin@localhost"),
+        "ttl": int(os.environ.get("WEBPUSH_TTL", "86400")),  # pywebpush's default 0 drops offline devices
+    },
+}
+
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))

@@ -4,6 +4,11 @@ from messaging.gateways.base import Gateway
 
 GATEWAYS = {
     "console": "messaging.gateways.console.ConsoleSmsGateway",
+    "esms": "messaging.gateways.esms.EsmsGateway",
+    "speedsms": "messaging.gateways.speedsms.SpeedSmsGateway",
+    "http_sms": "messaging.gateways.http_sms.HttpSmsGateway",
+    "email": "messaging.gateways.email.EmailGateway",
+    "webpush": "messaging.gateways.webpush.WebPushGateway",
 }
 
 
