@@ -219,6 +219,16 @@ SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "console")
 
 # Gateways (messaging/gateways/): credentials come from the environment, never from the database.
 SMS_PRICE_PER_SEGMENT_VND = int(os.environ.get("SMS_PRICE_PER_SEGMENT_VND", "800"))
+
+
+def _rate_limit(prefix: str, rate: str, burst: str) -> dict:
+    """A gateway's share of the provider's limit, for all workers together (messaging.ratelimit)."""
+    return {
+        "rate_per_second": float(os.environ.get(f"{prefix}_RATE_PER_SECOND", rate)),
+        "burst": int(os.environ.get(f"{prefix}_BURST", burst)),
+    }
+
+
 GATEWAYS = {
     "esms": {
         "url": os.environ.get(
@@ -231,6 +241,7 @@ GATEWAYS = {
         "sandbox": os.environ.get("ESMS_SANDBOX", "0") == "1",
         "callback_url": os.environ.get("ESMS_CALLBACK_URL", ""),
         "timeout": float(os.environ.get("ESMS_TIMEOUT", "10")),
+        **_rate_limit("ESMS", "30", "30"),
     },
     "speedsms": {
         "url": os.environ.get("SPEEDSMS_URL", "https://api.speedsms.vn/index.php/sms/send"),
@@ -238,6 +249,7 @@ GATEWAYS = {
         "sender": os.environ.get("SPEEDSMS_SENDER", ""),
         "sms_type": int(os.environ.get("SPEEDSMS_SMS_TYPE", "3")),
         "timeout": float(os.environ.get("SPEEDSMS_TIMEOUT", "10")),
+        **_rate_limit("SPEEDSMS", "30", "30"),
     },
     "http_sms": {  # any provider with a JSON POST API, described by URL and templates
         "url": os.environ.get("HTTP_SMS_URL", ""),
@@ -246,12 +258,14 @@ GATEWAYS = {
         "success_status": os.environ.get("HTTP_SMS_SUCCESS_STATUS", "200,201,202"),
         "id_field": os.environ.get("HTTP_SMS_ID_FIELD", "id"),  # where the reply carries the provider id
         "timeout": float(os.environ.get("HTTP_SMS_TIMEOUT", "10")),
+        **_rate_limit("HTTP_SMS", "10", "10"),
     },
     "webpush": {
         "vapid_private_key": os.environ.get("WEBPUSH_VAPID_PRIVATE_KEY", ""),
         "vapid_public_key": os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", ""),
         "vapid_subject": os.environ.get("WEBPUSH_VAPID_SUBJECT", "mailto:admin@localhost"),
         "ttl": int(os.environ.get("WEBPUSH_TTL", "86400")),  # pywebpush's default 0 drops offline devices
+        **_rate_limit("WEBPUSH", "100", "100"),
     },
 }
 
