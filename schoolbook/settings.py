@@ -265,6 +265,7 @@ GATEWAYS = {
         "vapid_public_key": os.environ.get("WEBPUSH_VAPID_PUBLIC_KEY", ""),
         "vapid_subject": os.environ.get("WEBPUSH_VAPID_SUBJECT", "mailto:admin@localhost"),
         "ttl": int(os.environ.get("WEBPUSH_TTL", "86400")),  # pywebpush's default 0 drops offline devices
+        "timeout": float(os.environ.get("WEBPUSH_TIMEOUT", "10")),
         **_rate_limit("WEBPUSH", "100", "100"),
     },
 }
@@ -272,6 +273,10 @@ GATEWAYS = {
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))  # Django's default waits forever
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Schoolbook <no-reply@localhost>")
 
 # Behind a TLS-terminating proxy in production.

@@ -1,0 +1,130 @@
+"""Web Push (RFC 8030 delivery, RFC 8291 payload encryption, RFC 8292 VAPID) through pywebpush.
+
+The recipient is the browser's PushSubscription as JSON text. Push services offer no idempotency key, so
+ours is used twice: as the notification `tag` in the payload (the service worker passes it to
+showNotification, and a device shows one notification per tag) and, hashed, as the RFC 8030 `Topic`
+header (a push service keeps only the newest pending message per topic for an offline device).
+"""
+
+import base64
+import hashlib
+import json
+
+import requests
+from django.conf import settings
+from py_vapid import Vapid, VapidException
+from pywebpush import WebPushException, webpush
+
+from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult
+
+DEFAULT_TIMEOUT = 10  # seconds; settings.GATEWAYS["webpush"]["timeout"] when set
+# RFC 8291 leaves about 3,990 bytes for the payload and push services answer 413 beyond it; the
+# notification shows a few lines and opens `url` for the rest, so a long notice is cut rather than lost.
+BODY_MAX = 1000  # characters: up to 3 bytes each in UTF-8 Vietnamese, with room for the title and url
+GONE = (404, 410)  # RFC 8030 §7.3: the subscription expired or was cancelled, it will never work again
+TRANSIENT = (408, 425, 429)  # plus every 5xx: the push service asks us to come back later
+
+
+class SubscriptionGone(GatewayError):
+    """The subscription no longer exists: the pipeline deletes it instead of retrying it."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+class WebPushGateway(Gateway):
+    name = "webpush"
+    channel = "push"
+
+    def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
+        options = settings.GATEWAYS["webpush"]
+        try:
+            vapid = Vapid.from_string(options["vapid_private_key"])
+        except ValueError as exc:
+            error = GatewayError(f"web push is not configured: bad VAPID private key ({exc})", permanent=True)
+            return [SendResult(message.idempotency_key, error=error) for message in batch]
+        with requests.Session() as session:  # one pooled connection per push service for the whole batch
+            return [self._send_one(session, vapid, options, message) for message in batch]
+
+    def _send_one(self, session, vapid, options, message: OutgoingMessage) -> SendResult:
+        key = message.idempotency_key
+        try:
+            subscription = parse_subscription(message.recipient)
+        except ValueError as exc:
+            return SendResult(key, error=GatewayError(f"invalid push subscription: {exc}", permanent=True))
+        payload = json.dumps(
+            {"title": message.title, "body": _shorten(message.body), "url": message.link, "tag": key},
+            ensure_ascii=False,
+        )
+        claims = {
+            "sub": options["vapid_subject"]
+        }  # a new dict each call: pywebpush writes aud and exp into it
+        try:
+            response = webpush(
+                subscription,
+                data=payload,
+                vapid_private_key=vapid,
+                vapid_claims=claims,
+                ttl=int(options["ttl"]),
+                timeout=float(options.get("timeout", DEFAULT_TIMEOUT)),
+                headers={"Topic": topic(key)},
+                requests_session=session,
+            )
+        except WebPushException as exc:
+            return SendResult(key, error=_classify(exc))
+        except requests.RequestException as exc:  # timeouts, refused or dropped connections
+            error = GatewayError(
+                f"push service unavailable: {exc.__class__.__name__}: {exc}", permanent=False
+            )
+            return SendResult(key, error=error)
+        except VapidException as exc:  # a vapid_subject that is neither mailto: nor https:
+            return SendResult(key, error=GatewayError(f"web push is not configured: {exc}", permanent=True))
+        except ValueError as exc:  # p256dh is not a point on the curve: encryption is impossible
+            return SendResult(key, error=GatewayError(f"invalid push subscription: {exc}", permanent=True))
+        # RFC 8030 §5: 201 Created with the message's resource in Location.
+        return SendResult(key, provider_message_id=response.headers.get("Location", ""))
+
+
+def parse_subscription(text: str) -> dict:
+    """The PushSubscription JSON the browser gave us, checked enough that a broken one fails permanently."""
+    try:
+        subscription = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc})") from None
+    endpoint = subscription.get("endpoint") if isinstance(subscription, dict) else None
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        raise ValueError("no endpoint URL")
+    keys = subscription.get("keys")
+    if not isinstance(keys, dict) or not all(isinstance(keys.get(name), str) for name in ("p256dh", "auth")):
+        raise ValueError("missing keys p256dh and auth")
+    try:
+        raw = base64.urlsafe_b64decode(keys["p256dh"] + "=" * (-len(keys["p256dh"]) % 4))
+    except ValueError:
+        raw = b""
+    if len(raw) != 65 or raw[0] != 4:
+        raise ValueError("p256dh is not an uncompressed P-256 public key")
+    return {"endpoint": endpoint, "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}}
+
+
+def _shorten(body: str) -> str:
+    return body if len(body) <= BODY_MAX else body[: BODY_MAX - 1] + "…"
+
+
+def topic(idempotency_key: str) -> str:
+    """RFC 8030 §5.4: at most 32 characters of the URL-safe base64 alphabet, whatever our key looks like."""
+    digest = hashlib.sha256(idempotency_key.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:32]
+
+
+def _classify(exc: WebPushException) -> GatewayError:
+    status = exc.status_code
+    if status is None:  # raised before anything was sent: the subscription could not be used
+        return GatewayError(f"invalid push subscription: {exc.message}", permanent=True)
+    reply = f"{status} {exc.response.reason}" + (f": {exc.response.text[:200]}" if exc.response.text else "")
+    if status in GONE:
+        return SubscriptionGone(f"subscription gone: {reply}")
+    if status in TRANSIENT or status >= 500:
+        retry_after = f" (Retry-After {exc.retry_after})" if exc.retry_after else ""
+        return GatewayError(f"push service busy: {reply}{retry_after}", permanent=False)
+    # 400 malformed, 401/403 VAPID rejected, 413 payload too large: sending the same again cannot succeed.
+    return GatewayError(f"push service refused: {reply}", permanent=True)

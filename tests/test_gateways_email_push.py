@@ -1,0 +1,292 @@
+"""The e-mail and Web Push gateways against real local servers: aiosmtpd for SMTP, and an RFC 8030 push
+service that checks VAPID and decrypts the payload like a browser."""
+
+import json
+import time
+
+import pytest
+from django.test import override_settings
+
+from messaging.gateways.base import OutgoingMessage
+from messaging.gateways.email import EmailGateway
+from messaging.gateways.registry import get_gateway
+from messaging.gateways.webpush import SubscriptionGone, WebPushGateway, topic
+from tests.fakes.push import FakePushService, new_vapid_keys
+from tests.fakes.smtp import FakeSmtp
+
+FROM = "Trường THCS Thử Nghiệm A <no-reply@truong-a.edu.vn>"
+
+
+def _mail(key, recipient="phuhuynh@example.vn", body="Thứ Hai học sinh nghỉ học.\nTrân trọng.", title=""):
+    return OutgoingMessage(key, recipient, body, title=title)
+
+
+@pytest.fixture
+def smtp():
+    with FakeSmtp() as server, override_settings(**server.settings(DEFAULT_FROM_EMAIL=FROM, EMAIL_TIMEOUT=1)):
+        yield server
+
+
+def test_registry_builds_both_gateways():
+    assert isinstance(get_gateway("email"), EmailGateway) and get_gateway("email").channel == "email"
+    assert isinstance(get_gateway("webpush"), WebPushGateway) and get_gateway("webpush").channel == "push"
+
+
+# --- e-mail -----------------------------------------------------------------------------------------------
+
+
+def test_email_batch_goes_over_one_connection_with_subject_sender_and_key(smtp):
+    batch = [
+        _mail("d-1", title="Lịch thi học kì I"),
+        _mail("d-2", recipient="me.lan@example.vn"),
+        _mail("d-3", recipient="bo.nam@example.vn", body="\n  Họp phụ huynh lúc 8 giờ  \nPhòng 201"),
+    ]
+    results = EmailGateway().send(batch)
+
+    assert [r.idempotency_key for r in results] == ["d-1", "d-2", "d-3"]
+    assert [r.error for r in results] == [None, None, None]
+    assert results[0].provider_message_id == "<schoolbook.d-1@truong-a.edu.vn>"
+    assert [smtp.count(k) for k in ("d-1", "d-2", "d-3")] == [1, 1, 1]
+    assert {r.session for r in smtp.received} == {1}, "the batch reuses one SMTP connection"
+    first, second, third = (r.message for r in smtp.received)
+    assert first["Subject"] == "Lịch thi học kì I"
+    assert second["Subject"] == "Thứ Hai học sinh nghỉ học."  # no title: the body's first line
+    assert third["Subject"] == "Họp phụ huynh lúc 8 giờ"
+    assert first["From"] == FROM and first["To"] == "phuhuynh@example.vn"
+    assert first["Message-ID"] == "<schoolbook.d-1@truong-a.edu.vn>"
+    assert first.get_content_type() == "text/plain"
+    assert first.get_content().strip() == "Thứ Hai học sinh nghỉ học.\nTrân trọng."
+    assert smtp.received[1].rcpt_tos == ["me.lan@example.vn"]
+    assert smtp.received[0].mail_from == "no-reply@truong-a.edu.vn"
+
+
+def test_email_refused_recipient_is_permanent_and_the_rest_still_go(smtp):
+    smtp.rcpt_replies["khong.co@example.vn"] = "550 5.1.1 <khong.co@example.vn>: mailbox unavailable"
+    results = EmailGateway().send([_mail("a"), _mail("b", recipient="khong.co@example.vn"), _mail("c")])
+
+    assert results[0].error is None and results[2].error is None
+    assert results[1].error.permanent
+    assert "550" in str(results[1].error) and "mailbox unavailable" in str(results[1].error)
+    assert results[1].provider_message_id == ""
+    assert (smtp.count("a"), smtp.count("b"), smtp.count("c")) == (1, 0, 1)
+    assert {r.session for r in smtp.received} == {1}, "a refused recipient does not cost the connection"
+
+
+def test_email_invalid_address_is_permanent_without_asking_the_server(smtp):
+    results = EmailGateway().send(
+        [_mail("x", recipient="không phải email"), _mail("y", recipient="a@b\nBcc: c@d")]
+    )
+
+    assert all(r.error.permanent and "invalid e-mail address" in str(r.error) for r in results)
+    assert smtp.received == []
+
+
+def test_email_451_on_recipient_is_transient_and_the_next_message_reconnects(smtp):
+    smtp.rcpt_replies["day@example.vn"] = "451 4.3.0 Mailbox busy, try again later"
+    results = EmailGateway().send([_mail("a", recipient="day@example.vn"), _mail("b")])
+
+    assert results[0].error is not None and not results[0].error.permanent
+    assert "451" in str(results[0].error)
+    assert results[1].error is None and smtp.count("b") == 1
+
+
+def test_email_451_on_data_is_transient(smtp):
+    smtp.data_reply = "451 4.7.1 Greylisted, please retry"
+    [result] = EmailGateway().send([_mail("g")])
+
+    assert not result.error.permanent and "Greylisted" in str(result.error)
+    assert smtp.count("g") == 0
+
+
+def test_email_554_on_data_is_permanent(smtp):
+    smtp.data_reply = "554 5.7.1 Message rejected as spam"
+    [result] = EmailGateway().send([_mail("s")])
+
+    assert result.error.permanent and "554" in str(result.error)
+
+
+def test_email_server_that_hangs_times_out_transiently(smtp):
+    smtp.delay = 3  # EMAIL_TIMEOUT is 1 s in these tests
+    started = time.monotonic()
+    results = EmailGateway().send([_mail("t1"), _mail("t2")])
+    elapsed = time.monotonic() - started
+
+    assert all(r.error is not None and not r.error.permanent for r in results)
+    assert "timed out" in str(results[0].error)
+    assert elapsed < 4, f"each message waits at most the timeout once, took {elapsed:.1f}s"
+
+
+def test_email_server_down_fails_the_whole_batch_transiently_at_once():
+    with FakeSmtp() as server:
+        port = server.port
+    with override_settings(**server.settings(EMAIL_PORT=port, EMAIL_TIMEOUT=1)):  # nothing listens there now
+        results = EmailGateway().send([_mail("a"), _mail("b"), _mail("c")])
+
+    assert [r.idempotency_key for r in results] == ["a", "b", "c"]
+    assert all(not r.error.permanent and "ConnectionRefusedError" in str(r.error) for r in results)
+
+
+def test_email_login_and_its_failure():
+    with FakeSmtp(users={"truong-a": "dung-mat-khau"}) as server:
+        with override_settings(
+            **server.settings(EMAIL_HOST_USER="truong-a", EMAIL_HOST_PASSWORD="dung-mat-khau")
+        ):
+            [sent] = EmailGateway().send([_mail("ok")])
+        with override_settings(
+            **server.settings(EMAIL_HOST_USER="truong-a", EMAIL_HOST_PASSWORD="sai-mat-khau")
+        ):
+            refused = EmailGateway().send([_mail("a"), _mail("b")])
+
+    assert sent.error is None and server.count("ok") == 1
+    assert all(r.error.permanent and "535" in str(r.error) for r in refused), (
+        "a wrong password needs a person"
+    )
+    assert server.count("a") == server.count("b") == 0
+
+
+def test_email_login_to_a_server_without_auth_is_permanent(smtp):
+    with override_settings(EMAIL_HOST_USER="truong-a", EMAIL_HOST_PASSWORD="mat-khau"):
+        results = EmailGateway().send([_mail("a")])
+
+    assert results[0].error.permanent and "AUTH" in str(results[0].error)
+    assert smtp.received == []
+
+
+# --- Web Push ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def vapid():
+    return new_vapid_keys()
+
+
+@pytest.fixture
+def push(vapid):
+    options = {**vapid, "vapid_subject": "mailto:admin@truong-a.edu.vn", "ttl": 86400, "timeout": 1}
+    with FakePushService() as service, override_settings(GATEWAYS={"webpush": options}):
+        yield service
+
+
+def _push(key, subscription, title="Điểm mới", body="Đã có điểm giữa kì môn Toán.", link="/s/test-a/diem/"):
+    return OutgoingMessage(key, json.dumps(subscription), body, title=title, link=link)
+
+
+def test_push_batch_is_encrypted_signed_and_carries_ttl_topic_and_tag(push, vapid):
+    subscriptions = [push.subscribe(application_server_key=vapid["vapid_public_key"]) for _ in range(3)]
+    results = WebPushGateway().send([_push(f"p-{i}", s) for i, s in enumerate(subscriptions)])
+
+    assert [r.error for r in results] == [None, None, None]
+    assert all(r.provider_message_id.startswith(f"{push.url}/message/") for r in results)
+    assert [push.count(f"p-{i}") for i in range(3)] == [1, 1, 1]
+    first = push.received[0]
+    assert first.payload == {
+        "title": "Điểm mới", "body": "Đã có điểm giữa kì môn Toán.", "url": "/s/test-a/diem/", "tag": "p-0",
+    }  # fmt: skip
+    assert first.headers["ttl"] == "86400"
+    assert first.headers["content-encoding"] == "aes128gcm"
+    assert first.headers["topic"] == topic("p-0") and len(topic("p-0")) <= 32
+    assert first.vapid_key == vapid["vapid_public_key"]
+    assert (
+        first.vapid_claims["aud"] == push.url and first.vapid_claims["sub"] == "mailto:admin@truong-a.edu.vn"
+    )
+    assert first.vapid_claims["exp"] > time.time()
+
+
+def test_push_claims_are_fresh_for_each_push_service(push, vapid):
+    # pywebpush writes "aud" into the claims it is given: a shared dict would sign the second service's
+    # request for the first one's origin.
+    with FakePushService() as other:
+        results = WebPushGateway().send([_push("a", push.subscribe()), _push("b", other.subscribe())])
+
+        assert [r.error for r in results] == [None, None]
+        assert other.received[0].vapid_claims["aud"] == other.url != push.url
+
+
+def test_push_long_body_is_shortened_to_fit_the_payload_limit(push):
+    # "ữ" is 3 bytes in UTF-8: the worst case for Vietnamese text; the fake refuses more than 4096 octets.
+    long_notice = "Thông báo rất dài. " + "ữ" * 3000
+    [result] = WebPushGateway().send(
+        [_push("long", push.subscribe(), title="Lịch nghỉ Tết " * 5, body=long_notice)]
+    )
+
+    assert result.error is None
+    body = push.received[0].payload["body"]
+    assert len(body) == 1000 and body.endswith("…") and body.startswith("Thông báo rất dài.")
+
+
+@pytest.mark.parametrize("status", [404, 410])
+def test_push_gone_subscription_is_permanent_and_marked(push, status):
+    gone, alive = push.subscribe(), push.subscribe()
+    push.replies[push.subscription_id(gone)] = status
+    results = WebPushGateway().send([_push("g", gone), _push("a", alive)])
+
+    assert isinstance(results[0].error, SubscriptionGone) and results[0].error.permanent
+    assert f"subscription gone: {status}" in str(results[0].error)
+    assert results[1].error is None and push.count("a") == 1
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_push_busy_service_is_transient(push, status):
+    subscription = push.subscribe()
+    push.replies[push.subscription_id(subscription)] = status
+    push.retry_after = "120"
+    [result] = WebPushGateway().send([_push("b", subscription)])
+
+    assert not result.error.permanent and not isinstance(result.error, SubscriptionGone)
+    assert str(status) in str(result.error) and "Retry-After 120" in str(result.error)
+    assert push.count("b") == 0 and len(push.received) == 1
+
+
+def test_push_signed_with_another_vapid_key_is_refused_permanently(push, vapid):
+    # The browser subscribed with our public key; keys rotated in settings without resubscribing → 403.
+    subscription = push.subscribe(application_server_key=vapid["vapid_public_key"])
+    rotated = {**new_vapid_keys(), "vapid_subject": "mailto:admin@truong-a.edu.vn", "ttl": 60}
+    with override_settings(GATEWAYS={"webpush": rotated}):
+        [refused] = WebPushGateway().send([_push("v", subscription)])
+    [accepted] = WebPushGateway().send([_push("w", subscription)])
+
+    assert refused.error.permanent and "403" in str(refused.error)
+    assert accepted.error is None and push.count("w") == 1
+
+
+def test_push_service_that_hangs_times_out_transiently(push):
+    push.delay = 3  # the gateway's timeout is 1 s here
+    started = time.monotonic()
+    [result] = WebPushGateway().send([_push("t", push.subscribe())])
+
+    assert not result.error.permanent and "ReadTimeout" in str(result.error)
+    assert time.monotonic() - started < 2.5
+
+
+def test_push_service_down_is_transient(push):
+    with FakePushService() as gone_service:
+        subscription = gone_service.subscribe()
+    [result] = WebPushGateway().send([_push("d", subscription)])
+
+    assert not result.error.permanent and "ConnectionError" in str(result.error)
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        "not json",
+        json.dumps({"keys": {"p256dh": "x", "auth": "y"}}),
+        json.dumps({"endpoint": "http://127.0.0.1:9/push/x"}),
+        json.dumps({"endpoint": "http://127.0.0.1:9/push/x", "keys": {"p256dh": "AAAA", "auth": "AAAA"}}),
+    ],
+)
+def test_push_broken_subscription_is_permanent_without_a_request(push, recipient):
+    [result] = WebPushGateway().send([OutgoingMessage("k", recipient, "Nội dung")])
+
+    assert result.error.permanent and "invalid push subscription" in str(result.error)
+    assert push.received == []
+
+
+def test_push_without_vapid_key_is_permanent_for_the_whole_batch(push):
+    subscription = push.subscribe()
+    with override_settings(GATEWAYS={"webpush": {"vapid_private_key": "", "vapid_subject": "", "ttl": 60}}):
+        results = WebPushGateway().send([_push("a", subscription), _push("b", subscription)])
+
+    assert [r.idempotency_key for r in results] == ["a", "b"]
+    assert all(r.error.permanent and "not configured" in str(r.error) for r in results)
+    assert push.received == []
