@@ -65,7 +65,7 @@ def test_email_refused_recipient_is_permanent_and_the_rest_still_go(smtp):
     results = EmailGateway().send([_mail("a"), _mail("b", recipient="khong.co@example.vn"), _mail("c")])
 
     assert results[0].error is None and results[2].error is None
-    assert results[1].error.permanent
+    assert results[1].error.permanent and results[1].error.recipient  # the mailbox, not our account
     assert "550" in str(results[1].error) and "mailbox unavailable" in str(results[1].error)
     assert results[1].provider_message_id == ""
     assert (smtp.count("a"), smtp.count("b"), smtp.count("c")) == (1, 0, 1)
@@ -221,6 +221,7 @@ def test_push_gone_subscription_is_permanent_and_marked(push, status):
     results = WebPushGateway().send([_push("g", gone), _push("a", alive)])
 
     assert isinstance(results[0].error, SubscriptionGone) and results[0].error.permanent
+    assert results[0].error.recipient  # the pipeline forgets that subscription
     assert f"subscription gone: {status}" in str(results[0].error)
     assert results[1].error is None and push.count("a") == 1
 

@@ -4,9 +4,15 @@ from dataclasses import dataclass
 
 
 class GatewayError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False):
+    """A send that failed. `permanent`: retrying will not help (fall back to the next channel).
+    `recipient`: the fault is the recipient's address itself (a wrong number, a gone push subscription, a
+    refused mailbox), so the pipeline may mark that contact point; account faults (balance, keys,
+    brandname) are permanent but never the parent's fault."""
+
+    def __init__(self, message: str, *, permanent: bool = False, recipient: bool = False):
         super().__init__(message)
-        self.permanent = permanent
+        self.permanent = permanent or recipient
+        self.recipient = recipient
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,7 @@ class EmailGateway(Gateway):
         try:
             validate_email(message.recipient)
         except ValidationError:
-            return GatewayError(f"invalid e-mail address {message.recipient!r}", permanent=True)
+            return GatewayError(f"invalid e-mail address {message.recipient!r}", recipient=True)
         email = mail.EmailMessage(
             subject=subject(message),
             body=message.body,
@@ -108,7 +108,7 @@ def _classify(exc: Exception, context: str) -> GatewayError:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         replies = list(exc.recipients.values())  # {address: (code, reply)}
         code, reply = replies[0] if replies else (0, b"")
-        return GatewayError(f"recipient refused: {code} {_text(reply)}", permanent=500 <= code < 600)
+        return GatewayError(f"recipient refused: {code} {_text(reply)}", recipient=500 <= code < 600)
     if isinstance(exc, smtplib.SMTPResponseException):
         code = exc.smtp_code
         return GatewayError(f"{context}: {code} {_text(exc.smtp_error)}", permanent=500 <= code < 600)

@@ -29,7 +29,7 @@ class SubscriptionGone(GatewayError):
     """The subscription no longer exists: the pipeline deletes it instead of retrying it."""
 
     def __init__(self, message: str):
-        super().__init__(message, permanent=True)
+        super().__init__(message, recipient=True)
 
 
 class WebPushGateway(Gateway):

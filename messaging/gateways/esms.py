@@ -1,0 +1,138 @@
+"""eSMS (esms.vn) brandname SMS: one JSON POST to SendMultipleMessage_V4_post_json per message.
+
+From eSMS's developer documentation (send API, "Table of error codes", "Callback Url"):
+- Phone goes in the national form "0912345678", as in all of eSMS's examples and delivery reports.
+- RequestId is our idempotency key. eSMS answers 124 "duplicate RequestId" to a repeat, which means an
+  earlier attempt (one whose answer timed out, say) was accepted: 124 counts as sent, so a retry after a
+  timeout never reaches a parent twice.
+- CodeResult "100" means accepted, not delivered; the delivery report comes later by HTTP GET to CallbackUrl.
+- Account problems (wrong keys, no price list, balance too low, brandname or template not registered, IP not
+  whitelisted) are permanent: retrying for hours does not fix them, falling back to the next channel reaches
+  the parent now, and the reason tells the school what to fix. 99 is transient: eSMS documents it both as an
+  unknown error and as a connection problem to retry; retries are bounded by the pipeline anyway.
+- eSMS does not sign delivery reports. Our CallbackUrl therefore ends with a path segment holding an HMAC
+  of SECRET_KEY (`receipt_token()`), and `parse_receipt` refuses requests without it. A path segment, not a
+  query parameter, because eSMS appends "?SMSID=…" to the URL as given.
+"""
+
+import requests
+from django.conf import settings
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from messaging.gateways.base import (
+    Gateway,
+    GatewayError,
+    OutgoingMessage,
+    Receipt,
+    ReceiptRejected,
+    ReceiptStatus,
+    SendResult,
+)
+from messaging.gateways.http_sms import post_json, reply_json
+from messaging.sms_text import is_gsm7
+
+ACCEPTED, DUPLICATE = "100", "124"
+TRANSIENT_CODES = frozenset({"99"})
+PERMANENT_CODES = {
+    "101": "wrong eSMS ApiKey or SecretKey",
+    "102": "the eSMS account has no price list",
+    "103": "eSMS balance too low",
+    "104": "brandname not registered with eSMS",
+    "108": "invalid phone number",
+    "140": "this server's IP address is not whitelisted at eSMS",
+    "146": "text does not match the registered customer-care template",
+    "177": "brandname not registered with the recipient's carrier",
+}
+RECIPIENT_CODES = frozenset({"108"})  # the number itself is wrong; every other code is about our account
+# Delivery report SendStatus: 1 awaiting approval, 2 waiting to send, 7 at the carrier (no receipt yet),
+# 4 rejected, 5 finished (SendSuccess / SendFailed then say how it ended).
+_REJECTED, _FINISHED = "4", "5"
+
+
+def receipt_token() -> str:
+    """The secret path segment of our CallbackUrl: only eSMS (which we told) and we know it."""
+    return salted_hmac("messaging.gateways.esms.receipt", "esms", algorithm="sha256").hexdigest()
+
+
+def esms_phone(e164: str) -> str:
+    """National form: "+84912345678" → "0912345678"; other numbers as digits (eSMS may answer 108)."""
+    if e164.startswith("+84"):
+        return "0" + e164[3:]
+    return e164.lstrip("+")
+
+
+class EsmsGateway(Gateway):
+    name = "esms"
+    channel = "sms"
+
+    def __init__(self):
+        options = settings.GATEWAYS[self.name]
+        self.url = options["url"]
+        self.timeout = float(options.get("timeout") or 10)
+        self.common = {
+            "ApiKey": options["api_key"],
+            "SecretKey": options["secret_key"],
+            "Brandname": options["brandname"],
+            "SmsType": str(options.get("sms_type") or "2"),
+            "Sandbox": "1" if options.get("sandbox") else "0",
+            "CallbackUrl": self.callback_url(options.get("callback_url") or ""),
+        }
+        self.session = requests.Session()
+
+    @staticmethod
+    def callback_url(base: str) -> str:
+        return f"{base.rstrip('/')}/{receipt_token()}/" if base else ""
+
+    def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
+        results = []
+        for message in batch:
+            try:
+                results.append(SendResult(message.idempotency_key, provider_message_id=self._send(message)))
+            except GatewayError as error:
+                results.append(SendResult(message.idempotency_key, error=error))
+        return results
+
+    def _send(self, message: OutgoingMessage) -> str:
+        payload = self.common | {
+            "Phone": esms_phone(message.recipient),
+            "Content": message.body,
+            "IsUnicode": "0" if is_gsm7(message.body) else "1",
+            "RequestId": message.idempotency_key,
+        }
+        reply = reply_json(post_json(self.session, self.url, payload, timeout=self.timeout))
+        code = str(reply.get("CodeResult", "99"))  # {"error": "Invalid request"} is documented as 99
+        if code == ACCEPTED:
+            return str(reply.get("SMSID") or "")
+        if code == DUPLICATE:
+            return ""  # sent by an earlier attempt; its receipt finds the Delivery by RequestId
+        detail = reply.get("ErrorMessage") or reply.get("error") or ""
+        if code in TRANSIENT_CODES:
+            raise GatewayError(f"eSMS {code}: {detail or 'unknown error'}", permanent=False)
+        reason = PERMANENT_CODES.get(code, detail or "unknown error code")
+        raise GatewayError(f"eSMS {code}: {reason}", permanent=True, recipient=code in RECIPIENT_CODES)
+
+    def parse_receipt(self, request) -> list[Receipt]:
+        segment = request.path.rstrip("/").rsplit("/", 1)[-1]
+        if not constant_time_compare(segment, receipt_token()):
+            raise ReceiptRejected("eSMS delivery report without our callback token")
+        params = request.POST if request.method == "POST" and request.POST else request.GET
+        key, sms_id = params.get("RequestId", ""), params.get("SMSID", "")
+        if not key and not sms_id:
+            return []
+        status = params.get("SendStatus", "")
+        if status == _REJECTED:
+            return [Receipt(ReceiptStatus.FAILED, key, sms_id, "rejected by eSMS")]
+        if status != _FINISHED:
+            return []  # still on its way: the final report follows
+        if _count(params.get("SendSuccess")) > 0:
+            return [Receipt(ReceiptStatus.DELIVERED, key, sms_id)]
+        if _count(params.get("SendFailed")) > 0:
+            return [Receipt(ReceiptStatus.FAILED, key, sms_id, "the carrier could not deliver it")]
+        return []
+
+
+def _count(value) -> int:
+    try:
+        return int(value or 0)
+    except ValueError:
+        return 0
