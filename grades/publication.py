@@ -37,7 +37,7 @@ from grades.models import (
 from grades.rules.circular27 import Checkpoint, SubjectRating
 from grades.services import GradeError, enrolled_student_ids, entry_context, score_text
 from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
-from messaging.services import message_send
+from messaging.services import messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
 from students.models import (
@@ -101,15 +101,17 @@ def _notify(lines: Lines) -> int:
         .select_related("guardian", "student")
         .order_by("guardian_id", "student__full_name_folded", "student_id")
     )
-    by_guardian: dict[int, tuple] = {}
+    by_guardian: dict[int, tuple[str, list[str]]] = {}  # phone and lines, by guardian id
     for link in links:
-        guardian, texts = by_guardian.setdefault(link.guardian_id, (link.guardian, []))
+        texts = by_guardian.setdefault(link.guardian_id, (link.guardian.phone, []))[1]
         texts.extend(
             template % {**values, "name": link.student.full_name}
             for template, values in lines[link.student_id]
         )
-    for guardian, texts in by_guardian.values():
-        message_send(purpose=PURPOSE, recipient=guardian.phone, body="\n".join(nfc(text) for text in texts))
+    messages_send(
+        purpose=PURPOSE,
+        items=[(phone, "\n".join(nfc(text) for text in texts)) for phone, texts in by_guardian.values()],
+    )
     return len(by_guardian)
 
 
@@ -200,8 +202,7 @@ def column_publish(
     enrolled in the class today whose published copy differs. Writes a Publication row, an audit event
     ("grades.publish") and one message per guardian. Returns None (and writes nothing) when no cell has
     anything new. Raises GradeError when the actor may not publish (see the module) or the column is not in
-    the assessment plan. A constant number of queries plus one INSERT per message (message_send writes
-    one row per call)."""
+    the assessment plan. A constant number of queries, whatever the number of cells and guardians."""
     now = now or timezone.now()
     assignment, plan = entry_context(assignment, term)
     if not can_publish(actor_staff, assignment):
@@ -379,7 +380,7 @@ def auto_publish_run(*, now: datetime | None = None) -> int:
     comments) whose value has not changed for the school's delay, across classes, subjects and columns,
     and send each guardian ONE message listing all their children's new values. Idempotent: a second run
     finds no differing copy and sends nothing. Returns the number of cells published (0 under the manual
-    policy). A constant number of queries plus one INSERT per message."""
+    policy). A constant number of queries."""
     now = now or timezone.now()
     settings = gradebook_settings()
     if settings.publish_policy != PublishPolicy.AUTO:

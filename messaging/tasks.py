@@ -1,15 +1,48 @@
+"""Thin Celery tasks around messaging.services. Each runs in the schema of whoever sent it
+(tenant-schemas-celery puts the schema in the task's headers), so a school's deliveries are read and
+written in that school's schema, a login code's in public.
+
+Retries are the service's decision (transient errors, token-bucket waits) and carry only the ids still to
+send; the number of attempts is counted on each Delivery (MESSAGING_MAX_ATTEMPTS), so the tasks set no
+retry limit of their own."""
+
 from celery import shared_task
+from django_tenants.utils import schema_context
 
-from messaging.gateways.base import GatewayError
-from messaging.services import message_deliver
-
-
-@shared_task(bind=True, autoretry_for=(GatewayError,), retry_backoff=2, retry_jitter=True, max_retries=8)
-def deliver_message(self, message_id: int) -> None:
-    message_deliver(message_id)
+from messaging.services import deliveries_recover_stale, deliveries_send
+from tenants.models import School
 
 
-@shared_task(bind=True, autoretry_for=(GatewayError,), retry_backoff=1, retry_jitter=True, max_retries=5)
-def deliver_urgent(self, message_id: int) -> None:
-    """One-time codes and emergencies: the `urgent` queue, so bulk traffic never delays a login."""
-    message_deliver(message_id)
+def _deliver(task, ids: list[int]) -> None:
+    outcome = deliveries_send(ids)
+    if outcome.retry_ids:
+        raise task.retry(args=[outcome.retry_ids], countdown=outcome.countdown)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def deliver_batch(self, ids: list[int]) -> None:
+    _deliver(self, ids)
+
+
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def deliver_urgent_batch(self, ids: list[int]) -> None:
+    """One-time codes and emergencies: the `urgent` queue (CELERY_TASK_ROUTES), so bulk traffic never delays
+    a login."""
+    _deliver(self, ids)
+
+
+@shared_task(ignore_result=True)
+def recover_stale_claims() -> int:
+    """Beat, in public: recover public's claims (login codes), then one task per active school, in that
+    school's schema, so one school's backlog never holds up another's. Returns the number of schools."""
+    deliveries_recover_stale()
+    schools = list(School.objects.filter(is_active=True).values_list("schema_name", flat=True))
+    for schema_name in schools:
+        with schema_context(schema_name):
+            recover_stale_claims_school.delay()
+    return len(schools)
+
+
+@shared_task(ignore_result=True)
+def recover_stale_claims_school() -> int:
+    return len(deliveries_recover_stale())

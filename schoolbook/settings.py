@@ -197,12 +197,14 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_ROUTES = {"messaging.tasks.deliver_urgent": {"queue": "urgent"}}
+CELERY_TASK_ROUTES = {"messaging.tasks.deliver_urgent_batch": {"queue": "urgent"}}
 CELERY_BEAT_SCHEDULE = {
     # Onboarding refills the pool itself; this catches refills lost to a stopped worker.
     "refill-spare-schemas": {"task": "tenants.tasks.refill_spare_schemas", "schedule": 600.0},
     # Schools with the automatic publication policy: publish scores left unchanged for the school's delay.
     "grades-auto-publish": {"task": "grades.tasks.auto_publish", "schedule": 300.0},
+    # Deliveries claimed by a worker that died: back to the queue (messaging.services).
+    "messaging-recover-stale-claims": {"task": "messaging.tasks.recover_stale_claims", "schedule": 60.0},
 }
 
 # One-time codes (accounts.otp): all limits in one place.
@@ -216,6 +218,11 @@ LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 
 # Messaging: which gateway carries each channel until per-school settings arrive (issue 5).
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "console")
+# Deliveries per task (one gateway call each), attempts before a transient failure becomes final, and how
+# old a claim must be to count as a dead worker's (longer than a batch can take to send).
+MESSAGING_BATCH_SIZE = int(os.environ.get("MESSAGING_BATCH_SIZE", "50"))
+MESSAGING_MAX_ATTEMPTS = int(os.environ.get("MESSAGING_MAX_ATTEMPTS", "6"))
+MESSAGING_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("MESSAGING_CLAIM_TIMEOUT_SECONDS", "300"))
 
 # Gateways (messaging/gateways/): credentials come from the environment, never from the database.
 SMS_PRICE_PER_SEGMENT_VND = int(os.environ.get("SMS_PRICE_PER_SEGMENT_VND", "800"))

@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
-from messaging.models import Message
+from messaging.models import Delivery
 from schoolbook.audit.models import AuditEvent
 from schoolbook.permissions import school_role_required
 from students.forms import StaffAddForm
@@ -56,7 +56,9 @@ def school_home(request):
     }
     if context["is_manager"]:
         context["recent_events"] = AuditEvent.objects.select_related("actor")[:10]
-        context["messages_sent"] = Message.objects.filter(status=Message.Status.SENT).count()
+        context["messages_sent"] = Delivery.objects.filter(
+            status__in=[Delivery.Status.SENT, Delivery.Status.DELIVERED]
+        ).count()
     return render(request, "students/school_home.html", context)
 
 

@@ -9,7 +9,7 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from accounts.models import User
-from messaging.models import Message
+from messaging.models import Delivery, Message
 from schoolbook.phones import PhoneError, normalize_phone
 from tests.conftest import ARTIFACTS, OTP_RE, TEST_PASSWORD, wait_for
 
@@ -35,7 +35,7 @@ def _sent_code(django_db_blocker, e164: str) -> str:
     def sent_body():
         with django_db_blocker.unblock(), schema_context("public"):
             message = Message.objects.filter(
-                recipient=e164, purpose="otp", status=Message.Status.SENT
+                recipient=e164, purpose="otp", deliveries__status=Delivery.Status.SENT
             ).first()
             return message and message.body
 

@@ -6,9 +6,9 @@ import pytest
 from django.db import transaction
 from django_tenants.utils import schema_context
 
-from messaging.models import Message
+from messaging.models import Delivery, Message
 from messaging.services import message_send
-from messaging.tasks import deliver_message
+from messaging.tasks import deliver_batch
 from tests.conftest import ARTIFACTS, wait_for
 
 pytestmark = pytest.mark.slow
@@ -20,7 +20,7 @@ def _recipient() -> str:
 
 def _status(pk, schema="public"):
     with schema_context(schema):
-        return Message.objects.filter(pk=pk).values_list("status", "attempts", "gateway").first()
+        return Delivery.objects.filter(message=pk).values_list("status", "attempts", "gateway").first()
 
 
 @pytest.fixture
@@ -40,8 +40,9 @@ def test_message_is_sent_once_by_the_worker_even_if_the_task_is_duplicated(commi
         message = message_send(purpose="test", recipient=recipient, body="Xin chào phụ huynh")
     committed.append(("public", message.pk))
     assert wait_for(lambda: _status(message.pk)[0] == "sent")
-    deliver_message.delay(message.pk)  # the same task delivered again, e.g. after a broker redelivery
-    deliver_message.delay(message.pk)
+    (delivery_id,) = message.deliveries.values_list("pk", flat=True)
+    deliver_batch.delay([delivery_id])  # the same task delivered again, e.g. after a broker redelivery
+    deliver_batch.delay([delivery_id])
     marker = _recipient()
     with transaction.atomic():  # a later message on the same queue proves the duplicates were processed
         later = message_send(purpose="test", recipient=marker, body="sau")
