@@ -6,21 +6,24 @@ duplicated task finds nothing left to claim), takes tokens from the gateway's bu
 records each result: sent, back to queued for a retry with backoff (transient), or failed with the reason
 (permanent; falling back to the next channel belongs to the school's channel order, a later slice)."""
 
+import logging
 import random
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from messaging.gateways.base import OutgoingMessage
+from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus
 from messaging.gateways.registry import get_gateway
 from messaging.models import Channel, Delivery, Message
 from messaging.ratelimit import TokenBucket
 
 BACKOFF_CAP_SECONDS = 600
+logger = logging.getLogger("schoolbook.messaging")
 
 
 def gateway_name(channel: str) -> str:
@@ -99,6 +102,20 @@ class SendOutcome:
     countdown: float = 0.0
 
 
+def delivery_key(pk: int, schema: str | None = None) -> str:
+    """The idempotency key a provider gets for a delivery: its id within its schema. Ids are per schema and
+    schools share provider accounts, so a bare id would make one school's message a "duplicate" of
+    another's (eSMS answers 124 and never sends it)."""
+    return f"{schema or connection.schema_name}-{pk}"
+
+
+def delivery_pk(key: str) -> int | None:
+    """The id of one of this schema's deliveries from its idempotency key; None for anything else."""
+    prefix = f"{connection.schema_name}-"
+    rest = key[len(prefix) :] if key.startswith(prefix) else ""
+    return int(rest) if rest.isdigit() else None
+
+
 def backoff(attempts: int) -> float:
     """Exponential backoff with jitter, so deliveries that failed together do not all come back together."""
     return min(BACKOFF_CAP_SECONDS, 2**attempts) * random.uniform(0.5, 1.0)
@@ -155,12 +172,12 @@ def _release(deliveries: list[Delivery]) -> None:
 def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
     """Send one batch and record each result with one UPDATE; returns the deliveries to retry."""
     gateway = get_gateway(name)
-    batch = [OutgoingMessage(str(d.pk), d.address, d.message.body) for d in deliveries]
+    batch = [OutgoingMessage(delivery_key(d.pk), d.address, d.message.body) for d in deliveries]
     results = {result.idempotency_key: result for result in gateway.send(batch)}
     now = timezone.now()
     retry = []
     for delivery in deliveries:
-        result = results[str(delivery.pk)]
+        result = results[delivery_key(delivery.pk)]
         delivery.attempts += 1
         if result.error is None:
             delivery.status, delivery.sent_at, delivery.error = Delivery.Status.SENT, now, ""
@@ -200,3 +217,53 @@ def deliveries_recover_stale(now=None) -> list[int]:
             if ids:
                 _dispatch_on_commit(ids, urgent)
     return sorted(pk for pk, _ in rows)
+
+
+def deliveries_apply_receipts(receipts: list[Receipt], *, gateway: str) -> int:
+    """Apply a provider's delivery reports in the current schema; returns the number of deliveries changed.
+
+    Only a `sent` delivery moves (to delivered, or to failed with the reason): a replayed report finds it
+    already moved and changes nothing, and a late "failed" never takes back a "delivered". A delivery is
+    found by our idempotency key (schema and id: another schema's key is not ours) or by the provider's id,
+    and only among this gateway's; a report whose key and provider id contradict each other is ignored
+    rather than trusted. One locking SELECT, one UPDATE."""
+    keys = {pk for r in receipts if (pk := delivery_pk(r.idempotency_key)) is not None}
+    provider_ids = {r.provider_message_id for r in receipts if r.provider_message_id}
+    if not keys and not provider_ids:
+        return 0
+    with transaction.atomic():
+        rows = Delivery.objects.select_for_update().filter(
+            Q(pk__in=keys) | Q(provider_message_id__in=provider_ids), gateway=gateway
+        )
+        by_key = {delivery_key(d.pk): d for d in rows}
+        by_provider_id = {d.provider_message_id: d for d in by_key.values() if d.provider_message_id}
+        changed = {}
+        for receipt in receipts:
+            delivery = _receipt_delivery(receipt, by_key, by_provider_id)
+            if delivery is None:
+                logger.warning("%s receipt for no delivery of ours here: %s", gateway, receipt)
+            elif delivery.status == Delivery.Status.SENT:
+                if receipt.status == ReceiptStatus.FAILED:
+                    delivery.status = Delivery.Status.FAILED
+                    delivery.error = receipt.error or "the provider reported it undelivered"
+                else:  # delivered, or read (which implies delivered)
+                    delivery.status = Delivery.Status.DELIVERED
+                # An earlier attempt's duplicate answer (eSMS 124) left us without the provider's id.
+                delivery.provider_message_id = delivery.provider_message_id or receipt.provider_message_id
+                changed[delivery.pk] = delivery
+        if changed:
+            Delivery.objects.bulk_update(changed.values(), ["status", "error", "provider_message_id"])
+    return len(changed)
+
+
+def _receipt_delivery(receipt: Receipt, by_key: dict, by_provider_id: dict) -> Delivery | None:
+    """The delivery a receipt speaks of, when its key and provider id do not contradict each other."""
+    delivery = by_key.get(receipt.idempotency_key) or by_provider_id.get(receipt.provider_message_id)
+    if delivery is None:
+        return None
+    if receipt.idempotency_key and receipt.idempotency_key != delivery_key(delivery.pk):
+        return None
+    ours, theirs = delivery.provider_message_id, receipt.provider_message_id
+    if ours and theirs and ours != theirs:
+        return None
+    return delivery

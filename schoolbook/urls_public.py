@@ -4,6 +4,7 @@ from django.urls import path
 from django.views.i18n import set_language
 
 from accounts import views as accounts_views
+from messaging import views as messaging_views
 from schoolbook import views as site_views
 from tenants import views as console_views
 
@@ -17,6 +18,7 @@ urlpatterns = [
     path("logout/", accounts_views.logout_view, name="logout"),
     path("home/", accounts_views.home_view, name="home"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("hooks/esms/<str:school>/<str:token>/", messaging_views.esms_receipt, name="esms_receipt"),
     path("console/", console_views.console_schools, name="console_schools"),
     path("console/schools/new/", console_views.console_school_new, name="console_school_new"),
     path(

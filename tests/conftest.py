@@ -1,5 +1,7 @@
+import contextlib
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -165,30 +167,50 @@ def live_server_url(django_db_setup, django_db_blocker):
         server.server_close()
 
 
-@pytest.fixture(scope="session")
-def celery_worker(django_db_setup):
-    """A real Celery worker process on the test database and the test broker."""
-    env = dict(os.environ, DATABASE_URL=_test_database_url())
-    log = ARTIFACTS / "celery-worker.log"
+def worker_start(log: Path, *args: str, **env: str) -> subprocess.Popen:
+    """A real Celery worker process on the test database and the test broker, returned once it consumes.
+    `args` add to its command line (a node name), `env` to its environment (gateway URLs, messaging
+    settings). In its own process group, so that a test can kill it with its pool as a crash would."""
     ARTIFACTS.mkdir(exist_ok=True)
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "schoolbook.celery", "worker", "-Q", WORKER_QUEUES,
-             "--concurrency", "2", "--loglevel", "INFO", "--without-mingle", "--without-gossip"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+             "--concurrency", "2", "--loglevel", "INFO", "--without-mingle", "--without-gossip", *args],
+            cwd=ROOT, env=dict(os.environ, DATABASE_URL=_test_database_url(), **env), stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
-        deadline = time.monotonic() + 60
-        while "ready." not in log.read_text():
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise RuntimeError(f"Celery worker did not start:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
-        yield process
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            worker_kill(process)
+            raise RuntimeError(f"Celery worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return process
+
+
+def worker_kill(process: subprocess.Popen) -> None:
+    """SIGKILL to the worker and its pool, as when its machine dies: nothing is acknowledged or recorded."""
+    with contextlib.suppress(ProcessLookupError):  # already gone, pool included
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def worker_stop(process: subprocess.Popen) -> None:
+    """Warm shutdown (finish the tasks at hand), killing the group if that takes too long."""
+    if process.poll() is None:
         process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker_kill(process)
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup):
+    """A real Celery worker process on the test database and the test broker."""
+    process = worker_start(ARTIFACTS / "celery-worker.log")
+    yield process
+    worker_stop(process)
 
 
 def wait_for(predicate, timeout=15.0, interval=0.1):

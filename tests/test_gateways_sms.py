@@ -94,7 +94,7 @@ def test_esms_sends_what_the_api_expects(esms):
         "ApiKey": FakeEsms.API_KEY, "SecretKey": FakeEsms.SECRET_KEY, "Brandname": FakeEsms.BRANDNAME,
         "SmsType": "2", "Sandbox": "0", "Phone": "0912345678", "Content": TEXT, "IsUnicode": "0",
         "RequestId": "delivery-1",
-        "CallbackUrl": f"https://truong.example/hooks/esms/{receipt_token()}/",
+        "CallbackUrl": f"https://truong.example/hooks/esms/public/{receipt_token()}/",
     }  # fmt: skip
     assert result.provider_message_id == esms.accepted["delivery-1"]["SMSID"] != ""
     assert esms.sent["delivery-1"] == 1

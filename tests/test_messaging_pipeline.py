@@ -16,7 +16,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from messaging.models import Delivery, Message
-from messaging.services import deliveries_recover_stale, deliveries_send, messages_send
+from messaging.services import deliveries_recover_stale, deliveries_send, delivery_key, messages_send
 from messaging.tasks import recover_stale_claims
 from tenants.models import School
 from tests.fakes.sms_providers import FakeHttpSms
@@ -88,7 +88,7 @@ def test_a_duplicated_task_sends_nothing_twice(provider):
         ids = send(3)
         assert deliveries_send(ids).retry_ids == []
         assert deliveries_send(ids).retry_ids == []  # the same task again: nothing left to claim
-    assert dict(provider.sent) == {str(pk): 1 for pk in ids}
+    assert dict(provider.sent) == {delivery_key(pk): 1 for pk in ids}
     rows = Delivery.objects.filter(pk__in=ids).order_by("pk")
     assert [(d.status, d.attempts, d.gateway) for d in rows] == [("sent", 1, "http_sms")] * 3
     assert all(d.provider_message_id.startswith("msg-") and d.sent_at for d in rows)
@@ -105,7 +105,7 @@ def test_transient_errors_are_retried_with_backoff_then_sent_once(provider):
         provider.status = 0
         assert deliveries_send(outcome.retry_ids).retry_ids == []
     assert statuses(ids) == [("sent", 2)] * 2
-    assert dict(provider.sent) == {str(pk): 1 for pk in ids}
+    assert dict(provider.sent) == {delivery_key(pk): 1 for pk in ids}
     assert Delivery.objects.get(pk=ids[0]).error == ""
 
 
@@ -140,7 +140,7 @@ def test_token_bucket_wait_releases_the_rest_for_a_retry(provider):
         assert provider.total_sent == 2
         time.sleep(0.6)
         assert deliveries_send(ids[2:]).retry_ids == []
-    assert dict(provider.sent) == {str(pk): 1 for pk in ids}
+    assert dict(provider.sent) == {delivery_key(pk): 1 for pk in ids}
 
 
 def test_stale_claims_are_recovered_and_dispatched_again(db, published, django_capture_on_commit_callbacks):

@@ -13,10 +13,13 @@ From eSMS's developer documentation (send API, "Table of error codes", "Callback
 - eSMS does not sign delivery reports. Our CallbackUrl therefore ends with a path segment holding an HMAC
   of SECRET_KEY (`receipt_token()`), and `parse_receipt` refuses requests without it. A path segment, not a
   query parameter, because eSMS appends "?SMSID=…" to the URL as given.
+- Delivery ids are per schema, so the report must say whose delivery it is: CallbackUrl is
+  `<callback_url>/<school code, or "public" for login codes>/<token>/`, for the schema the batch is sent from.
 """
 
 import requests
 from django.conf import settings
+from django.db import connection
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from messaging.gateways.base import (
@@ -30,6 +33,8 @@ from messaging.gateways.base import (
 )
 from messaging.gateways.http_sms import post_json, reply_json
 from messaging.sms_text import is_gsm7
+from schoolbook.caching import cached_lookup
+from tenants.models import School
 
 ACCEPTED, DUPLICATE = "100", "124"
 TRANSIENT_CODES = frozenset({"99"})
@@ -54,6 +59,27 @@ def receipt_token() -> str:
     return salted_hmac("messaging.gateways.esms.receipt", "esms", algorithm="sha256").hexdigest()
 
 
+def receipt_scope() -> str:
+    """The current schema's school code, or "public": the segment of CallbackUrl that says whose delivery
+    ids a report carries. Under schema_context (and in tasks) the connection may know only the schema name:
+    ask the School row rather than invert onboarding's naming convention (cached: a schema keeps its
+    school)."""
+    schema = connection.schema_name
+    if schema == "public":
+        return "public"
+    code = getattr(connection.tenant, "code", None)
+    if code:
+        return code
+    code = cached_lookup(
+        f"school-code-by-schema:{schema}",
+        lambda: School.objects.filter(schema_name=schema).values_list("code", flat=True).first(),
+        3600,
+    )
+    if code is None:
+        raise LookupError(f"No school has the schema {schema!r}")
+    return code
+
+
 def esms_phone(e164: str) -> str:
     """National form: "+84912345678" → "0912345678"; other numbers as digits (eSMS may answer 108)."""
     if e164.startswith("+84"):
@@ -75,25 +101,30 @@ class EsmsGateway(Gateway):
             "Brandname": options["brandname"],
             "SmsType": str(options.get("sms_type") or "2"),
             "Sandbox": "1" if options.get("sandbox") else "0",
-            "CallbackUrl": self.callback_url(options.get("callback_url") or ""),
         }
+        self.callback_base = options.get("callback_url") or ""
         self.session = requests.Session()
 
-    @staticmethod
-    def callback_url(base: str) -> str:
-        return f"{base.rstrip('/')}/{receipt_token()}/" if base else ""
+    def callback_url(self) -> str:
+        """Where eSMS reports on messages sent from the current schema ("" when no callback is configured)."""
+        if not self.callback_base:
+            return ""
+        return f"{self.callback_base.rstrip('/')}/{receipt_scope()}/{receipt_token()}/"
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
+        common = self.common | {"CallbackUrl": self.callback_url()}
         results = []
         for message in batch:
             try:
-                results.append(SendResult(message.idempotency_key, provider_message_id=self._send(message)))
+                results.append(
+                    SendResult(message.idempotency_key, provider_message_id=self._send(message, common))
+                )
             except GatewayError as error:
                 results.append(SendResult(message.idempotency_key, error=error))
         return results
 
-    def _send(self, message: OutgoingMessage) -> str:
-        payload = self.common | {
+    def _send(self, message: OutgoingMessage, common: dict) -> str:
+        payload = common | {
             "Phone": esms_phone(message.recipient),
             "Content": message.body,
             "IsUnicode": "0" if is_gsm7(message.body) else "1",
