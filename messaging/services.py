@@ -118,7 +118,8 @@ def delivery_pk(key: str) -> int | None:
 
 def backoff(attempts: int) -> float:
     """Exponential backoff with jitter, so deliveries that failed together do not all come back together."""
-    return min(BACKOFF_CAP_SECONDS, 2**attempts) * random.uniform(0.5, 1.0)
+    delay = settings.MESSAGING_BACKOFF_BASE_SECONDS * 2**attempts
+    return min(BACKOFF_CAP_SECONDS, delay) * random.uniform(0.5, 1.0)
 
 
 def deliveries_send(ids: list[int]) -> SendOutcome:

@@ -223,6 +223,7 @@ SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "console")
 MESSAGING_BATCH_SIZE = int(os.environ.get("MESSAGING_BATCH_SIZE", "50"))
 MESSAGING_MAX_ATTEMPTS = int(os.environ.get("MESSAGING_MAX_ATTEMPTS", "6"))
 MESSAGING_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("MESSAGING_CLAIM_TIMEOUT_SECONDS", "300"))
+MESSAGING_BACKOFF_BASE_SECONDS = float(os.environ.get("MESSAGING_BACKOFF_BASE_SECONDS", "1"))
 
 # Gateways (messaging/gateways/): credentials come from the environment, never from the database.
 SMS_PRICE_PER_SEGMENT_VND = int(os.environ.get("SMS_PRICE_PER_SEGMENT_VND", "800"))

@@ -16,7 +16,13 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from messaging.models import Delivery, Message
-from messaging.services import deliveries_recover_stale, deliveries_send, delivery_key, messages_send
+from messaging.services import (
+    backoff,
+    deliveries_recover_stale,
+    deliveries_send,
+    delivery_key,
+    messages_send,
+)
 from messaging.tasks import recover_stale_claims
 from tenants.models import School
 from tests.fakes.sms_providers import FakeHttpSms
@@ -185,3 +191,14 @@ def test_migration_keeps_each_old_row_as_a_message_and_its_delivery(db):
         (queued.pk, "Điểm", "+84900000002", "queued", "console", 0, ""),
     ]
     assert send(1)[0] > queued.pk  # the sequence continues after the copied ids
+
+
+@pytest.mark.parametrize(
+    ("base", "attempts", "low", "high"),
+    [(1, 1, 1, 2), (1, 3, 4, 8), (0.1, 3, 0.4, 0.8), (1, 20, 300, 600)],  # capped at 10 minutes
+)
+def test_backoff_doubles_from_the_configured_base_with_jitter_and_a_cap(base, attempts, low, high):
+    with override_settings(MESSAGING_BACKOFF_BASE_SECONDS=base):
+        waits = [backoff(attempts) for _ in range(200)]
+    assert low <= min(waits) and max(waits) <= high
+    assert len(set(waits)) > 100  # jitter: deliveries that failed together do not come back together
