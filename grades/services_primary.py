@@ -352,16 +352,24 @@ def primary_ratings_save(
             if (student_id, column) not in sent:
                 text = cell_text(getattr(row, field_name))
                 result.cells.append(CellResult(student_id, column, UNCHANGED, row.version, text))
+    _audit_save(
+        actor_staff, "primary_rating.save", assignment, checkpoint, before, after, unlock_reason, request
+    )
+    return result
+
+
+def _audit_save(actor_staff, action, obj, checkpoint, before, after, unlock_reason, request) -> None:
+    """One audit event per save that changed something: every changed cell's old and new text and the unlock
+    it was made under (primary cells keep no per-cell history rows)."""
     if after:
         audit_record(
             actor=actor_staff.user,
-            action="primary_rating.save",
-            obj=assignment,
+            action=action,
+            obj=obj,
             before={"checkpoint": checkpoint.value, "cells": before},
             after={"checkpoint": checkpoint.value, "cells": after, "unlock_reason": unlock_reason},
             request=request,
         )
-    return result
 
 
 # --- qualities, competencies and the general comment (the homeroom teacher) ---------------------------------
@@ -434,13 +442,7 @@ def primary_qualities_save(
         stores=[qualities, reviews],
         now=now,
     )
-    if after:
-        audit_record(
-            actor=actor_staff.user,
-            action="primary_quality.save",
-            obj=school_class,
-            before={"checkpoint": checkpoint.value, "cells": before},
-            after={"checkpoint": checkpoint.value, "cells": after, "unlock_reason": unlock_reason},
-            request=request,
-        )
+    _audit_save(
+        actor_staff, "primary_quality.save", school_class, checkpoint, before, after, unlock_reason, request
+    )
     return result

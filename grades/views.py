@@ -20,18 +20,12 @@ from grades.services import (
     assessment_plan_update,
     conduct_set,
 )
+from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import Role, SchoolClass, SchoolYear, SubjectLoad, Term
 from students.permissions import MANAGERS, is_homeroom_teacher_of, is_manager
 
 EDITORS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _plans(year):
@@ -82,7 +76,7 @@ def _save(request, plans) -> dict[int, str]:
 @school_role_required(*MANAGERS)
 def assessment_plan_view(request):
     years = list(SchoolYear.objects.order_by("-starts_on"))
-    year_id = _int_or_none(request.GET.get("year"))
+    year_id = int_or_none(request.GET.get("year"))
     year = next((y for y in years if y.pk == year_id), None) or next((y for y in years if y.is_current), None)
     can_edit = request.staff.has_role(*EDITORS)
     if request.method == "POST" and (not can_edit or year is None):
@@ -128,7 +122,7 @@ def _class_or_404(request, pk, *, managers_too: bool) -> SchoolClass:
 
 
 def _term_of(school_class, raw, terms) -> Term | None:
-    term_id = _int_or_none(raw)
+    term_id = int_or_none(raw)
     return next((t for t in terms if t.pk == term_id), None)
 
 

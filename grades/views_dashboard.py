@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from grades.dashboard import KINDS, LEVEL_KEYS, NONE, Period, dashboard, drill_down, progress_cells
-from grades.views import _int_or_none
+from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import SchoolClass, SchoolYear, Subject, Term
 from students.permissions import MANAGERS
@@ -22,7 +22,7 @@ def _period(request) -> tuple[Period | None, list[tuple[SchoolYear, list[Term]]]
     years: dict[int, tuple[SchoolYear, list[Term]]] = {}
     for term in Term.objects.select_related("year").order_by("-year__starts_on", "number"):
         years.setdefault(term.year_id, (term.year, []))[1].append(term)
-    term_id, year_id = _int_or_none(request.GET.get("term")), _int_or_none(request.GET.get("year"))
+    term_id, year_id = int_or_none(request.GET.get("term")), int_or_none(request.GET.get("year"))
     if term_id is not None:
         term = next((t for _, terms in years.values() for t in terms if t.pk == term_id), None)
         if term is None:
@@ -66,7 +66,7 @@ def dashboard_view(request):
 def dashboard_list_view(request):
     period, _ = _period(request)
     kind, value = request.GET.get("kind", ""), request.GET.get("value", "")
-    class_id = _int_or_none(request.GET.get("class"))
+    class_id = int_or_none(request.GET.get("class"))
     if period is None or kind not in KINDS or (kind == "resit" and period.term is not None):
         raise Http404
     school_class = None
@@ -74,7 +74,7 @@ def dashboard_list_view(request):
         school_class = get_object_or_404(SchoolClass, pk=class_id, year=period.year)
     subject = None
     if kind in ("progress", "average"):
-        subject = get_object_or_404(Subject, pk=_int_or_none(value))
+        subject = get_object_or_404(Subject, pk=int_or_none(value))
     if kind in ("learning", "conduct") and value not in (*LEVEL_KEYS, NONE):
         raise Http404
     cells = None

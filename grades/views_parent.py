@@ -27,6 +27,7 @@ from grades.publication import (
 from grades.selectors_parent import child_grades
 from grades.services import GradeError
 from grades.services_primary import checkpoint_of
+from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import Role, SchoolClass, TeachingAssignment, Term
 from students.permissions import guardian_of_student_required, is_homeroom_teacher_of
@@ -46,7 +47,7 @@ def grades_publish(request, pk):
     if assignment is None or not can_publish(getattr(request, "staff", None), assignment):
         raise Http404
     term = Term.objects.filter(
-        pk=_int_or_none(request.POST.get("term")), year_id=assignment.school_class.year_id
+        pk=int_or_none(request.POST.get("term")), year_id=assignment.school_class.year_id
     ).first()
     if term is None:
         raise Http404
@@ -133,13 +134,6 @@ def class_checkpoint_publish_view(request, pk, checkpoint):
     if not cells:
         return _back(request, messages.INFO, gettext("Không có nhận xét mới hay thay đổi nào để công bố."))
     return _back(request, messages.SUCCESS, gettext("Đã công bố %(cells)s nhận xét.") % {"cells": cells})
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class GradebookSettingsForm(forms.Form):

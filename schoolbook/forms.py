@@ -28,3 +28,11 @@ class PhoneField(forms.CharField):
             return normalize_phone(value).e164
         except PhoneError as error:
             raise forms.ValidationError(phone_error_text(error), code="invalid_phone") from error
+
+
+def int_or_none(value) -> int | None:
+    """A query-string or form value as an int, or None when it is missing or not a number."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

@@ -6,6 +6,7 @@ from django.utils.translation import gettext
 
 from messaging.models import Delivery
 from schoolbook.audit.models import AuditEvent
+from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.forms import StaffAddForm
 from students.models import GradeLevel, Role, SchoolClass, SchoolYear, StudentStatus
@@ -31,13 +32,6 @@ from students.services import StaffError, staff_add
 from students.views_roster import move_form, transfer_form
 
 PAGE_SIZE = 25
-
-
-def _int_or_none(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def school_home(request):
@@ -94,7 +88,7 @@ def staff_list_view(request):
 def class_list_view(request):
     """The classes of a school year (the current one unless ?year= says otherwise)."""
     years = list(SchoolYear.objects.order_by("-starts_on"))
-    year_id = _int_or_none(request.GET.get("year"))
+    year_id = int_or_none(request.GET.get("year"))
     year = next((y for y in years if y.pk == year_id), None) or next((y for y in years if y.is_current), None)
     classes = list(class_list(year=year)) if year else []
     return render(request, "students/class_list.html", {"years": years, "year": year, "classes": classes})
@@ -126,8 +120,8 @@ def class_detail_view(request, pk):
 def student_list_view(request):
     """Students with accent-insensitive search (name or student code), filters and pagination."""
     search = request.GET.get("q", "").strip()
-    class_id = _int_or_none(request.GET.get("class"))
-    grade = _int_or_none(request.GET.get("grade"))
+    class_id = int_or_none(request.GET.get("class"))
+    grade = int_or_none(request.GET.get("grade"))
     status = request.GET.get("status", "")
     if status not in StudentStatus.values:
         status = ""
@@ -166,7 +160,7 @@ def student_detail_view(request, pk):
 def assignment_list_view(request):
     """Teaching assignments (teacher × class × subject) of the current school year."""
     year = current_year()
-    class_id = _int_or_none(request.GET.get("class"))
+    class_id = int_or_none(request.GET.get("class"))
     page = Paginator(assignment_list(year=year, class_id=class_id), 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
