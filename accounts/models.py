@@ -72,3 +72,41 @@ class OneTimeCode(models.Model):
 
     def __str__(self):
         return f"{self.get_purpose_display()} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Channel(models.TextChoices):
+    SMS = "sms", "SMS"
+    EMAIL = "email", "Email"
+    PUSH = "push", _("Thông báo đẩy")
+    ZALO = "zalo", "Zalo"
+
+
+class ContactPoint(models.Model):
+    """An address we can reach a person at, and what the gateways told us about it. Public and shared: one
+    parent's push subscription serves all their schools, and a number a carrier calls invalid is invalid
+    for every school.
+
+    Phones and e-mail addresses live on the user or the school's guardian row; they get a row here only
+    once a gateway reports them unreachable (`is_bad`), so planning can skip them. Push subscriptions
+    (browser, `gateway` webpush) and app tokens (`gateway` fcm) exist only here, owned by a user."""
+
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="contact_points"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    gateway = models.CharField(max_length=40, blank=True)  # push: "webpush" or "fcm"; others: any
+    address = models.TextField()  # E.164 phone, e-mail address, PushSubscription JSON or FCM token
+    label = models.CharField(max_length=200, blank=True)  # "Chrome trên Android", for the parent's list
+    is_bad = models.BooleanField(default=False)
+    bad_reason = models.CharField(max_length=500, blank=True)
+    bad_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["channel", "address"], name="one_contact_point_per_address")
+        ]
+        indexes = [models.Index(fields=["user", "channel"])]
+
+    def __str__(self):
+        return f"{self.get_channel_display()}: {self.address[:60]}"

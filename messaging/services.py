@@ -1,13 +1,19 @@
 """The one messaging interface the rest of Schoolbook calls, and the sending side the worker runs.
 
 Rows are written in the caller's transaction (outbox); the worker is told only after commit, so a
-rolled-back cause sends nothing. The worker gets Delivery ids in batches, claims them with one UPDATE (a
-duplicated task finds nothing left to claim), takes tokens from the gateway's bucket, sends the batch and
-records each result: sent, back to queued for a retry with backoff (transient), or failed with the reason
-(permanent; falling back to the next channel belongs to the school's channel order, a later slice)."""
+rolled-back cause sends nothing. Each Message carries its channel plan (the school's order, narrowed to
+what the sender allowed and what the recipient can be reached by); its first channel gets Delivery rows
+at once, the next ones only when a channel fails for good or is not delivered within the school's
+fallback delay. The worker gets Delivery ids in batches, claims them with one UPDATE (a duplicated task
+finds nothing left to claim), takes tokens from the gateway's bucket, sends the batch and records each
+result: sent, back to queued for a retry with backoff (transient), or failed (permanent: the contact
+point is marked when the address itself is at fault, and the message falls back to its next channel).
+A sweep per schema, every minute, releases what quiet hours held, falls back what was not delivered in
+time, and re-dispatches deliveries whose task or worker was lost."""
 
 import logging
 import random
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,65 +23,171 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.models import ContactPoint
 from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus
-from messaging.gateways.registry import get_gateway
-from messaging.models import Channel, Delivery, Message
+from messaging.gateways.registry import gateway_configured, get_gateway
+from messaging.models import Channel, Delivery, Message, MessagingSettings
+from messaging.quiet_hours import quiet_until
 from messaging.ratelimit import TokenBucket
+from messaging.sms_text import sms_normalise
 
 BACKOFF_CAP_SECONDS = 600
+PUSH_GATEWAYS = ("webpush", "fcm")  # a push contact point names its own
+LIVE = (Delivery.Status.QUEUED, Delivery.Status.SENDING, Delivery.Status.SENT, Delivery.Status.DELIVERED)
 logger = logging.getLogger("schoolbook.messaging")
 
 
-def gateway_name(channel: str) -> str:
-    """The gateway that carries `channel` until schools choose their own."""
-    names = {Channel.SMS: settings.SMS_GATEWAY, Channel.EMAIL: "email", Channel.PUSH: "webpush"}
-    try:
-        return names[channel]
-    except KeyError:
-        raise LookupError(f"No gateway carries the {channel!r} channel yet") from None
+@dataclass(frozen=True)
+class Recipient:
+    """Who a message is for and every way we know to reach them."""
+
+    phone: str = ""  # E.164: SMS and Zalo
+    email: str = ""
+    user_id: int | None = None  # a platform user: their push subscriptions (browsers and the app)
+    name: str = ""  # for the delivery report
+
+    @classmethod
+    def of(cls, value: "Recipient | str") -> "Recipient":
+        """A bare string is a phone number, or an e-mail address when it has an @."""
+        if isinstance(value, Recipient):
+            return value
+        return cls(email=value) if "@" in value else cls(phone=value)
+
+
+class Reach:
+    """What a group of recipients can be reached by, with two queries for all of them: the addresses
+    gateways reported bad, and the users' push subscriptions. `plan` orders channels, `addresses` gives a
+    channel's (gateway, address) pairs."""
+
+    def __init__(self, recipients: list[Recipient], prefs: MessagingSettings):
+        self.prefs = prefs
+        self.gateways = {
+            Channel.SMS: prefs.sms_gateway or settings.SMS_GATEWAY,
+            Channel.EMAIL: "email",
+            Channel.ZALO: "zalo" if gateway_configured("zalo") else "",
+        }
+        push_gateways = [name for name in PUSH_GATEWAYS if gateway_configured(name)]
+        addresses = {r.phone for r in recipients if r.phone} | {r.email for r in recipients if r.email}
+        self.bad = set(
+            ContactPoint.objects.filter(is_bad=True, address__in=addresses).values_list("channel", "address")
+        )
+        self.push = defaultdict(list)
+        users = {r.user_id for r in recipients if r.user_id}
+        if users and push_gateways:
+            points = ContactPoint.objects.filter(
+                user_id__in=users, channel=Channel.PUSH, gateway__in=push_gateways, is_bad=False
+            ).order_by("pk")
+            for point in points:
+                self.push[point.user_id].append((point.gateway, point.address))
+
+    def addresses(self, recipient: Recipient, channel: str) -> list[tuple[str, str]]:
+        if channel == Channel.PUSH:
+            return list(self.push.get(recipient.user_id, []))
+        address = recipient.email if channel == Channel.EMAIL else recipient.phone
+        gateway = self.gateways.get(channel)
+        if not (address and gateway) or (channel, address) in self.bad:
+            return []
+        return [(gateway, address)]
+
+    def plan(self, recipient: Recipient, allowed: list[str] | None) -> list[str]:
+        order = self.prefs.channel_order or [c for c in Channel.values]
+        return [c for c in order if (allowed is None or c in allowed) and self.addresses(recipient, c)]
 
 
 def messages_send(
-    *, purpose: str, items: list[tuple[str, str]], urgent: bool = False, channel: str = Channel.SMS
+    *,
+    purpose: str,
+    items: list[tuple[Recipient | str, str]],
+    urgent: bool = False,
+    bulk: bool = False,
+    emergency: bool = False,
+    channels: list[str] | None = None,
+    title: str = "",
+    link: str = "",
+    reference: str = "",
 ) -> list[Message]:
-    """One Message and one Delivery per (recipient, body), written with two INSERTs whatever the number of
-    items; after commit, one task per MESSAGING_BATCH_SIZE deliveries (the urgent queue when `urgent`)."""
+    """One Message per (recipient, body) with its channel plan, and Delivery rows for each one's first
+    channel: two INSERTs whatever the number of items. `channels` narrows the school's order (None: all).
+    Outside `urgent` and `emergency`, quiet hours hold the deliveries (no task) until they end; otherwise
+    one task per MESSAGING_BATCH_SIZE deliveries after commit, on the urgent, bulk or default queue. A
+    recipient with no reachable channel still gets a Message (the report names them), with no delivery."""
     if not items:
         return []
-    gateway = gateway_name(channel)
+    prefs = MessagingSettings.current()
+    recipients = [Recipient.of(recipient) for recipient, _ in items]
+    reach = Reach(recipients, prefs)
     messages = Message.objects.bulk_create(
-        Message(purpose=purpose, recipient=recipient, body=body, urgent=urgent) for recipient, body in items
+        Message(
+            purpose=purpose,
+            reference=reference,
+            recipient=recipient.name or recipient.phone or recipient.email,
+            user_id=recipient.user_id,
+            phone=recipient.phone,
+            email=recipient.email,
+            channels=reach.plan(recipient, channels),
+            title=title,
+            link=link,
+            body=body,
+            urgent=urgent or emergency,
+            bulk=bulk and not (urgent or emergency),
+        )
+        for recipient, (_, body) in zip(recipients, items, strict=True)
     )
+    hold = None if urgent or emergency else _quiet_until(prefs)
+    now = timezone.now()
     deliveries = Delivery.objects.bulk_create(
-        Delivery(message=message, channel=channel, gateway=gateway, address=message.recipient)
-        for message in messages
+        Delivery(
+            message=message,
+            channel=message.channels[0],
+            gateway=gateway,
+            address=address,
+            queued_at=now,
+            not_before=hold,
+        )
+        for message, recipient in zip(messages, recipients, strict=True)
+        if message.channels
+        for gateway, address in reach.addresses(recipient, message.channels[0])
     )
-    _dispatch_on_commit([delivery.pk for delivery in deliveries], urgent)
+    if hold is None:
+        _dispatch_on_commit(deliveries)
     return messages
 
 
 def message_send(
-    *, purpose: str, recipient: str, body: str, channel: str = Channel.SMS, urgent: bool = False
+    *, purpose: str, recipient: Recipient | str, body: str, urgent: bool = False, **options
 ) -> Message:
-    (message,) = messages_send(purpose=purpose, items=[(recipient, body)], urgent=urgent, channel=channel)
+    (message,) = messages_send(purpose=purpose, items=[(recipient, body)], urgent=urgent, **options)
     return message
 
 
-def _dispatch_on_commit(ids: list[int], urgent: bool) -> None:
-    """The task carries the schema that is current when it is sent (tenant-schemas-celery): pin it to the
-    caller's, in case the commit happens after the caller has left its school's schema."""
-    from messaging.tasks import deliver_batch, deliver_urgent_batch
+def _quiet_until(prefs: MessagingSettings):
+    return quiet_until(timezone.localtime(), prefs.quiet_hours_start, prefs.quiet_hours_end)
 
-    task = deliver_urgent_batch if urgent else deliver_batch
+
+def _queue(message: Message) -> str:
+    return "urgent" if message.urgent else "bulk" if message.bulk else "default"
+
+
+def _dispatch_on_commit(deliveries: list[Delivery]) -> None:
+    """One task per batch and queue, after commit. The task carries the schema that is current when it is
+    sent (tenant-schemas-celery): pin it to the caller's, in case the commit happens after the caller has
+    left its school's schema."""
+    from messaging.tasks import TASK_BY_QUEUE
+
+    by_queue = defaultdict(list)
+    for delivery in deliveries:
+        by_queue[_queue(delivery.message)].append(delivery.pk)
     schema = connection.schema_name
     size = settings.MESSAGING_BATCH_SIZE
 
     def dispatch():
         with schema_context(schema):
-            for start in range(0, len(ids), size):
-                task.delay(ids[start : start + size])
+            for queue, ids in by_queue.items():
+                for start in range(0, len(ids), size):
+                    TASK_BY_QUEUE[queue].delay(ids[start : start + size])
 
-    transaction.on_commit(dispatch)
+    if by_queue:
+        transaction.on_commit(dispatch)
 
 
 def deliveries_claim(ids: list[int]) -> list[Delivery]:
@@ -171,53 +283,204 @@ def _release(deliveries: list[Delivery]) -> None:
 
 
 def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
-    """Send one batch and record each result with one UPDATE; returns the deliveries to retry."""
+    """Send one batch and record each result with one UPDATE; returns the deliveries to retry. Failures
+    for good mark the contact point when the address is at fault, then fall back to the next channel."""
     gateway = get_gateway(name)
-    batch = [OutgoingMessage(delivery_key(d.pk), d.address, d.message.body) for d in deliveries]
+    prefs = MessagingSettings.current()
+    batch = [_outgoing(d, prefs) for d in deliveries]
     results = {result.idempotency_key: result for result in gateway.send(batch)}
     now = timezone.now()
-    retry = []
+    fallback_at = now + timedelta(minutes=prefs.fallback_minutes)
+    retry, failed = [], []
     for delivery in deliveries:
         result = results[delivery_key(delivery.pk)]
         delivery.attempts += 1
         if result.error is None:
             delivery.status, delivery.sent_at, delivery.error = Delivery.Status.SENT, now, ""
             delivery.provider_message_id = result.provider_message_id
+            # Only a channel that reports delivery can be found undelivered in time.
+            if gateway.reports_delivery and _next_channels(delivery):
+                delivery.fallback_at = fallback_at
         elif result.error.permanent or delivery.attempts >= settings.MESSAGING_MAX_ATTEMPTS:
             delivery.status, delivery.error = Delivery.Status.FAILED, str(result.error)
+            failed.append((delivery, result.error.recipient))
         else:
             delivery.status, delivery.claimed_at, delivery.error = (
                 Delivery.Status.QUEUED,
                 None,
                 str(result.error),
             )
+            delivery.queued_at = now
             retry.append(delivery)
-    Delivery.objects.bulk_update(
-        deliveries, ["attempts", "status", "claimed_at", "sent_at", "provider_message_id", "error"]
-    )
+    fields = ["attempts", "status", "claimed_at", "sent_at", "provider_message_id", "error"]
+    Delivery.objects.bulk_update(deliveries, [*fields, "queued_at", "fallback_at"])
+    if failed:
+        _mark_bad([d for d, recipient_at_fault in failed if recipient_at_fault], now)
+        _fall_back([d.message_id for d, _ in failed], now)
     return retry
 
 
-def deliveries_recover_stale(now=None) -> list[int]:
-    """In the current schema: claims older than MESSAGING_CLAIM_TIMEOUT_SECONDS belong to a worker that died
-    (a live one records its results within the gateways' timeouts); put them back in the queue and dispatch
-    them again. The timeout must exceed the longest a batch can take to send (its messages times the
-    gateway's timeout); past that, a worker still alive could send twice, harmless only with providers that
-    deduplicate by the idempotency key (the Delivery id)."""
-    cutoff = (now or timezone.now()) - timedelta(seconds=settings.MESSAGING_CLAIM_TIMEOUT_SECONDS)
+def _outgoing(delivery: Delivery, prefs: MessagingSettings) -> OutgoingMessage:
+    """What a gateway gets: SMS text normalised (and without accents when the school says so, the
+    default) because SMS is billed per segment; other channels carry the text as written."""
+    message = delivery.message
+    body = message.body
+    if delivery.channel == Channel.SMS:
+        body = sms_normalise(body, prefs.strip_accents)
+    return OutgoingMessage(delivery_key(delivery.pk), delivery.address, body, message.title, message.link)
+
+
+def _next_channels(delivery: Delivery) -> list[str]:
+    channels = delivery.message.channels
+    return channels[channels.index(delivery.channel) + 1 :] if delivery.channel in channels else []
+
+
+def _mark_bad(deliveries: list[Delivery], now) -> None:
+    """The gateway says these addresses will never work (a wrong number, a gone subscription): remember
+    it for every school, so planning skips them until the parent gives a new one."""
+    for delivery in deliveries:
+        gateway = delivery.gateway if delivery.channel == Channel.PUSH else ""
+        values = {"is_bad": True, "bad_reason": delivery.error[:500], "bad_at": now}
+        updated = ContactPoint.objects.filter(channel=delivery.channel, address=delivery.address).update(
+            **values
+        )
+        if not updated:
+            ContactPoint.objects.get_or_create(
+                channel=delivery.channel, address=delivery.address, defaults={"gateway": gateway, **values}
+            )
+
+
+def _fall_back(message_ids: list[int], now, *, undelivered_before=None) -> list[int]:
+    """Move each message whose current channel is exhausted to its next reachable channel.
+
+    A channel is exhausted when none of its deliveries is still live (failures for good), or, with
+    `undelivered_before`, when it has sent ones past their fallback time and none delivered. Its failed
+    or waiting deliveries become `fallen_back` and the next channel's deliveries are written and
+    dispatched. The messages are locked first, so two workers finishing a message's push deliveries at
+    once cannot both move it on (which would send the SMS twice). Returns the new deliveries' ids."""
+    created: list[Delivery] = []
     with transaction.atomic():
-        stale = Delivery.objects.select_for_update(skip_locked=True, of=("self",)).filter(
-            status=Delivery.Status.SENDING, claimed_at__lt=cutoff
+        messages = list(Message.objects.select_for_update().filter(pk__in=set(message_ids)).order_by("pk"))
+        deliveries = defaultdict(list)
+        for delivery in Delivery.objects.filter(message__in=messages).order_by("pk"):
+            deliveries[delivery.message_id].append(delivery)
+        moved, reachable = [], {}
+        for message in messages:
+            current = deliveries[message.pk][-1].channel if deliveries[message.pk] else None
+            on_channel = [d for d in deliveries[message.pk] if d.channel == current]
+            if undelivered_before is None:
+                exhausted = not any(d.status in LIVE for d in on_channel)
+            else:
+                exhausted = not any(
+                    d.status in (Delivery.Status.QUEUED, Delivery.Status.SENDING, Delivery.Status.DELIVERED)
+                    or (d.status == Delivery.Status.SENT and not (d.fallback_at and d.fallback_at <= now))
+                    for d in on_channel
+                )
+            if not exhausted or current not in message.channels:
+                continue
+            reachable[message.pk] = message.channels[message.channels.index(current) + 1 :]
+            moved.append((message, on_channel))
+        reach = Reach([_recipient(m) for m, _ in moved], MessagingSettings.current())
+        left_behind = []
+        for message, on_channel in moved:
+            new = _first_reachable(message, reachable[message.pk], reach, now)
+            if new:
+                created += new
+                left_behind += [
+                    d for d in on_channel if d.status in (Delivery.Status.FAILED, Delivery.Status.SENT)
+                ]
+        Delivery.objects.filter(pk__in=[d.pk for d in left_behind]).update(
+            status=Delivery.Status.FALLEN_BACK, fallback_at=None
         )
-        rows = list(stale.values_list("pk", "message__urgent"))
-        Delivery.objects.filter(pk__in=[pk for pk, _ in rows]).update(
-            status=Delivery.Status.QUEUED, claimed_at=None
+        created = Delivery.objects.bulk_create(created)
+        _dispatch_on_commit(created)
+    return [d.pk for d in created]
+
+
+def _first_reachable(message: Message, channels: list[str], reach: Reach, now) -> list[Delivery]:
+    """Unsaved deliveries for the first of `channels` the message's recipient can be reached by today."""
+    recipient = _recipient(message)
+    for channel in channels:
+        addresses = reach.addresses(recipient, channel)
+        if addresses:
+            return [
+                Delivery(message=message, channel=channel, gateway=g, address=a, queued_at=now)
+                for g, a in addresses
+            ]
+    return []
+
+
+def _recipient(message: Message) -> Recipient:
+    return Recipient(phone=message.phone, email=message.email, user_id=message.user_id)
+
+
+def deliveries_sweep(now=None) -> dict[str, int]:
+    """In the current schema, every minute (beat): what is due and has no task.
+
+    - held: quiet hours are over: dispatch (once: the UPDATE that clears `not_before` picks them);
+    - fallback: sent, not delivered by `fallback_at`: the message moves on to its next channel;
+    - stale: claimed longer than MESSAGING_CLAIM_TIMEOUT_SECONDS ago by a worker that died (a live one
+      records its results within the gateways' timeouts): back to the queue;
+    - lost: queued for longer than MESSAGING_REDISPATCH_AFTER_SECONDS with no claim: their task was lost
+      (a broker restarted empty): dispatched again, harmless if it was not, since claims are atomic.
+    The claim timeout must exceed the longest a batch can take to send; past that, a worker still alive
+    could send twice, harmless only with providers that deduplicate by the idempotency key."""
+    now = now or timezone.now()
+    Status = Delivery.Status
+    counts = {}
+    with transaction.atomic():
+        held = _requeue(Q(status=Status.QUEUED, not_before__lte=now), now)
+        cutoff = now - timedelta(seconds=settings.MESSAGING_CLAIM_TIMEOUT_SECONDS)
+        stale = _requeue(Q(status=Status.SENDING, claimed_at__lt=cutoff), now)
+        lost_before = now - timedelta(seconds=settings.MESSAGING_REDISPATCH_AFTER_SECONDS)
+        lost = _requeue(Q(status=Status.QUEUED, not_before__isnull=True, queued_at__lt=lost_before), now)
+        _dispatch_on_commit(held + stale + lost)
+        counts = {"held": len(held), "stale": len(stale), "lost": len(lost)}
+    due = Delivery.objects.filter(status=Status.SENT, fallback_at__lte=now).values_list(
+        "message_id", flat=True
+    )
+    counts["fallback"] = len(_fall_back(list(due), now, undelivered_before=now)) if due else 0
+    return counts
+
+
+def _requeue(condition: Q, now) -> list[Delivery]:
+    """Put the deliveries matching `condition` (not locked by another sweep) back in the queue, due now."""
+    rows = Delivery.objects.select_for_update(skip_locked=True, of=("self",)).filter(condition)
+    picked = list(rows.select_related("message"))
+    Delivery.objects.filter(pk__in=[d.pk for d in picked]).update(
+        status=Delivery.Status.QUEUED, claimed_at=None, not_before=None, queued_at=now
+    )
+    return picked
+
+
+def deliveries_recover_stale(now=None) -> list[int]:
+    """The dead workers' claims only (the sweep does this and more); their ids."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.MESSAGING_CLAIM_TIMEOUT_SECONDS)
+    with transaction.atomic():
+        stale = _requeue(Q(status=Delivery.Status.SENDING, claimed_at__lt=cutoff), now)
+        _dispatch_on_commit(stale)
+    return sorted(d.pk for d in stale)
+
+
+def messages_resend(message_ids: list[int]) -> int:
+    """ "Resend to failed": every given message none of whose deliveries is live starts over on the first
+    channel of its plan still reachable today (a number corrected since, a new subscription). Returns the
+    number of new deliveries."""
+    now = timezone.now()
+    with transaction.atomic():
+        messages = list(Message.objects.select_for_update().filter(pk__in=message_ids).order_by("pk"))
+        live = set(
+            Delivery.objects.filter(message__in=messages, status__in=LIVE).values_list(
+                "message_id", flat=True
+            )
         )
-        for urgent in (True, False):
-            ids = sorted(pk for pk, is_urgent in rows if is_urgent == urgent)
-            if ids:
-                _dispatch_on_commit(ids, urgent)
-    return sorted(pk for pk, _ in rows)
+        retry = [m for m in messages if m.pk not in live]
+        reach = Reach([_recipient(m) for m in retry], MessagingSettings.current())
+        created = [d for message in retry for d in _first_reachable(message, message.channels, reach, now)]
+        created = Delivery.objects.bulk_create(created)
+        _dispatch_on_commit(created)
+    return len(created)
 
 
 def deliveries_apply_receipts(receipts: list[Receipt], *, gateway: str) -> int:

@@ -4,12 +4,12 @@ written in that school's schema, a login code's in public.
 
 Retries are the service's decision (transient errors, token-bucket waits) and carry only the ids still to
 send; the number of attempts is counted on each Delivery (MESSAGING_MAX_ATTEMPTS), so the tasks set no
-retry limit of their own."""
+retry limit of their own. One task per queue (CELERY_TASK_ROUTES), so a retry stays on its queue."""
 
 from celery import shared_task
 from django_tenants.utils import schema_context
 
-from messaging.services import deliveries_recover_stale, deliveries_send
+from messaging.services import deliveries_send, deliveries_sweep
 from tenants.models import School
 
 
@@ -26,23 +26,31 @@ def deliver_batch(self, ids: list[int]) -> None:
 
 @shared_task(bind=True, ignore_result=True, max_retries=None)
 def deliver_urgent_batch(self, ids: list[int]) -> None:
-    """One-time codes and emergencies: the `urgent` queue (CELERY_TASK_ROUTES), so bulk traffic never delays
-    a login."""
+    """One-time codes and emergencies: the `urgent` queue, so bulk traffic never delays a login."""
     _deliver(self, ids)
 
 
+@shared_task(bind=True, ignore_result=True, max_retries=None)
+def deliver_bulk_batch(self, ids: list[int]) -> None:
+    """Notices to many: the `bulk` queue, so a notice to the whole school never delays an absence alert."""
+    _deliver(self, ids)
+
+
+TASK_BY_QUEUE = {"urgent": deliver_urgent_batch, "default": deliver_batch, "bulk": deliver_bulk_batch}
+
+
 @shared_task(ignore_result=True)
-def recover_stale_claims() -> int:
-    """Beat, in public: recover public's claims (login codes), then one task per active school, in that
-    school's schema, so one school's backlog never holds up another's. Returns the number of schools."""
-    deliveries_recover_stale()
+def sweep() -> int:
+    """Beat, in public: sweep public (login codes), then one task per active school, in that school's
+    schema, so one school's backlog never holds up another's. Returns the number of schools."""
+    deliveries_sweep()
     schools = list(School.objects.filter(is_active=True).values_list("schema_name", flat=True))
     for schema_name in schools:
         with schema_context(schema_name):
-            recover_stale_claims_school.delay()
+            sweep_school.delay()
     return len(schools)
 
 
 @shared_task(ignore_result=True)
-def recover_stale_claims_school() -> int:
-    return len(deliveries_recover_stale())
+def sweep_school() -> dict:
+    return deliveries_sweep()

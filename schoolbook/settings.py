@@ -197,14 +197,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 600}
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_TASK_ROUTES = {"messaging.tasks.deliver_urgent_batch": {"queue": "urgent"}}
+CELERY_TASK_ROUTES = {
+    "messaging.tasks.deliver_urgent_batch": {"queue": "urgent"},
+    "messaging.tasks.deliver_bulk_batch": {"queue": "bulk"},
+}
 CELERY_BEAT_SCHEDULE = {
     # Onboarding refills the pool itself; this catches refills lost to a stopped worker.
     "refill-spare-schemas": {"task": "tenants.tasks.refill_spare_schemas", "schedule": 600.0},
     # Schools with the automatic publication policy: publish scores left unchanged for the school's delay.
     "grades-auto-publish": {"task": "grades.tasks.auto_publish", "schedule": 300.0},
-    # Deliveries claimed by a worker that died: back to the queue (messaging.services).
-    "messaging-recover-stale-claims": {"task": "messaging.tasks.recover_stale_claims", "schedule": 60.0},
+    # Per school: held deliveries now due (quiet hours), fallbacks due, lost tasks, dead workers' claims.
+    "messaging-sweep": {"task": "messaging.tasks.sweep", "schedule": 60.0},
 }
 
 # One-time codes (accounts.otp): all limits in one place.
@@ -216,7 +219,7 @@ OTP_MAX_PER_IP_PER_HOUR = int(os.environ.get("OTP_MAX_PER_IP_PER_HOUR", "20"))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "10"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 
-# Messaging: which gateway carries each channel until per-school settings arrive (issue 5).
+# Messaging: the SMS gateway for login codes and for schools that have not chosen one.
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "console")
 # Deliveries per task (one gateway call each), attempts before a transient failure becomes final, and how
 # old a claim must be to count as a dead worker's (longer than a batch can take to send).
@@ -224,6 +227,9 @@ MESSAGING_BATCH_SIZE = int(os.environ.get("MESSAGING_BATCH_SIZE", "50"))
 MESSAGING_MAX_ATTEMPTS = int(os.environ.get("MESSAGING_MAX_ATTEMPTS", "6"))
 MESSAGING_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("MESSAGING_CLAIM_TIMEOUT_SECONDS", "300"))
 MESSAGING_BACKOFF_BASE_SECONDS = float(os.environ.get("MESSAGING_BACKOFF_BASE_SECONDS", "1"))
+# A queued delivery with no claim for this long lost its task (a broker restarted without its data): the
+# sweep dispatches it again. Longer than the longest retry countdown (600 s), so a waiting retry is not doubled.
+MESSAGING_REDISPATCH_AFTER_SECONDS = int(os.environ.get("MESSAGING_REDISPATCH_AFTER_SECONDS", "900"))
 
 # Gateways (messaging/gateways/): credentials come from the environment, never from the database.
 SMS_PRICE_PER_SEGMENT_VND = int(os.environ.get("SMS_PRICE_PER_SEGMENT_VND", "800"))
@@ -276,7 +282,31 @@ GATEWAYS = {
         "timeout": float(os.environ.get("WEBPUSH_TIMEOUT", "10")),
         **_rate_limit("WEBPUSH", "100", "100"),
     },
+    # Zalo ZNS: one Official Account for the platform. The refresh token below only seeds the store: Zalo
+    # rotates it on every use and the current pair lives sealed in the database (messaging.ProviderToken).
+    "zalo": {
+        "app_id": os.environ.get("ZALO_APP_ID", ""),
+        "app_secret": os.environ.get("ZALO_APP_SECRET", ""),  # OAuth `secret_key`
+        "oa_secret": os.environ.get("ZALO_OA_SECRET", ""),  # signs the webhooks (X-ZEvent-Signature)
+        "refresh_token": os.environ.get("ZALO_REFRESH_TOKEN", ""),
+        "template_id": os.environ.get("ZALO_TEMPLATE_ID", ""),
+        "oauth_url": os.environ.get("ZALO_OAUTH_URL", "https://oauth.zaloapp.com/v4/oa/access_token"),
+        "url": os.environ.get("ZALO_ZNS_URL", "https://business.openapi.zalo.me/message/template"),
+        "timeout": float(os.environ.get("ZALO_TIMEOUT", "10")),
+        **_rate_limit("ZALO", "20", "20"),
+    },
+    # FCM HTTP v1, for the mobile app: a service account's JSON key file (its token_uri is where the OAuth
+    # token comes from).
+    "fcm": {
+        "project_id": os.environ.get("FCM_PROJECT_ID", ""),
+        "service_account_file": os.environ.get("FCM_SERVICE_ACCOUNT_FILE", ""),
+        "url": os.environ.get("FCM_URL", "https://fcm.googleapis.com"),
+        "timeout": float(os.environ.get("FCM_TIMEOUT", "10")),
+        **_rate_limit("FCM", "100", "100"),
+    },
 }
+# Seals provider tokens stored in the database (schoolbook.sealed); derived from SECRET_KEY when unset.
+SEALING_KEY = os.environ.get("SEALING_KEY", "")
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")

@@ -1,4 +1,5 @@
 import contextlib
+import datetime
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from messaging.models import DEFAULT_CHANNEL_ORDER, MessagingSettings
 from schoolbook.caching import forget_local
 from schoolbook.devstack import WORKER_QUEUES
 from schoolbook.ratelimit import redis_client
@@ -77,6 +79,9 @@ def django_db_setup(django_test_environment, django_db_blocker, django_db_modify
         teardown_databases(config, verbosity=0)
 
 
+NO_QUIET = datetime.time(0, 0)
+
+
 def _create_world():
     admin = User.objects.create_user("0900000001", full_name="Quản trị Nền tảng", is_platform_admin=True)
     a = _onboard("test-a", "Trường THCS Thử Nghiệm A", "0900000011", "Lê Quản Trị A", admin)
@@ -91,6 +96,14 @@ def _create_world():
             staff_add(actor=admin, school=school, phone=phone, full_name=name, roles=[role])
     for user in User.objects.all():
         _with_password(user)
+    # No quiet hours, so no test depends on the hour it runs at; the quiet-hour tests set their own.
+    for schema in ("public", a.schema_name, b.schema_name):
+        with schema_context(schema):
+            MessagingSettings.objects.create(
+                channel_order=list(DEFAULT_CHANNEL_ORDER),
+                quiet_hours_start=NO_QUIET,
+                quiet_hours_end=NO_QUIET,
+            )
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from django_tenants.utils import schema_context
 
 from messaging.models import Delivery, Message
 from messaging.services import delivery_key, messages_send
-from messaging.tasks import deliver_batch, recover_stale_claims
+from messaging.tasks import deliver_batch, sweep
 from schoolbook.celery import app
 from schoolbook.devstack import WORKER_QUEUES
 from tenants.models import School
@@ -218,7 +218,7 @@ def test_worker_killed_mid_fanout_every_recipient_gets_exactly_one_sms(workers, 
     workers.esms.delay = 0.0
     workers.start()  # takes the tasks still in the queue; the dead worker's are the recovery's
     time.sleep(max(0.0, killed_at + CLAIM_TIMEOUT + 0.5 - time.monotonic()))  # every claim is stale now
-    recover_stale_claims.delay()  # what beat runs every minute, in public: one task per school
+    sweep.delay()  # what beat runs every minute, in public: one task per school
     wait_for(lambda: _all_sent(ids), timeout=20)
 
     _assert_each_sent_once(workers.esms, ids)

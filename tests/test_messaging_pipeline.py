@@ -23,7 +23,7 @@ from messaging.services import (
     delivery_key,
     messages_send,
 )
-from messaging.tasks import recover_stale_claims
+from messaging.tasks import sweep
 from tenants.models import School
 from tests.fakes.sms_providers import FakeHttpSms
 
@@ -164,14 +164,14 @@ def test_stale_claims_are_recovered_and_dispatched_again(db, published, django_c
 
 def test_beat_recovers_public_and_fans_out_to_every_active_school(db, published):
     schools = set(School.objects.filter(is_active=True).values_list("schema_name", flat=True))
-    assert recover_stale_claims() == len(schools) >= 2
-    assert [name for name, *_ in published] == ["messaging.tasks.recover_stale_claims_school"] * len(schools)
+    assert sweep() == len(schools) >= 2
+    assert [name for name, *_ in published] == ["messaging.tasks.sweep_school"] * len(schools)
     assert {schema for _, _, schema, _ in published} == schools
 
 
 def test_migration_keeps_each_old_row_as_a_message_and_its_delivery(db):
     """Migrated back and forth inside the test's transaction (PostgreSQL DDL is transactional)."""
-    before, after = [("messaging", "0001_initial")], [("messaging", "0002_message_delivery")]
+    before, after = [("messaging", "0001_initial")], [("messaging", "0003_channels_fallback_settings")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     old = executor.loader.project_state(before).apps.get_model("messaging", "Message")
@@ -189,6 +189,11 @@ def test_migration_keeps_each_old_row_as_a_message_and_its_delivery(db):
     ] == [
         (sent.pk, "Mã", "+84900000001", "sent", "esms", 2, "p-1"),
         (queued.pk, "Điểm", "+84900000002", "queued", "console", 0, ""),
+    ]
+    # 0003: the recipient was the phone and the channel tried is the plan; a queued one counts as queued since.
+    assert [(d.message.phone, d.message.channels, d.queued_at) for d in rows] == [
+        ("+84900000001", ["sms"], None),
+        ("+84900000002", ["sms"], rows[1].created_at),
     ]
     assert send(1)[0] > queued.pk  # the sequence continues after the copied ids
 

@@ -52,6 +52,15 @@ class ReceiptRejected(Exception):
 class Gateway:
     name: str = ""
     channel: str = ""
+    # Whether the provider tells us when a message arrived: only then can "not delivered within N minutes"
+    # move a message on to its next channel (a sent e-mail is as far as we will ever know).
+    reports_delivery: bool = False
+
+    @classmethod
+    def is_configured(cls) -> bool:
+        """Whether configuration gives this gateway what it needs; optional channels (Zalo, push) are
+        left out of every plan until it does."""
+        return True
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         """One result per message, in order; transient errors as GatewayError(permanent=False)."""

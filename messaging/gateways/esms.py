@@ -91,6 +91,10 @@ class EsmsGateway(Gateway):
     name = "esms"
     channel = "sms"
 
+    @property
+    def reports_delivery(self) -> bool:  # eSMS calls back only when it is given a callback URL
+        return bool(settings.GATEWAYS.get("esms", {}).get("callback_url"))
+
     def __init__(self):
         options = settings.GATEWAYS[self.name]
         self.url = options["url"]

@@ -12,9 +12,17 @@ GATEWAYS = {
 }
 
 
-def get_gateway(name: str) -> Gateway:
+def gateway_class(name: str) -> type[Gateway]:
     try:
         path = GATEWAYS[name]
     except KeyError:
         raise LookupError(f"Unknown gateway {name!r}; known: {', '.join(sorted(GATEWAYS))}") from None
-    return import_string(path)()
+    return import_string(path)
+
+
+def get_gateway(name: str) -> Gateway:
+    return gateway_class(name)()
+
+
+def gateway_configured(name: str) -> bool:
+    return name in GATEWAYS and gateway_class(name).is_configured()

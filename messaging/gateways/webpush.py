@@ -36,6 +36,10 @@ class WebPushGateway(Gateway):
     name = "webpush"
     channel = "push"
 
+    @classmethod
+    def is_configured(cls) -> bool:
+        return bool(settings.GATEWAYS.get("webpush", {}).get("vapid_private_key"))
+
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         options = settings.GATEWAYS["webpush"]
         try:
