@@ -520,6 +520,33 @@ def deliveries_apply_receipts(receipts: list[Receipt], *, gateway: str) -> int:
     return len(changed)
 
 
+def receipts_apply_by_schema(receipts: list[Receipt], *, gateway: str) -> int:
+    """Apply receipts from a webhook that serves every school (Zalo's, the service worker's): each key
+    names its schema (`delivery_key`), and each group is applied inside its own schema, only for schemas
+    of active schools (or public). Receipts without a usable key are dropped with a log line."""
+    from tenants.models import School
+
+    by_schema = defaultdict(list)
+    for receipt in receipts:
+        schema, _, pk = receipt.idempotency_key.rpartition("-")
+        if schema and pk.isdigit():
+            by_schema[schema].append(receipt)
+        else:
+            logger.warning("%s receipt without one of our keys: %s", gateway, receipt)
+    known = set(
+        School.objects.filter(schema_name__in=by_schema, is_active=True).values_list("schema_name", flat=True)
+    )
+    known.add("public")
+    changed = 0
+    for schema, group in by_schema.items():
+        if schema not in known:
+            logger.warning("%s receipts for an unknown schema %r ignored", gateway, schema)
+            continue
+        with schema_context(schema):
+            changed += deliveries_apply_receipts(group, gateway=gateway)
+    return changed
+
+
 def _receipt_delivery(receipt: Receipt, by_key: dict, by_provider_id: dict) -> Delivery | None:
     """The delivery a receipt speaks of, when its key and provider id do not contradict each other."""
     delivery = by_key.get(receipt.idempotency_key) or by_provider_id.get(receipt.provider_message_id)
