@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from celery.signals import before_task_publish
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
@@ -135,6 +136,20 @@ def school(world):
         for name in ("6A1", "6A2"):
             SchoolClass.objects.create(name=name, grade=grade, year=year)
         yield world
+
+
+@pytest.fixture
+def published():
+    """(task name, delivery ids or None, schema header, routing key) of every task published meanwhile."""
+    sent = []
+
+    def record(sender=None, body=None, headers=None, routing_key=None, **kwargs):
+        args = body[0]
+        sent.append((sender, args[0] if args else None, (headers or {}).get("_schema_name"), routing_key))
+
+    before_task_publish.connect(record, weak=False)
+    yield sent
+    before_task_publish.disconnect(record)
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from celery.signals import before_task_publish
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.test import override_settings
@@ -26,20 +25,6 @@ from messaging.services import (
 from messaging.tasks import sweep
 from tenants.models import School
 from tests.fakes.sms_providers import FakeHttpSms
-
-
-@pytest.fixture
-def published():
-    """(task name, delivery ids or None, schema header, routing key) of every task published meanwhile."""
-    sent = []
-
-    def record(sender=None, body=None, headers=None, routing_key=None, **kwargs):
-        args = body[0]
-        sent.append((sender, args[0] if args else None, (headers or {}).get("_schema_name"), routing_key))
-
-    before_task_publish.connect(record, weak=False)
-    yield sent
-    before_task_publish.disconnect(record)
 
 
 @pytest.fixture
@@ -190,7 +175,7 @@ def test_migration_keeps_each_old_row_as_a_message_and_its_delivery(db):
         (sent.pk, "Mã", "+84900000001", "sent", "esms", 2, "p-1"),
         (queued.pk, "Điểm", "+84900000002", "queued", "console", 0, ""),
     ]
-    # 0003: the recipient was the phone and the channel tried is the plan; a queued one counts as queued since.
+    # 0003: the recipient was the phone, the channel tried is the plan, a queued one is queued since then.
     assert [(d.message.phone, d.message.channels, d.queued_at) for d in rows] == [
         ("+84900000001", ["sms"], None),
         ("+84900000002", ["sms"], rows[1].created_at),
