@@ -23,13 +23,14 @@ from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from messaging.models import Delivery, Message
-from messaging.services import delivery_key, messages_send
+from messaging.services import Recipient, delivery_key, messages_send
 from messaging.tasks import deliver_batch, sweep
 from schoolbook.celery import app
 from schoolbook.devstack import WORKER_QUEUES
 from tenants.models import School
 from tests.conftest import ARTIFACTS, wait_for, worker_kill, worker_start, worker_stop
 from tests.fakes.sms_providers import FakeEsms
+from tests.fakes.smtp import FakeSmtp
 
 pytestmark = pytest.mark.slow
 
@@ -37,6 +38,9 @@ SCHOOL = "test-a"  # a school of the session's world
 NODE = "faults@%h"
 GATEWAY_TIMEOUT = 0.5  # ESMS_TIMEOUT of the workers: a "late" answer comes after it
 CLAIM_TIMEOUT = 2  # MESSAGING_CLAIM_TIMEOUT_SECONDS of the workers: longer than any batch here takes
+
+
+MAX_ATTEMPTS = 4  # MESSAGING_MAX_ATTEMPTS of the workers: a down gateway gives up after these
 
 
 class FaultyEsms(FakeEsms):
@@ -76,6 +80,7 @@ class Workers:
     """This module's worker (restartable) and the fake eSMS it sends to."""
 
     esms: FaultyEsms
+    smtp: FakeSmtp
     env: dict
     process: subprocess.Popen | None = None
     log: Path | None = None
@@ -111,9 +116,13 @@ def workers(django_db_setup):
     if paused:
         queues = app.control.inspect(destination=paused, timeout=1.0).active_queues() or {}
         assert set(queues) == set(paused) and not any(queues.values()), "the session's worker still consumes"
-    with FaultyEsms() as esms:
+    with FaultyEsms() as esms, FakeSmtp() as smtp:
         options = esms.settings()
         env = {
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": str(smtp.port),
+            "MESSAGING_MAX_ATTEMPTS": str(MAX_ATTEMPTS),
+            "MESSAGING_BACKOFF_BASE_SECONDS": "0.2",
             "SMS_GATEWAY": "esms",
             "ESMS_URL": options["url"],
             "ESMS_API_KEY": options["api_key"],
@@ -124,7 +133,7 @@ def workers(django_db_setup):
             "ESMS_BURST": "100",
             "MESSAGING_CLAIM_TIMEOUT_SECONDS": str(CLAIM_TIMEOUT),
         }
-        handle = Workers(esms, env)
+        handle = Workers(esms, smtp, env)
         handle.start()
         try:
             yield handle
@@ -267,3 +276,37 @@ def test_the_same_task_delivered_twice_sends_nothing_twice(workers, fanout):
     assert set(_requested(workers.esms, ids).values()) == {1}  # the copy found nothing left to claim
     with schema_context(_schema()):
         assert set(Delivery.objects.filter(pk__in=ids).values_list("attempts", flat=True)) == {1}
+
+
+def test_a_gateway_down_falls_back_to_the_next_channel_once(workers, django_db_blocker):
+    """eSMS answers 503 to everything: each SMS is retried MAX_ATTEMPTS times with backoff, then the
+    message falls back to e-mail (school A's order: SMS before e-mail), which the SMTP server gets once."""
+    purpose = f"down-{uuid.uuid4().hex[:8]}"
+    prefix = f"+849{uuid.uuid4().int % 10**4:04d}"
+    items = [(Recipient(phone=f"{prefix}{k:04d}", email=f"ph{k}@example.vn"), f"Tin {k}") for k in range(20)]
+    workers.esms.status = 503
+    try:
+        with django_db_blocker.unblock(), override_settings(SMS_GATEWAY="esms"):
+            with schema_context(_schema()), transaction.atomic():
+                messages = messages_send(purpose=purpose, items=items)
+            assert all(m.channels == ["sms", "email"] for m in messages)
+
+            def settled():
+                with schema_context(_schema()):
+                    rows = Delivery.objects.filter(message__purpose=purpose)
+                    return Counter(rows.values_list("channel", "status")) == Counter(
+                        {("sms", "fallen_back"): 20, ("email", "sent"): 20}
+                    )
+
+            wait_for(settled, timeout=30)
+            with schema_context(_schema()):
+                sms = Delivery.objects.filter(message__purpose=purpose, channel="sms")
+                assert set(sms.values_list("attempts", flat=True)) == {MAX_ATTEMPTS}
+                emails = Delivery.objects.filter(message__purpose=purpose, channel="email")
+                keys = [delivery_key(pk, _schema()) for pk in emails.values_list("pk", flat=True)]
+            assert [workers.smtp.count(key) for key in keys] == [1] * 20
+            assert not any(workers.esms.sent[key] for key in keys)
+    finally:
+        workers.esms.status = 0
+        with django_db_blocker.unblock(), schema_context(_schema()):
+            Message.objects.filter(purpose=purpose).delete()
