@@ -37,7 +37,7 @@ from grades.models import (
 from grades.rules.circular27 import Checkpoint, SubjectRating
 from grades.services import GradeError, enrolled_student_ids, entry_context, score_text
 from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
-from messaging.services import messages_send
+from messaging.services import Recipient, guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
 from students.models import (
@@ -101,16 +101,16 @@ def _notify(lines: Lines) -> int:
         .select_related("guardian", "student")
         .order_by("guardian_id", "student__full_name_folded", "student_id")
     )
-    by_guardian: dict[int, tuple[str, list[str]]] = {}  # phone and lines, by guardian id
+    by_guardian: dict[int, tuple[Recipient, list[str]]] = {}  # who and which lines, by guardian id
     for link in links:
-        texts = by_guardian.setdefault(link.guardian_id, (link.guardian.phone, []))[1]
+        texts = by_guardian.setdefault(link.guardian_id, (guardian_recipient(link.guardian), []))[1]
         texts.extend(
             template % {**values, "name": link.student.full_name}
             for template, values in lines[link.student_id]
         )
     messages_send(
         purpose=PURPOSE,
-        items=[(phone, "\n".join(nfc(text) for text in texts)) for phone, texts in by_guardian.values()],
+        items=[(who, "\n".join(nfc(text) for text in texts)) for who, texts in by_guardian.values()],
     )
     return len(by_guardian)
 

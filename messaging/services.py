@@ -54,6 +54,13 @@ class Recipient:
         return cls(email=value) if "@" in value else cls(phone=value)
 
 
+def guardian_recipient(guardian) -> Recipient:
+    """A school's guardian row as a recipient: its phone and e-mail, and its platform user's devices."""
+    return Recipient(
+        phone=guardian.phone, email=guardian.email, user_id=guardian.user_id, name=guardian.full_name
+    )
+
+
 class Reach:
     """What a group of recipients can be reached by, with two queries for all of them: the addresses
     gateways reported bad, and the users' push subscriptions. `plan` orders channels, `addresses` gives a

@@ -78,7 +78,7 @@ def publish(g, column="TX1", actor=None, assignment=None, term=None, now=None):
 
 
 def bodies():
-    return {m.recipient: m.body for m in Message.objects.filter(purpose="grades")}
+    return {m.phone: m.body for m in Message.objects.filter(purpose="grades")}
 
 
 # --- manual publication of a column -------------------------------------------------------------------------
@@ -153,7 +153,7 @@ def test_a_guardian_of_two_children_gets_one_message_with_a_line_each(pub):
     guardian_link(s1, "0911000000")  # the guardian of s0 is also a guardian of s1
     save(pub, {s0: "8", s1: "9"})
     publish(pub)
-    assert Message.objects.filter(recipient=pub.guardians[0].phone).count() == 1
+    assert Message.objects.filter(phone=pub.guardians[0].phone).count() == 1
     assert bodies()[pub.guardians[0].phone] == (
         "Điểm mới môn Toán của Nguyễn Văn A: TX1 = 8,0\nĐiểm mới môn Toán của Nguyễn Văn B: TX1 = 9,0"
     )
@@ -483,7 +483,7 @@ def test_auto_policy_puts_primary_and_secondary_news_in_one_message(primary):
         actor=primary.world.admin_a, publish_policy="auto", auto_publish_after_minutes=30
     )
     assert auto_publish_run() == 3
-    assert Message.objects.filter(recipient=primary.guardians[0].phone).count() == 1
+    assert Message.objects.filter(phone=primary.guardians[0].phone).count() == 1
     assert bodies()[primary.guardians[0].phone] == (
         "Đánh giá Giữa học kì I môn Toán của Lê Thị M: Hoàn thành tốt\n"
         "Đã có nhận xét Giữa học kì I về phẩm chất, năng lực của Lê Thị M.\n"
