@@ -179,6 +179,11 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = DEBUG  # development serves straight from static/; production from collectstatic
 if not PRODUCTION:
     STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns at start-up about a missing STATIC_ROOT
+# Uploaded files (notice attachments): never served as public URLs, only through views that check access.
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
+NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("NOTICE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
+NOTICE_ATTACHMENTS_MAX = 5
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -9,6 +9,8 @@ GATEWAYS = {
     "http_sms": "messaging.gateways.http_sms.HttpSmsGateway",
     "email": "messaging.gateways.email.EmailGateway",
     "webpush": "messaging.gateways.webpush.WebPushGateway",
+    "fcm": "messaging.gateways.fcm.FcmGateway",
+    "zalo": "messaging.gateways.zalo.ZaloZnsGateway",
 }
 
 

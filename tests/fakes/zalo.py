@@ -1,0 +1,197 @@
+"""Zalo on 127.0.0.1: the OAuth v4 token endpoint and the ZNS template send endpoint on one server (so
+`oauth_url` and `url` both point here), speaking Zalo's shapes, and the signed webhook Zalo would send.
+
+    with FakeZalo() as zalo:
+        settings = zalo.settings()  # GATEWAYS["zalo"] pointing here, seeded with zalo.seed
+        zalo.expire_access_tokens()  # every access token issued so far now answers -124
+        zalo.phone_errors["84912345678"] = -118  # answer this code for that phone ("not on Zalo")
+        zalo.code = -115  # answer this code to every send
+        zalo.fail_rate, zalo.delay, zalo.status  # as every fake provider (tests/fakes/sms_providers.py)
+    zalo.sent[tracking_id]  # messages delivered to phones per tracking id
+    zalo.refresh_uses[token]  # how often each refresh token was presented (a second use is refused)
+    body, headers = zalo.webhook(tracking_id)  # Zalo's `user_received_message` event, signed
+
+OAuth: POST form (refresh_token, app_id, grant_type=refresh_token) with the app secret in a `secret_key`
+header answers `{access_token, refresh_token, expires_in}` (expires_in a string of seconds). Every refresh
+token works once; a reused, unknown or wrong-app one gets Zalo's error object instead of tokens.
+"""
+
+import hashlib
+import io
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections import Counter
+from urllib.parse import parse_qs
+
+from tests.fakes.sms_providers import FakeHttpProvider
+
+OAUTH_PATH = "/v4/oa/access_token"
+ZNS_PATH = "/message/template"
+MESSAGES = {
+    -100: "Unknown error",
+    -108: "Phone number invalid",
+    -109: "Template ID invalid",
+    -112: "Template data invalid",
+    -114: "User is inactive, or reject the message, or using an outdated Zalo version, "
+    "or other internal errors",
+    -115: "Out of quota",
+    -117: "OA or App does not have permission to access this template",
+    -118: "Zalo account not existed",
+    -119: "Account can not receive ZNS message",
+    -124: "Access token invalid",
+    -131: "ZNS template not approved",
+    -133: "Cannot send ZNS at night",
+    -139: "User refused to receive this type of ZNS",
+    -144: "OA has exceeded the daily ZNS limit",
+}
+
+
+class FakeZalo(FakeHttpProvider):
+    APP_ID, APP_SECRET, OA_SECRET, TEMPLATE_ID = (
+        "4291763606161179100",
+        "app-secret-kAjd9",
+        "oa-secret-x8Qm",
+        "301234",
+    )
+    TITLE_MAX, CONTENT_MAX = 65, 200  # what the registered template's parameters accept
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.expires_in = 90000  # seconds, what Zalo gives an OA access token (25 hours)
+        self.access_tokens: dict[str, float] = {}  # token → monotonic expiry
+        self.refresh_tokens: set[str] = set()  # still usable
+        self.refresh_uses: Counter = Counter()
+        self.issued: list[tuple[str, str]] = []  # (access, refresh) pairs, in order
+        self.accepted: dict[str, dict] = {}  # tracking_id → body with msg_id
+        self.phone_errors: dict[str, int] = {}
+        self.code = 0  # a ZNS error code to answer every send with; 0 answers normally
+        self.seed = self._new_refresh_token()
+        self._form = threading.local()
+        self._sent_at = itertools.count(int(time.time() * 1000))
+
+    def settings(self, **overrides) -> dict:
+        return {
+            "app_id": self.APP_ID,
+            "app_secret": self.APP_SECRET,
+            "oa_secret": self.OA_SECRET,
+            "refresh_token": self.seed,
+            "template_id": self.TEMPLATE_ID,
+            "oauth_url": self.url + OAUTH_PATH,
+            "url": self.url + ZNS_PATH,
+            "timeout": 2.0,
+        } | overrides
+
+    def expire_access_tokens(self) -> None:
+        with self._lock:
+            self.access_tokens = dict.fromkeys(self.access_tokens, 0.0)
+
+    @property
+    def refreshes(self) -> int:
+        return len(self.issued)
+
+    def webhook(
+        self, tracking_id: str, event_name: str = "user_received_message", **message
+    ) -> tuple[bytes, dict]:
+        """The body and headers (as Django test client kwargs) of Zalo's event about an accepted message."""
+        accepted = self.accepted.get(tracking_id, {})
+        timestamp = str(int(time.time() * 1000))
+        event = {
+            "event_name": event_name,
+            "app_id": self.APP_ID,
+            "sender": {"id": "579745863508352884"},
+            "recipient": {"id": "8915278641291209373"},
+            "message": {
+                "delivery_time": timestamp,
+                "msg_id": accepted.get("msg_id", uuid.uuid4().hex),
+                "tracking_id": tracking_id,
+            }
+            | message,
+            "timestamp": timestamp,
+        }
+        body = json.dumps(event).encode()
+        mac = hashlib.sha256(
+            self.APP_ID.encode() + body + timestamp.encode() + self.OA_SECRET.encode()
+        ).hexdigest()
+        return body, {"HTTP_X_ZEVENT_SIGNATURE": f"mac={mac}"}
+
+    def _new_refresh_token(self) -> str:
+        token = secrets.token_urlsafe(48)
+        self.refresh_tokens.add(token)
+        return token
+
+    def _handle(self, handler):
+        # The base server parses JSON only; the OAuth endpoint takes a form, so keep it for reply().
+        raw = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
+        self._form.value = {key: values[-1] for key, values in parse_qs(raw.decode(errors="replace")).items()}
+        original, handler.rfile = handler.rfile, io.BytesIO(raw)
+        try:
+            super()._handle(handler)
+        finally:
+            handler.rfile = original
+
+    def reply(self, request):
+        if request.method == "POST" and request.path == OAUTH_PATH:
+            return self._refresh(request, getattr(self._form, "value", {}))
+        if request.method == "POST" and request.path == ZNS_PATH:
+            return self._send(request)
+        return 404, {"error": 404, "message": "Not found"}
+
+    def _refresh(self, request, form):
+        token = form.get("refresh_token", "")
+        self.refresh_uses[token] += 1
+        if request.headers.get("secret_key") != self.APP_SECRET or form.get("app_id") != self.APP_ID:
+            return 200, _oauth_error(-14002, "Invalid app secret key")
+        if form.get("grant_type") != "refresh_token" or token not in self.refresh_tokens:
+            return 200, _oauth_error(-14014, "Invalid refresh token")
+        self.refresh_tokens.discard(token)  # single use
+        access = secrets.token_urlsafe(64)
+        self.access_tokens[access] = time.monotonic() + self.expires_in
+        refresh = self._new_refresh_token()
+        self.issued.append((access, refresh))
+        return 200, {"access_token": access, "refresh_token": refresh, "expires_in": str(self.expires_in)}
+
+    def _send(self, request):
+        body = request.body if isinstance(request.body, dict) else {}
+        if self.access_tokens.get(request.headers.get("access_token", ""), 0.0) <= time.monotonic():
+            return 200, _zns_error(-124)
+        if self.code:
+            return 200, _zns_error(self.code)
+        phone = str(body.get("phone", ""))
+        if not re.fullmatch(r"84\d{9}", phone):
+            return 200, _zns_error(-108)
+        if body.get("template_id") != self.TEMPLATE_ID:
+            return 200, _zns_error(-109)
+        data = body.get("template_data")
+        if not isinstance(data, dict) or set(data) != {"title", "content"} or not all(data.values()):
+            return 200, _zns_error(-112)
+        if len(data["title"]) > self.TITLE_MAX or len(data["content"]) > self.CONTENT_MAX:
+            return 200, _zns_error(-112)
+        if phone in self.phone_errors:
+            return 200, _zns_error(self.phone_errors[phone])
+        msg_id = uuid.uuid4().hex
+        tracking_id = str(body.get("tracking_id", ""))
+        self.accepted[tracking_id] = dict(body, msg_id=msg_id)
+        self.sent[tracking_id] += 1
+        return 200, {"error": 0, "message": "Success", "data": {
+            "msg_id": msg_id, "sent_time": str(next(self._sent_at)),
+            "quota": {"dailyQuota": "1000", "remainingQuota": "999"},
+        }}  # fmt: skip
+
+
+def _zns_error(code: int) -> dict:
+    return {"error": code, "message": MESSAGES.get(code, "Unknown error")}
+
+
+def _oauth_error(code: int, reason: str) -> dict:
+    return {
+        "error": code,
+        "error_name": "Invalid parameter",
+        "error_reason": reason,
+        "ref_doc": "https://developers.zalo.me/docs/official-account/bat-dau/xac-thuc-va-uy-quyen-cho-ung-dung-new",
+        "error_description": reason,
+    }
