@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint
@@ -30,6 +31,7 @@ from messaging.models import Channel, Delivery, Message, MessagingSettings
 from messaging.quiet_hours import quiet_until
 from messaging.ratelimit import TokenBucket
 from messaging.sms_text import sms_normalise
+from schoolbook.audit.services import audit_record
 
 BACKOFF_CAP_SECONDS = 600
 PUSH_GATEWAYS = ("webpush", "fcm")  # a push contact point names its own
@@ -165,6 +167,55 @@ def message_send(
 ) -> Message:
     (message,) = messages_send(purpose=purpose, items=[(recipient, body)], urgent=urgent, **options)
     return message
+
+
+SETTINGS_FIELDS = (  # a school's MessagingSettings saved as given; `channel_order` is checked by the form
+    "fallback_minutes",
+    "sms_gateway",
+    "strip_accents",
+    "quiet_hours_start",
+    "quiet_hours_end",
+    "teacher_notices_need_approval",
+)
+
+
+@transaction.atomic
+def messaging_settings_update(*, actor, request=None, **values) -> MessagingSettings:
+    """Save the school's settings (its single row, created on first save), audited with what changed.
+    The view validates with MessagingSettingsForm; the row is locked so two admins saving at once each
+    record their own before/after."""
+    unknown = set(values) - {"channel_order", *SETTINGS_FIELDS}
+    if unknown:
+        raise TypeError(f"not messaging settings: {', '.join(sorted(unknown))}")
+    prefs = MessagingSettings.objects.select_for_update().order_by("pk").first()
+    if prefs is None:
+        prefs = MessagingSettings.current()  # the defaults, unsaved
+    before = _snapshot(prefs)
+    for name, value in values.items():
+        setattr(prefs, name, value)
+    after = _snapshot(prefs)
+    if prefs.pk is None or before != after:
+        prefs.save()
+        changed = {k for k in after if before[k] != after[k]}
+        audit_record(
+            actor=actor,
+            action="messaging_settings.update",
+            obj=prefs,
+            before={k: before[k] for k in changed},
+            after={k: after[k] for k in changed},
+            request=request,
+            object_repr=gettext("Cài đặt gửi tin"),
+        )
+    return prefs
+
+
+def _snapshot(prefs: MessagingSettings) -> dict:
+    """JSON-ready values for the audit (times as HH:MM)."""
+    values = {name: getattr(prefs, name) for name in ("channel_order", *SETTINGS_FIELDS)}
+    for name in ("quiet_hours_start", "quiet_hours_end"):
+        values[name] = values[name].strftime("%H:%M")
+    values["channel_order"] = list(values["channel_order"])
+    return values
 
 
 def _quiet_until(prefs: MessagingSettings):

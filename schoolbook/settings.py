@@ -213,6 +213,8 @@ CELERY_BEAT_SCHEDULE = {
     "grades-auto-publish": {"task": "grades.tasks.auto_publish", "schedule": 300.0},
     # Per school: held deliveries now due (quiet hours), fallbacks due, lost tasks, dead workers' claims.
     "messaging-sweep": {"task": "messaging.tasks.sweep", "schedule": 60.0},
+    # Scheduled notices whose time has come, one task per school (each published once, under a row lock).
+    "notices-publish-due": {"task": "notices.tasks.publish_due", "schedule": 60.0},
 }
 
 # One-time codes (accounts.otp): all limits in one place.
@@ -223,6 +225,9 @@ OTP_MAX_PER_PHONE_PER_HOUR = int(os.environ.get("OTP_MAX_PER_PHONE_PER_HOUR", "5
 OTP_MAX_PER_IP_PER_HOUR = int(os.environ.get("OTP_MAX_PER_IP_PER_HOUR", "20"))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "10"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+
+# Absolute links in messages (push "url", SMS "Xem: …"): the site's public origin, no trailing slash.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # Messaging: the SMS gateway for login codes and for schools that have not chosen one.
 SMS_GATEWAY = os.environ.get("SMS_GATEWAY", "console")

@@ -28,4 +28,6 @@ urlpatterns = [
         name="roster_import_problems",
     ),
     path("grades/", include("grades.urls")),
+    path("notices/", include("notices.urls")),
+    path("messaging/", include("messaging.urls_school")),
 ]

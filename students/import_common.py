@@ -80,11 +80,11 @@ def problems_csv(problems: list[Problem]) -> str:
     writer = csv.writer(out)
     writer.writerow([gettext("Dòng"), gettext("Cột"), gettext("Giá trị"), gettext("Lý do")])
     for problem in problems:
-        writer.writerow([problem.line or "", problem.column, _csv_safe(problem.value), problem.reason])
+        writer.writerow([problem.line or "", problem.column, csv_safe(problem.value), problem.reason])
     return out.getvalue()
 
 
-def _csv_safe(value: str) -> str:
+def csv_safe(value: str) -> str:
     # A value echoed back to Excel must not run as a formula (CSV injection).
     return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 

@@ -1,0 +1,9 @@
+"""Messaging pages inside a school (/s/<code>/messaging/…)."""
+
+from django.urls import path
+
+from messaging import views_settings
+
+urlpatterns = [
+    path("settings/", views_settings.messaging_settings_view, name="messaging_settings"),
+]

@@ -1,0 +1,241 @@
+"""Notice pages: the staff list, compose/edit with a live estimate, the notice page (which marks it read),
+decisions, attachments behind an access check, and the parents' inbox across schools (public URLconf)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch
+from django.utils.translation import gettext
+from django.views.decorators.http import require_POST
+
+from messaging.selectors import send_estimate
+from notices.audience import audience_resolve
+from notices.forms import NoticeForm, RejectForm
+from notices.models import Category, NoticeAttachment, Status
+from notices.permissions import can_cancel, can_decide, can_edit, is_notice_manager
+from notices.selectors import (
+    MANAGER_TABS,
+    TABS,
+    inbox_across_schools,
+    notice_list,
+    notice_visible,
+    pending_count,
+)
+from notices.services import (
+    NoticeError,
+    notice_approve,
+    notice_cancel,
+    notice_mark_read,
+    notice_reject,
+    notice_save,
+    notice_text,
+)
+from schoolbook.permissions import school_role_required
+from students.models import Role
+from tenants.routing import school_reverse
+
+PAGE_SIZE = 25
+staff_required = school_role_required(*Role.values)  # any staff member; guardians and others get 404
+
+
+def _visible_or_404(request, pk):
+    notice = notice_visible(pk, staff=request.staff, guardian=request.guardian)
+    if notice is None:
+        raise Http404
+    return notice
+
+
+@staff_required
+def notice_list_view(request):
+    manager = is_notice_manager(request.staff)
+    tab = request.GET.get("tab") or ("all" if manager else "mine")
+    if tab not in TABS or (tab in MANAGER_TABS and not manager):
+        raise Http404
+    status = request.GET.get("status", "")
+    status = status if status in Status.values else ""
+    category = request.GET.get("category", "")
+    category = category if category in Category.values else ""
+    notices = notice_list(request.staff, tab=tab, status=status, category=category)
+    page = Paginator(notices, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page, "tab": tab, "status": status, "category": category, "is_manager": manager,
+        "statuses": Status.choices, "categories": Category.choices,
+        "pending": pending_count() if manager else 0,
+    }  # fmt: skip
+    return render(request, "notices/list.html", context)
+
+
+def _compose(request, notice=None):
+    form = NoticeForm(
+        request.POST or None,
+        request.FILES or None,
+        staff=request.staff,
+        notice=notice,
+        initial=NoticeForm.initial_for(notice) if notice else None,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            notice = notice_save(
+                actor_staff=request.staff,
+                notice=notice,
+                data=form.notice_data(),
+                uploads=form.cleaned_data["attachments"],
+                remove=form.cleaned_data.get("remove_attachments") or [],
+                submit="submit" in request.POST,
+                request=request,
+            )
+        except NoticeError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _outcome(notice))
+            return redirect("notice_detail", pk=notice.pk)
+    context = {
+        "form": form,
+        "notice": notice,
+        "estimate": _estimate(request, form) if form.is_bound else None,
+    }
+    return render(request, "notices/compose.html", context)
+
+
+def _outcome(notice) -> str:
+    return {
+        Status.DRAFT: gettext("Đã lưu bản nháp."),
+        Status.PENDING_APPROVAL: gettext("Đã gửi để hiệu trưởng duyệt."),
+        Status.SCHEDULED: gettext("Đã lên lịch gửi."),
+        Status.PUBLISHED: gettext("Đã gửi thông báo."),
+    }[notice.status]
+
+
+@staff_required
+def notice_compose_view(request):
+    return _compose(request)
+
+
+@staff_required
+def notice_edit_view(request, pk):
+    notice = _visible_or_404(request, pk)
+    if notice.author_id != request.staff.pk:
+        raise Http404
+    if not can_edit(request.staff, notice):
+        messages.error(request, gettext("Thông báo này không còn sửa được."))
+        return redirect("notice_detail", pk=pk)
+    return _compose(request, notice)
+
+
+def _estimate(request, form):
+    """The estimate for what the form says so far (fields that do not validate yet count as empty)."""
+    form.is_valid()
+    choice = form.audience_choice()
+    if choice is None:
+        return None
+    data = form.cleaned_data
+    text = notice_text(request.tenant.name, data.get("title", ""), data.get("body", ""))
+    recipients = [a.recipient for a in audience_resolve(choice)]
+    return send_estimate(recipients, text, data.get("channels") or None)
+
+
+@staff_required
+@require_POST
+def notice_estimate_view(request):
+    """HTMX: the compose form posts here as it changes (files are not sent: they do not change the text)."""
+    form = NoticeForm(request.POST, staff=request.staff)
+    return render(request, "notices/_estimate.html", {"estimate": _estimate(request, form)})
+
+
+def notice_detail_view(request, pk):
+    """Opening it marks it read for whoever it was addressed to. Its author and the managers also see whom
+    it went to and, once published, the delivery report."""
+    notice = _visible_or_404(request, pk)
+    notice_mark_read(notice, guardian=request.guardian, staff=request.staff)
+    staff = request.staff
+    is_sender = is_notice_manager(staff) or (staff is not None and notice.author_id == staff.pk)
+    report_url = None
+    if is_sender and notice.status == Status.PUBLISHED:
+        try:  # the delivery report's pages come with their own module (notices/views_report.py)
+            report_url = school_reverse(request.tenant, "notice_report", pk=notice.pk)
+        except NoReverseMatch:
+            report_url = None
+    context = {
+        "notice": notice,
+        "is_sender": is_sender,
+        "can_edit": can_edit(staff, notice),
+        "can_decide": can_decide(staff, notice),
+        "can_cancel": can_cancel(staff, notice),
+        "reject_form": RejectForm(),
+        "report_url": report_url,
+    }
+    return render(request, "notices/detail.html", context)
+
+
+def _decide(request, pk, action, *, managers_only):
+    """Approve, reject, cancel: a decision by someone who may not take it at all is a 404; one the notice
+    no longer allows (another principal was quicker) is explained."""
+    notice = _visible_or_404(request, pk)
+    staff = request.staff
+    allowed = is_notice_manager(staff) or (
+        not managers_only and staff is not None and notice.author_id == staff.pk
+    )
+    if not allowed:
+        raise Http404
+    try:
+        action(notice)
+    except NoticeError as error:
+        messages.error(request, str(error))
+    return redirect("notice_detail", pk=pk)
+
+
+@require_POST
+def notice_approve_view(request, pk):
+    def approve(notice):
+        notice = notice_approve(actor_staff=request.staff, notice=notice, request=request)
+        messages.success(request, _outcome(notice))
+
+    return _decide(request, pk, approve, managers_only=True)
+
+
+@require_POST
+def notice_reject_view(request, pk):
+    def reject(notice):
+        notice_reject(
+            actor_staff=request.staff, notice=notice, reason=request.POST.get("reason", ""), request=request
+        )
+        messages.success(request, gettext("Đã từ chối. Người soạn sẽ thấy lý do."))
+
+    return _decide(request, pk, reject, managers_only=True)
+
+
+@require_POST
+def notice_cancel_view(request, pk):
+    def cancel(notice):
+        notice_cancel(actor_staff=request.staff, notice=notice, request=request)
+        messages.success(request, gettext("Đã hủy thông báo."))
+
+    return _decide(request, pk, cancel, managers_only=False)
+
+
+def notice_attachment_view(request, pk, attachment_pk):
+    """Only to those who may open the notice; the type recorded from the file's bytes, never guessed."""
+    notice = _visible_or_404(request, pk)
+    attachment = NoticeAttachment.objects.filter(notice=notice, pk=attachment_pk).first()
+    if attachment is None:
+        raise Http404
+    response = FileResponse(
+        attachment.file.open("rb"),
+        content_type=attachment.content_type,
+        as_attachment=attachment.content_type == "application/pdf",
+        filename=attachment.original_name,
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def notice_inbox_view(request):
+    """Public: a parent's notices from every school where they are a guardian, newest first."""
+    rows = inbox_across_schools(request.user)
+    for row in rows:
+        row.url = school_reverse(row.school, "notice_detail", pk=row.notice.pk)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "notices/inbox.html", {"page": page})
