@@ -28,7 +28,10 @@ RUN SECRET_KEY=build-only-not-secret \
     REDIS_URL=redis://localhost:6379/0 \
     python manage.py collectstatic --noinput --verbosity 0
 
-# Code and static files stay root-owned: the app user cannot modify them.
+# Code and static files stay root-owned: the app user cannot modify them. Uploaded files (notice
+# attachments) go to /var/lib/schoolbook/media, a volume (docker-compose.yml) owned by the app user.
+RUN mkdir -p /var/lib/schoolbook/media && chown -R schoolbook:schoolbook /var/lib/schoolbook
+ENV MEDIA_ROOT=/var/lib/schoolbook/media
 USER schoolbook
 EXPOSE 8000
 
