@@ -10,6 +10,8 @@ from django.db.models import Count
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from messaging.models import Message
+from notices.models import Notice, NoticeRecipient
 from schoolbook.phones import normalize_phone
 from students.models import (
     Enrolment,
@@ -130,4 +132,14 @@ def test_default_is_the_demo_school_with_two_classes(world):
     assert counts["staff"] >= 2 + 12  # admin, principal, a teacher per subject
     for label in ("platform admin", "school admin", "principal", "homeroom 6A1", "parent"):
         assert label in output
+    # Two published notices (a class's parent meeting, the grade's exam schedule), one message per guardian.
+    with schema_context(school.schema_name):
+        notices = Notice.objects.filter(status="published").order_by("pk")
+        assert [(n.category, n.audience) for n in notices] == [
+            ("parent_meeting", "classes"),
+            ("exam_schedule", "grades"),
+        ]
+        for notice in notices:
+            people = NoticeRecipient.objects.filter(notice=notice).count()
+            assert people > 0 and Message.objects.filter(reference=notice.reference).count() == people
     assert School.objects.filter(code__contains="demo").count() == 1

@@ -28,6 +28,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from grades.demo import gradebook_seed
+from notices.demo import notices_seed
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
 from students.catalogue import GRADES
@@ -461,11 +462,13 @@ class Command(BaseCommand):
                     grades = gradebook_seed(
                         year, [year.terms.get(number=1)], random.Random(f"{seed}:{index}")
                     )
+                    notices = notices_seed()
                 self.stdout.write(
                     f"{school.code}: {counts.students} students in {counts.classes} classes, "
                     f"{counts.guardians} guardians, {counts.teachers} teachers, "
                     f"{counts.assignments} teaching assignments, {counts.users_created} new users, "
-                    f"{grades.scores} scores and {grades.conducts} conduct ratings for semester I"
+                    f"{grades.scores} scores and {grades.conducts} conduct ratings for semester I, "
+                    f"{notices} notices"
                 )
         self._print_logins()
         self.stdout.write(f"  (seeding took {time.monotonic() - started:.1f} s)\n")
