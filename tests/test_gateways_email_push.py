@@ -7,6 +7,7 @@ import time
 import pytest
 from django.test import override_settings
 
+from accounts.push import receipt_token
 from messaging.gateways.base import OutgoingMessage
 from messaging.gateways.email import EmailGateway
 from messaging.gateways.registry import get_gateway
@@ -171,7 +172,7 @@ def _push(key, subscription, title="Điểm mới", body="Đã có điểm giữ
     return OutgoingMessage(key, json.dumps(subscription), body, title=title, link=link)
 
 
-def test_push_batch_is_encrypted_signed_and_carries_ttl_topic_and_tag(push, vapid):
+def test_push_batch_is_encrypted_signed_and_carries_ttl_topic_tag_and_receipt(push, vapid):
     subscriptions = [push.subscribe(application_server_key=vapid["vapid_public_key"]) for _ in range(3)]
     results = WebPushGateway().send([_push(f"p-{i}", s) for i, s in enumerate(subscriptions)])
 
@@ -181,7 +182,9 @@ def test_push_batch_is_encrypted_signed_and_carries_ttl_topic_and_tag(push, vapi
     first = push.received[0]
     assert first.payload == {
         "title": "Điểm mới", "body": "Đã có điểm giữa kì môn Toán.", "url": "/s/test-a/diem/", "tag": "p-0",
+        "receipt": receipt_token("p-0"),  # the service worker posts it back: tests/test_push_subscriptions.py
     }  # fmt: skip
+    assert WebPushGateway.reports_delivery
     assert first.headers["ttl"] == "86400"
     assert first.headers["content-encoding"] == "aes128gcm"
     assert first.headers["topic"] == topic("p-0") and len(topic("p-0")) <= 32

@@ -4,6 +4,9 @@ The recipient is the browser's PushSubscription as JSON text. Push services offe
 ours is used twice: as the notification `tag` in the payload (the service worker passes it to
 showNotification, and a device shows one notification per tag) and, hashed, as the RFC 8030 `Topic`
 header (a push service keeps only the newest pending message per topic for an offline device).
+
+Delivery is reported by the browser itself: the payload carries a `receipt` token (accounts.push) that
+our service worker posts back to /push/receipt/ with the key once it has shown the notification.
 """
 
 import base64
@@ -15,6 +18,7 @@ from django.conf import settings
 from py_vapid import Vapid, VapidException
 from pywebpush import WebPushException, webpush
 
+from accounts.push import b64url_decode, receipt_token
 from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult
 
 DEFAULT_TIMEOUT = 10  # seconds; settings.GATEWAYS["webpush"]["timeout"] when set
@@ -35,6 +39,7 @@ class SubscriptionGone(GatewayError):
 class WebPushGateway(Gateway):
     name = "webpush"
     channel = "push"
+    reports_delivery = True  # our service worker's receipt, so an unseen push can fall back in time
 
     @classmethod
     def is_configured(cls) -> bool:
@@ -57,7 +62,13 @@ class WebPushGateway(Gateway):
         except ValueError as exc:
             return SendResult(key, error=GatewayError(f"invalid push subscription: {exc}", permanent=True))
         payload = json.dumps(
-            {"title": message.title, "body": _shorten(message.body), "url": message.link, "tag": key},
+            {
+                "title": message.title,
+                "body": _shorten(message.body),
+                "url": message.link,
+                "tag": key,
+                "receipt": receipt_token(key),
+            },
             ensure_ascii=False,
         )
         claims = {
@@ -101,10 +112,7 @@ def parse_subscription(text: str) -> dict:
     keys = subscription.get("keys")
     if not isinstance(keys, dict) or not all(isinstance(keys.get(name), str) for name in ("p256dh", "auth")):
         raise ValueError("missing keys p256dh and auth")
-    try:
-        raw = base64.urlsafe_b64decode(keys["p256dh"] + "=" * (-len(keys["p256dh"]) % 4))
-    except ValueError:
-        raw = b""
+    raw = b64url_decode(keys["p256dh"]) or b""
     if len(raw) != 65 or raw[0] != 4:
         raise ValueError("p256dh is not an uncompressed P-256 public key")
     return {"endpoint": endpoint, "keys": {"p256dh": keys["p256dh"], "auth": keys["auth"]}}
