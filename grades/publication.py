@@ -35,7 +35,7 @@ from grades.models import (
     regular_columns,
 )
 from grades.rules.circular27 import Checkpoint, SubjectRating
-from grades.services import GradeError, enrolled_student_ids, entry_context, score_text
+from grades.services import GradeError, entry_context, score_text
 from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
 from messaging.services import Recipient, guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
@@ -51,6 +51,7 @@ from students.models import (
     TeachingAssignment,
     Term,
 )
+from students.selectors import enrolled_student_ids
 
 PURPOSE = "grades"
 MIN_DELAY, MAX_DELAY = 5, 1440  # minutes: the automatic policy's choice, 5 minutes to one day

@@ -33,7 +33,6 @@ from schoolbook.text import fold
 from students.catalogue import regular_assessments
 from students.models import (
     Assessment,
-    Enrolment,
     Role,
     SchoolClass,
     SchoolYear,
@@ -43,6 +42,7 @@ from students.models import (
     TeachingAssignment,
     Term,
 )
+from students.selectors import enrolled_student_ids
 
 
 class GradeError(ValueError):
@@ -170,15 +170,6 @@ class SaveResult:
     @property
     def conflicts(self) -> list[CellResult]:
         return self._with(CONFLICT)
-
-
-def enrolled_student_ids(school_class: SchoolClass, today) -> set[int]:
-    """Ids of the students enrolled in the class on `today`."""
-    return set(
-        Enrolment.objects.filter(school_class=school_class, starts_on__lte=today)
-        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-        .values_list("student_id", flat=True)
-    )
 
 
 def entry_context(assignment: TeachingAssignment, term: Term) -> tuple[TeachingAssignment, AssessmentPlan]:

@@ -39,7 +39,6 @@ from grades.services import (
     CellResult,
     GradeError,
     SaveResult,
-    enrolled_student_ids,
     entry_lock,
 )
 from schoolbook.audit.services import audit_record
@@ -51,6 +50,7 @@ from students.models import (
     TeachingAssignment,
     Term,
 )
+from students.selectors import enrolled_student_ids
 from tenants.models import Level
 
 # Circular 27 has four checkpoints and the school year two terms: the first two checkpoints fall in

@@ -272,3 +272,12 @@ def rollover_preview(year: SchoolYear) -> dict:
         "promoted_students": sum(item["students"] for item in promoted),
         "graduated_students": sum(item["students"] for item in graduating),
     }
+
+
+def enrolled_student_ids(school_class: SchoolClass, today) -> set[int]:
+    """Ids of the students enrolled in the class on `today`."""
+    return set(
+        Enrolment.objects.filter(school_class=school_class, starts_on__lte=today)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .values_list("student_id", flat=True)
+    )
