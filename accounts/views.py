@@ -128,6 +128,9 @@ def home_view(request):
     children = children_across_schools(request.user, guardian_schools)
     for child in children:
         child["url"] = school_reverse(child["school"], "student_detail", pk=child["student"].pk)
+        child["leave_url"] = (
+            school_reverse(child["school"], "leave_request") + f"?student={child['student'].pk}"
+        )
     context = {"schools": schools, "children": children, "is_guardian": is_guardian}
     return render(request, "accounts/schools.html", context)
 

@@ -32,10 +32,12 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
+from attendance.stats import NONE as NO_ABSENCES
+from attendance.stats import year_absences
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, EntryDeadline, Score, regular_columns
 from grades.rules import circular22
 from grades.rules.circular22 import Level, Outcome
-from grades.selectors import ABSENCES_UNTIL_ATTENDANCE, result_text
+from grades.selectors import result_text
 from grades.services import SECONDARY_KINDS, score_text
 from students.models import (
     Assessment,
@@ -378,6 +380,8 @@ def student_results(period: Period, school_class_id: int | None = None) -> list[
         period.params(school_class_id),
     )
     numbers = {t.pk: t.number for t in period.terms}
+    # The year's promotion counts each student's absences (one more query, for the year only).
+    absences = year_absences([row[0] for row in rows], period.year) if period.term is None else {}
     results = []
     for (sid, name, code, class_id, class_name, required, subject_ids, filled, averages, passed,
          conduct1, conduct2) in rows:  # fmt: skip
@@ -401,7 +405,7 @@ def student_results(period: Period, school_class_id: int | None = None) -> list[
             learning, conduct,
         )  # fmt: skip
         if period.term is None and learning is not None and conduct is not None:
-            result.outcome = circular22.promotion(conduct, learning, ABSENCES_UNTIL_ATTENDANCE)
+            result.outcome = circular22.promotion(conduct, learning, absences.get(sid, NO_ABSENCES).total)
         results.append(result)
     return results
 

@@ -3,15 +3,19 @@
 computed by grades.rules.circular22. Students are listed by name and never ranked (Circular 22, art. 4).
 
 A constant number of queries, whatever the number of students: the students, the class's teaching
-assignments, the plans, the terms, every score of the class and every conduct rating are each loaded once."""
+assignments, the plans, the terms, every score of the class, every conduct rating and (for the year) every
+student's absences are each loaded once.
+
+Promotion counts the absences of the school year as attendance does (attendance.stats: P and K marks of
+session roll calls, excused and unexcused together; more than 45 → not promoted)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
-from django.utils.translation import gettext
 
+from attendance.stats import NONE, year_absences
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, Score, regular_columns
 from grades.rules import circular22
 from grades.rules.circular22 import Level
@@ -19,9 +23,6 @@ from grades.services import SECONDARY_KINDS, cell_average
 from students.models import Assessment, Enrolment, SchoolClass, Student, TeachingAssignment, Term
 
 INCOMPLETE = "Chưa đủ điểm"  # a learning result cannot be computed yet: some subject has no result
-
-# There is no attendance yet: promotion is computed with 0 absences (the 45-session limit never applies).
-ABSENCES_UNTIL_ATTENDANCE = 0
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ResultRow:
         default_factory=list
     )  # year only: names of subjects a re-sit may be chosen among
     award: str = ""  # year only
+    absences: int | None = None  # year only: sessions absent (excused or not) in the school year
 
     @property
     def cells(self) -> list[str]:
@@ -55,7 +57,6 @@ class ClassResults:
     term: Term | None  # None: the whole year
     subjects: list[SubjectColumn]
     rows: list[ResultRow]
-    absences_note: str = ""
 
 
 def result_text(result: Decimal | bool | None) -> str:
@@ -158,6 +159,7 @@ def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassR
         return ClassResults(school_class, term, subjects, rows)
 
     first, second = terms.get(1), terms.get(2)
+    absences = year_absences([s.pk for s in students], school_class.year)
     for student in students:
         sem1 = _semester_results(subjects, cells, student.pk, first.pk) if first else [None] * len(subjects)
         sem2 = _semester_results(subjects, cells, student.pk, second.pk) if second else [None] * len(subjects)
@@ -168,7 +170,7 @@ def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassR
                 results.append(circular22.year_average(one, two) if both else None)
             else:  # a comment-only subject's year result is its semester II result
                 results.append(circular22.pass_fail_year(one, two) if two is not None else None)
-        row = ResultRow(student=student, results=results)
+        row = ResultRow(student=student, results=results, absences=absences.get(student.pk, NONE).total)
         learning = learning_level(subjects, results)
         row.learning = learning.label if learning else INCOMPLETE
         rating1 = conducts.get((student.pk, first.pk)) if first else None
@@ -176,7 +178,7 @@ def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassR
         conduct = circular22.year_conduct(Level(rating1), Level(rating2)) if rating1 and rating2 else None
         row.conduct = conduct.label if conduct else ""
         if learning is not None and conduct is not None:
-            outcome = circular22.promotion(conduct, learning, ABSENCES_UNTIL_ATTENDANCE)
+            outcome = circular22.promotion(conduct, learning, row.absences)
             row.outcome = outcome.label
             if outcome == circular22.Outcome.RESIT:
                 names = {s.subject_id: s.name for s in subjects}
@@ -186,5 +188,4 @@ def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassR
             year_scored = {s.subject_id: r for s, r in zip(subjects, results, strict=True) if s.scored}
             row.award = circular22.award(conduct, learning, year_scored) or ""
         rows.append(row)
-    note = gettext("Chưa có dữ liệu chuyên cần: xét lên lớp đang tính số buổi nghỉ là 0.")
-    return ClassResults(school_class, None, subjects, rows, absences_note=note)
+    return ClassResults(school_class, None, subjects, rows)

@@ -30,4 +30,5 @@ urlpatterns = [
     path("grades/", include("grades.urls")),
     path("notices/", include("notices.urls")),
     path("messaging/", include("messaging.urls_school")),
+    path("attendance/", include("attendance.urls")),
 ]

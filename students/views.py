@@ -4,6 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
+from attendance.stats import attendance_tiles
 from messaging.models import Delivery
 from schoolbook.audit.models import AuditEvent
 from schoolbook.forms import int_or_none
@@ -53,6 +54,7 @@ def school_home(request):
         context["messages_sent"] = Delivery.objects.filter(
             status__in=[Delivery.Status.SENT, Delivery.Status.DELIVERED]
         ).count()
+        context["attendance_tiles"] = attendance_tiles()
     return render(request, "students/school_home.html", context)
 
 

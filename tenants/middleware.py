@@ -38,6 +38,12 @@ class SchoolRoutingMiddleware(TenantSubfolderMiddleware):
         set_urlconf(request.urlconf)
 
 
+# Paths under /s/<code>/ that machines call with credentials of their own instead of a person's session
+# (attendance's gate devices send a bearer token): no login redirect and no staff or guardian; the view
+# authenticates the caller itself.
+MACHINE_PATHS = ("attendance/api/",)
+
+
 class SchoolAccessMiddleware:
     """Under /s/<code>/: a suspended school shows a clear page; anonymous users go to the login page;
     a user who is neither active staff nor a guardian in this school gets 404 for every page, whether it
@@ -54,6 +60,9 @@ class SchoolAccessMiddleware:
         if school is not None and school.schema_name != "public":
             if not school.is_active:
                 return render(request, "tenants/suspended.html", {"school": school}, status=403)
+            school_prefix = f"/{settings.TENANT_SUBFOLDER_PREFIX}/{school.domain_subfolder}/"
+            if request.path_info[len(school_prefix) :].startswith(MACHINE_PATHS):
+                return self.get_response(request)
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
             from students.selectors import guardian_for_user, staff_for_user

@@ -1,0 +1,132 @@
+"""The export of a day's or a month's attendance for the district's data centre (issue 6, item 6), as CSV
+or JSON, both streamed. docs/attendance-export.md describes every field and the counting rule.
+
+Two tables, with the same field names in both formats (machine names, stable, documented; not the page's
+Vietnamese headers, which a data centre's import would have to follow through translations):
+- `marks`: one record per student and session roll call (period 0) with a mark: P, K or M (late). A
+  student without a record was present, as in the roll call itself. Notes are not exported: they may hold
+  health details the district does not need;
+- `classes`: per class of the current year, the session roll calls taken, the student-sessions they
+  covered, the marks of each kind and the present rate: what a rate needs, so no one re-derives it.
+
+A CSV file holds one table (`?table=`); the JSON document holds both. The export is audited."""
+
+import csv
+import datetime
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import connection
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from attendance.stats import LIMIT, WARN_FROM, export_classes, export_marks, month_bounds
+from schoolbook.audit.services import audit_record
+from students.import_common import csv_safe
+
+MARK_FIELDS = [
+    "date",
+    "session",
+    "grade",
+    "class",
+    "student_code",
+    "student_name",
+    "mark",
+    "absence",
+    "source",
+]
+CLASS_FIELDS = [
+    "from", "to", "grade", "class", "roll_calls", "student_sessions",
+    "excused", "unexcused", "absences", "late", "present_rate",
+]  # fmt: skip
+TABLES = {"marks": (MARK_FIELDS, export_marks), "classes": (CLASS_FIELDS, export_classes)}
+FORMATS = ("csv", "json")
+
+
+@dataclass(frozen=True)
+class ExportPeriod:
+    start: datetime.date
+    end: datetime.date
+    text: str  # as in the URL: 2026-11-25 (a day) or 2026-11 (a month)
+
+
+def export_period(text: str) -> ExportPeriod | None:
+    """ "2026-11-25" → that day; "2026-11" → that month; anything else → None."""
+    try:
+        if len(text) == 10:
+            day = datetime.date.fromisoformat(text)
+            return ExportPeriod(day, day, text)
+        if len(text) == 7:
+            first, last = month_bounds(datetime.date.fromisoformat(text + "-01"))
+            return ExportPeriod(first, last, text)
+    except ValueError:
+        return None
+    return None
+
+
+def export_record(*, actor, period: ExportPeriod, fmt: str, table: str | None, request=None) -> None:
+    """Audit an export (who took which attendance data, in which format) before it is streamed."""
+    audit_record(
+        actor=actor,
+        action="attendance.export",
+        after={"from": period.start.isoformat(), "to": period.end.isoformat(), "format": fmt, "table": table},
+        request=request,
+        object_repr=period.text,
+    )
+
+
+class _Echo:
+    """csv.writer wants a file; this one hands each written line back (Django's streaming CSV recipe)."""
+
+    def write(self, value):
+        return value
+
+
+def _csv_value(value) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if value is None:
+        return ""
+    return csv_safe(value) if isinstance(value, str) else str(value)
+
+
+def export_csv(period: ExportPeriod, table: str) -> Iterator[str]:
+    """One table as CSV lines: UTF-8 with a BOM (Excel then shows the accents), text that could run as a
+    formula quoted. The rows are produced while the response is sent, after the view has returned: the
+    generator keeps the school's schema that was current when it was made."""
+    fields, rows = TABLES[table]
+    schema = connection.schema_name
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(fields)
+        with schema_context(schema):
+            for record in rows(period.start, period.end):
+                yield writer.writerow([_csv_value(record[name]) for name in fields])
+
+    return lines()
+
+
+def export_json(period: ExportPeriod, school) -> Iterator[str]:
+    """Both tables in one JSON document, written piece by piece: the head, the classes, then the marks one
+    record at a time (a month of a large school is tens of thousands of records)."""
+    schema = connection.schema_name
+    head = {
+        "school": {"code": school.code, "name": school.name},
+        "from": period.start.isoformat(),
+        "to": period.end.isoformat(),
+        "generated_at": timezone.localtime().isoformat(timespec="seconds"),
+        "counting_rule": {"absence_marks": ["P", "K"], "limit": LIMIT, "warn_from": WARN_FROM},
+    }
+
+    def chunks():
+        with schema_context(schema):
+            yield json.dumps(head, ensure_ascii=False)[:-1]  # the object stays open for the two tables
+            yield ', "classes": ' + json.dumps(export_classes(period.start, period.end), ensure_ascii=False)
+            yield ', "marks": ['
+            for n, record in enumerate(export_marks(period.start, period.end)):
+                yield ("," if n else "") + json.dumps(record, ensure_ascii=False)
+            yield "]}"
+
+    return chunks()
