@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/routing.py
 	$(BIN)/python bench/roster.py
 	$(BIN)/python bench/gradebook.py
+	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/attendance.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

@@ -108,13 +108,13 @@ def drop_spares() -> int:
 
 
 def purge_bench_queue() -> int:
-    """Delete the tasks waiting in the bench broker's default queue; returns how many there were."""
-    from django.conf import settings
-
+    """Delete the tasks waiting in the bench broker's queues (all three the workers consume: a task left in
+    `bulk` would claim a later run's deliveries); returns how many there were."""
     from schoolbook.celery import app
+    from schoolbook.devstack import WORKER_QUEUES
 
     with app.connection_for_write() as conn:
-        return conn.default_channel.queue_purge(settings.CELERY_TASK_DEFAULT_QUEUE) or 0
+        return sum(conn.default_channel.queue_purge(queue) or 0 for queue in WORKER_QUEUES.split(","))
 
 
 def drop_bench_schools() -> int:

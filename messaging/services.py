@@ -370,12 +370,45 @@ def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
             )
             delivery.queued_at = now
             retry.append(delivery)
-    fields = ["attempts", "status", "claimed_at", "sent_at", "provider_message_id", "error"]
-    Delivery.objects.bulk_update(deliveries, [*fields, "queued_at", "fallback_at"])
+    _record(deliveries)
     if failed:
         _mark_bad([d for d, recipient_at_fault in failed if recipient_at_fault], now)
         _fall_back([d.message_id for d, _ in failed], now)
     return retry
+
+
+# What recording a batch's outcomes writes (_send), each delivery's own values.
+RECORDED = [
+    "attempts",
+    "status",
+    "claimed_at",
+    "sent_at",
+    "provider_message_id",
+    "error",
+    "queued_at",
+    "fallback_at",
+]
+
+
+def _record(deliveries: list[Delivery]) -> None:
+    """One UPDATE … FROM unnest(one array per column). Django's bulk_update writes, for each column, a CASE
+    with one WHEN per row: 400 expressions to build for a batch of 50, and a statement that tests each row
+    against every WHEN; it took 87 ms a batch against 4 ms for this, nearly as long as sending the batch
+    (bench/fanout.py)."""
+    fields = [Delivery._meta.get_field(name) for name in RECORDED]
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in fields)
+    cursor_sql = (
+        f"UPDATE {quote(Delivery._meta.db_table)} AS d"
+        f" SET {', '.join(f'{quote(f.column)} = v.{quote(f.column)}' for f in fields)}"
+        f" FROM unnest(%s::bigint[], {', '.join(f'%s::{f.db_type(connection)}[]' for f in fields)})"
+        f" AS v(id, {columns}) WHERE d.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            cursor_sql,
+            [[d.pk for d in deliveries], *([getattr(d, f.attname) for d in deliveries] for f in fields)],
+        )
 
 
 def _outgoing(delivery: Delivery, prefs: MessagingSettings) -> OutgoingMessage:

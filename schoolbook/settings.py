@@ -238,7 +238,7 @@ MESSAGING_MAX_ATTEMPTS = int(os.environ.get("MESSAGING_MAX_ATTEMPTS", "6"))
 MESSAGING_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("MESSAGING_CLAIM_TIMEOUT_SECONDS", "300"))
 MESSAGING_BACKOFF_BASE_SECONDS = float(os.environ.get("MESSAGING_BACKOFF_BASE_SECONDS", "1"))
 # A queued delivery with no claim for this long lost its task (a broker restarted without its data): the
-# sweep dispatches it again. Longer than the longest retry countdown (600 s), so a waiting retry is not doubled.
+# sweep dispatches it again. Longer than the longest retry countdown (600 s): a waiting retry is not doubled.
 MESSAGING_REDISPATCH_AFTER_SECONDS = int(os.environ.get("MESSAGING_REDISPATCH_AFTER_SECONDS", "900"))
 
 # Gateways (messaging/gateways/): credentials come from the environment, never from the database.
@@ -265,6 +265,7 @@ GATEWAYS = {
         "sandbox": os.environ.get("ESMS_SANDBOX", "0") == "1",
         "callback_url": os.environ.get("ESMS_CALLBACK_URL", ""),
         "timeout": float(os.environ.get("ESMS_TIMEOUT", "10")),
+        "concurrency": int(os.environ.get("ESMS_CONCURRENCY", "16")),  # a batch's requests at a time
         **_rate_limit("ESMS", "30", "30"),
     },
     "speedsms": {
@@ -282,6 +283,7 @@ GATEWAYS = {
         "success_status": os.environ.get("HTTP_SMS_SUCCESS_STATUS", "200,201,202"),
         "id_field": os.environ.get("HTTP_SMS_ID_FIELD", "id"),  # where the reply carries the provider id
         "timeout": float(os.environ.get("HTTP_SMS_TIMEOUT", "10")),
+        "concurrency": int(os.environ.get("HTTP_SMS_CONCURRENCY", "16")),
         **_rate_limit("HTTP_SMS", "10", "10"),
     },
     "webpush": {

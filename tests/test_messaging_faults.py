@@ -204,7 +204,9 @@ def _assert_each_sent_once(esms, ids):
 
 
 def test_worker_killed_mid_fanout_every_recipient_gets_exactly_one_sms(workers, fanout):
-    workers.esms.delay = 0.02  # 50 messages a batch: a second per batch, the kill lands inside batches
+    # 50 messages a batch, 16 at a time (the gateway's concurrency): about 0.8 s per batch, so the kill
+    # lands inside batches.
+    workers.esms.delay = 0.2
     ids = fanout(300)  # 6 tasks of 50 (MESSAGING_BATCH_SIZE), two at a time
 
     def accepted():

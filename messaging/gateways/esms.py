@@ -17,7 +17,6 @@ From eSMS's developer documentation (send API, "Table of error codes", "Callback
   `<callback_url>/<school code, or "public" for login codes>/<token>/`, for the schema the batch is sent from.
 """
 
-import requests
 from django.conf import settings
 from django.db import connection
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -31,7 +30,7 @@ from messaging.gateways.base import (
     ReceiptStatus,
     SendResult,
 )
-from messaging.gateways.http_sms import post_json, reply_json
+from messaging.gateways.http_sms import concurrency, pooled_session, post_json, reply_json, send_each
 from messaging.sms_text import is_gsm7
 from schoolbook.caching import cached_lookup
 from tenants.models import School
@@ -107,7 +106,8 @@ class EsmsGateway(Gateway):
             "Sandbox": "1" if options.get("sandbox") else "0",
         }
         self.callback_base = options.get("callback_url") or ""
-        self.session = requests.Session()
+        self.concurrency = concurrency(options)  # requests at a time: see http_sms
+        self.session = pooled_session(self.concurrency)
 
     def callback_url(self) -> str:
         """Where eSMS reports on messages sent from the current schema ("" when no callback is configured)."""
@@ -116,16 +116,9 @@ class EsmsGateway(Gateway):
         return f"{self.callback_base.rstrip('/')}/{receipt_scope()}/{receipt_token()}/"
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
+        # The callback URL reads the connection's schema: here, not in the sending threads.
         common = self.common | {"CallbackUrl": self.callback_url()}
-        results = []
-        for message in batch:
-            try:
-                results.append(
-                    SendResult(message.idempotency_key, provider_message_id=self._send(message, common))
-                )
-            except GatewayError as error:
-                results.append(SendResult(message.idempotency_key, error=error))
-        return results
+        return send_each(batch, lambda message: self._send(message, common), self.concurrency)
 
     def _send(self, message: OutgoingMessage, common: dict) -> str:
         payload = common | {

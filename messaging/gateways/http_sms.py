@@ -6,19 +6,75 @@ Failure rules: a timeout, a refused connection, 5xx, 408 and 429 are transient (
 same request later); any other 4xx is permanent: the request itself is wrong (credentials, number, template)
 and repeating it cannot help. A timed-out request may still have been accepted: only providers with an
 idempotency key (eSMS RequestId) make the retry harmless; a generic provider may then deliver twice.
+
+Providers that take one message per request (eSMS, this one) get a batch's requests `concurrency` at a time
+(GATEWAYS[…]["concurrency"], DEFAULT_CONCURRENCY when not set): a request spends its time waiting for the
+provider (tens to hundreds of milliseconds), so one at a time a worker process would send a 50-message
+batch in 50 round trips. The per-gateway token bucket still caps the rate, whatever the concurrency. The
+connections stay open from one batch to the next (the pipeline builds a gateway per batch), so that a
+worker makes a TLS handshake per thread and provider, not per thread and batch.
 """
 
 import json
+import os
 import re
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import requests
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from requests.adapters import HTTPAdapter
 
 from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult
 
 TRANSIENT_STATUSES = frozenset({408, 429})
 _PLACEHOLDER = re.compile(r"\{(phone|text|id)\}")
+DEFAULT_CONCURRENCY = 16
+
+
+def concurrency(options: dict) -> int:
+    return max(1, int(options.get("concurrency") or DEFAULT_CONCURRENCY))
+
+
+_sessions: dict[tuple[int, int], requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def pooled_session(size: int) -> requests.Session:
+    """This process's session for gateways sending `size` requests at a time, its keep-alive connections
+    shared by their batches: up to `size` per provider (requests' default pool keeps 10 per host and opens,
+    then drops, any beyond). Per process id: a forked worker must not write to its parent's sockets."""
+    key = (os.getpid(), size)
+    with _sessions_lock:
+        session = _sessions.get(key)
+        if session is None:
+            session = _sessions[key] = requests.Session()
+            adapter = HTTPAdapter(pool_maxsize=size)
+            session.mount("http://", adapter)
+            session.mount("https://", adapter)
+        return session
+
+
+def send_each(
+    batch: list[OutgoingMessage], send_one: Callable[[OutgoingMessage], str], size: int
+) -> list[SendResult]:
+    """One request per message, `size` at a time; one result per message in batch order. `send_one`
+    returns the provider's message id or raises GatewayError. Any other exception (a bug) fails the whole
+    batch once its other requests have been made: its deliveries stay claimed until the sweep recovers
+    them, as when a worker dies in the middle of a batch."""
+
+    def one(message: OutgoingMessage) -> SendResult:
+        try:
+            return SendResult(message.idempotency_key, provider_message_id=send_one(message))
+        except GatewayError as error:
+            return SendResult(message.idempotency_key, error=error)
+
+    if size <= 1 or len(batch) <= 1:
+        return [one(message) for message in batch]
+    with ThreadPoolExecutor(max_workers=min(size, len(batch))) as pool:
+        return list(pool.map(one, batch))
 
 
 def post_json(session: requests.Session, url: str, payload, *, timeout: float, **kwargs) -> requests.Response:
@@ -72,16 +128,11 @@ class HttpSmsGateway(Gateway):
         self.success_statuses = {int(s) for s in str(statuses).split(",") if s.strip()}
         self.id_path = [part for part in (options.get("id_field") or "").split(".") if part]
         self.timeout = float(options.get("timeout") or 10)
-        self.session = requests.Session()  # keep-alive: one TLS handshake per worker, not per message
+        self.concurrency = concurrency(options)
+        self.session = pooled_session(self.concurrency)
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
-        results = []
-        for message in batch:
-            try:
-                results.append(SendResult(message.idempotency_key, provider_message_id=self._send(message)))
-            except GatewayError as error:
-                results.append(SendResult(message.idempotency_key, error=error))
-        return results
+        return send_each(batch, self._send, self.concurrency)
 
     def _send(self, message: OutgoingMessage) -> str:
         rendered = render_body(self.body, message.recipient, message.body, message.idempotency_key)

@@ -5,19 +5,24 @@ auth, JSON shapes, reply codes), for the gateway tests, the fault tests and benc
         settings = esms.settings()  # GATEWAYS["esms"] pointing here
         esms.fail_rate = 0.3  # answer HTTP 500 to 30 % of calls (before doing anything)
         esms.delay = 2.0  # accept the message, then answer only after 2 s (past the gateway's timeout)
+        esms.delay = 0.02  # or: a provider 20 ms away (bench/fanout.py)
         esms.code = "103"  # answer this provider error code to every call
         esms.status = 429  # answer this HTTP status to every call
     esms.sent[key]  # messages actually accepted per idempotency key: the exactly-once check
     esms.requests  # every request as received (path, headers, JSON body)
 
 Each fake counts what a real provider would deliver to handsets, so "sent twice" shows up as a count of 2.
+`settings()` has the gateways send one request at a time (concurrency 1), so that `requests` is in batch
+order; pass `concurrency=` to send a batch's requests in parallel, as the gateways do by default.
 """
 
 import base64
+import contextlib
 import itertools
 import json
 import random
 import re
+import socket
 import threading
 import time
 import uuid
@@ -34,6 +39,12 @@ class Request:
     body: dict | list | None  # parsed JSON, None if the body was not JSON
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's listen backlog is 5: a gateway opening more connections at once than that would see
+    # the rest dropped and retried by TCP a second later, which no real provider does.
+    request_queue_size = 128
+
+
 class FakeHttpProvider:
     """A threaded HTTP server in the background; subclasses answer in `reply(request) -> (status, json)`."""
 
@@ -46,11 +57,22 @@ class FakeHttpProvider:
         self.status = 0  # HTTP status to force; 0 answers normally
         self._random = random.Random(seed)  # a fixed seed: the same calls fail on every run
         self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()  # open keep-alive connections, closed on exit
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as the gateways' sessions expect of real providers
             disable_nagle_algorithm = True  # else headers and body in two writes wait 40 ms for an ACK
+
+            def setup(self):
+                super().setup()
+                with provider._lock:
+                    provider._connections.add(self.connection)
+
+            def finish(self):
+                with provider._lock:
+                    provider._connections.discard(self.connection)
+                super().finish()
 
             def do_GET(self):
                 provider._handle(self)
@@ -61,7 +83,7 @@ class FakeHttpProvider:
             def log_message(self, *args):
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_port}"
 
@@ -72,6 +94,14 @@ class FakeHttpProvider:
     def __exit__(self, *exc):
         self._server.shutdown()
         self._server.server_close()
+        # The gateways keep connections open from one batch to the next, in a session shared by the whole
+        # process: close ours, or they would be served by this stopped fake's threads, or by a later fake
+        # listening on the same port.
+        with self._lock:
+            connections, self._connections = list(self._connections), set()
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
 
     @property
     def total_sent(self) -> int:
@@ -132,6 +162,7 @@ class FakeEsms(FakeHttpProvider):
             "sandbox": False,
             "callback_url": "https://truong.example/hooks/esms/",
             "timeout": 2.0,
+            "concurrency": 1,
         } | overrides
 
     def reply(self, request):
@@ -241,6 +272,7 @@ class FakeHttpSms(FakeHttpProvider):
             "success_status": "200,201,202",
             "id_field": "message.id",
             "timeout": 2.0,
+            "concurrency": 1,
         } | overrides
 
     def reply(self, request):
