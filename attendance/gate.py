@@ -27,7 +27,7 @@ from attendance.models import (
     RollCall,
     Session,
 )
-from attendance.services import student_mark_set
+from attendance.services import MarkChange, students_mark_set
 from messaging.services import guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
@@ -292,7 +292,7 @@ def _late_marks(events: list[GateEvent], prefs: AttendanceSettings) -> int:
     start time (compared to the minute: 07:00:40 is on time), when that session's roll call exists and the
     student has no mark there or is marked absent without permission (K): an excused absence (P) or an
     earlier late mark stays. Returns how many students were marked."""
-    first: dict[tuple[int, datetime.date, str], tuple[datetime.datetime, Student]] = {}
+    first: dict[tuple[int, datetime.date, str], datetime.datetime] = {}  # the first arrival of each
     for event in events:
         if event.kind != GateEvent.Kind.ARRIVAL:
             continue
@@ -302,8 +302,8 @@ def _late_marks(events: list[GateEvent], prefs: AttendanceSettings) -> int:
         if local.time().replace(second=0, microsecond=0) <= starts:
             continue
         key = (event.student.pk, local.date(), session)
-        if key not in first or local < first[key][0]:
-            first[key] = (local, event.student)
+        if key not in first or local < first[key]:
+            first[key] = local
     if not first:
         return 0
     days, student_ids = {day for _, day, _ in first}, {student_id for student_id, _, _ in first}
@@ -323,13 +323,13 @@ def _late_marks(events: list[GateEvent], prefs: AttendanceSettings) -> int:
     earlier = GateEvent.objects.filter(
         student_id__in=student_ids,
         kind=GateEvent.Kind.ARRIVAL,
-        occurred_at__gte=_local_day_start(min(local for local, _ in first.values())),
-        occurred_at__lt=max(local for local, _ in first.values()),
+        occurred_at__gte=_local_day_start(min(first.values())),
+        occurred_at__lt=max(first.values()),
     ).values_list("student_id", "occurred_at")
     for student_id, occurred_at in earlier:
         local = timezone.localtime(occurred_at)
         key = (student_id, local.date(), session_of(local, prefs))
-        if key in first and local < first[key][0]:
+        if key in first and local < first[key]:
             del first[key]
     kept = set(
         AttendanceMark.objects.filter(
@@ -338,15 +338,19 @@ def _late_marks(events: list[GateEvent], prefs: AttendanceSettings) -> int:
         .exclude(mark=Mark.ABSENT_UNEXCUSED)
         .values_list("student_id", "roll_call__date", "roll_call__session")
     )
-    marked = 0
-    for key, (local, student) in first.items():
-        if key not in taken or key in kept:
-            continue
-        marked += student_mark_set(
-            student=student, day=key[1], session=key[2], mark=Mark.LATE, source=AttendanceMark.Source.GATE,
-            note=gettext("Vào cổng lúc %(time)s") % {"time": local.strftime("%H:%M")},
-        )  # fmt: skip
-    return marked
+    changes = [
+        MarkChange(
+            student_id,
+            day,
+            session,
+            Mark.LATE,
+            AttendanceMark.Source.GATE,
+            gettext("Vào cổng lúc %(time)s") % {"time": local.strftime("%H:%M")},
+        )
+        for (student_id, day, session), local in first.items()
+        if (student_id, day, session) in taken and (student_id, day, session) not in kept
+    ]
+    return students_mark_set(changes) if changes else 0
 
 
 GATE_TEXTS = {

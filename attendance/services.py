@@ -14,7 +14,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -267,6 +267,18 @@ def roll_call_save(
 
 
 @transaction.atomic
+@dataclass(frozen=True)
+class MarkChange:
+    """One student's mark to set in a session roll call (None: present)."""
+
+    student_id: int
+    day: datetime.date
+    session: str
+    mark: str | None
+    source: str
+    note: str = ""
+
+
 def student_mark_set(
     *,
     student: Student,
@@ -279,49 +291,82 @@ def student_mark_set(
 ) -> bool:
     """Change one student's mark (None: present) in the session roll call of the class they are enrolled in
     on `day`, with the same alerts and corrections as a roll call. False when that roll call is not taken
-    yet (the teacher will see the leave or the gate's time on the roll call page). Used by leave approval
-    and gate arrivals; their own services audit the decision. `actor_staff` (None for the gate) becomes
-    who saved last, whom a conflicting roll call save names."""
-    if mark is not None and mark not in Mark.values:
-        raise AttendanceError(gettext("Điểm danh không hợp lệ: %(mark)s.") % {"mark": mark})
-    class_ids = enrolled_class_ids(student, day)
-    roll_call = (
-        RollCall.objects.select_for_update()
-        .filter(school_class_id__in=class_ids, date=day, session=session, period=0)
-        .first()
-    )
-    if roll_call is None:
-        return False
-    current = AttendanceMark.objects.filter(roll_call=roll_call, student=student).first()
-    note = nfc(note.strip())[:300]
-    if mark is None and current is None:
-        return True
-    if current is not None and (current.mark, current.source) == (mark, source) and current.note == note:
-        return True
-    if mark is None:
-        current.delete()
-    elif current is None:
-        AttendanceMark.objects.create(
-            roll_call=roll_call, student=student, mark=mark, note=note, source=source
-        )
-    else:
-        current.mark, current.note, current.source = mark, note, source
-        current.save(update_fields=["mark", "note", "source"])
-    # The version moves so that a roll call page opened before this change cannot silently undo it.
-    roll_call.version += 1
-    roll_call.taken_by = actor_staff or roll_call.taken_by
-    roll_call.save(update_fields=["version", "taken_by", "updated_at"])
-    _alerts_sync(day, session, {student.pk: mark or PRESENT}, {student.pk})
-    return True
+    yet (the teacher will see the leave or the gate's time on the roll call page). Used by leave approval;
+    its service audits the decision. `actor_staff` becomes who saved last, whom a conflicting roll call save
+    names."""
+    change = MarkChange(student.pk, day, session, mark, source, note)
+    return bool(students_mark_set([change], actor_staff=actor_staff))
 
 
-def enrolled_class_ids(student: Student, day: datetime.date) -> list[int]:
-    """The class(es) `student` is enrolled in on `day` (one, unless a move is mid-day)."""
-    return list(
-        Enrolment.objects.filter(student=student, starts_on__lte=day)
+def students_mark_set(changes: list[MarkChange], *, actor_staff: StaffMember | None = None) -> int:
+    """`student_mark_set` for many students at once (the gate's batches): per day and session, the roll
+    calls locked with one query, the marks written with one bulk create, update and delete, each roll call's
+    version moved once and one alert sync, whatever the number of students. Returns how many of the
+    students had their session's roll call taken (changed or already so)."""
+    for change in changes:
+        if change.mark is not None and change.mark not in Mark.values:
+            raise AttendanceError(gettext("Điểm danh không hợp lệ: %(mark)s.") % {"mark": change.mark})
+    groups: dict[tuple[datetime.date, str], dict[int, MarkChange]] = {}
+    for change in changes:
+        groups.setdefault((change.day, change.session), {})[change.student_id] = change
+    applied = 0
+    for (day, session), by_student in groups.items():
+        applied += _marks_set(day, session, by_student, actor_staff)
+    return applied
+
+
+def _marks_set(day, session, by_student: dict[int, MarkChange], actor_staff) -> int:
+    class_of = dict(
+        Enrolment.objects.filter(student_id__in=list(by_student), starts_on__lte=day)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day))
-        .values_list("school_class_id", flat=True)
+        .values_list("student_id", "school_class_id")
     )
+    roll_calls = {
+        r.school_class_id: r
+        for r in RollCall.objects.select_for_update()
+        .filter(school_class_id__in=set(class_of.values()), date=day, session=session, period=0)
+        .order_by("pk")
+    }
+    taken = {sid: roll_calls[cid] for sid, cid in class_of.items() if cid in roll_calls}
+    current = {
+        m.student_id: m
+        for m in AttendanceMark.objects.filter(
+            roll_call__in=list(roll_calls.values()), student_id__in=list(taken)
+        )
+    }
+    create, update, delete, changed = [], [], [], set()
+    for sid, roll_call in taken.items():
+        change, mark = by_student[sid], current.get(sid)
+        note = nfc(change.note.strip())[:300]
+        if change.mark is None:
+            if mark is None:
+                continue
+            delete.append(mark.pk)
+        elif mark is None:
+            create.append(
+                AttendanceMark(
+                    roll_call=roll_call, student_id=sid, mark=change.mark, note=note, source=change.source
+                )
+            )
+        elif (mark.mark, mark.source, mark.note) != (change.mark, change.source, note):
+            mark.mark, mark.source, mark.note = change.mark, change.source, note
+            update.append(mark)
+        else:
+            continue
+        changed.add(sid)
+    if not changed:
+        return len(taken)
+    AttendanceMark.objects.filter(pk__in=delete).delete()
+    AttendanceMark.objects.bulk_create(create)
+    AttendanceMark.objects.bulk_update(update, ["mark", "source", "note"])
+    # The version moves so that a roll call page opened before this change cannot silently undo it.
+    moved = RollCall.objects.filter(pk__in={taken[sid].pk for sid in changed})
+    if actor_staff is not None:
+        moved.update(version=F("version") + 1, taken_by=actor_staff, updated_at=timezone.now())
+    else:
+        moved.update(version=F("version") + 1, updated_at=timezone.now())
+    _alerts_sync(day, session, {sid: by_student[sid].mark or PRESENT for sid in changed}, changed)
+    return len(taken)
 
 
 # --- alerts -----------------------------------------------------------------------------------------------

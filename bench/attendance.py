@@ -195,11 +195,15 @@ def _ingest(w: World, batch: int) -> dict:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     now = timezone.now()
     rng = random.Random(SEED)
+    # Arrivals within the last half hour, but today (local): run just after midnight, yesterday's would find
+    # no roll call of theirs and the worst case would not be one.
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    window = max(60, min(1800, int((now - midnight).total_seconds()) - 120))
 
     def batches(prefix: str, passes: int) -> list[str]:
         events = [
             {"event_id": f"{prefix}-{n}-{code}", "kind": "arrival", "student_code": code,
-             "occurred_at": (now - datetime.timedelta(seconds=rng.randint(60, 1800))).isoformat()}
+             "occurred_at": (now - datetime.timedelta(seconds=rng.randint(1, window))).isoformat()}
             for n in range(passes) for code in w.codes
         ]  # fmt: skip
         return [json.dumps({"events": events[i : i + batch]}) for i in range(0, len(events), batch)]

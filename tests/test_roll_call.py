@@ -13,7 +13,14 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from attendance.models import AttendanceMark, GateDevice, GateEvent, LeaveRequest, Mark, RollCall
-from attendance.services import AttendanceError, RollCallConflict, roll_call_save, student_mark_set
+from attendance.services import (
+    AttendanceError,
+    MarkChange,
+    RollCallConflict,
+    roll_call_save,
+    student_mark_set,
+    students_mark_set,
+)
 from schoolbook.audit.models import AuditEvent
 from students.models import (
     Enrolment,
@@ -227,6 +234,29 @@ def test_student_mark_set_changes_one_mark_in_the_taken_roll_call(rc):
     # The teacher's page opened before these changes is stale: a conflict, not an overwrite.
     with pytest.raises(RollCallConflict):
         save(rc, {s1: K}, version=1)
+
+
+def test_many_marks_at_once_take_the_same_queries_for_10_and_40_students(school):
+    """The gate's batches: late for everyone, then K (alerts), then present again (corrections)."""
+    with schema_context(school.school_a.schema_name):
+        g = build(school, size=40)
+
+        def queries(students, session):
+            save(g, {}, session=session)
+            counts = []
+            for mark in (LATE, K, None):
+                changes = [MarkChange(s.pk, g.today, session, mark, "gate") for s in students]
+                with CaptureQueriesContext(connection) as captured:
+                    assert students_mark_set(changes) == len(students)
+                counts.append(len(captured))
+            return counts
+
+        small, large = queries(g.students[:10], MORNING), queries(g.students, AFTERNOON)
+        assert small == large, (small, large)
+        roll_call = RollCall.objects.get(session=AFTERNOON)
+        assert (roll_call.version, roll_call.marks.count()) == (4, 0)  # three changes, all present again
+        # A student whose class has no roll call taken yet: nothing set, nothing counted.
+        assert students_mark_set([MarkChange(g.outsider.pk, g.today, MORNING, K, "gate")]) == 0
 
 
 # --- pages ------------------------------------------------------------------------------------------------
