@@ -14,12 +14,14 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid
+
+from tests.fakes.http import LocalHttpServer
 
 
 def b64url(data: bytes) -> str:
@@ -46,7 +48,7 @@ class Received:
     payload: dict | None  # decrypted JSON; None when the request was refused before decryption
 
 
-class FakePushService:
+class FakePushService(LocalHttpServer):
     def __init__(self):
         self.received: list[Received] = []
         self.replies: dict[str, int] = {}  # subscription id → status to answer instead of 201
@@ -54,18 +56,7 @@ class FakePushService:
         self.delay = 0.0  # seconds to wait before answering (a hung push service)
         self._keys: dict[str, tuple[ec.EllipticCurvePrivateKey, bytes, str]] = {}
         self._lock = threading.Lock()
-        service = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                service._handle(self)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        super().__init__()
 
     def subscribe(self, application_server_key: str = "") -> dict:
         """A browser's subscription; with the VAPID public key given (as pushManager.subscribe gets it), the
@@ -88,14 +79,6 @@ class FakePushService:
 
     def count(self, idempotency_key: str) -> int:
         return sum(1 for r in self.received if r.payload and r.payload.get("tag") == idempotency_key)
-
-    def __enter__(self):
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
 
     def _handle(self, request: BaseHTTPRequestHandler):
         body = request.rfile.read(int(request.headers.get("Content-Length", 0)))

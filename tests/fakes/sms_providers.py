@@ -17,18 +17,18 @@ order; pass `concurrency=` to send a batch's requests in parallel, as the gatewa
 """
 
 import base64
-import contextlib
 import itertools
 import json
 import random
 import re
-import socket
 import threading
 import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from tests.fakes.http import LocalHttpServer
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,7 @@ class Request:
     body: dict | list | None  # parsed JSON, None if the body was not JSON
 
 
-class _Server(ThreadingHTTPServer):
-    # socketserver's listen backlog is 5: a gateway opening more connections at once than that would see
-    # the rest dropped and retried by TCP a second later, which no real provider does.
-    request_queue_size = 128
-
-
-class FakeHttpProvider:
+class FakeHttpProvider(LocalHttpServer):
     """A threaded HTTP server in the background; subclasses answer in `reply(request) -> (status, json)`."""
 
     def __init__(self, seed: int = 5):
@@ -57,51 +51,7 @@ class FakeHttpProvider:
         self.status = 0  # HTTP status to force; 0 answers normally
         self._random = random.Random(seed)  # a fixed seed: the same calls fail on every run
         self._lock = threading.Lock()
-        self._connections: set[socket.socket] = set()  # open keep-alive connections, closed on exit
-        provider = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # keep-alive, as the gateways' sessions expect of real providers
-            disable_nagle_algorithm = True  # else headers and body in two writes wait 40 ms for an ACK
-
-            def setup(self):
-                super().setup()
-                with provider._lock:
-                    provider._connections.add(self.connection)
-
-            def finish(self):
-                with provider._lock:
-                    provider._connections.discard(self.connection)
-                super().finish()
-
-            def do_GET(self):
-                provider._handle(self)
-
-            def do_POST(self):
-                provider._handle(self)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = _Server(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-
-    def __enter__(self):
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def __exit__(self, *exc):
-        self._server.shutdown()
-        self._server.server_close()
-        # The gateways keep connections open from one batch to the next, in a session shared by the whole
-        # process: close ours, or they would be served by this stopped fake's threads, or by a later fake
-        # listening on the same port.
-        with self._lock:
-            connections, self._connections = list(self._connections), set()
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+        super().__init__()
 
     @property
     def total_sent(self) -> int:
