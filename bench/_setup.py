@@ -107,6 +107,17 @@ def drop_spares() -> int:
     return len(schemas)
 
 
+def bench_admin():
+    """The platform admin every benchmark acts as (created once, dropped with the bench's people)."""
+    from accounts.models import User
+
+    actor, _ = User.objects.get_or_create(
+        phone="+84" + bench_phone(999999)[1:],
+        defaults={"full_name": "Bench Platform Admin", "is_platform_admin": True},
+    )
+    return actor
+
+
 def purge_bench_queue() -> int:
     """Delete the tasks waiting in the bench broker's queues (all three the workers consume: a task left in
     `bulk` would claim a later run's deliveries); returns how many there were."""

@@ -54,13 +54,9 @@ def main() -> int:
     args = parser.parse_args()
 
     _setup.setup()
-    from accounts.models import User
 
     _setup.drop_bench_schools()
-    actor, _ = User.objects.get_or_create(
-        phone="+84" + _setup.bench_phone(999999)[1:],
-        defaults={"full_name": "Bench Platform Admin", "is_platform_admin": True},
-    )
+    actor = _setup.bench_admin()
     started = time.perf_counter()
     try:
         world = _school(actor, args.students)

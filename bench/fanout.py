@@ -84,13 +84,8 @@ def main() -> int:
     _setup.setup()  # the workers inherit this process's environment: bench database, Redis db 3
     from django.conf import settings
 
-    from accounts.models import User
-
     _setup.drop_bench_schools()
-    actor, _ = User.objects.get_or_create(
-        phone="+84" + _setup.bench_phone(999999)[1:],
-        defaults={"full_name": "Bench Platform Admin", "is_platform_admin": True},
-    )
+    actor = _setup.bench_admin()
     batch_size = settings.MESSAGING_BATCH_SIZE
     runs = []
     started = time.perf_counter()

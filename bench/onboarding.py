@@ -105,16 +105,12 @@ def main() -> int:
     import tenants.schemas
     import tenants.services
     import tenants.tasks
-    from accounts.models import User
     from tenants.models import School, SpareSchema
 
     _setup.drop_bench_schools()
     # The fallback logs a warning per school ("No spare schema left"): expected here, and checked below.
     logging.getLogger("tenants.schemas").setLevel(logging.ERROR)
-    actor, _ = User.objects.get_or_create(
-        phone="+84" + _setup.bench_phone(999999)[1:],
-        defaults={"full_name": "Bench Platform Admin", "is_platform_admin": True},
-    )
+    actor = _setup.bench_admin()
     phases = Phases()
     refill_task = tenants.tasks.refill_spare_schemas
 

@@ -81,7 +81,6 @@ def main() -> int:
     from django.db.models import Q
     from django_tenants.utils import schema_context
 
-    from accounts.models import User
     from schoolbook.text import fold
     from students.models import GradeLevel, SchoolClass, SchoolYear, Student
     from students.selectors import student_list
@@ -89,10 +88,7 @@ def main() -> int:
     from tenants.services import school_onboard
 
     _setup.drop_bench_schools()
-    actor, _ = User.objects.get_or_create(
-        phone="+84" + _setup.bench_phone(999999)[1:],
-        defaults={"full_name": "Bench Platform Admin", "is_platform_admin": True},
-    )
+    actor = _setup.bench_admin()
 
     def onboard(code: str, admin: int):
         return school_onboard(actor=actor, data={

@@ -147,10 +147,7 @@ def main() -> int:
     urls = override_settings(ROOT_URLCONF=URLCONF, SCHOOL_URLCONF=URLCONF)
     urls.enable()
     try:
-        actor, _ = User.objects.get_or_create(
-            phone="+84" + _setup.bench_phone(999999)[1:],
-            defaults={"full_name": "Bench Platform Admin", "is_platform_admin": True},
-        )
+        actor = _setup.bench_admin()
         admin_phone = _setup.bench_phone(300000)
         school_onboard(
             actor=actor,
