@@ -7,6 +7,7 @@ Every builder writes in the current schema: call them inside `schema_context(wor
 keeps its own fixture, which calls `gradebook_world` (or the smaller builders) with its own names, phones
 and codes, and adds what only it needs."""
 
+import datetime
 from types import SimpleNamespace
 
 from django.db import connection
@@ -80,10 +81,15 @@ def gradebook_world(world, *, students, outsider, homeroom=None, born="2014-01-0
     return g
 
 
+def enrolment_start() -> datetime.date:
+    """A week ago: a test's "two hours ago" falls inside the enrolment even just after midnight."""
+    return timezone.localdate() - datetime.timedelta(days=7)
+
+
 def student_enrol(code, school_class, name, *, born="2014-01-01", gender="male") -> Student:
-    """A student enrolled in `school_class` from today."""
+    """A student enrolled in `school_class` since `enrolment_start()`."""
     student = Student.objects.create(student_code=code, full_name=name, date_of_birth=born, gender=gender)
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=timezone.localdate())
+    Enrolment.objects.create(student=student, school_class=school_class, starts_on=enrolment_start())
     return student
 
 

@@ -32,6 +32,7 @@ from students.models import (
 )
 from students.services import staff_add
 from tenants.services import affiliation_add
+from tests.gradebook_world import enrolment_start
 
 # Six scored subjects (the learning-result table needs six) and one comment-only subject, with the number
 # of regular assessments (TX) of grade 6: the catalogue's, except Ngoại ngữ 1, which the school sets to 3
@@ -55,7 +56,7 @@ def _student(code, school_class, name):
     student = Student.objects.create(
         student_code=code, full_name=name, date_of_birth="2014-01-01", gender="female"
     )
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=timezone.localdate())
+    Enrolment.objects.create(student=student, school_class=school_class, starts_on=enrolment_start())
     return student
 
 
