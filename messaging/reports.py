@@ -123,8 +123,8 @@ def _rows(reference: str, outcome: str | None) -> QuerySet:
 def delivery_rows(reference: str, status: str | None = None, page: int | str | None = 1) -> Page:
     """One page of recipients (PAGE_SIZE), filtered by outcome (`status`: reached, pending, failed,
     unreachable; anything else: all). Each message carries `tried` (its deliveries in the order they were
-    written, i.e. the channels tried in order), `last_error` and `sent_at`. Three queries per page: the
-    count, the page and the deliveries."""
+    written, i.e. the channels tried in order), `last_error`, `sent_at` and `delivered_at` (the first
+    ones). Three queries per page: the count, the page and the deliveries."""
     page_obj = Paginator(_rows(reference, status), PAGE_SIZE).get_page(page)
     for message in page_obj.object_list:
         _describe(message)
@@ -136,6 +136,8 @@ def _describe(message: Message) -> Message:
     message.last_error = errors[-1] if errors else ""
     sent = [d.sent_at for d in message.tried if d.sent_at]
     message.sent_at = min(sent) if sent else None
+    delivered = [d.delivered_at for d in message.tried if d.delivered_at]
+    message.delivered_at = min(delivered) if delivered else None
     message.outcome_label = OUTCOMES[message.outcome]
     return message
 
@@ -168,6 +170,7 @@ def delivery_csv(reference: str, extra_columns: Sequence[tuple[str, Callable]] =
         gettext("Các kênh đã thử"),
         gettext("Lý do lỗi"),
         gettext("Gửi lúc"),
+        gettext("Nhận lúc"),
         *(header for header, _ in extra_columns),
     ]
 
@@ -179,8 +182,9 @@ def delivery_csv(reference: str, extra_columns: Sequence[tuple[str, Callable]] =
                 tried = "; ".join(
                     f"{d.get_channel_display()}: {d.get_status_display()}" for d in message.tried
                 )
-                sent_at = (
-                    timezone.localtime(message.sent_at).strftime("%d/%m/%Y %H:%M") if message.sent_at else ""
+                sent_at, delivered_at = (
+                    timezone.localtime(when).strftime("%d/%m/%Y %H:%M") if when else ""
+                    for when in (message.sent_at, message.delivered_at)
                 )
                 yield writer.writerow(
                     [
@@ -191,6 +195,7 @@ def delivery_csv(reference: str, extra_columns: Sequence[tuple[str, Callable]] =
                         tried,
                         csv_safe(message.last_error),
                         sent_at,
+                        delivered_at,
                         *(csv_safe(value(message)) for _, value in extra_columns),
                     ]
                 )

@@ -586,6 +586,7 @@ def deliveries_apply_receipts(receipts: list[Receipt], *, gateway: str) -> int:
     provider_ids = {r.provider_message_id for r in receipts if r.provider_message_id}
     if not keys and not provider_ids:
         return 0
+    now = timezone.now()
     with transaction.atomic():
         rows = Delivery.objects.select_for_update().filter(
             Q(pk__in=keys) | Q(provider_message_id__in=provider_ids), gateway=gateway
@@ -602,12 +603,14 @@ def deliveries_apply_receipts(receipts: list[Receipt], *, gateway: str) -> int:
                     delivery.status = Delivery.Status.FAILED
                     delivery.error = receipt.error or "the provider reported it undelivered"
                 else:  # delivered, or read (which implies delivered)
-                    delivery.status = Delivery.Status.DELIVERED
+                    delivery.status, delivery.delivered_at = Delivery.Status.DELIVERED, now
                 # An earlier attempt's duplicate answer (eSMS 124) left us without the provider's id.
                 delivery.provider_message_id = delivery.provider_message_id or receipt.provider_message_id
                 changed[delivery.pk] = delivery
         if changed:
-            Delivery.objects.bulk_update(changed.values(), ["status", "error", "provider_message_id"])
+            Delivery.objects.bulk_update(
+                changed.values(), ["status", "error", "provider_message_id", "delivered_at"]
+            )
     return len(changed)
 
 

@@ -66,12 +66,17 @@ def test_a_report_marks_the_delivery_delivered_and_a_replay_changes_nothing(esms
     assert row(SCHEMA_A, pk) == ("delivered", "", sms_id, sent_at, 1)
     on_deliveries = [q["sql"].split()[0] for q in queries if "messaging_delivery" in q["sql"]]
     assert on_deliveries == ["SELECT", "UPDATE"]
+    with schema_context(SCHEMA_A):
+        delivered_at = Delivery.objects.get(pk=pk).delivered_at
+    assert delivered_at is not None and delivered_at >= sent_at
 
     with CaptureQueriesContext(connection) as queries:
         replay = report(esms, pk)
     assert (replay.status_code, replay.json()) == (200, {"updated": 0})
     assert row(SCHEMA_A, pk) == ("delivered", "", sms_id, sent_at, 1)
     assert [q["sql"].split()[0] for q in queries if "messaging_delivery" in q["sql"]] == ["SELECT"]
+    with schema_context(SCHEMA_A):
+        assert Delivery.objects.get(pk=pk).delivered_at == delivered_at  # the first receipt's time stays
 
 
 def test_a_failed_report_records_the_reason_and_never_undoes_delivered(esms):
