@@ -110,3 +110,20 @@ class ContactPoint(models.Model):
 
     def __str__(self):
         return f"{self.get_channel_display()}: {self.address[:60]}"
+
+
+class TwoFactor(models.Model):
+    """A staff member's authenticator app (TOTP). Created unconfirmed when setup starts; confirmed by the
+    first correct code. The secret is sealed (schoolbook.sealed): a database dump alone cannot mint codes."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret_sealed = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The time step of the last accepted code: a code (or an older one) is accepted only once.
+    last_step = models.BigIntegerField(null=True, blank=True)
+    # HMACs of the one-use recovery codes not used yet; a used code's hash is removed.
+    recovery_hashes = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"2FA {self.user}"

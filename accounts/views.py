@@ -19,7 +19,7 @@ from tenants.selectors import affiliations_of_user
 VERIFIED_WINDOW_SECONDS = 600
 
 
-def _safe_next(request) -> str | None:
+def safe_next(request) -> str | None:
     target = request.POST.get("next") or request.GET.get("next")
     if target and url_has_allowed_host_and_scheme(
         target, {request.get_host()}, require_https=request.is_secure()
@@ -41,8 +41,8 @@ def login_view(request):
             form.add_error(None, str(error))
         else:
             login(request, user)
-            return redirect(_safe_next(request) or "home")
-    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request) or ""})
+            return redirect(safe_next(request) or "home")
+    return render(request, "accounts/login.html", {"form": form, "next": safe_next(request) or ""})
 
 
 def code_request_view(request):

@@ -225,6 +225,8 @@ OTP_MAX_PER_PHONE_PER_HOUR = int(os.environ.get("OTP_MAX_PER_PHONE_PER_HOUR", "5
 OTP_MAX_PER_IP_PER_HOUR = int(os.environ.get("OTP_MAX_PER_IP_PER_HOUR", "20"))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "10"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+# Principals, school admins and platform admins pass an authenticator code (TOTP) once per session.
+STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", True)
 
 # Absolute links in messages (push "url", SMS "Xem: …"): the site's public origin, no trailing slash.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from accounts.views_2fa import two_factor_required
 from schoolbook.permissions import platform_admin_required
 from tenants.forms import SchoolOnboardForm, SuspendForm
 from tenants.models import School
@@ -14,6 +15,7 @@ PAGE_SIZE = 25
 
 
 @platform_admin_required
+@two_factor_required
 def console_schools(request):
     search = request.GET.get("q", "").strip()
     status = request.GET.get("status", "")
@@ -28,6 +30,7 @@ def console_schools(request):
 
 
 @platform_admin_required
+@two_factor_required
 def console_school_new(request):
     form = SchoolOnboardForm(request.POST or None)
     if request.method == "POST":
@@ -46,6 +49,7 @@ def console_school_new(request):
 
 
 @platform_admin_required
+@two_factor_required
 @require_POST
 def console_school_suspend(request, code):
     school = get_object_or_404(School.objects.exclude(schema_name="public"), code=code)
@@ -63,6 +67,7 @@ def console_school_suspend(request, code):
 
 
 @platform_admin_required
+@two_factor_required
 @require_POST
 def console_school_reactivate(request, code):
     school = get_object_or_404(School.objects.exclude(schema_name="public"), code=code)

@@ -56,6 +56,11 @@ ACTION_LABELS = {
     "otp.failed": _("nhập sai mã xác thực"),
     "otp.verified": _("xác thực mã"),
     "password.set": _("đặt mật khẩu"),
+    "two_factor.setup": _("thiết lập xác thực hai lớp"),
+    "two_factor.verified": _("xác thực hai lớp thành công"),
+    "two_factor.failed": _("nhập sai mã xác thực hai lớp"),
+    "two_factor.recovery_used": _("dùng mã dự phòng xác thực hai lớp"),
+    "two_factor.reset": _("đặt lại xác thực hai lớp"),
 }
 
 
