@@ -294,7 +294,7 @@ def backoff(attempts: int) -> float:
 
 def deliveries_send(ids: list[int]) -> SendOutcome:
     """Claim, rate-limit, send and record the deliveries `ids` (normally one gateway's batch). A worker that
-    dies between claim and record leaves them in `sending`: deliveries_recover_stale gives them back."""
+    dies between claim and record leaves them in `sending`: the sweep gives them back."""
     claimed = deliveries_claim(ids)
     by_gateway: dict[str, list[Delivery]] = {}
     for delivery in claimed:
@@ -542,16 +542,6 @@ def _requeue(condition: Q, now) -> list[Delivery]:
         status=Delivery.Status.QUEUED, claimed_at=None, not_before=None, queued_at=now
     )
     return picked
-
-
-def deliveries_recover_stale(now=None) -> list[int]:
-    """The dead workers' claims only (the sweep does this and more); their ids."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.MESSAGING_CLAIM_TIMEOUT_SECONDS)
-    with transaction.atomic():
-        stale = _requeue(Q(status=Delivery.Status.SENDING, claimed_at__lt=cutoff), now)
-        _dispatch_on_commit(stale)
-    return sorted(d.pk for d in stale)
 
 
 def messages_resend(message_ids: list[int]) -> int:

@@ -17,8 +17,8 @@ from django_tenants.utils import schema_context
 from messaging.models import Delivery, Message
 from messaging.services import (
     backoff,
-    deliveries_recover_stale,
     deliveries_send,
+    deliveries_sweep,
     delivery_key,
     messages_send,
 )
@@ -141,7 +141,7 @@ def test_stale_claims_are_recovered_and_dispatched_again(db, published, django_c
     Delivery.objects.filter(pk=fresh).update(status="sending", claimed_at=now - timedelta(seconds=10))
     Delivery.objects.filter(pk=done).update(status="sent", claimed_at=now - timedelta(seconds=900))
     with django_capture_on_commit_callbacks(execute=True):
-        assert deliveries_recover_stale(now) == [stale]
+        assert deliveries_sweep(now)["stale"] == 1
     assert statuses([stale, fresh, done]) == [("queued", 0), ("sending", 0), ("sent", 0)]
     assert Delivery.objects.get(pk=stale).claimed_at is None
     assert published == [("messaging.tasks.deliver_batch", [stale], "public", "default")]
