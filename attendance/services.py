@@ -23,9 +23,9 @@ from attendance.selectors_leave import approved_leave_student_ids
 from messaging.services import guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
-from students.models import Enrolment, SchoolClass, StaffMember, Student, StudentGuardian, Subject
+from students.models import Enrolment, SchoolClass, StaffMember, Student, Subject
 from students.permissions import is_manager
-from students.selectors import enrolled_student_ids
+from students.selectors import enrolled_student_ids, notified_guardian_links
 from tenants.models import School
 
 PURPOSE = "absence"
@@ -429,11 +429,7 @@ def _alerts_sync(day: datetime.date, session: str, marks: dict[int, str], studen
 def _notify(day: datetime.date, session: str, lines: dict[int, tuple[str, dict]]) -> int:
     """One message per guardian with notifications on: the school's name, then their children's lines in
     name order (one SMS-friendly paragraph)."""
-    links = (
-        StudentGuardian.objects.filter(student_id__in=list(lines), receives_notifications=True)
-        .select_related("guardian", "student")
-        .order_by("guardian_id", "student__full_name_folded", "student_id")
-    )
+    links = notified_guardian_links(lines)
     values = {"session": _session_words(session), "day": day.strftime("%d/%m")}
     by_guardian: dict[int, tuple] = {}
     for link in links:

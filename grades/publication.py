@@ -46,12 +46,11 @@ from students.models import (
     Role,
     SchoolClass,
     StaffMember,
-    StudentGuardian,
     Subject,
     TeachingAssignment,
     Term,
 )
-from students.selectors import enrolled_student_ids
+from students.selectors import enrolled_student_ids, notified_guardian_links
 
 PURPOSE = "grades"
 MIN_DELAY, MAX_DELAY = 5, 1440  # minutes: the automatic policy's choice, 5 minutes to one day
@@ -96,12 +95,7 @@ Lines = dict[int, list[tuple[str, dict]]]  # by student id
 def _notify(lines: Lines) -> int:
     """One message per guardian (with notifications on) of the students in `lines`, their children's lines
     in name order. Returns the number of messages."""
-    links = (
-        StudentGuardian.objects.filter(student_id__in=[s for s, found in lines.items() if found])
-        .filter(receives_notifications=True)
-        .select_related("guardian", "student")
-        .order_by("guardian_id", "student__full_name_folded", "student_id")
-    )
+    links = notified_guardian_links(s for s, found in lines.items() if found)
     by_guardian: dict[int, tuple[Recipient, list[str]]] = {}  # who and which lines, by guardian id
     for link in links:
         texts = by_guardian.setdefault(link.guardian_id, (guardian_recipient(link.guardian), []))[1]

@@ -281,3 +281,14 @@ def enrolled_student_ids(school_class: SchoolClass, today) -> set[int]:
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
         .values_list("student_id", flat=True)
     )
+
+
+def notified_guardian_links(student_ids):
+    """The guardian links of these students whose guardians want messages, with guardian and student,
+    grouped by guardian and each guardian's children in name order: what "one message per guardian, their
+    children's lines in order" is built from (grade publication, absence alerts)."""
+    return (
+        StudentGuardian.objects.filter(student_id__in=list(student_ids), receives_notifications=True)
+        .select_related("guardian", "student")
+        .order_by("guardian_id", "student__full_name_folded", "student_id")
+    )

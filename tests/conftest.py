@@ -138,6 +138,14 @@ def school(world):
         yield world
 
 
+def sign_in(page, phone: str) -> None:
+    """Log in through the real login form (browser tests)."""
+    page.goto("/login/")
+    page.get_by_label("Số điện thoại").fill(phone)
+    page.get_by_label("Mật khẩu").fill(TEST_PASSWORD)
+    page.get_by_role("button", name="Đăng nhập").click()
+
+
 @pytest.fixture
 def published():
     """(task name, delivery ids or None, schema header, routing key) of every task published meanwhile."""

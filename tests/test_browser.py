@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from messaging.models import Delivery, Message
 from schoolbook.phones import PhoneError, normalize_phone
-from tests.conftest import ARTIFACTS, OTP_RE, TEST_PASSWORD, wait_for
+from tests.conftest import ARTIFACTS, OTP_RE, TEST_PASSWORD, sign_in, wait_for
 
 pytestmark = pytest.mark.browser
 
@@ -66,10 +66,7 @@ def test_onboarded_school_admin_signs_in_with_a_code(
     # 1. The platform admin onboards the school from the console.
     console = browser.new_context(base_url=live_server_url, locale="vi-VN")
     page = console.new_page()
-    page.goto("/login/")
-    page.get_by_label("Số điện thoại").fill("0900000001")
-    page.get_by_label("Mật khẩu").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    sign_in(page, "0900000001")
     expect(page).to_have_url(f"{live_server_url}/console/")
     page.get_by_role("link", name="+ Thêm trường").click()
     page.get_by_label("Mã trường").fill(code)

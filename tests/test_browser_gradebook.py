@@ -28,7 +28,7 @@ from students.models import (
 )
 from tenants.models import SchoolAffiliation
 from tenants.services import affiliation_add
-from tests.conftest import ARTIFACTS, TEST_PASSWORD, paste_from_excel
+from tests.conftest import ARTIFACTS, TEST_PASSWORD, paste_from_excel, sign_in
 from tests.gradebook_world import (
     GradebookWorld,
     grid_cell,
@@ -113,10 +113,7 @@ def published_world(django_db_blocker):
 def _sign_in(browser, live_server_url, phone):
     context = browser.new_context(base_url=live_server_url, locale="vi-VN")
     page = context.new_page()
-    page.goto("/login/")
-    page.get_by_label("Số điện thoại").fill(phone)
-    page.get_by_label("Mật khẩu").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    sign_in(page, phone)
     expect(page.locator("h1").first).to_be_visible()
     return context, page
 

@@ -24,7 +24,7 @@ from messaging.models import Delivery, Message
 from messaging.services import delivery_key
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
-from tests.conftest import ARTIFACTS, TEST_PASSWORD
+from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
 from tests.fakes.push import new_vapid_keys
 
 pytestmark = pytest.mark.browser
@@ -73,10 +73,7 @@ def test_the_guardian_home_registers_the_worker_which_shows_a_push_and_confirms_
     webpush = {**new_vapid_keys(), "vapid_subject": "mailto:admin@truong-a.edu.vn", "ttl": 60}
     page = context.new_page()
     with override_settings(GATEWAYS={"webpush": webpush}):
-        page.goto("/login/")
-        page.get_by_label("Số điện thoại").fill(guardian.phone)
-        page.get_by_label("Mật khẩu").fill(TEST_PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
+        sign_in(page, guardian.phone)
         expect(page).to_have_url(f"{live_server_url}/home/")
 
         scope = page.evaluate("navigator.serviceWorker.ready.then((registration) => registration.scope)")

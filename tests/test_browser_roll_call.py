@@ -22,7 +22,7 @@ from students.models import (
     Student,
     StudentGuardian,
 )
-from tests.conftest import ARTIFACTS, TEST_PASSWORD
+from tests.conftest import ARTIFACTS, sign_in
 from tests.gradebook_world import guardian_link, student_enrol
 
 pytestmark = pytest.mark.browser
@@ -77,10 +77,7 @@ def test_teacher_takes_the_roll_call_on_a_phone(browser, live_server_url, roll_c
     school_class, (an, binh, _cuc), guardians = roll_call_world
     context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport=PHONE, is_mobile=True)
     page = context.new_page()
-    page.goto("/login/")
-    page.get_by_label("Số điện thoại").fill("0900000013")
-    page.get_by_label("Mật khẩu").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    sign_in(page, "0900000013")
     expect(page.locator("h1").first).to_be_visible()
 
     page.goto("/s/test-a/")

@@ -17,7 +17,7 @@ from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, StaffMember, Student
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
-from tests.conftest import ARTIFACTS, TEST_PASSWORD
+from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
 from tests.gradebook_world import guardian_link, student_enrol
 from tests.test_leave import PNG, SITE
 
@@ -70,10 +70,7 @@ def family(django_db_blocker, settings, tmp_path):
 def _sign_in(browser, live_server_url, phone):
     context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport=PHONE)
     page = context.new_page()
-    page.goto("/login/")
-    page.get_by_label("Số điện thoại").fill(phone)
-    page.get_by_label("Mật khẩu").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    sign_in(page, phone)
     expect(page.locator("h1").first).to_be_visible()
     return context, page
 

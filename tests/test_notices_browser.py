@@ -12,7 +12,7 @@ from messaging.models import Message
 from notices.models import Notice
 from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, StaffMember, Student
-from tests.conftest import ARTIFACTS, TEST_PASSWORD
+from tests.conftest import ARTIFACTS, sign_in
 from tests.gradebook_world import guardian_link, student_enrol
 from tests.test_notices import PDF, SITE
 
@@ -53,10 +53,7 @@ def homeroom(django_db_blocker, settings, tmp_path):
 def test_compose_with_a_live_estimate_and_an_attachment(browser, live_server_url, homeroom, tmp_path):
     context = browser.new_context(base_url=live_server_url, locale="vi-VN")
     page = context.new_page()
-    page.goto("/login/")
-    page.get_by_label("Số điện thoại").fill("0900000013")
-    page.get_by_label("Mật khẩu").fill(TEST_PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    sign_in(page, "0900000013")
     page.goto("/s/test-a/notices/new/")
     estimate = page.locator("#estimate")
     expect(estimate).to_contain_text("Chọn người nhận để xem")
