@@ -2,6 +2,7 @@
 the class roster, the grade entry grid, the class results, the report cards, the roll call, the Excel export,
 the staff list, the notice audience and the stored key itself on every write path."""
 
+import importlib
 import io
 
 import pytest
@@ -124,3 +125,14 @@ def test_every_write_path_keeps_the_key(lists):
         person.refresh_from_db()
         assert person.sort_key == vietnamese_sort_key(person.full_name) != ""
     assert Guardian.objects.get(pk=guardian.pk).sort_key == vietnamese_sort_key("Ngô Thị Lan")
+
+
+def test_the_migration_fills_the_key_of_existing_rows(lists):
+    from django.apps import apps
+
+    fill = importlib.import_module("students.migrations.0003_sort_keys").fill
+    Student.objects.update(sort_key="")
+    StaffMember.objects.update(sort_key="")
+    fill(apps, None)
+    for person in [*Student.objects.all(), *StaffMember.objects.all()]:
+        assert person.sort_key == vietnamese_sort_key(person.full_name) != ""

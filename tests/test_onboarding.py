@@ -1,5 +1,6 @@
 """Onboarding: the command, the bulk CSV with per-row reports, the console page; nothing half-created."""
 
+import importlib
 import re
 
 import pytest
@@ -213,3 +214,11 @@ def test_renaming_a_school_keeps_its_search_column(world):
     school.save(update_fields=["name"])
     school.refresh_from_db()
     assert school.search_folded == "truong thcs chu van an test b ha noi"
+
+
+def test_the_migration_fills_the_search_column_of_existing_schools(world):
+    from django.apps import apps
+
+    School.objects.update(search_folded="")
+    importlib.import_module("tenants.migrations.0003_school_search").fill(apps, None)
+    assert School.objects.get(code="test-a").search_folded == "truong thcs thu nghiem a test a ha noi"
