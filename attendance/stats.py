@@ -227,7 +227,7 @@ def class_month(school_class: SchoolClass, month: datetime.date) -> ClassMonth:
     enrolled = Enrolment.objects.filter(
         _enrolled_overlapping(first, last), student=OuterRef("pk"), school_class=school_class
     )
-    students = list(Student.objects.filter(Exists(enrolled)).order_by("full_name_folded", "student_code"))
+    students = list(Student.objects.filter(Exists(enrolled)).order_by("sort_key", "student_code"))
     taken: dict[datetime.date, list[str]] = {}
     for day, session in RollCall.objects.filter(
         school_class=school_class, period=0, date__range=(first, last)
@@ -432,7 +432,7 @@ def students_near_limit(classes: QuerySet, year: SchoolYear, day: datetime.date)
         .select_related("student", "school_class")
     )
     rows = [LimitRow(e.student, e.school_class, counts[e.student_id]) for e in enrolments]
-    rows.sort(key=lambda row: (-row.absences.total, row.student.full_name_folded, row.student.student_code))
+    rows.sort(key=lambda row: (-row.absences.total, row.student.sort_key, row.student.student_code))
     return rows
 
 
@@ -504,7 +504,7 @@ def export_marks(start: datetime.date, end: datetime.date) -> Iterator[dict]:
             "roll_call__school_class__grade__number",
             Length("roll_call__school_class__name"),
             "roll_call__school_class__name",
-            "student__full_name_folded",
+            "student__sort_key",
             "student__student_code",
         )
         .values_list("day", "session", "grade", "class_name", "code", "name", "mark", "source")

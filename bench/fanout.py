@@ -134,7 +134,9 @@ def _schools(actor, args) -> list:
         first = GUARDIANS + index * 10_000
         with schema_context(school.schema_name):
             Guardian.objects.bulk_create(
-                Guardian(full_name=f"Phụ Huynh {n}", phone="+84" + _setup.bench_phone(first + n)[1:])
+                Guardian(
+                    full_name=f"Phụ Huynh {n}", phone="+84" + _setup.bench_phone(first + n)[1:]
+                ).set_sort_key()
                 for n in range(count)
             )
             never = datetime.time(0, 0)

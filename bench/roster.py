@@ -8,7 +8,7 @@ twice, each time as a page would: the first page of 25 with the total count (Dja
 COUNT, one SELECT):
 
 - `spec`: `Student` filtered by `full_name_folded__icontains=fold(q) | student_code__icontains=q`, ordered
-  by the folded name (the query of issue 3's search);
+  by the Vietnamese sort key (the query of issue 3's search);
 - `student_list`: the student list page's own query, `students.selectors.student_list(search=q)`, which also
   annotates each student's current class (two subqueries).
 
@@ -127,7 +127,7 @@ def main() -> int:
             def spec_query(q: str):
                 return Student.objects.filter(
                     Q(full_name_folded__icontains=fold(q)) | Q(student_code__icontains=q.strip())
-                ).order_by("full_name_folded", "student_code")
+                ).order_by("sort_key", "student_code")
 
             for kind, q in queries(rng, students, args.queries):
                 variants = [("spec", spec_query), ("student_list", lambda q: student_list(search=q))]

@@ -368,7 +368,7 @@ LEFT JOIN required rq ON rq.school_class_id = c.id
 LEFT JOIN per_student ps ON ps.student_id = en.student_id AND ps.school_class_id = en.school_class_id
 LEFT JOIN {conduct} c1 ON c1.student_id = en.student_id AND c1.term_id = %(term1)s
 LEFT JOIN {conduct} c2 ON c2.student_id = en.student_id AND c2.term_id = %(term2)s
-ORDER BY g.number, length(c.name), c.name, st.full_name_folded, st.student_code"""
+ORDER BY g.number, length(c.name), c.name, st.sort_key, st.student_code"""
 
 
 def student_results(period: Period, school_class_id: int | None = None) -> list[StudentResult]:
@@ -557,7 +557,7 @@ def progress_cells(period: Period, school_class: SchoolClass, subject: Subject) 
     ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
     students = list(
         Student.objects.filter(Exists(enrolled))
-        .order_by("full_name_folded", "student_code")
+        .order_by("sort_key", "student_code")
         .values_list("pk", "full_name", "student_code")
     )
     scored = subject.assessment == Assessment.SCORED

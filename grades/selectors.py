@@ -73,7 +73,7 @@ def class_students(school_class: SchoolClass, today) -> list[Student]:
     enrolled = Enrolment.objects.filter(
         student=OuterRef("pk"), school_class=school_class, starts_on__lte=today
     ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-    return list(Student.objects.filter(Exists(enrolled)).order_by("full_name_folded", "student_code"))
+    return list(Student.objects.filter(Exists(enrolled)).order_by("sort_key", "student_code"))
 
 
 def class_subjects(school_class: SchoolClass) -> list[SubjectColumn]:

@@ -53,7 +53,7 @@ def audience_resolve(choice: AudienceChoice) -> list[Addressee]:
     guardian once however many of their children match; a guardian who turned notifications off for every
     matching child is skipped, except for an emergency."""
     if choice.audience == Audience.STAFF:
-        staff = StaffMember.objects.filter(is_active=True).select_related("user").order_by("full_name", "pk")
+        staff = StaffMember.objects.filter(is_active=True).select_related("user").order_by("sort_key", "pk")
         return [Addressee(None, s.pk, s.user_id, s.full_name, s.user.phone, s.user.email) for s in staff]
     enrolments = current_enrolments().filter(student__status=StudentStatus.STUDYING)
     if choice.audience == Audience.GRADES:
@@ -67,5 +67,5 @@ def audience_resolve(choice: AudienceChoice) -> list[Addressee]:
     )
     if not choice.emergency:
         links = links.filter(receives_notifications=True)
-    guardians = Guardian.objects.filter(Exists(links)).order_by("full_name", "pk")
+    guardians = Guardian.objects.filter(Exists(links)).order_by("sort_key", "pk")
     return [Addressee(g.pk, None, g.user_id, g.full_name, g.phone, g.email) for g in guardians]

@@ -81,7 +81,7 @@ class NoticeForm(forms.Form):
             enrolled = enrolled.filter(school_class__homeroom_teacher=staff)
         self.fields["students"].queryset = with_current_class(
             Student.objects.filter(status=StudentStatus.STUDYING, pk__in=enrolled.values("student_id"))
-        ).order_by("full_name_folded", "pk")
+        ).order_by("sort_key", "pk")
         self.fields["attachments"].help_text = gettext(
             "PDF, JPEG hoặc PNG; tối đa %(count)d tệp, mỗi tệp tối đa %(size)s MB."
         ) % {"count": settings.NOTICE_ATTACHMENTS_MAX, "size": attachment_max_mb()}

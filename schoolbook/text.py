@@ -15,3 +15,9 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", nfc(text))
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return stripped.replace("đ", "d").replace("Đ", "D").lower()
+
+
+def search_fold(text: str) -> str:
+    """fold() with hyphens read as spaces, for searches over names and slugs alike: "Nguyễn-Du",
+    "nguyen  du" and the code "thcs-nguyen-du" all contain "nguyen du"."""
+    return " ".join(fold(text).replace("-", " ").split())

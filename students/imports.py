@@ -420,7 +420,9 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
             summary.guardians_created += 1
             if write:
                 new_guardians.append(
-                    Guardian(full_name=spec.full_name, phone=phone, email=spec.email, user=user)
+                    Guardian(
+                        full_name=spec.full_name, phone=phone, email=spec.email, user=user
+                    ).set_sort_key()
                 )
             continue
         changed = []
@@ -462,7 +464,7 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
                     gender=row.gender,
                     national_id=row.national_id,
                 )
-                new_students.append(student)
+                new_students.append(student.set_sort_key())
             continue
         changed = []
         for name in ("full_name", "date_of_birth", "gender", "national_id"):

@@ -6,6 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from schoolbook.name_order import MAX_LENGTH, vietnamese_sort_key
 from schoolbook.text import fold, nfc
 from tenants.models import Level
 
@@ -18,7 +19,29 @@ class Role(models.TextChoices):
     ACCOUNTANT = "accountant", _("Kế toán")
 
 
-class StaffMember(models.Model):
+class ListedByName(models.Model):
+    """People listed in Vietnamese class-list order (schoolbook/name_order.py): `sort_key` is kept from
+    `full_name` on every save; bulk writes call `set_sort_key()` (docs/decisions.md, "Lists in Vietnamese
+    order"). Collation "C": the key is compared byte by byte whatever the database's locale."""
+
+    sort_key = models.CharField(max_length=MAX_LENGTH, editable=False, db_index=True, db_collation="C")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.set_sort_key()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "sort_key"}
+        super().save(*args, **kwargs)
+
+    def set_sort_key(self):
+        self.sort_key = vietnamese_sort_key(self.full_name)
+        return self
+
+
+class StaffMember(ListedByName):
     """What a user is in this school. One row per person; a person may hold several roles."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -32,7 +55,7 @@ class StaffMember(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["full_name"]
+        ordering = ["sort_key", "pk"]
         indexes = [models.Index(fields=["is_active"])]
         constraints = [models.CheckConstraint(condition=~models.Q(roles=[]), name="staff_has_a_role")]
 
@@ -186,7 +209,7 @@ class StudentStatus(models.TextChoices):
     DROPPED_OUT = "dropped_out", _("Đã thôi học")
 
 
-class Student(models.Model):
+class Student(ListedByName):
     student_code = models.CharField(_("mã học sinh"), max_length=30, unique=True)
     national_id = models.CharField(
         _("số định danh cá nhân"), max_length=12, blank=True,
@@ -202,7 +225,7 @@ class Student(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["full_name_folded", "student_code"]
+        ordering = ["sort_key", "student_code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["national_id"],
@@ -240,7 +263,7 @@ class Enrolment(models.Model):
         return f"{self.student} – {self.school_class}"
 
 
-class Guardian(models.Model):
+class Guardian(ListedByName):
     """A parent or guardian. Linked to the platform User with the same phone number (roster import, first
     login), which is how one parent sees children in several schools."""
 
@@ -251,7 +274,7 @@ class Guardian(models.Model):
                              related_name="+")  # fmt: skip
 
     class Meta:
-        ordering = ["full_name"]
+        ordering = ["sort_key", "pk"]
 
     def __str__(self):
         return self.full_name

@@ -40,7 +40,7 @@ def staff_for_user(user) -> StaffMember | None:
 def staff_list(*, search: str = ""):
     """Search ignores accents. A school has at most a few hundred staff, so names are folded here rather than
     kept in a column that every bulk write (imports, seeding) would have to maintain."""
-    staff = StaffMember.objects.select_related("user").order_by("full_name")
+    staff = StaffMember.objects.select_related("user").order_by("sort_key", "pk")
     if search:
         folded, digits = fold(search), search.lstrip("0").replace(" ", "")
         matches = [
@@ -149,13 +149,13 @@ def student_list(
         )
     if status:
         students = students.filter(status=status)
-    return students.order_by("full_name_folded", "student_code")
+    return students.order_by("sort_key", "student_code")
 
 
 def student_profile(pk: int) -> Student | None:
     """A student with guardians (primary contact first) and enrolment history (newest first)."""
     links = StudentGuardian.objects.select_related("guardian").order_by(
-        "-is_primary_contact", "guardian__full_name"
+        "-is_primary_contact", "guardian__sort_key"
     )
     history = Enrolment.objects.select_related("school_class__year", "school_class__grade").order_by(
         "-starts_on", "-pk"
@@ -178,10 +178,10 @@ def class_roster(school_class: SchoolClass, *, with_guardians: bool):
                 Q(ends_on__isnull=True) | Q(ends_on__gte=today)
             )
         )
-    ).order_by("full_name_folded", "student_code")
+    ).order_by("sort_key", "student_code")
     if with_guardians:
         links = StudentGuardian.objects.select_related("guardian").order_by(
-            "-is_primary_contact", "guardian__full_name"
+            "-is_primary_contact", "guardian__sort_key"
         )
         students = students.prefetch_related(Prefetch("guardian_links", queryset=links))
     return students
@@ -202,9 +202,7 @@ def homeroom_classes(staff: StaffMember):
 
 def children_here(guardian: Guardian):
     """A guardian's children in the current school with their current class, in one query."""
-    return with_current_class(Student.objects.filter(guardian_links__guardian=guardian)).order_by(
-        "full_name_folded"
-    )
+    return with_current_class(Student.objects.filter(guardian_links__guardian=guardian)).order_by("sort_key")
 
 
 def children_across_schools(user, schools=None) -> list[dict]:
@@ -226,7 +224,7 @@ def children_across_schools(user, schools=None) -> list[dict]:
             students = list(
                 with_current_class(Student.objects.filter(guardian_links__guardian__user=user))
                 .distinct()
-                .order_by("full_name_folded")
+                .order_by("sort_key")
             )
         children.extend({"school": school, "student": student} for student in students)
     return children
@@ -290,5 +288,5 @@ def notified_guardian_links(student_ids):
     return (
         StudentGuardian.objects.filter(student_id__in=list(student_ids), receives_notifications=True)
         .select_related("guardian", "student")
-        .order_by("guardian_id", "student__full_name_folded", "student_id")
+        .order_by("guardian_id", "student__sort_key", "student_id")
     )

@@ -9,6 +9,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_tenants.models import DomainMixin, TenantMixin
 
+from schoolbook.text import search_fold
+
 SCHOOL_CODE_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
 RESERVED_CODES = frozenset({"public", "template", "static", "admin", "www"})
 
@@ -48,6 +50,9 @@ class School(TenantMixin):
     is_active = models.BooleanField(_("đang hoạt động"), default=True)
     suspended_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Name, code and province folded (schoolbook.text.search_fold) for the console's search: pgserver has no
+    # `unaccent`, so, as for students' names, the search reads a column kept in that form.
+    search_folded = models.CharField(max_length=400, editable=False, default="")
 
     auto_create_schema = True
     auto_drop_schema = False  # a school's data is never dropped by deleting a row
@@ -62,6 +67,13 @@ class School(TenantMixin):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.search_folded = search_fold(f"{self.name} {self.code} {self.province}")
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"name", "code", "province"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_folded"}
+        super().save(*args, **kwargs)
 
     @property
     def is_public(self) -> bool:

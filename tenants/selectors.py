@@ -1,15 +1,15 @@
 from django.db import connection
-from django.db.models import Q
 
+from schoolbook.text import search_fold
 from tenants.models import School, SchoolAffiliation
 
 
 def school_list(*, search: str = "", status: str = ""):
+    """Schools for the console. The search ignores accents, case and hyphens, over the name, the code and
+    the province: "nguyen du" and "nguyễn-du" find "Trường THCS Nguyễn Du" (code thcs-nguyen-du)."""
     schools = School.objects.exclude(schema_name="public").order_by("name")
-    if search:
-        schools = schools.filter(
-            Q(name__icontains=search) | Q(code__icontains=search) | Q(province__icontains=search)
-        )
+    if search_fold(search):
+        schools = schools.filter(search_folded__contains=search_fold(search))
     if status == "active":
         schools = schools.filter(is_active=True)
     elif status == "suspended":

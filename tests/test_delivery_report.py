@@ -90,7 +90,8 @@ def test_rows_name_the_channels_tried_in_order_and_the_last_reason(report_a):
     page = delivery_rows(REF)
     assert page.paginator.count == 7
     rows = {m.pk: m for m in page}
-    assert next(iter(page)).recipient == "Không Liên Lạc"  # ordered by name
+    # In Vietnamese class-list order: by given name, and the digits of "Phụ huynh 000" come before letters.
+    assert [m.recipient for m in page] == [f"Phụ huynh {k:03d}" for k in range(6)] + ["Không Liên Lạc"]
     assert rows[fell.pk].outcome == "failed"
     assert [(d.channel, d.status) for d in rows[fell.pk].tried] == [
         ("sms", "fallen_back"),
@@ -195,3 +196,15 @@ def test_a_real_sms_failure_falls_back_to_email_and_the_report_shows_both(world)
         assert rows[phone_only.pk].outcome == "failed"
         assert rows[phone_only.pk].last_error.startswith("HTTP 401")
         assert failed_message_ids(REF) == [phone_only.pk]
+
+
+def test_rows_and_csv_list_the_recipients_in_vietnamese_order(world):
+    """By given name, then middle and family name; đ after d, â after a, tones only between equal letters."""
+    names = ["Đặng Thị Ánh", "Dương Văn Dũng", "Bùi Thị Anh", "Trần Đức", "Vũ Thị Ân", "Đỗ Văn Dũng"]
+    expected = ["Bùi Thị Anh", "Đặng Thị Ánh", "Vũ Thị Ân", "Dương Văn Dũng", "Đỗ Văn Dũng", "Trần Đức"]
+    with schema_context("school_test_a"):
+        people = [Recipient(phone=f"+8491{k:07d}", name=name) for k, name in enumerate(names)]
+        messages_send(purpose="notice", reference=REF, items=[(p, "Tin") for p in people])
+        assert [m.recipient for m in delivery_rows(REF)] == expected
+        text = "".join(delivery_csv(REF))
+    assert [row[0] for row in csv.reader(io.StringIO(text.lstrip("\ufeff")))][1:] == expected

@@ -1,5 +1,8 @@
 """Onboarding: the command, the bulk CSV with per-row reports, the console page; nothing half-created."""
 
+import importlib
+import re
+
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -10,7 +13,7 @@ from schoolbook.audit.models import AuditEvent
 from students.models import Role, StaffMember
 from tenants.models import Domain, School, SchoolAffiliation, SpareSchema
 from tenants.schemas import spares_refill
-from tenants.services import schools_onboard_csv
+from tenants.services import school_onboard, schools_onboard_csv
 
 
 def _tables(schema):
@@ -183,3 +186,39 @@ def test_create_platform_admin_command(world):
     assert user.is_platform_admin and not user.has_usable_password()
     with pytest.raises(CommandError, match="không hợp lệ"):
         call_command("create_platform_admin", "--phone", "123", "--name", "X")
+
+
+def test_console_search_ignores_accents_case_and_hyphens(client, world):
+    school_onboard(actor=world.platform_admin, data={
+        "code": "thcs-nguyen-du", "name": "Trường THCS Nguyễn Du", "levels": ["lower_secondary"],
+        "province": "Thừa Thiên Huế", "admin_name": "Mai Anh", "admin_phone": "0912 888 999",
+    })  # fmt: skip
+    client.force_login(world.platform_admin)
+
+    def found(search):
+        page = client.get("/console/", {"q": search}).content.decode()
+        return set(re.findall(r'data-code="([^"]+)"', page))
+
+    for search in ("nguyen du", "nguyễn-du", "NGUYỄN DU", "  Nguyen   Du ", "Nguyễn Du", "thcs-nguyen-du",
+                   "thcs nguyen du", "THCS-Nguyễn-Du", "thua thien hue", "Huế"):  # fmt: skip
+        assert found(search) == {"thcs-nguyen-du"}, search
+    assert found("thu nghiem") == {"test-a", "test-b"}
+    assert found("ha noi") == {"test-a", "test-b"}  # their province, Hà Nội
+    assert found("nguyen trai") == set()
+    assert found("") >= {"test-a", "test-b", "thcs-nguyen-du"}
+
+
+def test_renaming_a_school_keeps_its_search_column(world):
+    school = School.objects.get(code="test-b")
+    school.name = "Trường THCS Chu Văn An"
+    school.save(update_fields=["name"])
+    school.refresh_from_db()
+    assert school.search_folded == "truong thcs chu van an test b ha noi"
+
+
+def test_the_migration_fills_the_search_column_of_existing_schools(world):
+    from django.apps import apps
+
+    School.objects.update(search_folded="")
+    importlib.import_module("tenants.migrations.0003_school_search").fill(apps, None)
+    assert School.objects.get(code="test-a").search_folded == "truong thcs thu nghiem a test a ha noi"

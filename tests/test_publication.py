@@ -484,10 +484,10 @@ def test_auto_policy_puts_primary_and_secondary_news_in_one_message(primary):
     )
     assert auto_publish_run() == 3
     assert Message.objects.filter(phone=primary.guardians[0].phone).count() == 1
-    assert bodies()[primary.guardians[0].phone] == (
+    assert bodies()[primary.guardians[0].phone] == (  # the children in class-list order: A before M
+        "Điểm mới môn Toán của Nguyễn Văn A: TX1 = 8,0\n"
         "Đánh giá Giữa học kì I môn Toán của Lê Thị M: Hoàn thành tốt\n"
-        "Đã có nhận xét Giữa học kì I về phẩm chất, năng lực của Lê Thị M.\n"
-        "Điểm mới môn Toán của Nguyễn Văn A: TX1 = 8,0"
+        "Đã có nhận xét Giữa học kì I về phẩm chất, năng lực của Lê Thị M."
     )
     assert set(Publication.objects.values_list("school_class_id", "column")) == {
         (primary.a1.pk, "TX1"),

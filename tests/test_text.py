@@ -1,6 +1,6 @@
 import pytest
 
-from schoolbook.text import fold, nfc
+from schoolbook.text import fold, nfc, search_fold
 
 
 @pytest.mark.parametrize(
@@ -19,3 +19,11 @@ def test_fold(text, folded):
 
 def test_nfc_composes_and_collapses_spaces():
     assert nfc("Nguye\u0302\u0303n  Văn") == "Nguyễn Văn"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["nguyen du", "Nguyễn-Du", "NGUYỄN  DU", " nguye\u0302\u0303n - du ", "nguyen--du"],
+)
+def test_search_fold_reads_hyphens_as_spaces(text):
+    assert search_fold(text) == "nguyen du"

@@ -284,7 +284,9 @@ def roster_write(
     counts.users_created += created
     already = set(StaffMember.objects.filter(user__in=users.values()).values_list("user__phone", flat=True))
     staff = [
-        StaffMember(user=users[phone], full_name=name, roles=[Role.TEACHER], position="Giáo viên")
+        StaffMember(
+            user=users[phone], full_name=name, roles=[Role.TEACHER], position="Giáo viên"
+        ).set_sort_key()
         for phone, name in people.items()
         if phone not in already
     ]
@@ -318,7 +320,8 @@ def roster_write(
     users, created = _users_for(guardian_people)
     counts.users_created += created
     guardians = [
-        Guardian(full_name=name, phone=phone, user=users[phone]) for phone, name in guardian_people.items()
+        Guardian(full_name=name, phone=phone, user=users[phone]).set_sort_key()
+        for phone, name in guardian_people.items()
     ]
     Guardian.objects.bulk_create(guardians, batch_size=1000)
     by_phone = {guardian.phone: guardian for guardian in guardians}
@@ -328,9 +331,10 @@ def roster_write(
         Student(student_code=p.code, full_name=p.full_name, gender=p.gender, date_of_birth=p.date_of_birth)
         for p in plan.students
     ]
-    for student in students:  # bulk_create skips Student.save(), which sets these two
+    for student in students:  # bulk_create skips Student.save(), which sets these three
         student.full_name = nfc(student.full_name)
         student.full_name_folded = fold(student.full_name)
+        student.set_sort_key()
     Student.objects.bulk_create(students, batch_size=1000)
     counts.students = len(students)
     class_by_name = {c.name: c for c in classes}
