@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 
 from accounts.services import user_get_or_create
 from schoolbook.audit.services import audit_record
+from schoolbook.phones import format_national
 from students.models import (
     Enrolment,
     Guardian,
@@ -332,7 +333,7 @@ def guardian_add(
     if StudentGuardian.objects.filter(student=student, guardian=guardian).exists():
         raise PeopleError(
             gettext("%(name)s (%(phone)s) đã là phụ huynh của học sinh này.")
-            % {"name": guardian.full_name, "phone": phone}
+            % {"name": guardian.full_name, "phone": format_national(phone)}
         )
     link = StudentGuardian.objects.create(student=student, guardian=guardian, relationship=relationship)
     if is_primary or not StudentGuardian.objects.filter(student=student, is_primary_contact=True).exists():
@@ -372,7 +373,7 @@ def guardian_edit(
                     "Số %(phone)s là của %(name)s, đã là phụ huynh của học sinh này: hãy xoá dòng sai thay "
                     "vì sửa."
                 )
-                % {"phone": phone, "name": other.full_name}
+                % {"phone": format_national(phone), "name": other.full_name}
             )
         other, _ = _guardian_by_phone(
             school=school, phone=phone, full_name=other.full_name, email=other.email, actor=actor,

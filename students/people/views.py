@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from schoolbook.permissions import school_role_required
+from schoolbook.phones import format_national
 from students.models import Role, SchoolClass, StudentStatus
 from students.people import selectors, services
 from students.people.forms import GuardianForm, StaffEditForm, StudentForm, WithdrawForm
@@ -59,7 +60,7 @@ def staff_edit_view(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.staff_edit(actor=request.user, staff=staff, request=request, **form.cleaned_data)
+            staff = services.staff_edit(actor=request.user, staff=staff, request=request, **form.cleaned_data)
         except (StaffError, services.PeopleError) as error:
             form.add_error(None, str(error))
         else:
@@ -229,7 +230,11 @@ def guardian_add_view(request, pk):
                 )
             else:
                 text = gettext("Đã thêm phụ huynh %(name)s (%(phone)s).")
-            messages.success(request, text % {"name": link.guardian.full_name, "phone": form.data["phone"]})
+            messages.success(
+                request,
+                text
+                % {"name": link.guardian.full_name, "phone": format_national(form.cleaned_data["phone"])},
+            )
             return redirect("student_detail", pk=pk)
     status = 400 if request.method == "POST" else 200
     context = {"student": student, "form": form}
@@ -264,7 +269,9 @@ def guardian_edit_view(request, pk, link_pk):
             else:
                 text = gettext("Đã lưu thông tin phụ huynh %(name)s (%(phone)s).")
             messages.success(
-                request, text % {"name": changed.guardian.full_name, "phone": form.data["phone"]}
+                request,
+                text
+                % {"name": changed.guardian.full_name, "phone": format_national(form.cleaned_data["phone"])},
             )
             return redirect("student_detail", pk=pk)
     status = 400 if request.method == "POST" else 200
