@@ -167,7 +167,7 @@ def test_fix_a_wrong_phone_number(client, people):
     father = _link(people, FATHER_PHONE)
     client.force_login(people.world.admin_a)
     page = client.get(_path(people, father)).content.decode()
-    assert 'value="+84981330002"' in page
+    assert 'value="0981 330 002"' in page
     response = client.post(
         _path(people, father),
         {

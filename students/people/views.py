@@ -248,7 +248,7 @@ def guardian_edit_view(request, pk, link_pk):
     guardian = link.guardian
     initial = {
         "full_name": guardian.full_name,
-        "phone": guardian.phone,
+        "phone": format_national(guardian.phone),
         "relationship": link.relationship,
         "email": guardian.email,
     }
