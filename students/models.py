@@ -52,6 +52,7 @@ class StaffMember(ListedByName):
         "Subject", blank=True, related_name="teachers", verbose_name=_("môn dạy")
     )
     is_active = models.BooleanField(_("đang làm việc"), default=True)
+    left_on = models.DateField(_("ngày rời trường"), null=True, blank=True)  # removed: history stays
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -221,6 +222,7 @@ class Student(ListedByName):
     gender = models.CharField(_("giới tính"), max_length=10, choices=Gender.choices)
     status = models.CharField(_("tình trạng"), max_length=20, choices=StudentStatus.choices,
                               default=StudentStatus.STUDYING)  # fmt: skip
+    withdrawal_reason = models.CharField(_("lý do thôi học"), max_length=300, blank=True)
     guardians = models.ManyToManyField("Guardian", through="StudentGuardian", related_name="students")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -148,7 +148,7 @@ def student_detail_view(request, pk):
     """A student's profile: managers, the homeroom teacher of the student's current class, and the
     student's guardians (students.permissions.can_view_student); anyone else in the school gets 404."""
     student = request.student
-    context = {"school": request.tenant, "student": student}
+    context = {"school": request.tenant, "student": student, "can_manage_people": is_manager(request.staff)}
     if is_manager(request.staff) and student.status == StudentStatus.STUDYING:
         context.update(
             can_change=True,

@@ -52,6 +52,7 @@ def _profile(request, student, *, move=None, transfer=None, status=200):
         "school": request.tenant,
         "student": student,
         "can_change": True,
+        "can_manage_people": True,
         "move_form": move or move_form(student),
         "transfer_form": transfer or transfer_form(student, request.tenant),
     }

@@ -167,3 +167,16 @@ def schools_onboard_csv(*, actor, text: str) -> BulkReport:
             for name, messages in error.errors.items():
                 report.problems.extend(RowProblem(line, name, message) for message in messages)
     return report
+
+
+def affiliation_remove(*, user, school: School, is_staff: bool = False, is_guardian: bool = False) -> None:
+    """The opposite of affiliation_add: the flags named go, and the row goes when no flag is left."""
+    affiliation = SchoolAffiliation.objects.filter(user=user, school=school).first()
+    if affiliation is None:
+        return
+    affiliation.is_staff = affiliation.is_staff and not is_staff
+    affiliation.is_guardian = affiliation.is_guardian and not is_guardian
+    if affiliation.is_staff or affiliation.is_guardian:
+        affiliation.save(update_fields=["is_staff", "is_guardian"])
+    else:
+        affiliation.delete()
