@@ -5,13 +5,17 @@ its own focusable, labelled region; cells a finger can hit)."""
 import pytest
 from playwright.sync_api import expect
 
+from grades.rules.circular27 import Checkpoint
+from tests import test_primary_entry
 from tests.browser_checks import accessibility_violations, assert_accessible, violations_text
 from tests.conftest import ARTIFACTS, sign_in
 from tests.gradebook_world import grid_cell
 from tests.test_browser_gradebook import published_world  # noqa: F401 (a fixture)
 from tests.test_browser_roll_call import roll_call_world  # noqa: F401 (a fixture)
+from tests.test_primary_entry import _complete_year, _qualities, _rate
 
 pytestmark = pytest.mark.browser
+pr = test_primary_entry.pr  # the fixture, shared rather than copied
 LAPTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
@@ -145,7 +149,46 @@ def test_the_grid_on_a_tablet(browser, live_server_url, published_world, viewpor
         assert after_header["y"] == pytest.approx(before_header["y"], abs=1)  # the header row stays
     # The page itself does not scroll sideways: only the grid's own region does.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    region.evaluate("el => { el.style.maxHeight = ''; el.scrollTo(0, 0); }")
+    region.evaluate("el => { el.style.maxHeight = ''; el.scrollTo(0, 0); el.blur(); }")
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"grid-tablet-{viewport['width']}.png"))
+    context.close()
+
+
+def test_primary_dashboard_on_a_laptop_and_a_phone(browser, live_server_url, client, pr):
+    """The page as the server renders it for the `pr` world (uncommitted, so the HTML is loaded into the
+    browser on the live server's origin, which serves the styles): accessible, and on a phone its tables
+    become cards with nothing to scroll sideways."""
+    s0, s1, s2 = pr.students
+    _complete_year(pr, s0)
+    _complete_year(pr, s1, rating="H", score="5", quality="Đ")
+    _rate(pr, [(s2, "rating", "C", None), (s2, "test", "4", None)], checkpoint=Checkpoint.END_OF_YEAR)
+    _qualities(pr, [(s2, "cham-chi", "C", None)], checkpoint=Checkpoint.END_OF_YEAR)
+    client.force_login(pr.world.principal_a)
+    html = client.get("/s/test-a/grades/dashboard/primary/?checkpoint=end_of_year").content.decode()
+    for viewport, name in ((LAPTOP, "laptop"), (PHONE, "phone")):
+        context, page = _signed_in(browser, live_server_url, None, viewport=viewport)
+        page.goto("/login/")
+        page.set_content(html)
+        expect(page.locator("#results")).to_be_visible()
+        assert_accessible(page)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.screenshot(path=str(ARTIFACTS / f"primary-dashboard-{name}.png"), full_page=True)
+        wide = page.evaluate(
+            "[...document.querySelectorAll('.table-wrap')].filter(el => el.scrollWidth > el.clientWidth + 1)"
+            ".map(el => `${el.firstElementChild.id}: ${el.scrollWidth} in ${el.clientWidth}`)"
+        )
+        if name == "phone":
+            assert not wide, f"tables scroll sideways on the phone: {wide}"
+        context.close()
+
+
+def test_two_factor_setup_page(browser, live_server_url):
+    context, page = _signed_in(browser, live_server_url, "0900000012")
+    page.goto("/account/2fa/")
+    qr = page.locator("figure.two-factor-qr svg")
+    expect(qr).to_be_visible()
+    assert qr.bounding_box()["width"] >= 150  # big enough to scan from a screen
+    assert_accessible(page)
+    page.screenshot(path=str(ARTIFACTS / "two-factor-qr.png"), full_page=True)
     context.close()
