@@ -19,6 +19,7 @@ from accounts.services_2fa import TwoFactorError
 from accounts.views import safe_next
 from schoolbook.forms import PhoneField
 from schoolbook.permissions import platform_admin_required
+from schoolbook.qr import qr_svg
 
 
 class TwoFactorCodeForm(forms.Form):
@@ -84,7 +85,8 @@ def two_factor_view(request):
                 "accounts/two_factor_recovery.html",
                 {"recovery_codes": recovery_codes, "next": next_url},
             )
-    context["enrolment"] = services_2fa.setup_begin(user=request.user)
+    context["enrolment"] = enrolment = services_2fa.setup_begin(user=request.user)
+    context["qr"] = qr_svg(enrolment.uri, title=gettext("Mã QR thiết lập xác thực hai lớp"))
     return render(request, "accounts/two_factor_setup.html", context)
 
 

@@ -7,6 +7,7 @@ of queries, whatever the size of the class."""
 from dataclasses import dataclass, field
 from itertools import zip_longest
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -20,12 +21,22 @@ from grades.rules.circular27 import (
     RatingError,
     ScoreError,
     SubjectRating,
+    YearResult,
     end_of_year_result,
     tests_required,
 )
 from grades.selectors import class_students
 from grades.services_primary import SLUG_OF_ITEM, cell_text, subject_codes_of_grade, test_required
-from students.models import Assessment, SchoolClass, Student, Subject, SubjectLoad, TeachingAssignment
+from students.models import (
+    Assessment,
+    Enrolment,
+    SchoolClass,
+    Student,
+    Subject,
+    SubjectLoad,
+    TeachingAssignment,
+)
+from tenants.models import Level
 
 INCOMPLETE = "Chưa đủ đánh giá"  # the end-of-year result cannot be computed yet: something is missing
 
@@ -157,6 +168,7 @@ class ResultRow:
     items: list[str] = field(default_factory=list)  # T / Đ / C per quality and competency, "" if not rated
     result: str = INCOMPLETE
     missing: str = ""  # what keeps the result from being computed
+    level: YearResult | None = None  # the result, None while INCOMPLETE
 
 
 @dataclass
@@ -204,19 +216,20 @@ class _Checkpoint:
     qualities: dict[tuple[int, str], str]  # (student pk, item) → T / Đ / C
 
 
-def _checkpoint_load(
-    school_class: SchoolClass, students: list[Student], checkpoint: Checkpoint
-) -> _Checkpoint:
-    subjects = _grade_subjects(school_class)
+def _tested(grade: int, subjects: list[Subject], checkpoint: Checkpoint) -> dict[int, bool]:
     codes = {subject.code for subject in subjects}
-    grade = school_class.grade.number
-    tested = {s.pk: tests_required(grade, checkpoint, s.code, codes) for s in subjects}
-    where = {"student__in": students, "year_id": school_class.year_id, "checkpoint": checkpoint.value}
+    return {s.pk: tests_required(grade, checkpoint, s.code, codes) for s in subjects}
+
+
+def _cells_load(students, year_id: int, checkpoint: Checkpoint, subjects=None):
+    """(ratings, qualities) of `students` (objects or ids) at the checkpoint, in two queries."""
+    where = {"student__in": students, "year_id": year_id, "checkpoint": checkpoint.value}
+    found = PrimaryRating.objects.filter(**where)
+    if subjects is not None:
+        found = found.filter(subject__in=subjects)
     ratings = {
         (r.student_id, r.subject_id): r
-        for r in PrimaryRating.objects.filter(subject__in=subjects, **where).only(
-            "student_id", "subject_id", "rating", "test_score", "comment"
-        )
+        for r in found.only("student_id", "subject_id", "rating", "test_score", "comment")
     }
     qualities = {
         (student_id, item): rating
@@ -224,6 +237,15 @@ def _checkpoint_load(
             "student_id", "item", "rating"
         )
     }
+    return ratings, qualities
+
+
+def _checkpoint_load(
+    school_class: SchoolClass, students: list[Student], checkpoint: Checkpoint
+) -> _Checkpoint:
+    subjects = _grade_subjects(school_class)
+    tested = _tested(school_class.grade.number, subjects, checkpoint)
+    ratings, qualities = _cells_load(students, school_class.year_id, checkpoint, subjects)
     return _Checkpoint(subjects, tested, ratings, qualities)
 
 
@@ -263,12 +285,13 @@ def _result_row(student: Student, loaded: _Checkpoint) -> ResultRow:
         row.missing = gettext("khối lớp chưa có môn học nào")
     if not row.missing:
         try:
-            row.result = end_of_year_result(
+            row.level = end_of_year_result(
                 subject_ratings,
                 {item: item_ratings[item] for item in QUALITIES},
                 {item: item_ratings[item] for item in COMPETENCIES},
                 test_scores,
-            ).label
+            )
+            row.result = row.level.label
         except (RatingError, ScoreError) as error:  # e.g. the school's catalogue changed since entry
             row.missing = str(error)
     return row
@@ -282,6 +305,42 @@ def primary_results(school_class: SchoolClass) -> PrimaryResults:
     loaded = _checkpoint_load(school_class, students, Checkpoint.END_OF_YEAR)
     rows = [_result_row(student, loaded) for student in students]
     return PrimaryResults(school_class, [s.name for s in loaded.subjects], item_columns(), rows)
+
+
+def primary_year_results(year, school_class: SchoolClass | None = None) -> list[tuple[int, ResultRow]]:
+    """(class id, end-of-year row) of each student enrolled today in a primary class of `year` (or in
+    `school_class`), as on the class results page: four queries whatever the size of the school."""
+    today = timezone.localdate()
+    enrolments = (
+        Enrolment.objects.filter(
+            school_class__year=year, school_class__grade__level=Level.PRIMARY, starts_on__lte=today
+        )
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+        .select_related("student", "school_class__grade")
+        .order_by("student__full_name_folded", "student__student_code")
+    )
+    if school_class is not None:
+        enrolments = enrolments.filter(school_class=school_class)
+    enrolments = list(enrolments)
+    grades = {e.school_class.grade_id: e.school_class.grade.number for e in enrolments}
+    subjects: dict[int, list[Subject]] = {grade_id: [] for grade_id in grades}
+    for load in (
+        SubjectLoad.objects.filter(
+            grade_id__in=grades, subject__is_active=True, subject__assessment=Assessment.PRIMARY_RATING
+        )
+        .select_related("subject")
+        .order_by("subject__order", "subject__name")
+    ):
+        subjects[load.grade_id].append(load.subject)
+    end = Checkpoint.END_OF_YEAR
+    ratings, qualities = _cells_load([e.student_id for e in enrolments], year.pk, end)
+    loaded = {
+        grade_id: _Checkpoint(
+            subjects[grade_id], _tested(number, subjects[grade_id], end), ratings, qualities
+        )
+        for grade_id, number in grades.items()
+    }
+    return [(e.school_class_id, _result_row(e.student, loaded[e.school_class.grade_id])) for e in enrolments]
 
 
 # --- the printable report card (phiếu liên lạc) of a checkpoint ---------------------------------------------

@@ -1,17 +1,23 @@
-"""The principal's dashboard (issue 4, item 8) and its drill-down lists. Managers (school admin, principal,
-vice principal) only; anyone else, including teachers and guardians of the school, gets 404."""
+"""The principal's dashboard (issue 4, item 8), its primary counterpart (issue 11) and their drill-down
+lists. Managers (school admin, principal, vice principal) only; anyone else, including teachers and
+guardians of the school, gets 404."""
 
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from grades import dashboard_primary as primary
 from grades.dashboard import KINDS, LEVEL_KEYS, NONE, Period, dashboard, drill_down, progress_cells
+from grades.rules.circular27 import Checkpoint
+from grades.services_primary import checkpoint_of
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
-from students.models import SchoolClass, SchoolYear, Subject, Term
+from students.models import Assessment, SchoolClass, SchoolYear, Subject, Term
 from students.permissions import MANAGERS
+from tenants.models import Level
 
 PAGE_SIZE = 50
 
@@ -117,3 +123,108 @@ def _title(kind: str, value: str, subject) -> str:
     if kind == "risk":
         return gettext("Học sinh cần quan tâm (học tập hoặc rèn luyện Chưa đạt)")
     return gettext("Học sinh kiểm tra lại trong hè")
+
+
+# --- primary classes (Circular 27) -------------------------------------------------------------------------
+
+PRIMARY_HEADS = {
+    "rating": [
+        (key, label)
+        for key, label in zip(
+            primary.RATING_KEYS,
+            [_("Hoàn thành tốt"), _("Hoàn thành"), _("Chưa hoàn thành"), _("Chưa đánh giá")],
+            strict=True,
+        )
+    ],
+    "test": list(zip(primary.TEST_KEYS, ["9–10", "7–8", "5–6", _("Dưới 5"), _("Chưa có điểm")], strict=True)),
+    "quality": list(
+        zip(
+            primary.QUALITY_KEYS,
+            [_("Tốt mọi mục"), _("Đạt trở lên"), _("Có mục Cần cố gắng"), _("Chưa đánh giá đủ")],
+            strict=True,
+        )
+    ),
+    "result": list(
+        zip(
+            primary.RESULT_KEYS,
+            [
+                _("Hoàn thành xuất sắc"),
+                _("Hoàn thành tốt"),
+                _("Hoàn thành"),
+                _("Chưa hoàn thành"),
+                _("Chưa đủ đánh giá"),
+                _("Hoàn thành chương trình lớp học"),
+            ],
+            strict=True,
+        )
+    ),
+}
+
+
+def _primary_period(request) -> tuple[SchoolYear | None, Checkpoint | None]:
+    """The year (?year=<id>, else the current one; 404 for an unknown id) and the checkpoint (?checkpoint=,
+    else the latest one with a rating; 404 for an unknown value)."""
+    year_id = int_or_none(request.GET.get("year"))
+    if year_id is not None:
+        year = get_object_or_404(SchoolYear, pk=year_id)
+    else:
+        year = SchoolYear.objects.filter(is_current=True).first()
+    if year is None:
+        return None, None
+    value = request.GET.get("checkpoint")
+    if value is None:
+        return year, primary.latest_checkpoint(year)
+    checkpoint = checkpoint_of(value)
+    if checkpoint is None:
+        raise Http404
+    return year, checkpoint
+
+
+@school_role_required(*MANAGERS)
+def primary_dashboard_view(request):
+    year, checkpoint = _primary_period(request)
+    context = {
+        "year": year,
+        "checkpoint": checkpoint,
+        "checkpoints": list(Checkpoint),
+        "board": primary.primary_dashboard(year, checkpoint) if year else None,
+        "heads": PRIMARY_HEADS,
+        "query": f"year={year.pk}&checkpoint={checkpoint.value}" if year else "",
+    }
+    return render(request, "grades/dashboard_primary.html", context)
+
+
+@school_role_required(*MANAGERS)
+def primary_dashboard_list_view(request):
+    year, checkpoint = _primary_period(request)
+    kind, value = request.GET.get("kind", ""), request.GET.get("value", "")
+    if year is None or kind not in primary.KINDS or value not in dict(PRIMARY_HEADS[kind]):
+        raise Http404
+    if kind == "result" and checkpoint != Checkpoint.END_OF_YEAR:
+        raise Http404
+    school_class = get_object_or_404(
+        SchoolClass.objects.select_related("grade", "year"),
+        pk=int_or_none(request.GET.get("class")),
+        year=year,
+        grade__level=Level.PRIMARY,
+    )
+    subject = None
+    if kind in ("rating", "test"):
+        subject = get_object_or_404(
+            Subject, pk=int_or_none(request.GET.get("subject")), assessment=Assessment.PRIMARY_RATING
+        )
+    students = primary.checkpoint_students(school_class, checkpoint, kind, value, subject)
+    context = {
+        "year": year,
+        "checkpoint": checkpoint,
+        "school_class": school_class,
+        "subject": subject,
+        "kind": kind,
+        "label": dict(PRIMARY_HEADS[kind])[value],
+        "back": f"year={year.pk}&checkpoint={checkpoint.value}",
+        "page": Paginator(students, PAGE_SIZE).get_page(request.GET.get("page")),
+        "count": len(students),
+        "query": request.GET.copy(),
+    }
+    context["query"].pop("page", None)
+    return render(request, "grades/dashboard_primary_list.html", context)

@@ -1,11 +1,11 @@
 """Reads of notices, scoped to what the person may see (None / nothing for what they may not: 404)."""
 
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django_tenants.utils import schema_context
 
 from notices.models import Notice, NoticeRecipient, Status
 from notices.permissions import is_notice_manager
-from students.models import Guardian, StaffMember
+from students.models import Enrolment, Guardian, StaffMember, StudentGuardian
 from tenants.models import School
 
 TABS = ("mine", "inbox", "approve", "all")
@@ -93,26 +93,59 @@ def notice_read_counts(notice: Notice) -> dict:
     )
 
 
-def notice_read_receipts(notice: Notice, page_messages=None):
-    """When each message's person read the notice, as a function of the message (None: not read), from
-    one query over the notice's recipients (only those of `page_messages` when given). A message is tied
-    to its recipient by the platform user when there is one, else by the guardian's phone number
-    (publishing writes both from the same person)."""
-    reads = NoticeRecipient.objects.filter(notice=notice, read_at__isnull=False)
-    if page_messages is not None:
-        users = {m.user_id for m in page_messages if m.user_id}
-        phones = {m.phone for m in page_messages if not m.user_id and m.phone}
-        reads = reads.filter(Q(user_id__in=users) | Q(guardian__phone__in=phones))
+def _by_message(rows):
+    """A function message → value from (user id, guardian phone, value) rows. A message is tied to its
+    recipient by the platform user when there is one, else by the guardian's phone number (publishing
+    writes both from the same person)."""
     by_user, by_phone = {}, {}
-    for user_id, phone, when in reads.values_list("user_id", "guardian__phone", "read_at"):
+    for user_id, phone, value in rows:
         if user_id:
-            by_user[user_id] = when
+            by_user[user_id] = value
         if phone:
-            by_phone[phone] = when
+            by_phone[phone] = value
     return lambda m: by_user.get(m.user_id) if m.user_id else by_phone.get(m.phone)
 
 
-def notice_attach_read_receipts(notice: Notice, page_messages) -> None:
+def _recipients_of(notice: Notice, page_messages):
+    """The notice's recipients, only those of `page_messages` when given."""
+    recipients = NoticeRecipient.objects.filter(notice=notice)
+    if page_messages is not None:
+        users = {m.user_id for m in page_messages if m.user_id}
+        phones = {m.phone for m in page_messages if not m.user_id and m.phone}
+        recipients = recipients.filter(Q(user_id__in=users) | Q(guardian__phone__in=phones))
+    return recipients
+
+
+def notice_read_receipts(notice: Notice, page_messages=None):
+    """When each message's person read the notice, as a function of the message (None: not read), from
+    one query over the notice's recipients (only those of `page_messages` when given)."""
+    reads = _recipients_of(notice, page_messages).filter(read_at__isnull=False)
+    return _by_message(reads.values_list("user_id", "guardian__phone", "read_at"))
+
+
+def notice_recipient_children(notice: Notice, page_messages=None):
+    """Whose parent each message's person is, as a function of the message: "Nguyễn Văn An (6A1), …"
+    (their children at this school, with the class of the current year; "" for staff), in one query."""
+    current_class = Enrolment.objects.filter(
+        student=OuterRef("student_id"), ends_on__isnull=True, school_class__year__is_current=True
+    ).values("school_class__name")[:1]
+    guardians = _recipients_of(notice, page_messages).filter(guardian__isnull=False).values("guardian_id")
+    links = (
+        StudentGuardian.objects.filter(guardian_id__in=guardians)
+        .annotate(class_name=Subquery(current_class))
+        .order_by("guardian_id", "student__full_name_folded")
+        .values_list("guardian__user_id", "guardian__phone", "student__full_name", "class_name")
+    )
+    children = {}
+    for user_id, phone, name, class_name in links:
+        children.setdefault((user_id, phone), []).append(f"{name} ({class_name})" if class_name else name)
+    return _by_message((user_id, phone, ", ".join(names)) for (user_id, phone), names in children.items())
+
+
+def notice_attach_recipient_facts(notice: Notice, page_messages) -> None:
+    """`read_at` and `children` on each message of a report page."""
     read_at = notice_read_receipts(notice, page_messages)
+    children = notice_recipient_children(notice, page_messages)
     for message in page_messages:
         message.read_at = read_at(message)
+        message.children = children(message) or ""

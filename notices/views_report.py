@@ -13,7 +13,12 @@ from django.views.decorators.http import require_POST
 from messaging.reports import OUTCOMES, delivery_csv, delivery_report, delivery_rows
 from notices.models import Notice, Status
 from notices.permissions import is_notice_manager
-from notices.selectors import notice_attach_read_receipts, notice_read_counts, notice_read_receipts
+from notices.selectors import (
+    notice_attach_recipient_facts,
+    notice_read_counts,
+    notice_read_receipts,
+    notice_recipient_children,
+)
 from notices.services import notice_resend_failed
 
 
@@ -31,7 +36,7 @@ def notice_report_view(request, pk):
     status = request.GET.get("status", "")
     status = status if status in OUTCOMES else ""
     page = delivery_rows(notice.reference, status=status or None, page=request.GET.get("page"))
-    notice_attach_read_receipts(notice, page.object_list)
+    notice_attach_recipient_facts(notice, page.object_list)
     context = {
         "notice": notice,
         "report": delivery_report(notice.reference),
@@ -46,12 +51,14 @@ def notice_report_view(request, pk):
 def notice_report_csv_view(request, pk):
     notice = _reported_or_404(request, pk)
     read_at = notice_read_receipts(notice)
+    children = notice_recipient_children(notice)
 
     def read_column(message) -> str:
         when = read_at(message)
         return timezone.localtime(when).strftime("%d/%m/%Y %H:%M") if when else ""
 
-    lines = delivery_csv(notice.reference, extra_columns=[(gettext("Đã đọc lúc"), read_column)])
+    columns = [(gettext("Phụ huynh của"), lambda m: children(m) or ""), (gettext("Đã đọc lúc"), read_column)]
+    lines = delivery_csv(notice.reference, extra_columns=columns)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="bao-cao-thong-bao-{notice.pk}.csv"'
     return response

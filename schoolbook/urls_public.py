@@ -14,6 +14,7 @@ from tenants import views as console_views
 urlpatterns = [
     path("", accounts_views.landing_view, name="landing"),
     path("healthz", site_views.healthz, name="healthz"),
+    path("favicon.ico", site_views.favicon, name="favicon"),
     path("login/", accounts_views.login_view, name="login"),
     path("login/code/", accounts_views.code_request_view, name="code_request"),
     path("login/code/verify/", accounts_views.code_verify_view, name="code_verify"),

@@ -139,6 +139,26 @@ def test_the_page_shows_counts_reads_and_each_recipient_with_the_reason(sent, cl
     assert "Gửi lại cho các tin lỗi (1)" in page
 
 
+def test_each_recipient_is_named_with_their_children_and_classes(sent, client, world):
+    # Bố An also has a child in 6A2: the report names both, each with the class of this year.
+    sibling = Student.objects.create(
+        student_code="HS9100", full_name="Nguyễn Thị Ánh", date_of_birth=date(2016, 1, 1), gender="female"
+    )
+    class_6a2 = SchoolClass.objects.get(name="6A2")
+    Enrolment.objects.create(student=sibling, school_class=class_6a2, starts_on=class_6a2.year.starts_on)
+    father = Guardian.objects.get(user=sent.parent)
+    StudentGuardian.objects.create(student=sibling, guardian=father, relationship="father")
+    client.force_login(world.teacher_a)
+    page = client.get(sent.url).content.decode()
+    children = dict(re.findall(r'<tr data-message="(\d+)".*?<td data-children>([^<]*)</td>', page, re.S))
+    assert children == {
+        str(sent.delivered.pk): "Nguyễn Thị Ánh (6A2), Nguyễn Văn An (6A1)",
+        str(sent.failed.pk): "Trần Thị Bình (6A1)",
+        str(sent.queued.pk): "Lê Văn Cường (6A1)",
+    }
+    assert '<th scope="col">Phụ huynh của</th>' in page
+
+
 def test_the_list_filters_by_outcome_and_keeps_the_filter_across_pages(sent, client, world):
     client.force_login(world.principal_a)
     page = client.get(sent.url, {"status": "failed"}).content.decode()
@@ -196,10 +216,13 @@ def test_csv_download(sent, client, world):
     assert text.startswith("\ufeffNgười nhận,")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     assert sorted(row[0] for row in rows[1:]) == ["Lê Thị Bà", "Nguyễn Văn Bố", "Trần Thị Mẹ"]
-    assert rows[0][-1] == "Đã đọc lúc"
+    assert rows[0][-2:] == ["Phụ huynh của", "Đã đọc lúc"]
     by_name = {row[0]: row for row in rows[1:]}
     assert by_name["Trần Thị Mẹ"][3:6] == ["Gửi lỗi", "SMS: Gửi lỗi", "108 Phone number is invalid"]
     assert by_name["Trần Thị Mẹ"][-1] == ""  # not read
+    assert [by_name[name][-2] for name in sorted(by_name)] == [
+        "Lê Văn Cường (6A1)", "Nguyễn Văn An (6A1)", "Trần Thị Bình (6A1)",
+    ]  # fmt: skip
     assert by_name["Nguyễn Văn Bố"][-1].count("/") == 2  # read (his account)
     assert by_name["Lê Thị Bà"][-1].count("/") == 2  # read (her phone: no account)
 

@@ -1,9 +1,11 @@
 """Staff two-factor authentication (TOTP): the RFC arithmetic, setup, verification, replay, recovery codes,
 the rate limit, who is asked, and where (school pages, the console). The setting is on in this file only."""
 
+import re
 import time
 
 import pytest
+import segno
 from django_tenants.utils import schema_context
 
 from accounts import services_2fa, totp
@@ -59,6 +61,32 @@ def test_uri_and_grouped_secret_for_manual_entry():
         "&issuer=Schoolbook&algorithm=SHA1&digits=6&period=30"
     )
     assert totp.code_at(secret, 0) == totp.hotp(totp._key(secret.lower()), 0)
+
+
+QR_PATH_RE = re.compile(
+    r'<figure class="two-factor-qr"[^>]*><svg role="img"[^>]*>.*?<path class="qrline"[^>]* d="([^"]+)"'
+)
+
+
+def _qr_path(data):
+    """The module path segno draws for `data` (the symbol itself, whatever the styling around it)."""
+    svg = segno.make(data, error="m").svg_inline(scale=5)
+    return re.search(r'd="(M[^"]+)"', svg.split('class="qrline"')[1]).group(1)
+
+
+def test_setup_page_shows_a_qr_code_of_the_otpauth_uri(client, world):
+    client.force_login(world.admin_a)
+    setup = client.get("/account/2fa/")
+    enrolment = setup.context["enrolment"]
+    page = setup.content.decode()
+    shown = QR_PATH_RE.search(page)
+    assert shown, "an inline SVG QR code beside the secret"
+    assert shown.group(1) == _qr_path(enrolment.uri)
+    assert "<title>Mã QR thiết lập xác thực hai lớp</title>" in page
+    # Another secret draws another symbol: the picture is this account's URI, not a decoration.
+    other = totp.provisioning_uri(totp.secret_generate(), account=world.admin_a.phone, issuer="Schoolbook")
+    assert _qr_path(other) != shown.group(1)
+    assert enrolment.secret_grouped in page  # the manual key stays for apps that cannot scan
 
 
 def _wrong_code(secret):

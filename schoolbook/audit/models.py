@@ -5,6 +5,7 @@ a school's events in that school's schema, so a school's audit trail never mixes
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 ACTION_LABELS = {
@@ -92,3 +93,12 @@ class AuditEvent(models.Model):
     @property
     def action_label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def sentence(self) -> str:
+        """Who did what to what, as a sentence: "Lê Quản Trị A đã thêm cán bộ Vũ Giáo Viên"."""
+        actor = (self.actor.full_name or str(self.actor)) if self.actor else gettext("Hệ thống")
+        text = gettext("%(actor)s đã %(action)s %(object)s") % {
+            "actor": actor, "action": self.action_label, "object": self.object_repr,
+        }  # fmt: skip
+        return text.strip()

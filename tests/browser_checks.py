@@ -1,0 +1,42 @@
+"""Checks a browser test can run on any page it visits (Playwright pages)."""
+
+from pathlib import Path
+
+AXE_VERSION = "4.14.1"
+AXE = Path(__file__).resolve().parent.parent / "static" / "vendor" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+_RUN = """async (tags) => {
+    const options = {runOnly: {type: "tag", values: tags}, resultTypes: ["violations"]};
+    const results = await axe.run(document, options);
+    return results.violations.map((v) => ({
+        id: v.id, impact: v.impact, help: v.help,
+        nodes: v.nodes.map((n) => ({target: n.target.join(" "), html: n.html, summary: n.failureSummary})),
+    }));
+}"""
+
+
+def accessibility_violations(page) -> list[dict]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it is now (axe is vendored for tests only and
+    injected into the page, never served by the app's templates)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
+    return page.evaluate(_RUN, WCAG_21_AA)
+
+
+def violations_text(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"{violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"][:5]:
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"    {node['target']}  {node['html'][:120]}\n        {summary[:300]}")
+        if len(violation["nodes"]) > 5:
+            lines.append(f"    … and {len(violation['nodes']) - 5} more")
+    return "\n".join(lines)
+
+
+def assert_accessible(page) -> None:
+    """Fail with a readable list when axe-core finds WCAG 2.1 A/AA violations on the page."""
+    violations = accessibility_violations(page)
+    assert not violations, f"axe-core on {page.url}:\n{violations_text(violations)}"
