@@ -124,7 +124,7 @@ def test_class_month_grid_marks_totals_and_year(st):
         take(st.a1, last_month, "morning", {an: K})  # counts for the year, not the month
     grid = stats.class_month(st.a1, st.today)
     assert (grid.first, grid.roll_calls) == (first, 3)
-    assert [row.student for row in grid.rows] == [cuong, an, binh]  # by name: Lê, Nguyễn, Trần
+    assert [row.student for row in grid.rows] == [an, binh, cuong]  # by given name: An, Bình, Cường
     rows = {row.student: row for row in grid.rows}
     assert grid.days[0].sessions == ["morning", "afternoon"] and grid.days[1].sessions == ["morning"]
     assert rows[an].cells[0].text == "P/K" and "Buổi sáng: P" in rows[an].cells[0].title
