@@ -159,7 +159,7 @@ def test_teacher_enters_and_publishes_and_only_the_childs_parent_sees_it(
     expect(page.locator("#publish-TX1")).to_contain_text("Đã công bố cột TX1")
     with django_db_blocker.unblock(), schema_context(f.schema):
         bodies = list(Message.objects.filter(phone=f"+84{f.parent_phone[1:]}").values_list("body", flat=True))
-    assert bodies == ["Điểm mới môn Toán của Đặng Minh An: TX1 = 8,5"]
+    assert bodies == ["Điểm mới môn Toán (HK I, ĐĐGtx 1) của Đặng Minh An: 8,5"]
 
     # 4. The parent now sees TX1 and only TX1: the other columns wait for their publication.
     parent_page.reload()
