@@ -4,8 +4,8 @@ from collections import Counter
 
 from django.conf import settings
 
-from messaging.models import Channel, MessagingSettings
-from messaging.services import Reach, Recipient
+from messaging.models import Channel, Message, MessagingSettings
+from messaging.services import Reach, Recipient, message_recipient
 from messaging.sms_text import sms_cost, sms_normalise, sms_segments
 from schoolbook.confirm import confirmation_token
 
@@ -52,6 +52,13 @@ def items_estimate(items: list[tuple[Recipient, str]], channels: list[str] | Non
         "sms_cost_if_all_fall_back_vnd": sms_cost(sms_any, price),
         "token": confirmation_token(sorted(fingerprint, key=str), channels),
     }
+
+
+def resend_estimate(message_ids: list[int], channels: list[str] | None) -> dict:
+    """The estimate of "resend to failed" (messages_resend): the same messages, to the same people, with
+    the same texts, planned on today's addresses."""
+    messages = Message.objects.filter(pk__in=message_ids).order_by("pk")
+    return items_estimate([(message_recipient(m), m.body) for m in messages], channels)
 
 
 def format_vnd(amount: int) -> str:
