@@ -1,5 +1,6 @@
 """In a real browser: a homeroom teacher composes a notice, the estimate follows the choices and the text
-(HTMX), a PDF is attached, and "Gửi" publishes it after the confirmation page (their own class needs no approval)."""
+(HTMX), a PDF is attached, and "Gửi" publishes it after the confirmation page (their own class needs no
+approval)."""
 
 import random
 from uuid import uuid4
