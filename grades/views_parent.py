@@ -140,7 +140,8 @@ def grades_publish(request, pk):
         level, notice = messages.ERROR, str(error)
     if htmx:
         context["state"] = column_states(assignment, term, [column])[column]
-        context.update(notice=notice, confirm=confirm, stale=confirm and bool(request.POST.get("confirm")))
+        stale = confirm is not None and bool(request.POST.get("confirm"))
+        context.update(notice=notice, confirm=confirm, stale=stale, dialog=True)
         return render(request, "grades/_publish_controls.html", context)
     return _back(request, level, notice)
 
