@@ -27,6 +27,13 @@ def _preview(request, whom, selection) -> dict:
         )
         % {"count": count}
     ]
+    names = ", ".join(g.full_name for g in selection.guardians[:NAMES_SHOWN])
+    more = count - NAMES_SHOWN
+    if more > 0:
+        names += " " + ngettext("và %(count)s phụ huynh khác", "và %(count)s phụ huynh khác", more) % {
+            "count": more
+        }
+    summary.append(gettext("Người nhận: %(names)s.") % {"names": names})
     if selection.invited_today:
         summary.append(
             gettext("%(count)s phụ huynh đã được mời hôm nay nên không gửi lại.")
@@ -41,8 +48,6 @@ def _preview(request, whom, selection) -> dict:
         "fields": {"whom": whom}.items(),
         "button": gettext("Gửi lời mời"),
         "back": None,
-        "names": [g.full_name for g in selection.guardians[:NAMES_SHOWN]],
-        "more": max(0, count - NAMES_SHOWN),
     }
 
 
