@@ -15,6 +15,7 @@ from grades.publication import (
     auto_publish_run,
     checkpoint_publish,
     class_checkpoint_publish,
+    column_label,
     column_publish,
     column_states,
     gradebook_settings,
@@ -23,6 +24,7 @@ from grades.publication import (
 from grades.services import GradeError, scores_save
 from grades.tasks import auto_publish_school
 from messaging.models import Message
+from messaging.sms_text import sms_normalise, sms_segments
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, StaffMember, StudentGuardian, TeachingAssignment
 from students.services import catalogue_seed
@@ -158,7 +160,8 @@ def test_a_guardian_of_two_children_gets_one_message_with_a_line_each(pub):
     publish(pub)
     assert Message.objects.filter(phone=pub.guardians[0].phone).count() == 1
     assert bodies()[pub.guardians[0].phone] == (
-        "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn A: 8,0\nĐiểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn B: 9,0"
+        "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn A: 8,0\n"
+        "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn B: 9,0"
     )
 
 
@@ -559,3 +562,24 @@ def test_primary_publish_buttons(primary, client):
     assert PrimaryRating.objects.get(student=m).published_rating == "H"
     assert PrimaryQuality.objects.get(student=m).published_rating == "Đ"
     assert Message.objects.filter(purpose="grades").count() == 2
+
+
+def test_grade_messages_name_the_subject_the_term_and_the_official_column(pub):
+    """One column: the column in the parentheses; several of one subject (the automatic policy): listed."""
+    s0 = pub.students[0]
+    save(pub, {s0: "8,5"}, column="TX2")
+    save(pub, {s0: "7"}, column="GK")
+    save(pub, {s0: "6"}, column="CK")
+    publish(pub, column="CK")
+    assert bodies() == {pub.guardians[0].phone: "Điểm mới môn Toán (HK I, ĐĐGck) của Nguyễn Văn A: 6,0"}
+    Message.objects.all().delete()
+    gradebook_settings_update(actor=pub.world.admin_a, publish_policy="auto", auto_publish_after_minutes=5)
+    assert auto_publish_run(now=timezone.now() + timedelta(minutes=10)) == 2
+    text = bodies()[pub.guardians[0].phone]
+    assert text == "Điểm mới môn Toán (HK I) của Nguyễn Văn A: ĐĐGtx 2: 8,5; ĐĐGgk: 7,0"
+    assert [column_label(c) for c in ("TX1", "TX4", "GK", "CK")] == ["ĐĐGtx 1", "ĐĐGtx 4", "ĐĐGgk", "ĐĐGck"]
+
+
+def test_a_one_column_grade_message_fits_one_sms_with_accents():
+    text = "Điểm mới môn Toán (HK II, ĐĐGtx 2) của Nguyễn Thị Minh Anh: 8,5"
+    assert sms_segments(sms_normalise(text, strip_accents=False)).segments == 1
