@@ -16,8 +16,8 @@ general comment of a primary class are the homeroom teacher's own assessment: on
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Exists, Max, OuterRef, Q
