@@ -460,6 +460,32 @@ def test_outsiders_get_404_on_every_page(nw, client):
     assert client.get("/s/test-a/notices/?tab=all").status_code == 404
 
 
+def test_only_the_author_sends_a_draft_and_the_preview_counts_what_goes_out(nw, client, settings):
+    settings.SMS_PRICE_PER_SEGMENT_VND = 800
+    draft = notice_save(actor_staff=nw.teacher, data=data(classes=[nw.a1]))
+    url = f"/s/test-a/notices/{draft.pk}/send/"
+    client.force_login(nw.world.teacher_a)
+    preview = client.get(url)
+    token = confirm_token(preview)
+    other = staff_make(nw.world, "0912000097", "Giáo Viên Khác")
+    parent = guardian_account(nw.world, nw.dung_parent)
+    for user in (nw.world.staff_b, other.user, parent, nw.world.principal_a):
+        client.force_login(user)
+        assert client.get(url).status_code == 404, user
+        assert client.post(url, {"confirm": token}).status_code == 404, user
+    client.logout()
+    assert client.post(url, {"confirm": token}).status_code in (302, 404)
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT and not Message.objects.exists()
+    client.force_login(nw.world.teacher_a)
+    client.post(url, {"confirm": token})
+    sent = Message.objects.filter(reference=draft.reference)
+    page = preview.content.decode()
+    assert f"tới {sent.count()} người nhận" in page  # the preview's count is what went out
+    cost = 800 * sum(1 for m in sent if m.channels and m.channels[0] == "sms")
+    assert f"{cost:,}".replace(",", ".") + " đ" in page
+
+
 def make_notices(staff, count, **choices):
     for n in range(count):
         notice_save(actor_staff=staff, data=data(title=f"Thông báo {n}", **choices), submit=True)
