@@ -14,8 +14,10 @@ general comment of a primary class are the homeroom teacher's own assessment: on
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, Exists, Max, OuterRef, Q
@@ -37,6 +39,7 @@ from grades.models import (
 from grades.rules.circular27 import Checkpoint, SubjectRating
 from grades.services import GradeError, entry_context, score_text
 from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
+from messaging.selectors import items_estimate
 from messaging.services import Recipient, guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
@@ -88,13 +91,43 @@ def _publish_changed(model, fields: tuple[str, ...], where: str, params: list, n
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def _pending_rows(model, fields: tuple[str, ...], where: str, params: list) -> list[dict]:
+    """What _publish_changed would change, read only and in the same shape (the copy parents see now as
+    old_<field>): the preview of a publish act."""
+    qn = connection.ops.quote_name
+    differs = " OR ".join(f"cell.{qn('published_' + f)} IS DISTINCT FROM cell.{qn(f)}" for f in fields)
+    old = ", ".join(f"cell.{qn('published_' + f)} AS {qn('old_' + f)}" for f in fields)
+    sql = f"SELECT cell.*, {old} FROM {qn(model._meta.db_table)} AS cell WHERE ({where}) AND ({differs})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        names = [column.name for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+@dataclass
+class PublishPreview:
+    """What a publish act would do now: the cells parents would see change, and the messages (one per
+    guardian, the exact texts) that would go out; `estimate` is messaging's (counts, cost, token)."""
+
+    cells: int
+    items: list[tuple[Recipient, str]]
+
+    @cached_property
+    def estimate(self) -> dict:
+        return items_estimate(self.items, None)
+
+    @property
+    def guardians(self) -> int:
+        return len(self.items)
+
+
 # A message line waiting for the child's name: (translated template with %(name)s, its other values).
 Lines = dict[int, list[tuple[str, dict]]]  # by student id
 
 
-def _notify(lines: Lines) -> int:
+def _items(lines: Lines) -> list[tuple[Recipient, str]]:
     """One message per guardian (with notifications on) of the students in `lines`, their children's lines
-    in name order. Returns the number of messages."""
+    in name order: what _notify sends and what a preview shows."""
     links = notified_guardian_links(s for s, found in lines.items() if found)
     by_guardian: dict[int, tuple[Recipient, list[str]]] = {}  # who and which lines, by guardian id
     for link in links:
@@ -103,11 +136,14 @@ def _notify(lines: Lines) -> int:
             template % {**values, "name": link.student.full_name}
             for template, values in lines[link.student_id]
         )
-    messages_send(
-        purpose=PURPOSE,
-        items=[(who, "\n".join(nfc(text) for text in texts)) for who, texts in by_guardian.values()],
-    )
-    return len(by_guardian)
+    return [(who, "\n".join(nfc(text) for text in texts)) for who, texts in by_guardian.values()]
+
+
+def _notify(lines: Lines) -> int:
+    """Send _items(lines); returns the number of messages."""
+    items = _items(lines)
+    messages_send(purpose=PURPOSE, items=items)
+    return len(items)
 
 
 def _merge(*parts: Lines) -> Lines:
@@ -118,35 +154,52 @@ def _merge(*parts: Lines) -> Lines:
     return merged
 
 
-def _score_item(row: dict) -> str | None:
-    """ "TX2 = 8,5", or "TX2 = 8,5 (trước: 7,0)" for a corrected score; None for a cleared one (the parent
-    simply no longer sees it: there is nothing new to tell)."""
+def column_label(column: str) -> str:
+    """The official name of a column (Circular 22): TX2 → "ĐĐGtx 2", GK → "ĐĐGgk", CK → "ĐĐGck"."""
+    if column.startswith("TX"):
+        return f"ĐĐGtx {column[2:]}"
+    return {"GK": "ĐĐGgk", "CK": "ĐĐGck"}.get(column, column)
+
+
+def term_label(number: int) -> str:
+    """The short name of a term in a message: "HK I", "HK II" (every character of an SMS is paid for)."""
+    return gettext("HK I") if number == 1 else gettext("HK II")
+
+
+def _score_value(row: dict) -> str | None:
+    """ "8,5", or "8,5 (trước: 7,0)" for a corrected score; None for a cleared one (the parent simply no
+    longer sees it: there is nothing new to tell)."""
     new = score_text(row["value"], row["rating"])
     if not new:
         return None
     old = score_text(row["old_value"], row["old_rating"])
     if old:
-        return gettext("%(column)s = %(value)s (trước: %(old)s)") % {
-            "column": row["column"],
-            "value": new,
-            "old": old,
-        }
-    return f"{row['column']} = {new}"
+        return gettext("%(value)s (trước: %(old)s)") % {"value": new, "old": old}
+    return new
 
 
-def _score_lines(rows: list[dict], subject_names: dict[int, str]) -> Lines:
-    """One line per student and subject: "Điểm mới môn Toán của Nguyễn Văn An: TX2 = 8,5, GK = 7,0"."""
-    items: dict[tuple[int, int], list[str]] = defaultdict(list)
+def _score_lines(rows: list[dict], subject_names: dict[int, str], term_numbers: dict[int, int]) -> Lines:
+    """One line per student, subject and term, naming all three and the column: "Điểm mới môn Toán (HK I,
+    ĐĐGtx 2) của Nguyễn Văn An: 8,5"; several columns at once (the automatic policy): "Điểm mới môn Toán
+    (HK I) của Nguyễn Văn An: ĐĐGtx 2: 8,5; ĐĐGgk: 7,0"."""
+    items: dict[tuple[int, int, int], list[tuple[str, str]]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: (r["subject_id"], r["term_id"], COLUMN_ORDER[r["column"]])):
-        item = _score_item(row)
-        if item:
-            items[(row["student_id"], row["subject_id"])].append(item)
+        value = _score_value(row)
+        if value:
+            items[(row["student_id"], row["subject_id"], row["term_id"])].append((row["column"], value))
     lines: Lines = defaultdict(list)
-    template = gettext("Điểm mới môn %(subject)s của %(name)s: %(items)s")
-    for (student_id, subject_id), texts in items.items():
-        lines[student_id].append(
-            (template, {"subject": subject_names[subject_id], "items": ", ".join(texts)})
-        )
+    for (student_id, subject_id, term_id), values in items.items():
+        subject, term = subject_names[subject_id], term_label(term_numbers[term_id])
+        if len(values) == 1:
+            (column, value), *_ = values
+            template = gettext("Điểm mới môn %(subject)s (%(term)s, %(column)s) của %(name)s: %(value)s")
+            lines[student_id].append(
+                (template, {"subject": subject, "term": term, "column": column_label(column), "value": value})
+            )
+        else:
+            template = gettext("Điểm mới môn %(subject)s (%(term)s) của %(name)s: %(values)s")
+            text = "; ".join(f"{column_label(column)}: {value}" for column, value in values)
+            lines[student_id].append((template, {"subject": subject, "term": term, "values": text}))
     return lines
 
 
@@ -183,6 +236,50 @@ def _quality_lines(rows: list[dict]) -> Lines:
 # --- secondary: a column of a teaching assignment ----------------------------------------------------------
 
 
+@dataclass
+class _Scope:
+    """The cells a manual publish act covers, as (model, fields, where, params) parts, and how their message
+    lines read: one definition for the act and its preview."""
+
+    parts: list[tuple]
+    lines: Callable[[list[dict]], Lines]
+
+    def publish(self, now: datetime) -> list[dict]:
+        return [row for part in self.parts for row in _publish_changed(*part, now)]
+
+    def preview(self) -> PublishPreview:
+        rows = [row for part in self.parts for row in _pending_rows(*part)]
+        return PublishPreview(len(rows), _items(self.lines(rows)) if rows else [])
+
+
+def _column_scope(actor_staff, assignment, term, column, today) -> tuple[TeachingAssignment, str, _Scope]:
+    """Check that the actor may publish the column and that it is in the plan (GradeError otherwise)."""
+    assignment, plan = entry_context(assignment, term)
+    if not can_publish(actor_staff, assignment):
+        raise GradeError(
+            gettext("Chỉ giáo viên bộ môn, giáo viên chủ nhiệm hoặc Ban giám hiệu mới được công bố điểm.")
+        )
+    column = (column or "").strip().upper()
+    if column not in regular_columns(plan.regular_count) + list(FINAL_COLUMNS):
+        raise GradeError(gettext("Cột %(column)s không có trong kế hoạch đánh giá.") % {"column": column})
+    enrolled = enrolled_student_ids(assignment.school_class, today)
+    part = (
+        Score,
+        ("value", "rating"),
+        'cell.subject_id = %s AND cell.term_id = %s AND cell."column" = %s AND cell.student_id = ANY(%s)',
+        [assignment.subject_id, term.pk, column, list(enrolled)],
+    )
+    names, numbers = {assignment.subject_id: assignment.subject.name}, {term.pk: term.number}
+    return assignment, column, _Scope([part], lambda rows: _score_lines(rows, names, numbers))
+
+
+def column_publish_preview(
+    *, actor_staff: StaffMember, assignment: TeachingAssignment, term: Term, column: str
+) -> PublishPreview:
+    """What column_publish would publish and send now, writing nothing (same checks, same texts)."""
+    return _column_scope(actor_staff, assignment, term, column, timezone.localdate())[2].preview()
+
+
 @transaction.atomic
 def column_publish(
     *,
@@ -197,27 +294,14 @@ def column_publish(
     enrolled in the class today whose published copy differs. Writes a Publication row, an audit event
     ("grades.publish") and one message per guardian. Returns None (and writes nothing) when no cell has
     anything new. Raises GradeError when the actor may not publish (see the module) or the column is not in
-    the assessment plan. A constant number of queries, whatever the number of cells and guardians."""
+    the assessment plan. A constant number of queries, whatever the number of cells and guardians. The
+    pages ask for confirmation first (column_publish_preview)."""
     now = now or timezone.now()
-    assignment, plan = entry_context(assignment, term)
-    if not can_publish(actor_staff, assignment):
-        raise GradeError(
-            gettext("Chỉ giáo viên bộ môn, giáo viên chủ nhiệm hoặc Ban giám hiệu mới được công bố điểm.")
-        )
-    column = (column or "").strip().upper()
-    if column not in regular_columns(plan.regular_count) + list(FINAL_COLUMNS):
-        raise GradeError(gettext("Cột %(column)s không có trong kế hoạch đánh giá.") % {"column": column})
-    enrolled = enrolled_student_ids(assignment.school_class, timezone.localdate(now))
-    rows = _publish_changed(
-        Score,
-        ("value", "rating"),
-        'cell.subject_id = %s AND cell.term_id = %s AND cell."column" = %s AND cell.student_id = ANY(%s)',
-        [assignment.subject_id, term.pk, column, list(enrolled)],
-        now,
-    )
+    assignment, column, scope = _column_scope(actor_staff, assignment, term, column, timezone.localdate(now))
+    rows = scope.publish(now)
     if not rows:
         return None
-    sent = _notify(_score_lines(rows, {assignment.subject_id: assignment.subject.name}))
+    sent = _notify(scope.lines(rows))
     return _record(
         actor_staff, assignment.school_class, assignment.subject_id, term, column, now, rows, sent, request
     )
@@ -256,6 +340,34 @@ def _record(actor_staff, school_class, subject_id, term, column, now, rows, sent
 # --- primary: a subject's checkpoint, and the class's qualities and comments -------------------------------
 
 
+def _checkpoint_scope(actor_staff, assignment, checkpoint, today):
+    assignment = TeachingAssignment.objects.select_related("school_class", "subject").get(pk=assignment.pk)
+    if assignment.subject.assessment != Assessment.PRIMARY_RATING:
+        raise GradeError(gettext("Môn học này không đánh giá theo Thông tư 27."))
+    if not can_publish(actor_staff, assignment):
+        raise GradeError(
+            gettext("Chỉ giáo viên bộ môn, giáo viên chủ nhiệm hoặc Ban giám hiệu mới được công bố điểm.")
+        )
+    checkpoint = Checkpoint(checkpoint)
+    school_class = assignment.school_class
+    enrolled = enrolled_student_ids(school_class, today)
+    part = (
+        PrimaryRating,
+        ("rating", "test_score", "comment"),
+        "cell.subject_id = %s AND cell.year_id = %s AND cell.checkpoint = %s AND cell.student_id = ANY(%s)",
+        [assignment.subject_id, school_class.year_id, checkpoint.value, list(enrolled)],
+    )
+    names = {assignment.subject_id: assignment.subject.name}
+    return assignment, checkpoint, _Scope([part], lambda rows: _rating_lines(rows, names))
+
+
+def checkpoint_publish_preview(
+    *, actor_staff: StaffMember, assignment: TeachingAssignment, checkpoint: str
+) -> PublishPreview:
+    """What checkpoint_publish would publish and send now, writing nothing."""
+    return _checkpoint_scope(actor_staff, assignment, checkpoint, timezone.localdate())[2].preview()
+
+
 @transaction.atomic
 def checkpoint_publish(
     *,
@@ -270,30 +382,43 @@ def checkpoint_publish(
     "Đánh giá Giữa học kì I môn Toán của An: Hoàn thành tốt" (the comment is in the parent view, too long
     for a message)."""
     now = now or timezone.now()
-    assignment = TeachingAssignment.objects.select_related("school_class", "subject").get(pk=assignment.pk)
-    if assignment.subject.assessment != Assessment.PRIMARY_RATING:
-        raise GradeError(gettext("Môn học này không đánh giá theo Thông tư 27."))
-    if not can_publish(actor_staff, assignment):
-        raise GradeError(
-            gettext("Chỉ giáo viên bộ môn, giáo viên chủ nhiệm hoặc Ban giám hiệu mới được công bố điểm.")
-        )
-    checkpoint = Checkpoint(checkpoint)
-    school_class = assignment.school_class
-    term = checkpoint_term(school_class.year_id, checkpoint)
-    enrolled = enrolled_student_ids(school_class, timezone.localdate(now))
-    rows = _publish_changed(
-        PrimaryRating,
-        ("rating", "test_score", "comment"),
-        "cell.subject_id = %s AND cell.year_id = %s AND cell.checkpoint = %s AND cell.student_id = ANY(%s)",
-        [assignment.subject_id, school_class.year_id, checkpoint.value, list(enrolled)],
-        now,
+    assignment, checkpoint, scope = _checkpoint_scope(
+        actor_staff, assignment, checkpoint, timezone.localdate(now)
     )
+    term = checkpoint_term(assignment.school_class.year_id, checkpoint)
+    rows = scope.publish(now)
     if not rows:
         return None
-    sent = _notify(_rating_lines(rows, {assignment.subject_id: assignment.subject.name}))
+    sent = _notify(scope.lines(rows))
     return _record(
-        actor_staff, school_class, assignment.subject_id, term, checkpoint.value, now, rows, sent, request
+        actor_staff,
+        assignment.school_class,
+        assignment.subject_id,
+        term,
+        checkpoint.value,
+        now,
+        rows,
+        sent,
+        request,
     )
+
+
+def _class_checkpoint_scope(actor_staff, school_class, checkpoint, today):
+    if actor_staff is None or school_class.homeroom_teacher_id != actor_staff.pk:
+        raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được công bố nhận xét của lớp."))
+    checkpoint = Checkpoint(checkpoint)
+    enrolled = list(enrolled_student_ids(school_class, today))
+    where = "cell.year_id = %s AND cell.checkpoint = %s AND cell.student_id = ANY(%s)"
+    params = [school_class.year_id, checkpoint.value, enrolled]
+    parts = [(PrimaryQuality, ("rating",), where, params), (PrimaryReview, ("comment",), where, params)]
+    return checkpoint, _Scope(parts, _quality_lines)
+
+
+def class_checkpoint_publish_preview(
+    *, actor_staff: StaffMember, school_class: SchoolClass, checkpoint: str
+) -> PublishPreview:
+    """What class_checkpoint_publish would publish and send now, writing nothing."""
+    return _class_checkpoint_scope(actor_staff, school_class, checkpoint, timezone.localdate())[1].preview()
 
 
 @transaction.atomic
@@ -309,17 +434,13 @@ def class_checkpoint_publish(
     comments (PrimaryReview) at a checkpoint. One message per guardian of a child with something new.
     Returns the number of cells published; audited as "grades.publish" on the class."""
     now = now or timezone.now()
-    if actor_staff is None or school_class.homeroom_teacher_id != actor_staff.pk:
-        raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được công bố nhận xét của lớp."))
-    checkpoint = Checkpoint(checkpoint)
-    enrolled = list(enrolled_student_ids(school_class, timezone.localdate(now)))
-    where = "cell.year_id = %s AND cell.checkpoint = %s AND cell.student_id = ANY(%s)"
-    params = [school_class.year_id, checkpoint.value, enrolled]
-    rows = _publish_changed(PrimaryQuality, ("rating",), where, params, now)
-    rows += _publish_changed(PrimaryReview, ("comment",), where, params, now)
+    checkpoint, scope = _class_checkpoint_scope(
+        actor_staff, school_class, checkpoint, timezone.localdate(now)
+    )
+    rows = scope.publish(now)
     if not rows:
         return 0
-    sent = _notify(_quality_lines(rows))
+    sent = _notify(scope.lines(rows))
     audit_record(
         actor=actor_staff.user,
         action="grades.publish",
@@ -391,7 +512,10 @@ def auto_publish_run(*, now: datetime | None = None) -> int:
     subject_names = dict(
         Subject.objects.filter(pk__in={r["subject_id"] for r in scores + ratings}).values_list("pk", "name")
     )
-    lines = _merge(_score_lines(scores, subject_names), _rating_lines(ratings, subject_names))
+    term_numbers = dict(
+        Term.objects.filter(pk__in={r["term_id"] for r in scores}).values_list("pk", "number")
+    )
+    lines = _merge(_score_lines(scores, subject_names, term_numbers), _rating_lines(ratings, subject_names))
     sent = _notify(_merge(lines, _quality_lines(qualities)))
     _record_auto(scores, ratings, now, sent, cells=len(scores) + len(ratings) + len(qualities))
     return len(scores) + len(ratings) + len(qualities)

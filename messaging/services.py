@@ -471,7 +471,7 @@ def _fall_back(message_ids: list[int], now, *, undelivered_before=None) -> list[
                 continue
             reachable[message.pk] = message.channels[message.channels.index(current) + 1 :]
             moved.append((message, on_channel))
-        reach = Reach([_recipient(m) for m, _ in moved], MessagingSettings.current())
+        reach = Reach([message_recipient(m) for m, _ in moved], MessagingSettings.current())
         left_behind = []
         for message, on_channel in moved:
             new = _first_reachable(message, reachable[message.pk], reach, now)
@@ -490,7 +490,7 @@ def _fall_back(message_ids: list[int], now, *, undelivered_before=None) -> list[
 
 def _first_reachable(message: Message, channels: list[str], reach: Reach, now) -> list[Delivery]:
     """Unsaved deliveries for the first of `channels` the message's recipient can be reached by today."""
-    recipient = _recipient(message)
+    recipient = message_recipient(message)
     for channel in channels:
         addresses = reach.addresses(recipient, channel)
         if addresses:
@@ -501,7 +501,7 @@ def _first_reachable(message: Message, channels: list[str], reach: Reach, now) -
     return []
 
 
-def _recipient(message: Message) -> Recipient:
+def message_recipient(message: Message) -> Recipient:
     return Recipient(phone=message.phone, email=message.email, user_id=message.user_id)
 
 
@@ -557,7 +557,7 @@ def messages_resend(message_ids: list[int]) -> int:
             )
         )
         retry = [m for m in messages if m.pk not in live]
-        reach = Reach([_recipient(m) for m in retry], MessagingSettings.current())
+        reach = Reach([message_recipient(m) for m in retry], MessagingSettings.current())
         created = [d for message in retry for d in _first_reachable(message, message.channels, reach, now)]
         created = Delivery.objects.bulk_create(created)
         _dispatch_on_commit(created)

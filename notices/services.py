@@ -15,6 +15,7 @@ from django.utils.translation import gettext, ngettext
 
 from messaging.models import Message
 from messaging.reports import failed_message_ids
+from messaging.selectors import items_estimate
 from messaging.services import LIVE, messages_resend, messages_send
 from notices.audience import AudienceChoice, audience_resolve
 from notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient, Status
@@ -243,19 +244,34 @@ def notice_text(school_name: str, title: str, body: str, link: str = "") -> str:
     return "\n".join(part for part in parts if part)
 
 
+def notice_outgoing(notice: Notice) -> tuple[list, str, str]:
+    """Who the notice goes to (audience_resolve), the text each reads and its link, as of now: what
+    notice_publish sends and what its confirmation estimates."""
+    school = School.objects.get(schema_name=connection.schema_name)
+    addressees = audience_resolve(AudienceChoice.of(notice))
+    link = notice_link(school, notice)
+    text = notice_text(school.name, notice.title, notice.body, link if notice.attachments.exists() else "")
+    return addressees, text, link
+
+
+def notice_estimate(notice: Notice) -> dict:
+    """What publishing the notice now would send and cost (messaging.selectors.items_estimate), with its
+    confirmation token; `recipients` counts the inbox rows, staff without a phone included."""
+    addressees, text, _ = notice_outgoing(notice)
+    estimate = items_estimate([(a.recipient, text) for a in addressees], notice.channels or None)
+    return {**estimate, "recipients": len(addressees), "text": text}
+
+
 def notice_publish(notice: Notice, *, now: datetime | None = None) -> int:
     """Call with the notice locked, inside a transaction: the recipients (the inbox), one message each
     with reference "notice:<pk>" (emergencies ignore quiet hours and go on the urgent queue), then the
-    status. Returns the number of recipients."""
+    status. Returns the number of recipients. The pages confirm first (notice_estimate)."""
     now = now or timezone.now()
-    school = School.objects.get(schema_name=connection.schema_name)
-    addressees = audience_resolve(AudienceChoice.of(notice))
+    addressees, text, link = notice_outgoing(notice)
     NoticeRecipient.objects.bulk_create(
         NoticeRecipient(notice=notice, guardian_id=a.guardian_id, staff_id=a.staff_id, user_id=a.user_id)
         for a in addressees
     )
-    link = notice_link(school, notice)
-    text = notice_text(school.name, notice.title, notice.body, link if notice.attachments.exists() else "")
     messages_send(
         purpose=PURPOSE,
         reference=notice.reference,

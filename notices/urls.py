@@ -10,6 +10,7 @@ urlpatterns = [
     path("estimate/", views.notice_estimate_view, name="notice_estimate"),
     path("<int:pk>/", views.notice_detail_view, name="notice_detail"),
     path("<int:pk>/edit/", views.notice_edit_view, name="notice_edit"),
+    path("<int:pk>/send/", views.notice_send_view, name="notice_send"),
     path("<int:pk>/approve/", views.notice_approve_view, name="notice_approve"),
     path("<int:pk>/reject/", views.notice_reject_view, name="notice_reject"),
     path("<int:pk>/cancel/", views.notice_cancel_view, name="notice_cancel"),

@@ -7,14 +7,15 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from messaging.selectors import send_estimate
-from notices.audience import audience_resolve
+from notices.audience import AudienceChoice, audience_resolve
 from notices.forms import NoticeForm, RejectForm
 from notices.models import Category, NoticeAttachment, Status
-from notices.permissions import can_cancel, can_decide, can_edit, is_notice_manager
+from notices.permissions import can_cancel, can_decide, can_edit, is_notice_manager, needs_approval
 from notices.selectors import (
     MANAGER_TABS,
     TABS,
@@ -27,11 +28,14 @@ from notices.services import (
     NoticeError,
     notice_approve,
     notice_cancel,
+    notice_estimate,
     notice_mark_read,
     notice_reject,
     notice_save,
+    notice_submit,
     notice_text,
 )
+from schoolbook.confirm import confirm_page, confirmed
 from schoolbook.permissions import school_role_required
 from students.models import Role
 from tenants.routing import school_reverse
@@ -76,6 +80,10 @@ def _compose(request, notice=None):
         initial=NoticeForm.initial_for(notice) if notice else None,
     )
     if request.method == "POST" and form.is_valid():
+        # "Gửi" of a notice that goes out without approval saves it and asks for confirmation first (the
+        # cost, the number of recipients); one that needs approval goes to the principal, costing nothing.
+        send = "submit" in request.POST
+        confirm_first = send and not needs_approval(request.staff, form.audience_choice())
         try:
             notice = notice_save(
                 actor_staff=request.staff,
@@ -83,12 +91,14 @@ def _compose(request, notice=None):
                 data=form.notice_data(),
                 uploads=form.cleaned_data["attachments"],
                 remove=form.cleaned_data.get("remove_attachments") or [],
-                submit="submit" in request.POST,
+                submit=send and not confirm_first,
                 request=request,
             )
         except NoticeError as error:
             form.add_error(None, str(error))
         else:
+            if confirm_first:
+                return redirect("notice_send", pk=notice.pk)
             messages.success(request, _outcome(notice))
             return redirect("notice_detail", pk=notice.pk)
     context = {
@@ -111,6 +121,60 @@ def _outcome(notice) -> str:
 @staff_required
 def notice_compose_view(request):
     return _compose(request)
+
+
+def _confirm(request, notice, *, button: str, pending: bool = False):
+    """The confirmation page of sending a notice (or of submitting it for approval, which sends nothing)."""
+    estimate = notice_estimate(notice)
+    values = {"title": notice.title, "count": estimate["recipients"]}
+    if pending:
+        summary = [
+            gettext("Thông báo “%(title)s” sẽ được chuyển để hiệu trưởng duyệt; chưa gửi tin nào.") % values
+        ]
+    elif notice.scheduled_at and notice.scheduled_at > timezone.now():
+        when = timezone.localtime(notice.scheduled_at)
+        summary = [
+            gettext("Thông báo “%(title)s” sẽ được gửi lúc %(when)s tới %(count)s người nhận.")
+            % {**values, "when": f"{when:%H:%M %d/%m/%Y}"}
+        ]
+    else:
+        summary = [gettext("Thông báo “%(title)s” sẽ được gửi ngay tới %(count)s người nhận.") % values]
+    if notice.is_emergency:
+        summary.append(gettext("Tin khẩn: gửi cả trong giờ yên lặng."))
+    return confirm_page(
+        request,
+        title=gettext("Gửi thông báo?"),
+        action=request.path,
+        token=estimate["token"],
+        summary=summary,
+        estimate=None if pending else estimate,
+        sample=estimate["text"],
+        button=button,
+        back=school_reverse(request.tenant, "notice_detail", pk=notice.pk),
+    )
+
+
+@staff_required
+def notice_send_view(request, pk):
+    """Send (or submit for approval) the author's draft: GET, or a POST without the preview's token or with
+    a stale one, shows what will happen; only the POST with the token submits it."""
+    notice = _visible_or_404(request, pk)
+    if notice.author_id != request.staff.pk:
+        raise Http404
+    if not can_edit(request.staff, notice):
+        messages.error(request, gettext("Thông báo này không còn sửa được."))
+        return redirect("notice_detail", pk=pk)
+    pending = needs_approval(request.staff, AudienceChoice.of(notice))
+    if not confirmed(request, notice_estimate(notice)["token"]):
+        button = gettext("Gửi để duyệt") if pending else gettext("Xác nhận gửi")
+        return _confirm(request, notice, button=button, pending=pending)
+    try:
+        notice = notice_submit(actor_staff=request.staff, notice=notice, request=request)
+    except NoticeError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, _outcome(notice))
+    return redirect("notice_detail", pk=pk)
 
 
 @staff_required
@@ -188,6 +252,13 @@ def _decide(request, pk, action, *, managers_only):
 
 @require_POST
 def notice_approve_view(request, pk):
+    """Approving sends (or schedules) the notice: a POST without the preview's token shows the preview."""
+    notice = _visible_or_404(request, pk)
+    if not is_notice_manager(request.staff):
+        raise Http404
+    if can_decide(request.staff, notice) and not confirmed(request, notice_estimate(notice)["token"]):
+        return _confirm(request, notice, button=gettext("Duyệt và gửi"))
+
     def approve(notice):
         notice = notice_approve(actor_staff=request.staff, notice=notice, request=request)
         messages.success(request, _outcome(notice))

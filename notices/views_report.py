@@ -6,11 +6,13 @@ school's people) gets 404."""
 from django.contrib import messages
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from messaging.reports import OUTCOMES, delivery_csv, delivery_report, delivery_rows
+from messaging.reports import OUTCOMES, delivery_csv, delivery_report, delivery_rows, failed_message_ids
+from messaging.selectors import resend_estimate
 from notices.models import Notice, Status
 from notices.permissions import is_notice_manager
 from notices.selectors import (
@@ -20,6 +22,7 @@ from notices.selectors import (
     notice_recipient_children,
 )
 from notices.services import notice_resend_failed
+from schoolbook.confirm import confirm_page, confirmed
 
 
 def _reported_or_404(request, pk) -> Notice:
@@ -66,7 +69,27 @@ def notice_report_csv_view(request, pk):
 
 @require_POST
 def notice_resend_view(request, pk):
+    """ "Resend to failed" costs money again: a POST without the preview's token (or a stale one, e.g. more
+    messages failed since) shows what will be resent and the cost; only the POST with the token resends."""
     notice = _reported_or_404(request, pk)
+    failed = failed_message_ids(notice.reference)
+    estimate = resend_estimate(failed, notice.channels or None)
+    if failed and not confirmed(request, estimate["token"]):
+        return confirm_page(
+            request,
+            title=gettext("Gửi lại cho các tin lỗi?"),
+            action=request.path,
+            token=estimate["token"],
+            summary=[
+                gettext(
+                    "%(count)s tin của thông báo “%(title)s” chưa đến được người nhận và sẽ được gửi lại."
+                )
+                % {"count": len(failed), "title": notice.title}
+            ],
+            estimate=estimate,
+            button=gettext("Xác nhận gửi lại"),
+            back=reverse("notice_report", kwargs={"pk": notice.pk}),
+        )
     resent, unreachable = notice_resend_failed(actor=request.user, notice=notice, request=request)
     if resent or unreachable:
         text = gettext("Đã gửi lại %(n)s tin.") % {"n": resent}

@@ -28,6 +28,7 @@ urlpatterns = [
         name="roster_import_problems",
     ),
     path("", include("students.people.urls")),
+    path("guardians/invite/", include("students.invites.urls")),
     path("grades/", include("grades.urls")),
     path("notices/", include("notices.urls")),
     path("messaging/", include("messaging.urls_school")),

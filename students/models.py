@@ -307,3 +307,19 @@ class StudentGuardian(models.Model):
 
     def __str__(self):
         return f"{self.guardian} ({self.get_relationship_display()}) – {self.student}"
+
+
+class GuardianInvite(models.Model):
+    """One invitation to use the contact book sent to a guardian (students/invites): whom, by whom, when.
+    "Those never invited" and "not again the same day" are read from these rows."""
+
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="invites")
+    invited_by = models.ForeignKey(StaffMember, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")  # fmt: skip
+    invited_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["-invited_at"]
+
+    def __str__(self):
+        return f"{self.guardian} {self.invited_at:%d/%m/%Y %H:%M}"

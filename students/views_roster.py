@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from schoolbook.confirm import confirmation_token, confirmed
 from schoolbook.permissions import school_role_required
 from students.forms import EnrolmentMoveForm, StudentTransferForm, YearRolloverForm
 from students.models import SchoolClass, SchoolYear
@@ -143,7 +144,8 @@ def _next_year_defaults(year: SchoolYear) -> dict:
 def year_rollover_view(request):
     """Open the next school year and promote the classes, in two steps: the form posts to a preview (what
     will happen, computed without writing), and only the preview's "confirm" button (with the checkbox
-    "Tôi đã kiểm tra") calls students.services.year_rollover. The flash message gives its counts."""
+    "Tôi đã kiểm tra" and the preview's token) calls students.services.year_rollover. The flash message
+    gives its counts."""
     year = SchoolYear.objects.filter(is_current=True).first()
     if year is None:
         messages.error(request, gettext("Trường chưa có năm học hiện tại."))
@@ -160,7 +162,14 @@ def year_rollover_view(request):
         except RosterError as error:
             form.add_error(None, str(error))
         else:
-            if request.POST.get("confirm"):
+            # The confirmation is good only for the preview the person saw (schoolbook.confirm): a class or
+            # a student added since, or a POST made without the preview, shows the preview again.
+            context["token"] = confirmation_token(context["preview"], form.cleaned_data)
+            if request.POST.get("confirm") and not confirmed(request, context["token"]):
+                context["confirm_error"] = gettext(
+                    "Số liệu đã thay đổi từ lúc bạn xem. Hãy kiểm tra lại rồi xác nhận."
+                )
+            elif request.POST.get("confirm"):
                 if not request.POST.get("checked"):
                     context["confirm_error"] = gettext("Đánh dấu “Tôi đã kiểm tra” để chuyển năm học.")
                 else:

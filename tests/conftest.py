@@ -146,6 +146,14 @@ def sign_in(page, phone: str) -> None:
     page.get_by_role("button", name="Đăng nhập").click()
 
 
+def confirm_token(response) -> str:
+    """The confirmation token a preview page carries (schoolbook.confirm), to post it back as a person would
+    after reading the preview; fails when the response is not a preview."""
+    found = re.search(r'name="confirm" value="([0-9a-f]+)"', response.content.decode())
+    assert found, "no confirmation form in the response"
+    return found.group(1)
+
+
 @pytest.fixture
 def published():
     """(task name, delivery ids or None, schema header, routing key) of every task published meanwhile."""

@@ -154,12 +154,24 @@ def test_teacher_enters_and_publishes_and_only_the_childs_parent_sees_it(
     expect(parent_page.locator("body")).to_contain_text("Chưa có điểm nào được công bố.")
     expect(parent_page.locator("body")).not_to_contain_text("8,5")
 
-    # 3. The teacher publishes TX1 (HTMX swaps the column's controls).
+    # 3. The teacher publishes TX1: a dialog over the grid says what will happen (one parent, one message,
+    # the cost) and nothing is sent until it is confirmed; then HTMX swaps the column's controls.
     page.locator("#publish-TX1").get_by_role("button", name="Công bố").click()
+    dialog = page.locator("#publish-dialog dialog")
+    expect(dialog).to_contain_text("1 phụ huynh sẽ nhận một tin nhắn.")
+    expect(dialog).to_contain_text("Điểm mới môn Toán (HK I, ĐĐGtx 1) của Đặng Minh An: 8,5")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.screenshot(path=ARTIFACTS / "grade-publish-confirm.png")
+    page.set_viewport_size({"width": 390, "height": 844})  # a tablet or phone: the dialog fits the screen
+    assert page.evaluate("document.querySelector('#publish-dialog dialog').scrollWidth <= innerWidth")
+    page.screenshot(path=ARTIFACTS / "grade-publish-confirm-phone.png")
+    with django_db_blocker.unblock(), schema_context(f.schema):
+        assert not Message.objects.filter(purpose="grades").exists()
+    dialog.get_by_role("button", name="Xác nhận công bố").click()
     expect(page.locator("#publish-TX1")).to_contain_text("Đã công bố cột TX1")
     with django_db_blocker.unblock(), schema_context(f.schema):
         bodies = list(Message.objects.filter(phone=f"+84{f.parent_phone[1:]}").values_list("body", flat=True))
-    assert bodies == ["Điểm mới môn Toán của Đặng Minh An: TX1 = 8,5"]
+    assert bodies == ["Điểm mới môn Toán (HK I, ĐĐGtx 1) của Đặng Minh An: 8,5"]
 
     # 4. The parent now sees TX1 and only TX1: the other columns wait for their publication.
     parent_page.reload()

@@ -24,6 +24,7 @@ from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, Guardian, Role, SchoolClass, StaffMember, Student, StudentGuardian
 from students.services import staff_add
 from tenants.services import affiliation_add
+from tests.conftest import confirm_token
 
 S = Delivery.Status
 
@@ -192,7 +193,11 @@ def test_resend_to_failed_starts_the_failed_ones_over_audited(sent, client, worl
     client.force_login(world.teacher_a)
     resend_url = sent.url.replace("report/", "resend/")
     assert client.get(resend_url).status_code == 405
-    response = client.post(resend_url, follow=True)
+    preview = client.post(resend_url)  # no confirmation: what would be resent, nothing resent
+    assert preview.status_code == 200 and "1 tin của thông báo" in preview.content.decode()
+    assert Delivery.objects.filter(message=sent.failed).count() == 1
+    assert not AuditEvent.objects.filter(action="notice.resend").exists()
+    response = client.post(resend_url, {"confirm": confirm_token(preview)}, follow=True)
     assert response.redirect_chain == [(sent.url, 302)]
     assert [str(m) for m in response.context["messages"]] == ["Đã gửi lại 1 tin."]
     tried = list(Delivery.objects.filter(message=sent.failed).order_by("pk").values_list("status", flat=True))
@@ -231,7 +236,8 @@ def test_resend_names_the_failed_ones_no_channel_reaches_any_more(sent, client, 
     """The gateway marked the number bad when it failed (and she has no e-mail): nothing to resend to."""
     ContactPoint.objects.create(channel="sms", address=sent.failed.phone, is_bad=True, bad_reason="108")
     client.force_login(world.principal_a)
-    response = client.post(sent.url.replace("report/", "resend/"), follow=True)
+    url = sent.url.replace("report/", "resend/")
+    response = client.post(url, {"confirm": confirm_token(client.post(url))}, follow=True)
     assert [str(m) for m in response.context["messages"]] == [
         "Đã gửi lại 0 tin. 1 tin không còn kênh nào liên lạc được."
     ]

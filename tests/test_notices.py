@@ -27,6 +27,7 @@ from notices.services import (
 from notices.tasks import publish_due, publish_due_school
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentStatus
+from tests.conftest import confirm_token
 from tests.gradebook_world import guardian_account, guardian_link, staff_make, student_enrol
 
 SITE = "https://sobl.example.vn"
@@ -370,8 +371,21 @@ def test_compose_page_publishes_for_a_homeroom_teacher(nw, client):
         "/s/test-a/notices/new/", {**form(classes=[nw.a1.pk]), "attachments": [upload], "submit": ""}
     )
     notice = Notice.objects.get(title="Lịch thi học kỳ I")
+    send_url = f"/s/test-a/notices/{notice.pk}/send/"
+    # "Gửi" saves the draft and asks first: nothing is sent until the preview is confirmed.
+    assert response.status_code == 302 and response["Location"] == send_url
+    assert notice.status == Status.DRAFT and notice.attachments.count() == 1
+    assert not Message.objects.exists()
+    preview = client.get(send_url)
+    assert (
+        "sẽ được gửi ngay tới" in preview.content.decode()
+        and "Ước tính trước khi gửi" in preview.content.decode()
+    )
+    assert client.post(send_url).status_code == 200 and not Message.objects.exists()  # no token: the preview
+    response = client.post(send_url, {"confirm": confirm_token(preview)})
     assert response.status_code == 302 and response["Location"] == f"/s/test-a/notices/{notice.pk}/"
-    assert notice.status == Status.PUBLISHED and notice.attachments.count() == 1
+    notice.refresh_from_db()
+    assert notice.status == Status.PUBLISHED
     page = client.get(response["Location"]).content.decode()
     assert "Đã gửi thông báo." in page and "lich.pdf" in page and "Thi từ ngày 15/12." in page
 
@@ -414,9 +428,13 @@ def test_draft_then_edit_then_submit_for_approval(nw, client):
     client.post(f"/s/test-a/notices/{notice.pk}/reject/", {"reason": ""})
     notice.refresh_from_db()
     assert notice.status == Status.PENDING_APPROVAL
-    client.post(f"/s/test-a/notices/{notice.pk}/approve/")
+    preview = client.post(f"/s/test-a/notices/{notice.pk}/approve/")  # approving sends: the preview first
     notice.refresh_from_db()
-    assert notice.status == Status.PUBLISHED
+    assert notice.status == Status.PENDING_APPROVAL and not Message.objects.exists()
+    assert "Gửi thông báo?" in preview.content.decode()
+    client.post(f"/s/test-a/notices/{notice.pk}/approve/", {"confirm": confirm_token(preview)})
+    notice.refresh_from_db()
+    assert notice.status == Status.PUBLISHED and Message.objects.exists()
     client.force_login(nw.world.teacher_a)
     response = client.get(edit)
     assert response.status_code == 302  # published: nobody edits it
@@ -440,6 +458,32 @@ def test_outsiders_get_404_on_every_page(nw, client):
     assert client.get("/s/test-a/notices/new/").status_code == 404
     client.force_login(other.user)
     assert client.get("/s/test-a/notices/?tab=all").status_code == 404
+
+
+def test_only_the_author_sends_a_draft_and_the_preview_counts_what_goes_out(nw, client, settings):
+    settings.SMS_PRICE_PER_SEGMENT_VND = 800
+    draft = notice_save(actor_staff=nw.teacher, data=data(classes=[nw.a1]))
+    url = f"/s/test-a/notices/{draft.pk}/send/"
+    client.force_login(nw.world.teacher_a)
+    preview = client.get(url)
+    token = confirm_token(preview)
+    other = staff_make(nw.world, "0912000097", "Giáo Viên Khác")
+    parent = guardian_account(nw.world, nw.dung_parent)
+    for user in (nw.world.staff_b, other.user, parent, nw.world.principal_a):
+        client.force_login(user)
+        assert client.get(url).status_code == 404, user
+        assert client.post(url, {"confirm": token}).status_code == 404, user
+    client.logout()
+    assert client.post(url, {"confirm": token}).status_code in (302, 404)
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT and not Message.objects.exists()
+    client.force_login(nw.world.teacher_a)
+    client.post(url, {"confirm": token})
+    sent = Message.objects.filter(reference=draft.reference)
+    page = preview.content.decode()
+    assert f"tới {sent.count()} người nhận" in page  # the preview's count is what went out
+    cost = 800 * sum(1 for m in sent if m.channels and m.channels[0] == "sms")
+    assert f"{cost:,}".replace(",", ".") + " đ" in page
 
 
 def make_notices(staff, count, **choices):

@@ -1,5 +1,6 @@
 """In a real browser: a homeroom teacher composes a notice, the estimate follows the choices and the text
-(HTMX), a PDF is attached, and "Gửi" publishes it at once (their own class needs no approval)."""
+(HTMX), a PDF is attached, and "Gửi" publishes it after the confirmation page (their own class needs no
+approval)."""
 
 import random
 from uuid import uuid4
@@ -73,6 +74,13 @@ def test_compose_with_a_live_estimate_and_an_attachment(browser, live_server_url
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "notice-compose.png"), full_page=True)
     page.get_by_role("button", name="Gửi", exact=True).click()
+    # Nothing goes out on one click: the confirmation says to whom, how many messages and the cost.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gửi thông báo?")
+    expect(page.locator("#confirm")).to_contain_text("sẽ được gửi ngay tới 2 người nhận")
+    # 3 SMS each, one more than the compose estimate: the text sent carries the attachment's link.
+    expect(page.locator("#confirm tr", has_text="Số tin SMS mỗi người")).to_contain_text("3")
+    page.screenshot(path=str(ARTIFACTS / "notice-confirm.png"), full_page=True)
+    page.get_by_role("button", name="Xác nhận gửi").click()
     expect(page.locator(".flash")).to_contain_text("Đã gửi thông báo.")
     expect(page.get_by_role("link", name="giay-moi.pdf")).to_be_visible()
     context.close()

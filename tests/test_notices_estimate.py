@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from messaging.models import MessagingSettings
-from messaging.selectors import format_vnd, send_estimate
+from messaging.selectors import format_vnd, items_estimate, send_estimate
 from messaging.services import Recipient
 from tests.gradebook_world import guardian_account
 from tests.test_notices import build
@@ -55,13 +55,35 @@ PEOPLE = [
 def test_segments_and_cost_with_and_without_accents(est, body, strip_accents, segments):
     prefs(strip_accents=strip_accents)
     estimate = send_estimate(PEOPLE, body, None)
+    assert estimate.pop("token")
     assert estimate == {
+        "messages": 4,
         "by_channel": {"sms": 2, "email": 1},
         "unreachable": 1,
         "sms_segments": segments,
         "sms_cost_vnd": 2 * segments * PRICE,
         "sms_cost_if_all_fall_back_vnd": 2 * segments * PRICE,
     }
+
+
+def test_texts_of_different_lengths_cost_what_each_costs(est):
+    """Grade messages differ per guardian: each text's own segments are paid for."""
+    prefs(strip_accents=True)
+    short, long = "a" * 100, "a" * 200  # 1 and 2 segments
+    items = [(PEOPLE[0], short), (PEOPLE[1], long), (PEOPLE[2], long), (PEOPLE[3], short)]
+    estimate = items_estimate(items, None)
+    assert estimate["messages"] == 4 and estimate["by_channel"] == {"sms": 2, "email": 1}
+    assert estimate["sms_segments"] == 2  # the longest
+    assert estimate["sms_cost_vnd"] == (1 + 2) * PRICE
+
+
+def test_the_token_changes_with_any_recipient_or_text(est):
+    items = [(PEOPLE[0], "Họp"), (PEOPLE[1], "Họp")]
+    token = items_estimate(items, None)["token"]
+    assert items_estimate(list(reversed(items)), None)["token"] == token  # the order does not matter
+    assert items_estimate(items[:1], None)["token"] != token
+    assert items_estimate([(PEOPLE[0], "Họp"), (PEOPLE[1], "Họp!")], None)["token"] != token
+    assert items_estimate(items, ["email"])["token"] != token
 
 
 def test_sms_after_email_costs_nothing_unless_email_fails(est):

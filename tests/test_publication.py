@@ -15,6 +15,7 @@ from grades.publication import (
     auto_publish_run,
     checkpoint_publish,
     class_checkpoint_publish,
+    column_label,
     column_publish,
     column_states,
     gradebook_settings,
@@ -23,9 +24,11 @@ from grades.publication import (
 from grades.services import GradeError, scores_save
 from grades.tasks import auto_publish_school
 from messaging.models import Message
+from messaging.sms_text import sms_normalise, sms_segments
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, StaffMember, StudentGuardian, TeachingAssignment
 from students.services import catalogue_seed
+from tests.conftest import confirm_token
 from tests.gradebook_world import (
     GradebookWorld,
     assignment_make,
@@ -98,8 +101,8 @@ def test_publishing_copies_the_column_and_tells_each_guardian_once(pub):
     assert publication.cell_count == 2 and publication.message_count == 2
     assert publication.published_by == pub.teacher
     assert bodies() == {
-        pub.guardians[0].phone: "Điểm mới môn Toán của Nguyễn Văn A: TX1 = 8,5",
-        pub.guardians[1].phone: "Điểm mới môn Toán của Nguyễn Văn B: TX1 = 7,0",
+        pub.guardians[0].phone: "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn A: 8,5",
+        pub.guardians[1].phone: "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn B: 7,0",
     }
     event = AuditEvent.objects.get(action="grades.publish")
     assert event.after["column"] == "TX1" and event.after["cells"] == 2
@@ -133,7 +136,9 @@ def test_a_change_after_publication_stays_hidden_until_published_again(pub):
 
     assert publication.cell_count == 1
     assert Score.objects.get(student=s0, column="TX1").published_value == pub_value("6.5")
-    assert bodies() == {pub.guardians[0].phone: "Điểm mới môn Toán của Nguyễn Văn A: TX1 = 6,5 (trước: 6,0)"}
+    assert bodies() == {
+        pub.guardians[0].phone: "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn A: 6,5 (trước: 6,0)"
+    }
 
 
 def test_a_cleared_cell_clears_what_parents_see_without_a_message(pub):
@@ -155,7 +160,8 @@ def test_a_guardian_of_two_children_gets_one_message_with_a_line_each(pub):
     publish(pub)
     assert Message.objects.filter(phone=pub.guardians[0].phone).count() == 1
     assert bodies()[pub.guardians[0].phone] == (
-        "Điểm mới môn Toán của Nguyễn Văn A: TX1 = 8,0\nĐiểm mới môn Toán của Nguyễn Văn B: TX1 = 9,0"
+        "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn A: 8,0\n"
+        "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn B: 9,0"
     )
 
 
@@ -252,9 +258,9 @@ def test_auto_policy_publishes_settled_cells_once_with_one_message_per_guardian(
         (s0.pk, pub.pe.subject_id, "TX1"),
     }
     assert bodies() == {
-        pub.guardians[0].phone: "Điểm mới môn Toán của Nguyễn Văn A: TX1 = 8,0\n"
-        "Điểm mới môn Giáo dục thể chất của Nguyễn Văn A: TX1 = Đ",
-        pub.guardians[1].phone: "Điểm mới môn Toán của Nguyễn Văn B: TX1 = 7,0",
+        pub.guardians[0].phone: "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn A: 8,0\n"
+        "Điểm mới môn Giáo dục thể chất (HK I, ĐĐGtx 1) của Nguyễn Văn A: Đ",
+        pub.guardians[1].phone: "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn B: 7,0",
     }
     assert set(
         Publication.objects.values_list("school_class_id", "subject_id", "column", "published_by")
@@ -269,7 +275,7 @@ def test_auto_policy_publishes_settled_cells_once_with_one_message_per_guardian(
     Message.objects.all().delete()
     GradebookSettings.objects.update(auto_publish_after_minutes=5)
     assert auto_publish_school() == 1
-    assert bodies() == {pub.guardians[0].phone: "Điểm mới môn Toán của Nguyễn Văn A: TX2 = 9,0"}
+    assert bodies() == {pub.guardians[0].phone: "Điểm mới môn Toán (HK I, ĐĐGtx 2) của Nguyễn Văn A: 9,0"}
 
 
 def test_under_the_auto_policy_the_controls_show_the_delay_and_no_button(pub, client):
@@ -366,19 +372,50 @@ def _publish_url(g):
     return f"/s/test-a/grades/assignments/{g.math.pk}/publish/"
 
 
-def test_publish_button_posts_and_redirects_or_answers_htmx(pub, client):
-    save(pub, {pub.students[0]: "8"})
+def test_publish_button_asks_first_then_publishes_and_redirects_or_answers_htmx(pub, client, settings):
+    settings.SMS_PRICE_PER_SEGMENT_VND = 800
+    save(pub, {pub.students[0]: "8", pub.students[1]: "7"})
     client.force_login(pub.world.teacher_a)
     data = {"term": pub.term.pk, "column": "TX1", "next": "/s/test-a/grades/"}
-    response = client.post(_publish_url(pub), data)
+    preview = client.post(_publish_url(pub), data)  # no confirmation: the preview, nothing published
+    page = preview.content.decode()
+    assert preview.status_code == 200 and "Công bố cột ĐĐGtx 1?" in page
+    assert "2 phụ huynh sẽ nhận một tin nhắn." in page and "2 điểm mới hoặc đã sửa" in page
+    assert "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn" in page  # a sample of the text
+    assert "1.600 đ" in page  # two guardians by SMS, one segment each
+    assert Score.objects.get(student=pub.students[0], column="TX1").published_value is None
+    assert not Message.objects.exists() and not Publication.objects.exists()
+
+    response = client.post(_publish_url(pub), {**data, "confirm": confirm_token(preview)})
     assert response.status_code == 302 and response["Location"] == "/s/test-a/grades/"
-    assert Score.objects.get(column="TX1").published_value == pub_value("8")
+    assert Score.objects.get(student=pub.students[0], column="TX1").published_value == pub_value("8")
+    assert Message.objects.filter(purpose="grades").count() == 2  # as many as the preview said
+
     again = client.post(_publish_url(pub), data, headers={"HX-Request": "true"})
     page = again.content.decode()
     assert again.status_code == 200 and 'id="publish-TX1"' in page
     assert "không có điểm mới" in page and "Đã công bố" in page
     offsite = client.post(_publish_url(pub), {**data, "next": "https://evil.example/"})
     assert offsite["Location"] == "/s/test-a/"
+
+
+def test_a_stale_or_forged_confirmation_shows_the_preview_again(pub, client):
+    save(pub, {pub.students[0]: "8"})
+    client.force_login(pub.world.teacher_a)
+    data = {"term": pub.term.pk, "column": "TX1", "next": "/s/test-a/grades/"}
+    htmx = {"HX-Request": "true"}
+    preview = client.post(_publish_url(pub), data, headers=htmx)  # the grid's dialog
+    assert '<dialog open class="publish-dialog"' in preview.content.decode()
+    token = confirm_token(preview)
+    save(pub, {pub.students[1]: "6"})  # typed meanwhile: the preview no longer says what would happen
+    for forged in (token, "1", "0" * 24):
+        again = client.post(_publish_url(pub), {**data, "confirm": forged}, headers=htmx)
+        page = again.content.decode()
+        assert "Số liệu đã thay đổi" in page and "2 phụ huynh sẽ nhận" in page
+    assert not Message.objects.exists()
+    assert not Score.objects.filter(published_value__isnull=False).exists()
+    client.post(_publish_url(pub), {**data, "confirm": confirm_token(again)}, headers=htmx)
+    assert Message.objects.filter(purpose="grades").count() == 2
 
 
 def test_publish_is_404_for_others(pub, client):
@@ -485,7 +522,7 @@ def test_auto_policy_puts_primary_and_secondary_news_in_one_message(primary):
     assert auto_publish_run() == 3
     assert Message.objects.filter(phone=primary.guardians[0].phone).count() == 1
     assert bodies()[primary.guardians[0].phone] == (  # the children in class-list order: A before M
-        "Điểm mới môn Toán của Nguyễn Văn A: TX1 = 8,0\n"
+        "Điểm mới môn Toán (HK I, ĐĐGtx 1) của Nguyễn Văn A: 8,0\n"
         "Đánh giá Giữa học kì I môn Toán của Lê Thị M: Hoàn thành tốt\n"
         "Đã có nhận xét Giữa học kì I về phẩm chất, năng lực của Lê Thị M."
     )
@@ -514,8 +551,35 @@ def test_primary_publish_buttons(primary, client):
     assert client.post(class_url).status_code == 404  # only the homeroom teacher publishes the class's
     client.force_login(primary.world.teacher_a)
     assert client.post(subject_url.replace("mid_semester_1", "someday")).status_code == 404
-    assert client.post(subject_url, {"next": "/s/test-a/grades/"})["Location"] == "/s/test-a/grades/"
-    assert client.post(class_url).status_code == 302
+    for url, what in ((subject_url, "1 đánh giá mới"), (class_url, "1 nhận xét mới")):
+        preview = client.post(url, {"next": "/s/test-a/grades/"})
+        assert preview.status_code == 200 and what in preview.content.decode()
+        assert "1 phụ huynh sẽ nhận một tin nhắn." in preview.content.decode()
+    assert not Message.objects.exists() and not PrimaryRating.objects.get(student=m).published_rating
+    confirmed = {"next": "/s/test-a/grades/", "confirm": confirm_token(client.post(subject_url))}
+    assert client.post(subject_url, confirmed)["Location"] == "/s/test-a/grades/"
+    assert client.post(class_url, {"confirm": confirm_token(client.post(class_url))}).status_code == 302
     assert PrimaryRating.objects.get(student=m).published_rating == "H"
     assert PrimaryQuality.objects.get(student=m).published_rating == "Đ"
     assert Message.objects.filter(purpose="grades").count() == 2
+
+
+def test_grade_messages_name_the_subject_the_term_and_the_official_column(pub):
+    """One column: the column in the parentheses; several of one subject (the automatic policy): listed."""
+    s0 = pub.students[0]
+    save(pub, {s0: "8,5"}, column="TX2")
+    save(pub, {s0: "7"}, column="GK")
+    save(pub, {s0: "6"}, column="CK")
+    publish(pub, column="CK")
+    assert bodies() == {pub.guardians[0].phone: "Điểm mới môn Toán (HK I, ĐĐGck) của Nguyễn Văn A: 6,0"}
+    Message.objects.all().delete()
+    gradebook_settings_update(actor=pub.world.admin_a, publish_policy="auto", auto_publish_after_minutes=5)
+    assert auto_publish_run(now=timezone.now() + timedelta(minutes=10)) == 2
+    text = bodies()[pub.guardians[0].phone]
+    assert text == "Điểm mới môn Toán (HK I) của Nguyễn Văn A: ĐĐGtx 2: 8,5; ĐĐGgk: 7,0"
+    assert [column_label(c) for c in ("TX1", "TX4", "GK", "CK")] == ["ĐĐGtx 1", "ĐĐGtx 4", "ĐĐGgk", "ĐĐGck"]
+
+
+def test_a_one_column_grade_message_fits_one_sms_with_accents():
+    text = "Điểm mới môn Toán (HK II, ĐĐGtx 2) của Nguyễn Thị Minh Anh: 8,5"
+    assert sms_segments(sms_normalise(text, strip_accents=False)).segments == 1

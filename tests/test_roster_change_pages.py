@@ -23,6 +23,7 @@ from students.models import (
 )
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
+from tests.conftest import confirm_token
 
 MOTHER_PHONE = "+84981220001"
 
@@ -267,6 +268,20 @@ def test_classes_page_links_to_the_rollover_and_the_form_is_prefilled(client, wo
     assert 'name="csrfmiddlewaretoken"' in page
 
 
+def test_a_rollover_confirmed_on_a_stale_preview_shows_the_new_one(client, world, setup):
+    client.force_login(world.principal_a)
+    token = confirm_token(client.post("/s/test-a/classes/rollover/", _rollover_data(setup)))
+    with schema_context(world.school_a.schema_name):
+        _class("6A9", 6, setup.year)  # a class added since the preview
+    before = _state(world, setup)
+    again = client.post("/s/test-a/classes/rollover/", _rollover_data(setup, confirm=token, checked="1"))
+    page = again.content.decode()
+    assert "Số liệu đã thay đổi từ lúc bạn xem." in page and "6A9 → 7A9 (0)" in page
+    assert _state(world, setup) == before
+    with schema_context(world.school_a.schema_name):
+        assert SchoolYear.objects.filter(is_current=True).get() == setup.year
+
+
 def test_rollover_previews_then_confirms(client, world, setup):
     client.force_login(world.principal_a)
     before = _state(world, setup)
@@ -278,12 +293,20 @@ def test_rollover_previews_then_confirms(client, world, setup):
     assert "Tôi đã kiểm tra" in page
     assert _state(world, setup) == before  # the preview writes nothing
 
-    unchecked = client.post("/s/test-a/classes/rollover/", _rollover_data(setup, confirm="1"))
+    token = confirm_token(preview)
+    unchecked = client.post("/s/test-a/classes/rollover/", _rollover_data(setup, confirm=token))
     assert "Đánh dấu “Tôi đã kiểm tra” để chuyển năm học." in unchecked.content.decode()
+    assert _state(world, setup) == before
+    # Without the preview's token (one click from elsewhere, a forged form) it shows the preview again.
+    forged = client.post("/s/test-a/classes/rollover/", _rollover_data(setup, confirm="1", checked="1"))
+    assert (
+        "Số liệu đã thay đổi từ lúc bạn xem." in forged.content.decode()
+        and "6A1 → 7A1 (1)" in forged.content.decode()
+    )
     assert _state(world, setup) == before
 
     done = client.post(
-        "/s/test-a/classes/rollover/", _rollover_data(setup, confirm="1", checked="1"), follow=True
+        "/s/test-a/classes/rollover/", _rollover_data(setup, confirm=token, checked="1"), follow=True
     )
     assert done.redirect_chain == [("/s/test-a/classes/", 302)]
     name = _next_name(setup.year)

@@ -8,6 +8,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('students', '0003_people'),
         ('students', '0003_sort_keys'),
+        ('students', '0003_guardian_invites'),
     ]
 
     operations = [
