@@ -27,6 +27,7 @@ urlpatterns = [
         views_import.roster_import_problems_view,
         name="roster_import_problems",
     ),
+    path("", include("students.setup.urls")),
     path("grades/", include("grades.urls")),
     path("notices/", include("notices.urls")),
     path("messaging/", include("messaging.urls_school")),

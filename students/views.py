@@ -30,6 +30,7 @@ from students.selectors import (
     student_list,
 )
 from students.services import StaffError, staff_add
+from students.setup.selectors import archived_classes
 from students.views_roster import move_form, transfer_form
 
 PAGE_SIZE = 25
@@ -93,7 +94,13 @@ def class_list_view(request):
     year_id = int_or_none(request.GET.get("year"))
     year = next((y for y in years if y.pk == year_id), None) or next((y for y in years if y.is_current), None)
     classes = list(class_list(year=year)) if year else []
-    return render(request, "students/class_list.html", {"years": years, "year": year, "classes": classes})
+    context = {
+        "years": years,
+        "year": year,
+        "classes": classes,
+        "archived": list(archived_classes(year)) if year else [],
+    }
+    return render(request, "students/class_list.html", context)
 
 
 def class_detail_view(request, pk):
@@ -168,6 +175,8 @@ def assignment_list_view(request):
         "page": page,
         "year": year,
         "class_id": class_id,
-        "classes": SchoolClass.objects.filter(year=year).order_by("grade__number", "name"),
+        "classes": SchoolClass.objects.filter(year=year, archived_at__isnull=True).order_by(
+            "grade__number", "name"
+        ),
     }
     return render(request, "students/assignment_list.html", context)
