@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from django_tenants.utils import schema_context
 
 from accounts.models import User
 from grades.models import Score
@@ -513,9 +512,8 @@ def test_add_a_school_subject_rename_it_and_deactivate_it(client, school, setup)
     assert not Subject.objects.get(pk=subject.pk).is_active
     client.post(f"{A}/subjects/{subject.pk}/active/", {"active": "1"})
     assert Subject.objects.get(pk=subject.pk).is_active
-    assert [_events(a) for a in ("subject.add", "subject.rename", "subject.deactivate", "subject.activate")] == [
-        1, 1, 1, 1,
-    ]  # fmt: skip
+    actions = ("subject.add", "subject.rename", "subject.deactivate", "subject.activate")
+    assert [_events(action) for action in actions] == [1, 1, 1, 1]
 
 
 @pytest.mark.parametrize(
