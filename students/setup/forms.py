@@ -119,8 +119,12 @@ class _ClassChoices(forms.ModelMultipleChoiceField):
 
 
 class _SubjectChoice(forms.ModelChoiceField):
+    """A subject by its name, with its school level when the school has several (Toán exists in each)."""
+
+    with_level = False
+
     def label_from_instance(self, obj):
-        return f"{obj.name} ({obj.get_level_display()})"
+        return f"{obj.name} ({obj.get_level_display()})" if self.with_level else obj.name
 
 
 class AssignmentAddForm(forms.Form):
@@ -129,17 +133,19 @@ class AssignmentAddForm(forms.Form):
     teacher = _TeacherChoice(
         label=_("Giáo viên"),
         queryset=StaffMember.objects.none(),
+        empty_label=_("— Chọn giáo viên —"),
         error_messages={"invalid_choice": _("Chọn một giáo viên đang làm việc ở trường.")},
     )
     subject = _SubjectChoice(
         label=_("Môn học"),
         queryset=Subject.objects.none(),
+        empty_label=_("— Chọn môn học —"),
         error_messages={"invalid_choice": _("Chọn một môn đang dạy ở trường.")},
     )
     classes = _ClassChoices(
         label=_("Lớp"),
         queryset=SchoolClass.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checks"}),
         help_text=_("Chọn một hoặc nhiều lớp."),
         error_messages={
             "required": _("Chọn ít nhất một lớp."),
@@ -151,9 +157,9 @@ class AssignmentAddForm(forms.Form):
     def __init__(self, *args, year, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["teacher"].queryset = assignment_teachers()
-        self.fields["subject"].queryset = Subject.objects.filter(is_active=True).order_by(
-            "level", "order", "name"
-        )
+        subjects = Subject.objects.filter(is_active=True).order_by("level", "order", "name")
+        self.fields["subject"].queryset = subjects
+        self.fields["subject"].with_level = subjects.values("level").distinct().count() > 1
         self.fields["classes"].queryset = SchoolClass.objects.filter(
             year=year, archived_at__isnull=True
         ).order_by("grade__number", "name")
