@@ -252,7 +252,7 @@ def rollover_preview(year: SchoolYear) -> dict:
     grades = set(GradeLevel.objects.values_list("number", flat=True))
     studying = Q(enrolments__ends_on__isnull=True, enrolments__student__status=StudentStatus.STUDYING)
     classes = (
-        SchoolClass.objects.filter(year=year)
+        SchoolClass.objects.filter(year=year, archived_at__isnull=True)
         .select_related("grade")
         .annotate(studying=Count("enrolments", filter=studying))
         .order_by("grade__number", "name")

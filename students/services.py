@@ -357,7 +357,9 @@ def year_rollover(
             % {"end": from_year.ends_on.strftime("%d/%m/%Y")}
         )
     grades = {grade.number: grade for grade in GradeLevel.objects.all()}
-    classes = list(SchoolClass.objects.filter(year=from_year).select_related("grade"))
+    classes = list(
+        SchoolClass.objects.filter(year=from_year, archived_at__isnull=True).select_related("grade")
+    )
     new_names = {
         school_class.pk: promoted_class_name(school_class.name, school_class.grade.number)
         for school_class in classes

@@ -635,3 +635,12 @@ def test_remove_an_assignment_warns_about_scores_and_keeps_them(client, school, 
     assert not TeachingAssignment.objects.filter(pk=assignment.pk).exists()
     assert Score.objects.filter(student=setup.student).count() == 1
     assert AuditEvent.objects.get(action="assignment.remove").before["scores"] == 1
+
+
+def test_an_archived_class_is_not_promoted_by_the_rollover(client, school, setup):
+    from students.selectors import rollover_preview
+
+    client.force_login(school.admin_a)
+    client.post(f"{A}/classes/{setup.class_6a2.pk}/archive/")
+    preview = rollover_preview(setup.year)
+    assert [item["name"] for item in preview["promoted"]] == ["6A1"]
