@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+from grades.models import PrimaryRating, Score
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
 from students.models import (
@@ -29,6 +30,7 @@ from students.models import (
     TeachingAssignment,
     Term,
 )
+from students.services import school_year_bounds
 from students.setup.class_names import clean_name, leading_grade
 
 
@@ -79,8 +81,6 @@ class YearDates:
 
 def default_year_dates(name: str) -> YearDates:
     """The usual dates of the year named "2026-2027" (students.services.school_year_bounds)."""
-    from students.services import school_year_bounds
-
     _name, starts_on, term2_starts_on, ends_on = school_year_bounds(date(int(name[:4]), 9, 1))
     return YearDates(starts_on, term2_starts_on - timedelta(days=1), term2_starts_on, ends_on)
 
@@ -371,8 +371,6 @@ def classes_bulk_create(*, actor, year: SchoolYear, names: list[str], request=No
 
 def subject_use_in_grade(subject: Subject, grade: GradeLevel) -> str | None:
     """Why a subject cannot stop being taught in a grade (or None): teaching assignments or scores there."""
-    from grades.models import PrimaryRating, Score
-
     assigned = TeachingAssignment.objects.filter(
         subject=subject, school_class__grade=grade, school_class__year__is_current=True
     ).count()
@@ -600,8 +598,6 @@ def assignments_add(
 
 def assignment_scores(assignment: TeachingAssignment) -> int:
     """How many marks the class's students have in the assignment's subject this year."""
-    from grades.models import PrimaryRating, Score
-
     year = assignment.school_class.year
     students = Enrolment.objects.filter(school_class=assignment.school_class).values("student_id")
     scores = Score.objects.filter(

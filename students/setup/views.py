@@ -7,6 +7,8 @@ creation, removing an assignment) show what will happen and ask to confirm first
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from schoolbook.forms import int_or_none
@@ -14,6 +16,7 @@ from schoolbook.permissions import school_role_required
 from students.models import GradeLevel, SchoolClass, SchoolYear, Subject, TeachingAssignment
 from students.permissions import MANAGERS
 from students.selectors import current_year
+from students.services import school_year_bounds
 from students.setup import services
 from students.setup.forms import (
     AssignmentAddForm,
@@ -38,10 +41,6 @@ def _status(request, form) -> int:
 
 
 def _next_year_name() -> str:
-    from django.utils import timezone
-
-    from students.services import school_year_bounds
-
     latest = SchoolYear.objects.order_by("-starts_on").first()
     if latest is None:
         return school_year_bounds(timezone.localdate())[0]
@@ -130,14 +129,12 @@ def class_create_view(request):
             form.add_error("name", str(error))
         else:
             messages.success(request, gettext("Đã tạo lớp %(name)s.") % {"name": school_class.name})
-            return redirect(f"{_class_list_url(year)}")
+            return redirect(_class_list_url(year))
     context = {"form": form, "year": year, "school_class": None}
     return render(request, "students/setup/class_form.html", context, status=_status(request, form))
 
 
 def _class_list_url(year: SchoolYear) -> str:
-    from django.urls import reverse
-
     return f"{reverse('class_list')}?year={year.pk}"
 
 
@@ -308,8 +305,6 @@ def subject_add_view(request):
 
 
 def _catalogue_url() -> str:
-    from django.urls import reverse
-
     return reverse("subject_catalogue")
 
 
