@@ -142,7 +142,9 @@ def student_list_view(request):
         "class_id": class_id,
         "grade": grade,
         "status": status,
-        "classes": SchoolClass.objects.filter(year__is_current=True).order_by("grade__number", "name"),
+        "classes": SchoolClass.objects.filter(year__is_current=True, archived_at__isnull=True).order_by(
+            "grade__number", "name"
+        ),
         "grades": GradeLevel.objects.order_by("number"),
         "statuses": StudentStatus.choices,
         "filtered": bool(search or class_id or grade or status),

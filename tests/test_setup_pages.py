@@ -644,3 +644,18 @@ def test_an_archived_class_is_not_promoted_by_the_rollover(client, school, setup
     client.post(f"{A}/classes/{setup.class_6a2.pk}/archive/")
     preview = rollover_preview(setup.year)
     assert [item["name"] for item in preview["promoted"]] == ["6A1"]
+
+
+def test_an_archived_class_is_no_longer_offered_nor_accepted_for_a_class_change(client, school, setup):
+    from students.services import RosterError, enrolment_move
+
+    client.force_login(school.admin_a)
+    client.post(f"{A}/classes/{setup.class_6a2.pk}/archive/")
+    profile = client.get(f"{A}/students/{setup.student.pk}/").content.decode()
+    assert f'value="{setup.class_6a2.pk}"' not in profile.split('id="move"')[1].split("</form>")[0]
+    archived = SchoolClass.objects.get(pk=setup.class_6a2.pk)
+    with pytest.raises(RosterError, match=r"Lớp 6A2 đã lưu trữ\."):
+        enrolment_move(
+            actor=school.admin_a, student=setup.student, to_class=archived,
+            on_date=setup.year.starts_on + timedelta(days=30),
+        )  # fmt: skip
