@@ -72,9 +72,9 @@ class NoticeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.notice = notice
         self.fields["grades"].queryset = GradeLevel.objects.order_by("number")
-        self.fields["classes"].queryset = SchoolClass.objects.filter(year__is_current=True).order_by(
-            "grade__number", "name"
-        )
+        self.fields["classes"].queryset = SchoolClass.objects.filter(
+            year__is_current=True, archived_at__isnull=True
+        ).order_by("grade__number", "name")
         # Managers choose among every student studying today; others among their homeroom classes'.
         enrolled = current_enrolments()
         if not is_notice_manager(staff):

@@ -29,6 +29,7 @@ urlpatterns = [
     ),
     path("", include("students.people.urls")),
     path("guardians/invite/", include("students.invites.urls")),
+    path("", include("students.setup.urls")),
     path("grades/", include("grades.urls")),
     path("notices/", include("notices.urls")),
     path("messaging/", include("messaging.urls_school")),

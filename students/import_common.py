@@ -64,6 +64,7 @@ class Report:
     notices: list[Notice] = field(default_factory=list)
     summary: object = None
     committed: bool = False
+    new_classes: dict = field(default_factory=dict)  # class_key → unsaved SchoolClass (ClassFinder)
 
     @property
     def ok(self) -> bool:
@@ -210,6 +211,75 @@ def header_key(text: str) -> str:
 
 def class_key(name: str) -> str:
     return header_key(name).replace(" ", "").upper()
+
+
+# --- classes named by the file ---------------------------------------------------------------------------
+
+
+class ClassFinder:
+    """The current year's classes by the name a file gives ("6a1" = "6A1"). A name the year does not have
+    becomes a new class (unsaved, kept in `report.new_classes`, listed in the preview and created on commit
+    by `new_classes_create`) when its leading number is one of the school's grades; otherwise, or when the
+    class is archived, the row gets a problem with the reason."""
+
+    def __init__(self, report: Report):
+        from students.models import GradeLevel, SchoolClass, SchoolYear
+
+        self.report = report
+        self.year = SchoolYear.objects.filter(is_current=True).first()
+        self.grades = {grade.number: grade for grade in GradeLevel.objects.all()}
+        self.classes = {
+            class_key(c.name): c
+            for c in SchoolClass.objects.filter(year=self.year).select_related(
+                "grade", "homeroom_teacher__user"
+            )
+        }
+
+    def find(self, name: str, line: int, column: str):
+        from students.models import SchoolClass
+        from students.setup.class_names import clean_name, leading_grade
+
+        key = class_key(name)
+        school_class = self.classes.get(key) or self.report.new_classes.get(key)
+        if school_class is not None and school_class.archived_at is None:
+            return school_class
+        if school_class is not None:
+            reason = gettext("Lớp “%(name)s” đã lưu trữ.") % {"name": school_class.name}
+        elif self.year is None:
+            reason = gettext("Trường chưa có năm học hiện tại.")
+        elif len(clean_name(name)) > 20:
+            reason = gettext("Tên lớp dài tối đa 20 ký tự.")
+        elif leading_grade(name) not in self.grades:
+            reason = gettext(
+                "Lớp “%(name)s” không có trong năm học hiện tại và không tạo được: tên lớp phải bắt đầu bằng "
+                "một khối của trường (%(grades)s)."
+            ) % {"name": name, "grades": ", ".join(map(str, sorted(self.grades)))}
+        else:
+            school_class = SchoolClass(
+                name=clean_name(name), grade=self.grades[leading_grade(name)], year=self.year
+            )
+            self.report.new_classes[key] = school_class
+            return school_class
+        self.report.problem(line, column, name, reason)
+        return None
+
+
+def new_classes_create(report: Report, *, actor, request, write: bool) -> int:
+    """Create the classes the file named that the year did not have (inside the import's transaction, so
+    all or nothing); their objects, already held by the rows, get their ids. Returns how many."""
+    from students.models import SchoolClass
+
+    classes = list(report.new_classes.values())
+    if write and classes:
+        SchoolClass.objects.bulk_create(classes)
+        audit_record(
+            actor=actor,
+            action="class.bulk_create",
+            obj=classes[0].year,
+            after={"created": [c.name for c in classes], "by_import": True},
+            request=request,
+        )
+    return len(classes)
 
 
 # --- headers and rows -------------------------------------------------------------------------------------

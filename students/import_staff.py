@@ -22,14 +22,15 @@ from accounts.models import User
 from schoolbook.caching import forget_now_and_on_commit
 from schoolbook.text import fold
 from students.import_common import (
+    ClassFinder,
     Columns,
     Counts,
     Importer,
     Report,
     affiliations_add,
-    class_key,
     data_rows,
     header_key,
+    new_classes_create,
     users_create,
 )
 from students.models import Role, SchoolClass, StaffMember, Subject, TeachingAssignment
@@ -67,6 +68,7 @@ _ROLES = {
 @dataclass
 class StaffSummary(Counts):
     rows: int = 0
+    classes_created: int = 0
     staff_created: int = 0
     staff_updated: int = 0
     staff_unchanged: int = 0
@@ -158,12 +160,7 @@ def _check_rows(table, columns, report: StaffReport) -> list[StaffRow]:
 
 
 def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
-    classes = {
-        class_key(c.name): c
-        for c in SchoolClass.objects.filter(year__is_current=True).select_related(
-            "grade", "homeroom_teacher__user"
-        )
-    }
+    classes = ClassFinder(report)
     subjects: dict[str, list[Subject]] = {}
     for subject in Subject.objects.filter(is_active=True):
         for key in {fold(subject.name), fold(subject.code)}:
@@ -174,17 +171,15 @@ def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
             "teacher__user"
         )
     }
-    homerooms: dict[int, StaffRow] = {}
-    assigned: dict[tuple[int, int], StaffRow] = {}
+    # Keyed by class name: a class the import creates has no id yet.
+    homerooms: dict[str, StaffRow] = {}
+    assigned: dict[tuple[str, int], StaffRow] = {}
 
     def bad(row: StaffRow, key: str, value, reason: str) -> None:
         report.problem(row.line, HEADERS[key], value, reason)
 
     def unknown_class(row: StaffRow, key: str, name: str) -> SchoolClass | None:
-        school_class = classes.get(class_key(name))
-        if school_class is None:
-            bad(row, key, name, gettext("Lớp “%(name)s” không có trong năm học hiện tại.") % {"name": name})
-        return school_class
+        return classes.find(name, row.line, HEADERS[key])
 
     for row in rows:
         for name in row.subject_names:
@@ -202,7 +197,7 @@ def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
             school_class = unknown_class(row, "homeroom", row.homeroom)
             if school_class is not None:
                 holder = school_class.homeroom_teacher
-                other = homerooms.setdefault(school_class.pk, row)
+                other = homerooms.setdefault(school_class.name, row)
                 if other is not row:
                     bad(
                         row,
@@ -237,9 +232,8 @@ def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
                     % {"name": subject_name, "class": school_class.name},
                 )
                 continue
-            key = (school_class.pk, subject.pk)
-            other = assigned.setdefault(key, row)
-            holder = taken.get(key)
+            other = assigned.setdefault((school_class.name, subject.pk), row)
+            holder = taken.get((school_class.pk, subject.pk)) if school_class.pk else None
             if other is not row:
                 bad(
                     row,
@@ -270,6 +264,7 @@ def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, request,
     from students.selectors import staff_cache_key
 
     summary = report.summary
+    summary.classes_created = new_classes_create(report, actor=actor, request=request, write=write)
     phones = [row.phone for row in rows]
     users = {u.phone: u for u in User.objects.filter(phone__in=phones)}
     missing = {row.phone: row.full_name for row in rows if row.phone not in users}

@@ -38,6 +38,7 @@ from schoolbook.text import fold, nfc
 from students.import_common import (
     MAX_BYTES,
     Cell,
+    ClassFinder,
     Columns,
     Counts,
     Importer,
@@ -45,9 +46,9 @@ from students.import_common import (
     Row,
     Table,
     affiliations_add,
-    class_key,
     data_rows,
     header_key,
+    new_classes_create,
     problems_csv,
     read_table,
     text_of,
@@ -142,6 +143,7 @@ _GENDERS = {"nam": Gender.MALE, "nu": Gender.FEMALE}
 @dataclass
 class Summary(Counts):
     rows: int = 0
+    classes_created: int = 0
     students_created: int = 0
     students_updated: int = 0
     students_unchanged: int = 0
@@ -348,7 +350,7 @@ def roster_import(*, actor, school, data: bytes, filename: str, request=None) ->
 
 
 def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
-    classes = {class_key(c.name): c for c in SchoolClass.objects.filter(year__is_current=True)}
+    classes = ClassFinder(report)
     students = {
         s.student_code: s for s in Student.objects.filter(student_code__in=[r.student_code for r in rows])
     }
@@ -358,15 +360,8 @@ def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
         )
     )
     for row in rows:
-        school_class = classes.get(class_key(row.class_name))
-        if school_class is None:
-            report.problem(
-                row.line,
-                HEADERS["class_name"],
-                row.class_name,
-                gettext("Lớp “%(name)s” không có trong năm học hiện tại.") % {"name": row.class_name},
-            )
-        else:
+        school_class = classes.find(row.class_name, row.line, HEADERS["class_name"])
+        if school_class is not None:
             row.class_name = school_class.name
         owner = ids.get(row.national_id) if row.national_id else None
         if owner is not None and owner != row.student_code:
@@ -395,7 +390,9 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
     summary = report.summary
     today = timezone.localdate()
     year = SchoolYear.objects.get(is_current=True)
-    classes = {c.name: c for c in SchoolClass.objects.filter(year=year)}
+    summary.classes_created = new_classes_create(report, actor=actor, request=request, write=write)
+    classes = {c.name: c for c in SchoolClass.objects.filter(year=year, archived_at__isnull=True)}
+    classes.update((c.name, c) for c in report.new_classes.values())
 
     # Guardians, their users and affiliations, once per phone.
     wanted: dict[str, GuardianRow] = {}

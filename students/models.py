@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from schoolbook.name_order import MAX_LENGTH, vietnamese_sort_key
@@ -175,10 +176,16 @@ class SchoolClass(models.Model):
     homeroom_teacher = models.ForeignKey(
         StaffMember, null=True, blank=True, on_delete=models.SET_NULL, related_name="homeroom_classes"
     )
+    # An archived class is out of the year's lists and forms; its enrolments, scores and roll calls stay.
+    archived_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["year", "grade", "name"]
-        constraints = [models.UniqueConstraint(fields=["year", "name"], name="class_name_per_year")]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "name"], name="class_name_per_year"),
+            # "6a1" and "6A1" are the same class to a school.
+            models.UniqueConstraint(Upper("name"), "year", name="class_name_per_year_any_case"),
+        ]
 
     def __str__(self):
         return self.name

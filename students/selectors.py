@@ -115,12 +115,12 @@ def with_current_class(students):
 
 
 def class_list(*, year: SchoolYear | None):
-    """The classes of a year with grade, homeroom teacher and the number of students enrolled today,
-    in one query."""
+    """The classes of a year (archived ones left out) with grade, homeroom teacher and the number of
+    students enrolled today, in one query."""
     today = timezone.localdate()
     enrolled_now = Q(enrolments__ends_on__isnull=True) | Q(enrolments__ends_on__gte=today)
     return (
-        SchoolClass.objects.filter(year=year)
+        SchoolClass.objects.filter(year=year, archived_at__isnull=True)
         .select_related("grade", "homeroom_teacher")
         .annotate(student_count=Count("enrolments", filter=enrolled_now))
         .order_by("grade__number", "name")
@@ -250,7 +250,7 @@ def rollover_preview(year: SchoolYear) -> dict:
     grades = set(GradeLevel.objects.values_list("number", flat=True))
     studying = Q(enrolments__ends_on__isnull=True, enrolments__student__status=StudentStatus.STUDYING)
     classes = (
-        SchoolClass.objects.filter(year=year)
+        SchoolClass.objects.filter(year=year, archived_at__isnull=True)
         .select_related("grade")
         .annotate(studying=Count("enrolments", filter=studying))
         .order_by("grade__number", "name")

@@ -138,6 +138,8 @@ def enrolment_move(
     current = _open_enrolment(student)
     if current is None:
         raise RosterError(gettext("Học sinh chưa được xếp lớp nào."))
+    if to_class.archived_at is not None:
+        raise RosterError(gettext("Lớp %(name)s đã lưu trữ.") % {"name": to_class.name})
     if to_class.pk == current.school_class_id:
         raise RosterError(gettext("Học sinh đang học lớp %(name)s.") % {"name": to_class.name})
     if to_class.year_id != current.school_class.year_id:
@@ -246,7 +248,13 @@ def _student_transfer_in(*, actor, old, links, from_school, to_school, to_class_
             % {"id": old.national_id, "school": to_school.name}
         )
     year = SchoolYear.objects.filter(is_current=True).first()
-    to_class = SchoolClass.objects.filter(year=year, name=nfc(to_class_name)).first() if year else None
+    to_class = (
+        SchoolClass.objects.filter(
+            year=year, name__iexact=nfc(to_class_name), archived_at__isnull=True
+        ).first()
+        if year
+        else None
+    )
     if to_class is None:
         raise RosterError(
             gettext("%(school)s không có lớp %(name)s trong năm học hiện tại.")
@@ -357,7 +365,9 @@ def year_rollover(
             % {"end": from_year.ends_on.strftime("%d/%m/%Y")}
         )
     grades = {grade.number: grade for grade in GradeLevel.objects.all()}
-    classes = list(SchoolClass.objects.filter(year=from_year).select_related("grade"))
+    classes = list(
+        SchoolClass.objects.filter(year=from_year, archived_at__isnull=True).select_related("grade")
+    )
     new_names = {
         school_class.pk: promoted_class_name(school_class.name, school_class.grade.number)
         for school_class in classes

@@ -30,6 +30,7 @@ from students.selectors import (
     student_list,
 )
 from students.services import StaffError, staff_add
+from students.setup.selectors import archived_classes
 from students.views_roster import move_form, transfer_form
 
 PAGE_SIZE = 25
@@ -93,7 +94,13 @@ def class_list_view(request):
     year_id = int_or_none(request.GET.get("year"))
     year = next((y for y in years if y.pk == year_id), None) or next((y for y in years if y.is_current), None)
     classes = list(class_list(year=year)) if year else []
-    return render(request, "students/class_list.html", {"years": years, "year": year, "classes": classes})
+    context = {
+        "years": years,
+        "year": year,
+        "classes": classes,
+        "archived": list(archived_classes(year)) if year else [],
+    }
+    return render(request, "students/class_list.html", context)
 
 
 def class_detail_view(request, pk):
@@ -135,7 +142,9 @@ def student_list_view(request):
         "class_id": class_id,
         "grade": grade,
         "status": status,
-        "classes": SchoolClass.objects.filter(year__is_current=True).order_by("grade__number", "name"),
+        "classes": SchoolClass.objects.filter(year__is_current=True, archived_at__isnull=True).order_by(
+            "grade__number", "name"
+        ),
         "grades": GradeLevel.objects.order_by("number"),
         "statuses": StudentStatus.choices,
         "filtered": bool(search or class_id or grade or status),
@@ -168,6 +177,8 @@ def assignment_list_view(request):
         "page": page,
         "year": year,
         "class_id": class_id,
-        "classes": SchoolClass.objects.filter(year=year).order_by("grade__number", "name"),
+        "classes": SchoolClass.objects.filter(year=year, archived_at__isnull=True).order_by(
+            "grade__number", "name"
+        ),
     }
     return render(request, "students/assignment_list.html", context)

@@ -28,6 +28,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # kind → (importer, template, template file name, preview rows: summary field → label)
 KINDS = {
     "students": (STUDENTS, template_workbook, "mau-danh-sach-hoc-sinh.xlsx", {
+        "classes_created": _("Lớp mới"),
         "students_created": _("Học sinh mới"),
         "students_updated": _("Học sinh được cập nhật"),
         "students_unchanged": _("Học sinh không đổi"),
@@ -40,6 +41,7 @@ KINDS = {
         "enrolments_moved": _("Chuyển lớp"),
     }),
     "staff": (STAFF, staff_template_workbook, "mau-danh-sach-can-bo.xlsx", {
+        "classes_created": _("Lớp mới"),
         "staff_created": _("Cán bộ mới"),
         "staff_updated": _("Cán bộ được cập nhật"),
         "staff_unchanged": _("Cán bộ không đổi"),

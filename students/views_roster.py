@@ -28,7 +28,9 @@ from students.services import (
 
 def move_form(student, data=None) -> EnrolmentMoveForm:
     """The class-change form: the current year's classes other than the student's current one."""
-    classes = SchoolClass.objects.filter(year__is_current=True).order_by("grade__number", "name")
+    classes = SchoolClass.objects.filter(year__is_current=True, archived_at__isnull=True).order_by(
+        "grade__number", "name"
+    )
     current = current_class(student)
     if current is not None:
         classes = classes.exclude(pk=current.pk)

@@ -295,11 +295,12 @@ def _with_formula() -> bytes:
         (_with_formula(), "a.xlsx", 3, "Họ và tên", "Công thức không được phép"),
         (csv_bytes(_bad_rows(code="HS001")), "a.csv", 3, "Mã học sinh", "Trùng mã học sinh với dòng 2."),
         (
-            xlsx(_bad_rows(school_class="9Z9")),
+            xlsx(_bad_rows(school_class="3Z9")),
             "a.xlsx",
             3,
             "Lớp",
-            "Lớp “9Z9” không có trong năm học hiện tại.",
+            "Lớp “3Z9” không có trong năm học hiện tại và không tạo được: tên lớp phải bắt đầu bằng một "
+            "khối của trường (6, 7, 8, 9).",
         ),
         (xlsx(_bad_rows(born="31/02/2015")), "a.xlsx", 3, "Ngày sinh", "Ngày không tồn tại."),
         (xlsx(_bad_rows(born="2015-02-29")), "a.xlsx", 3, "Ngày sinh", "Ngày không tồn tại."),
@@ -353,7 +354,7 @@ def test_every_bad_row_is_reported_not_just_the_first(school):
     rows = [
         student(),
         student("HS001"),
-        student("HS003", school_class="7B"),
+        student("HS003", school_class="4B"),
         student("HS004", born="32/1/2014"),
     ]
     report = roster_check(xlsx(rows), "a.xlsx")
@@ -385,10 +386,12 @@ def test_command_dry_run_then_commit(school, tmp_path, capsys):
 
 def test_command_prints_problems_and_fails(school, tmp_path, capsys):
     path = tmp_path / "ds.csv"
-    path.write_bytes(csv_bytes(_bad_rows(school_class="9Z9")))
+    path.write_bytes(csv_bytes(_bad_rows(school_class="3Z9")))
     with pytest.raises(CommandError):
         call_command("import_roster", "--school", "test-a", str(path), "--commit")
-    assert "line 3\tLớp\tLớp “9Z9” không có trong năm học hiện tại." in capsys.readouterr().out
+    assert (
+        "line 3\tLớp\tLớp “3Z9” không có trong năm học hiện tại và không tạo được" in capsys.readouterr().out
+    )
     assert not Student.objects.exists()
 
 

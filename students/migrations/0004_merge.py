@@ -9,6 +9,7 @@ class Migration(migrations.Migration):
         ('students', '0003_people'),
         ('students', '0003_sort_keys'),
         ('students', '0003_guardian_invites'),
+        ('students', '0003_class_setup'),
     ]
 
     operations = [

@@ -42,6 +42,9 @@ class Command(BaseCommand):
         for problem in report.problems:
             self.stdout.write(f"line {problem.line}\t{problem.column}\t{problem.reason}")
         summary = report.summary
+        if report.new_classes:
+            names = ", ".join(c.name for c in report.new_classes.values())
+            self.stdout.write(f"classes {len(report.new_classes)} to create: {names}")
         if options["staff"]:
             self.stdout.write(
                 f"{summary.rows} rows: staff {summary.staff_created} to create, {summary.staff_updated} to "

@@ -1,0 +1,32 @@
+"""Reads for the setup pages (managers of the school)."""
+
+from django.db.models import Count, Prefetch, Q
+
+from students.models import GradeLevel, SchoolClass, SchoolYear, Subject, SubjectLoad, Term
+
+
+def years_with_terms():
+    """Every school year, newest first, with its terms and its number of (not archived) classes."""
+    return (
+        SchoolYear.objects.prefetch_related(Prefetch("terms", queryset=Term.objects.order_by("number")))
+        .annotate(class_count=Count("classes", filter=Q(classes__archived_at__isnull=True)))
+        .order_by("-starts_on")
+    )
+
+
+def grade_catalogue(grade: GradeLevel) -> list[dict]:
+    """The subjects of the grade's level, each with its periods per year in this grade (None when not
+    taught there): what the catalogue page edits."""
+    loads = dict(SubjectLoad.objects.filter(grade=grade).values_list("subject_id", "periods_per_year"))
+    return [
+        {"subject": subject, "periods": loads.get(subject.pk)}
+        for subject in Subject.objects.filter(level=grade.level).order_by("-is_active", "order", "name")
+    ]
+
+
+def archived_classes(year: SchoolYear | None):
+    return (
+        SchoolClass.objects.filter(year=year, archived_at__isnull=False)
+        .select_related("grade")
+        .order_by("grade__number", "name")
+    )
