@@ -30,6 +30,7 @@ from students.selectors import (
     student_list,
 )
 from students.services import StaffError, staff_add
+from students.setup.checklist import setup_steps
 from students.setup.selectors import archived_classes
 from students.views_roster import move_form, transfer_form
 
@@ -56,6 +57,10 @@ def school_home(request):
             status__in=[Delivery.Status.SENT, Delivery.Status.DELIVERED]
         ).count()
         context["attendance_tiles"] = attendance_tiles()
+        steps = setup_steps()
+        done = sum(step.done for step in steps)
+        if done < len(steps):
+            context.update(setup_steps=steps, setup_steps_done=done)
     return render(request, "students/school_home.html", context)
 
 
