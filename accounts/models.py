@@ -127,3 +127,17 @@ class TwoFactor(models.Model):
 
     def __str__(self):
         return f"2FA {self.user}"
+
+
+class HomeVisit(models.Model):
+    """When a person last opened their home page, for the parent hub's "new since your last visit". A visit
+    starts with a home page view more than VISIT_GAP after the one before (accounts.services.home_visit):
+    `previous_at` is when the visit before this one started, so what arrived since then stays marked new
+    however often the parent reloads during this visit."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="home_visit")
+    current_at = models.DateTimeField()
+    previous_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.user_id} {self.current_at:%Y-%m-%d %H:%M}"

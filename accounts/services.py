@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from accounts.models import OneTimeCode, User
+from accounts.models import HomeVisit, OneTimeCode, User
 from messaging.services import message_send
 from schoolbook import ratelimit
 from schoolbook.audit.services import audit_record, client_ip
@@ -189,3 +189,20 @@ def login_check(*, phone: str, password: str, request=None) -> User:
     ratelimit.clear(fail_key)
     audit_record(actor=user, action="login.succeeded", obj=user, request=request)
     return user
+
+
+def home_visit_record(*, user: User, now=None):
+    """Counts a view of the home page as a visit and answers "new since when" for the parent hub: the start
+    of the visit before this one, or FIRST_VISIT_NEWS ago on a first visit. A view within HOME_VISIT_GAP of
+    the last one belongs to the same visit (reloading the page keeps the news marked new). Not audited: a
+    read receipt like last_login, not a change anyone made."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        visit = HomeVisit.objects.select_for_update().filter(user=user).first()
+        if visit is None:
+            HomeVisit.objects.create(user=user, current_at=now)
+            return now - settings.FIRST_VISIT_NEWS
+        if now - visit.current_at > settings.HOME_VISIT_GAP:
+            visit.previous_at, visit.current_at = visit.current_at, now
+            visit.save(update_fields=["previous_at", "current_at"])
+    return visit.previous_at or now - settings.FIRST_VISIT_NEWS
