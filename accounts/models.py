@@ -130,14 +130,14 @@ class TwoFactor(models.Model):
 
 
 class HomeVisit(models.Model):
-    """When a person last opened their home page, for the parent hub's "new since your last visit". A visit
-    starts with a home page view more than VISIT_GAP after the one before (accounts.services.home_visit):
-    `previous_at` is when the visit before this one started, so what arrived since then stays marked new
-    however often the parent reloads during this visit."""
+    """When a person last looked at their home page, for the parent hub's "new since your last visit". A
+    visit is a run of home page views with less than HOME_VISIT_GAP between one and the next
+    (accounts.services.home_visit_record): during a visit, `news_since` stays the last view of the visit
+    before, so what arrived since then stays marked new however often the parent reloads."""
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="home_visit")
-    current_at = models.DateTimeField()
-    previous_at = models.DateTimeField(null=True, blank=True)
+    last_seen_at = models.DateTimeField()
+    news_since = models.DateTimeField()
 
     def __str__(self):
-        return f"{self.user_id} {self.current_at:%Y-%m-%d %H:%M}"
+        return f"{self.user_id} {self.last_seen_at:%Y-%m-%d %H:%M}"

@@ -192,17 +192,17 @@ def login_check(*, phone: str, password: str, request=None) -> User:
 
 
 def home_visit_record(*, user: User, now=None):
-    """Counts a view of the home page as a visit and answers "new since when" for the parent hub: the start
-    of the visit before this one, or FIRST_VISIT_NEWS ago on a first visit. A view within HOME_VISIT_GAP of
-    the last one belongs to the same visit (reloading the page keeps the news marked new). Not audited: a
-    read receipt like last_login, not a change anyone made."""
+    """Records a view of the home page and answers "new since when" for the parent hub: the last view of the
+    previous visit, or FIRST_VISIT_NEWS ago on a first visit. A view less than HOME_VISIT_GAP after the one
+    before belongs to the same visit (reloading the page keeps the news marked new). Not audited: a read
+    receipt like last_login, not a change anyone made."""
     now = now or timezone.now()
     with transaction.atomic():
         visit = HomeVisit.objects.select_for_update().filter(user=user).first()
         if visit is None:
-            HomeVisit.objects.create(user=user, current_at=now)
-            return now - settings.FIRST_VISIT_NEWS
-        if now - visit.current_at > settings.HOME_VISIT_GAP:
-            visit.previous_at, visit.current_at = visit.current_at, now
-            visit.save(update_fields=["previous_at", "current_at"])
-    return visit.previous_at or now - settings.FIRST_VISIT_NEWS
+            visit = HomeVisit(user=user, news_since=now - settings.FIRST_VISIT_NEWS)
+        elif now - visit.last_seen_at > settings.HOME_VISIT_GAP:
+            visit.news_since = visit.last_seen_at
+        visit.last_seen_at = now
+        visit.save()
+    return visit.news_since

@@ -13,8 +13,8 @@ class Migration(migrations.Migration):
             name="HomeVisit",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("current_at", models.DateTimeField()),
-                ("previous_at", models.DateTimeField(blank=True, null=True)),
+                ("last_seen_at", models.DateTimeField()),
+                ("news_since", models.DateTimeField()),
                 (
                     "user",
                     models.OneToOneField(
