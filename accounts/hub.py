@@ -80,6 +80,7 @@ def children_hub(user, schools, since: datetime) -> list[ChildCard]:
 def _school_news(user, cards: dict[int, ChildCard], since: datetime) -> None:
     from attendance.models import AttendanceMark, LeaveRequest, Mark
     from grades.models import PrimaryRating, Score
+    from grades.publication import COLUMN_ORDER
     from grades.rules.circular27 import Checkpoint, SubjectRating
     from grades.services import score_text
     from notices.models import NoticeRecipient, Status
@@ -89,10 +90,15 @@ def _school_news(user, cards: dict[int, ChildCard], since: datetime) -> None:
     published = (
         Score.objects.filter(student_id__in=ids, published_at__gt=since)
         .exclude(published_value__isnull=True, published_rating__isnull=True)
-        .order_by("-published_at", "subject__order", "column")
-        .values_list("student_id", "subject__name", "column", "published_value", "published_rating")
-    )
-    for student_id, subject, column, value, rating in published:
+        .values_list(
+            "student_id", "subject__order", "subject__name", "column", "published_value",
+            "published_rating", "published_at",
+        )
+    )  # fmt: skip
+    # Newest first; one publish act (the same instant) by subject, then in column order (TX1… GK, CK).
+    for student_id, _, subject, column, value, rating, _ in sorted(
+        published, key=lambda row: (-row[6].timestamp(), row[1], row[2], COLUMN_ORDER[row[3]])
+    ):
         scores[student_id].append((subject, column, score_text(value, rating)))
     ratings = (
         PrimaryRating.objects.filter(student_id__in=ids, published_at__gt=since)

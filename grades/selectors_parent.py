@@ -50,15 +50,15 @@ class WeekItem:
     subject: str
     label: str  # "TX2", or a primary checkpoint's name
     text: str  # "8,5", "Đ", "Hoàn thành tốt"
-    day: date | None = None  # the local day it was published
 
 
 @dataclass
 class WeekSubject:
-    """This week's news of one subject: its items newest first (one publish act in column order)."""
+    """This week's news of one subject by day, the newest day first; within a day, latest first and, for
+    one publish act, in column order."""
 
     subject: str
-    items: list[WeekItem]
+    days: list[tuple[date, list[WeekItem]]]
 
 
 @dataclass
@@ -105,14 +105,15 @@ class ChildGrades:
 
 
 def _week_of(items: list[tuple[datetime, WeekItem]], now: datetime) -> list[WeekSubject]:
-    """Items published in the last 7 days grouped by subject, the subject with the newest item first; within
-    a subject, latest first and, for one publish act, in the order given (column order)."""
-    subjects: dict[str, list[WeekItem]] = {}
+    """Items published in the last 7 days grouped by subject (the subject with the newest item first), then
+    by local day, newest first; within a day, latest first and, for one publish act, in the order given
+    (column order)."""
+    subjects: dict[str, dict[date, list[WeekItem]]] = {}
     recent = [(at, n, item) for n, (at, item) in enumerate(items) if at >= now - WEEK]
     for published_at, _, item in sorted(recent, key=lambda entry: (-entry[0].timestamp(), entry[1])):
-        item.day = timezone.localtime(published_at).date()
-        subjects.setdefault(item.subject, []).append(item)
-    return [WeekSubject(subject, subject_items) for subject, subject_items in subjects.items()]
+        day = timezone.localtime(published_at).date()
+        subjects.setdefault(item.subject, {}).setdefault(day, []).append(item)
+    return [WeekSubject(subject, list(days.items())) for subject, days in subjects.items()]
 
 
 def child_grades(student: Student, now: datetime | None = None) -> ChildGrades:

@@ -81,11 +81,13 @@ def test_this_week_is_grouped_by_subject_newest_first(par, client):
     publish(par, column="TX1", assignment=par.pe)
     Score.objects.filter(subject=par.pe.subject).update(published_at=now - timedelta(days=1))
     child = child_grades(student_profile(s0.pk), now=now)
-    week = [(w.subject, [(i.label, i.text, i.day) for i in w.items]) for w in child.week]
+    week = [
+        (w.subject, [(day, [(i.label, i.text) for i in items]) for day, items in w.days]) for w in child.week
+    ]
     today, one, two = (timezone.localtime(now - timedelta(days=d)).date() for d in (0, 1, 2))
     assert week == [
-        ("Toán", [("TX3", "9,0", today), ("TX2", "8,0", two)]),
-        ("Giáo dục thể chất", [("TX1", "Đ", one)]),
+        ("Toán", [(today, [("TX3", "9,0")]), (two, [("TX2", "8,0")])]),
+        ("Giáo dục thể chất", [(one, [("TX1", "Đ")])]),
     ]  # one line per subject, the subject with the newest score first; TX1 of 10 days ago is not this week
     (term,) = [t for t in child.terms if t.term == par.term]
     math = next(row for row in term.subjects if row.name == "Toán")
@@ -94,6 +96,7 @@ def test_this_week_is_grouped_by_subject_newest_first(par, client):
     page = client.get(url(s0)).content.decode()
     week_html = page[page.index('id="this-week"') : page.index("</section>", page.index('id="this-week"'))]
     assert week_html.count("<li>") == 2 and "TX3 <strong>9,0</strong>" in week_html
+    assert week_html.index("Toán") < week_html.index("Giáo dục thể chất")
 
 
 def test_averages_and_year_results_come_from_published_values(par, client):
