@@ -18,6 +18,7 @@ from accounts.models import HomeVisit, User
 from attendance.models import AttendanceMark, Mark, RollCall, Session
 from grades.models import Conduct, Score, regular_columns
 from messaging.models import Message
+from notices.models import Notice, NoticeRecipient
 from students.models import (
     Enrolment,
     GradeLevel,
@@ -99,6 +100,12 @@ def family(django_db_blocker, settings):
                         student=child, term=term, rating="Tốt", published_rating="Tốt", published_at=now,
                         updated_at=now,
                     )  # fmt: skip
+                    notice = Notice.objects.create(
+                        title=f"Lịch kiểm tra giữa học kỳ I {tag}", body="Các con kiểm tra từ thứ Hai. " * 20,
+                        author=teacher, status="published", published_at=now,
+                    )  # fmt: skip
+                    NoticeRecipient.objects.create(notice=notice, guardian=guardian, user=parent)
+                    made["notice"] = notice
                     today = timezone.localdate()
                     for session, mark in (
                         (Session.MORNING, Mark.ABSENT_EXCUSED),
@@ -115,6 +122,8 @@ def family(django_db_blocker, settings):
         for school in (a, b):
             school_class, child, guardian = made[school.code]
             with schema_context(school.schema_name):
+                if school is a:
+                    made["notice"].delete()
                 Score.objects.filter(student=child).delete()
                 Conduct.objects.filter(student=child).delete()
                 TeachingAssignment.objects.filter(school_class=school_class).delete()
@@ -187,11 +196,15 @@ def test_a_parent_signs_in_with_a_code_and_reaches_the_grades_in_one_tap(
     assert_no_sideways_scroll(page)
     _screenshot(page, f"parent-attendance-{screen['width']}", keep)
 
-    for name in ("Đơn xin nghỉ", "Thông báo", "Xin nghỉ học"):
+    for name in ("Đơn xin nghỉ", "Thông báo", "Xin nghỉ học", "Nguyễn Ngọc Bảo Châu"):
         page.goto("/home/")
         first.get_by_role("link", name=name, exact=True).click()
         expect(page.locator("h1").first).to_be_visible()
         assert_no_sideways_scroll(page)
+        if name == "Thông báo":
+            page.get_by_role("link", name="Lịch kiểm tra giữa học kỳ I").click()
+            expect(page.locator("h1")).to_contain_text("Lịch kiểm tra giữa học kỳ I")
+            assert_no_sideways_scroll(page)
 
     page.goto("/home/")
     cards.filter(has_text="Nguyễn Minh Khôi").get_by_role("link", name="Kết quả học tập").click()
