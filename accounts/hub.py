@@ -78,7 +78,7 @@ def children_hub(user, schools, since: datetime) -> list[ChildCard]:
 
 
 def _school_news(user, cards: dict[int, ChildCard], since: datetime) -> None:
-    from attendance.models import AttendanceMark, LeaveRequest, Mark
+    from attendance.models import ABSENCES, AttendanceMark, LeaveRequest, Mark
     from grades.models import PrimaryRating, Score
     from grades.publication import COLUMN_ORDER
     from grades.rules.circular27 import Checkpoint, SubjectRating
@@ -115,7 +115,7 @@ def _school_news(user, cards: dict[int, ChildCard], since: datetime) -> None:
     marks = (
         AttendanceMark.objects.filter(
             student_id__in=ids,
-            mark__in=[Mark.ABSENT_EXCUSED, Mark.ABSENT_UNEXCUSED, Mark.LATE],
+            mark__in=[*ABSENCES, Mark.LATE],
             roll_call__period=0,
             roll_call__date__gte=timezone.localtime(since).date(),
         )
