@@ -33,7 +33,7 @@ from students.models import (
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.browser_checks import assert_no_sideways_scroll
-from tests.conftest import ARTIFACTS, OTP_RE, ROOT
+from tests.conftest import ARTIFACTS, OTP_RE, ROOT, sign_in
 from tests.gradebook_world import guardian_link, plans_generate_undoable, student_enrol
 
 pytestmark = pytest.mark.browser
@@ -82,7 +82,8 @@ def family(django_db_blocker, settings):
             with schema_context(school.schema_name):
                 year = SchoolYear.objects.get(is_current=True)
                 grade = GradeLevel.objects.get(number=6)
-                teacher = StaffMember.objects.order_by("pk").first()
+                teacher = StaffMember.objects.filter(user__phone="+84900000013").first()  # Vũ Giáo Viên
+                teacher = teacher or StaffMember.objects.order_by("pk").first()
                 school_class = SchoolClass.objects.create(
                     name=f"{class_name}-{tag}", grade=grade, year=year, homeroom_teacher=teacher
                 )
@@ -212,3 +213,28 @@ def test_a_parent_signs_in_with_a_code_and_reaches_the_grades_in_one_tap(
     assert "/s/test-b/" in page.url
     assert_no_sideways_scroll(page)
     context.close()
+
+
+def test_the_homeroom_teacher_confirms_before_publishing_conduct(
+    browser, live_server_url, family, django_db_blocker
+):
+    _, made = family
+    school_class, child, _ = made["test-a"]
+    context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport=SCREENS[-1])
+    page = context.new_page()
+    sign_in(page, "0900000013")
+    page.goto(f"/s/test-a/grades/classes/{school_class.pk}/conduct/")
+    page.get_by_label("Nguyễn Ngọc Bảo Châu").select_option("Khá")
+    page.get_by_role("button", name="Lưu").click()
+    expect(page.locator(".flash")).to_contain_text("1 học sinh thay đổi")
+    page.get_by_role("link", name="Công bố cho phụ huynh…").click()
+    expect(page.locator("[data-preview]")).to_contain_text("của 1 học sinh")
+    expect(page.locator("[data-preview]")).to_contain_text("cho 1 phụ huynh")
+    _screenshot(page, "conduct-publish-confirm-1366")
+    page.get_by_role("button", name="Xác nhận công bố").click()
+    expect(page.locator(".flash")).to_contain_text(
+        "Đã công bố kết quả rèn luyện của 1 học sinh cho phụ huynh."
+    )
+    context.close()
+    with django_db_blocker.unblock(), schema_context("school_test_a"):
+        assert Conduct.objects.get(student=child).published_rating == "Khá"
