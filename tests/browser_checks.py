@@ -1,7 +1,8 @@
 """Checks a browser test runs on any page it visits (Playwright's sync API)."""
 
-# Every element that is wider inside than its box while it may scroll (overflow auto/scroll, or visible
-# content spilling out of a clipped box): what a phone user would have to swipe sideways to read.
+# Every shown element whose content is wider than its box and whose overflow is not `visible` (auto, scroll,
+# hidden, clip): what a phone user would have to swipe sideways, or could not read at all. Content spilling
+# out of a `visible` box widens the page instead, which the page check catches.
 _SIDEWAYS = """() => {
     const found = [];
     for (const element of document.querySelectorAll("body *")) {
