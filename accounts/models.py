@@ -127,3 +127,17 @@ class TwoFactor(models.Model):
 
     def __str__(self):
         return f"2FA {self.user}"
+
+
+class HomeVisit(models.Model):
+    """When a person last looked at their home page, for the parent hub's "new since your last visit". A
+    visit is a run of home page views with less than HOME_VISIT_GAP between one and the next
+    (accounts.services.home_visit_record): during a visit, `news_since` stays the last view of the visit
+    before, so what arrived since then stays marked new however often the parent reloads."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="home_visit")
+    last_seen_at = models.DateTimeField()
+    news_since = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.user_id} {self.last_seen_at:%Y-%m-%d %H:%M}"

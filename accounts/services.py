@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from accounts.models import OneTimeCode, User
+from accounts.models import HomeVisit, OneTimeCode, User
 from messaging.services import message_send
 from schoolbook import ratelimit
 from schoolbook.audit.services import audit_record, client_ip
@@ -189,3 +189,20 @@ def login_check(*, phone: str, password: str, request=None) -> User:
     ratelimit.clear(fail_key)
     audit_record(actor=user, action="login.succeeded", obj=user, request=request)
     return user
+
+
+def home_visit_record(*, user: User, now=None):
+    """Records a view of the home page and answers "new since when" for the parent hub: the last view of the
+    previous visit, or FIRST_VISIT_NEWS ago on a first visit. A view less than HOME_VISIT_GAP after the one
+    before belongs to the same visit (reloading the page keeps the news marked new). Not audited: a read
+    receipt like last_login, not a change anyone made."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        visit = HomeVisit.objects.select_for_update().filter(user=user).first()
+        if visit is None:
+            visit = HomeVisit(user=user, news_since=now - settings.FIRST_VISIT_NEWS)
+        elif now - visit.last_seen_at > settings.HOME_VISIT_GAP:
+            visit.news_since = visit.last_seen_at
+        visit.last_seen_at = now
+        visit.save()
+    return visit.news_since

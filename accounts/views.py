@@ -1,7 +1,7 @@
 import time
 
 from django.conf import settings
-from django.contrib.auth import login, logout
+from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
@@ -10,13 +10,22 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.forms import CodeRequestForm, CodeVerifyForm, LoginForm, PasswordSetForm
+from accounts.hub import children_hub
 from accounts.models import User
-from accounts.services import AccountError, login_check, otp_request, otp_verify, password_set
+from accounts.services import (
+    AccountError,
+    home_visit_record,
+    login_check,
+    otp_request,
+    otp_verify,
+    password_set,
+)
 from schoolbook.phones import format_national
 from tenants.routing import school_reverse
 from tenants.selectors import affiliations_of_user
 
 VERIFIED_WINDOW_SECONDS = 600
+PASSWORD_OFFER_DISMISSED = "password_offer_dismissed"
 
 
 def safe_next(request) -> str | None:
@@ -71,6 +80,10 @@ def code_verify_view(request):
             form.add_error("code", str(error))
         else:
             request.session.pop("otp_phone", None)
+            if signs_in_with_code(user):
+                login(request, user)
+                request.session.set_expiry(settings.PARENT_SESSION_AGE)
+                return redirect("home")
             request.session["otp_verified"] = {"user_id": user.pk, "at": time.time()}
             return redirect("password_set")
     context = {
@@ -82,12 +95,23 @@ def code_verify_view(request):
     return render(request, "accounts/code_verify.html", context)
 
 
+def signs_in_with_code(user) -> bool:
+    """Parents (no staff role in any school, not a platform admin) are signed in by a one-time code alone,
+    for PARENT_SESSION_AGE on that device; staff go on to set a password (and pass 2FA) as before."""
+    return not user.is_platform_admin and not any(a.is_staff for a in affiliations_of_user(user))
+
+
 def password_set_view(request):
-    verified = request.session.get("otp_verified") or {}
-    if time.time() - verified.get("at", 0) > VERIFIED_WINDOW_SECONDS:
-        request.session.pop("otp_verified", None)
-        return redirect("code_request")
-    user = User.objects.get(pk=verified["user_id"])
+    """After a one-time code (staff must, parents may), or offered on a signed-in parent's home while the
+    account has no password yet (a password they set then is an extra way in, the code still works)."""
+    if request.user.is_authenticated and not request.user.has_usable_password():
+        user = request.user
+    else:
+        verified = request.session.get("otp_verified") or {}
+        if time.time() - verified.get("at", 0) > VERIFIED_WINDOW_SECONDS:
+            request.session.pop("otp_verified", None)
+            return redirect("code_request")
+        user = User.objects.get(pk=verified["user_id"])
     form = PasswordSetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -96,7 +120,10 @@ def password_set_view(request):
             form.add_error("password1", error)
         else:
             request.session.pop("otp_verified", None)
-            login(request, user)
+            if request.user != user:
+                login(request, user)
+            else:  # Django rotates the session when the password changes: keep this one signed in
+                update_session_auth_hash(request, user)
             return redirect("home")
     return render(
         request, "accounts/password_set.html", {"form": form, "user_phone": format_national(user.phone)}
@@ -113,10 +140,9 @@ def logout_view(request):
 def home_view(request):
     """Where a person lands after logging in: their only school, a chooser, or the platform console.
 
-    A guardian always gets this page, listing each child in every school (children_across_schools: one
-    query per school); staff who are also guardians see their schools and their children together."""
-    from students.selectors import children_across_schools
-
+    A guardian gets the parent hub (accounts.hub): a card per child in every school with what is new since
+    the last visit and a tap to each of the child's pages; staff who are also guardians see their schools
+    under their children."""
     affiliations = list(affiliations_of_user(request.user))
     schools = [affiliation.school for affiliation in affiliations if affiliation.is_staff]
     is_guardian = any(affiliation.is_guardian for affiliation in affiliations)
@@ -124,15 +150,24 @@ def home_view(request):
         return redirect(school_reverse(schools[0], "school_home"))
     if not affiliations and request.user.is_platform_admin:
         return redirect(reverse("console_schools"))
-    guardian_schools = [affiliation.school for affiliation in affiliations if affiliation.is_guardian]
-    children = children_across_schools(request.user, guardian_schools)
-    for child in children:
-        child["url"] = school_reverse(child["school"], "student_detail", pk=child["student"].pk)
-        child["leave_url"] = (
-            school_reverse(child["school"], "leave_request") + f"?student={child['student'].pk}"
+    context = {"schools": schools, "is_guardian": is_guardian, "children": []}
+    if is_guardian:
+        since = home_visit_record(user=request.user)
+        guardian_schools = [affiliation.school for affiliation in affiliations if affiliation.is_guardian]
+        context["children"] = children_hub(request.user, guardian_schools, since)
+        context["since"] = since
+        context["offer_password"] = not (
+            request.user.has_usable_password() or request.session.get(PASSWORD_OFFER_DISMISSED)
         )
-    context = {"schools": schools, "children": children, "is_guardian": is_guardian}
     return render(request, "accounts/schools.html", context)
+
+
+@require_POST
+@login_required
+def password_offer_dismiss_view(request):
+    """ "Không, cảm ơn" on the home page's offer to set a password: not asked again on this device."""
+    request.session[PASSWORD_OFFER_DISMISSED] = True
+    return redirect("home")
 
 
 def landing_view(request):

@@ -204,6 +204,10 @@ class Conduct(models.Model):
         "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField()
+    # What parents see: the homeroom teacher publishes the class's conduct of a term (grades.publication.
+    # conduct_publish); a later change stays invisible to parents until published again.
+    published_rating = models.CharField(max_length=10, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

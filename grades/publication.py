@@ -20,13 +20,14 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Exists, Max, OuterRef, Q
+from django.db.models import BooleanField, Count, Exists, F, Max, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from grades.models import (
     FINAL_COLUMNS,
+    Conduct,
     GradebookSettings,
     PrimaryQuality,
     PrimaryRating,
@@ -49,6 +50,7 @@ from students.models import (
     Role,
     SchoolClass,
     StaffMember,
+    StudentGuardian,
     Subject,
     TeachingAssignment,
     Term,
@@ -448,6 +450,58 @@ def class_checkpoint_publish(
         after={"checkpoint": checkpoint.value, "cells": len(rows), "messages": sent},
         request=request,
     )
+    return len(rows)
+
+
+# --- conduct (issue 11, item 7): the homeroom teacher publishes a term's conduct for the class's parents ---
+
+
+def _conduct_waiting(school_class: SchoolClass, term: Term, now: datetime):
+    """The conduct rows of the class's students (enrolled on `now`'s day) whose rating parents do not see."""
+    enrolled = enrolled_student_ids(school_class, timezone.localdate(now))
+    return Conduct.objects.filter(term=term, student_id__in=enrolled).exclude(published_rating=F("rating"))
+
+
+def conduct_publish_preview(school_class: SchoolClass, term: Term, now: datetime | None = None) -> dict:
+    """What conduct_publish would do, read only: how many students' conduct becomes visible (new or changed)
+    and to how many guardians (every guardian of those students sees it on the child's grades page; no
+    message is sent)."""
+    waiting = _conduct_waiting(school_class, term, now or timezone.now())
+    students = list(waiting.values_list("student_id", flat=True))
+    guardians = StudentGuardian.objects.filter(student_id__in=students).values("guardian_id").distinct()
+    return {"students": len(students), "guardians": guardians.count()}
+
+
+@transaction.atomic
+def conduct_publish(
+    *,
+    actor_staff: StaffMember,
+    school_class: SchoolClass,
+    term: Term,
+    now: datetime | None = None,
+    request=None,
+) -> int:
+    """The homeroom teacher publishes the conduct of the class's students for a term: each rating is
+    copied to published_rating, which the child's guardians see on the grades page. Only the class's
+    homeroom teacher may (GradeError otherwise). Returns the number of ratings published (new or
+    changed); audited as "conduct.publish" on the class. No message: parents see it when they look."""
+    now = now or timezone.now()
+    if actor_staff is None or school_class.homeroom_teacher_id != actor_staff.pk:
+        raise GradeError(gettext("Chỉ giáo viên chủ nhiệm của lớp mới được công bố kết quả rèn luyện."))
+    if term.year_id != school_class.year_id:
+        raise GradeError(gettext("Học kỳ không thuộc năm học của lớp."))
+    enrolled = list(enrolled_student_ids(school_class, timezone.localdate(now)))
+    rows = _publish_changed(
+        Conduct, ("rating",), "cell.term_id = %s AND cell.student_id = ANY(%s)", [term.pk, enrolled], now
+    )
+    if rows:
+        audit_record(
+            actor=actor_staff.user,
+            action="conduct.publish",
+            obj=school_class,
+            after={"term": term.pk, "students": len(rows)},
+            request=request,
+        )
     return len(rows)
 
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from grades.models import (
     FINAL_COLUMNS,
+    Conduct,
     PrimaryQuality,
     PrimaryRating,
     PrimaryReview,
@@ -52,6 +53,15 @@ class WeekItem:
 
 
 @dataclass
+class WeekSubject:
+    """This week's news of one subject by day, the newest day first; within a day, latest first and, for
+    one publish act, in column order."""
+
+    subject: str
+    days: list[tuple[date, list[WeekItem]]]
+
+
+@dataclass
 class SubjectRow:
     name: str
     regular: list[str]  # TX1…TXn of the plan, "" where nothing is published
@@ -65,6 +75,7 @@ class TermGrades:
     term: Term | None  # None: the whole year
     subjects: list[SubjectRow]
     learning: str  # the learning result, or INCOMPLETE
+    conduct: str = ""  # the published conduct (Tốt, Khá, Đạt, Chưa đạt), "" until published
 
     @property
     def has_any(self) -> bool:
@@ -83,24 +94,26 @@ class PrimaryCheckpoint:
 class ChildGrades:
     student: Student
     school_class: SchoolClass | None
-    week: list[tuple[date, list[WeekItem]]] = field(default_factory=list)  # newest day first
+    week: list[WeekSubject] = field(default_factory=list)  # the subject with the newest item first
     terms: list[TermGrades] = field(default_factory=list)
     year: TermGrades | None = None  # both terms complete (every subject has both results)
     checkpoints: list[PrimaryCheckpoint] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
-        return not (self.week or self.checkpoints or any(t.has_any for t in self.terms))
+        return not (self.week or self.checkpoints or any(t.has_any or t.conduct for t in self.terms))
 
 
-def _week_of(items: list[tuple[datetime, WeekItem]], now: datetime) -> list[tuple[date, list[WeekItem]]]:
-    """Items published in the last 7 days by local day, newest day first; within a day, latest first and,
-    for one publish act, in the order given (subject, then column)."""
-    days: dict[date, list[WeekItem]] = defaultdict(list)
+def _week_of(items: list[tuple[datetime, WeekItem]], now: datetime) -> list[WeekSubject]:
+    """Items published in the last 7 days grouped by subject (the subject with the newest item first), then
+    by local day, newest first; within a day, latest first and, for one publish act, in the order given
+    (column order)."""
+    subjects: dict[str, dict[date, list[WeekItem]]] = {}
     recent = [(at, n, item) for n, (at, item) in enumerate(items) if at >= now - WEEK]
     for published_at, _, item in sorted(recent, key=lambda entry: (-entry[0].timestamp(), entry[1])):
-        days[timezone.localtime(published_at).date()].append(item)
-    return sorted(days.items(), key=lambda day: day[0], reverse=True)
+        day = timezone.localtime(published_at).date()
+        subjects.setdefault(item.subject, {}).setdefault(day, []).append(item)
+    return [WeekSubject(subject, list(days.items())) for subject, days in subjects.items()]
 
 
 def child_grades(student: Student, now: datetime | None = None) -> ChildGrades:
@@ -139,6 +152,11 @@ def _secondary(child: ChildGrades, school_class: SchoolClass, now: datetime) -> 
         week.append((published_at, WeekItem(names[subject_id], column, score_text(value, rating))))
     child.week = _week_of(week, now)
 
+    conducts = dict(
+        Conduct.objects.filter(student=child.student, term__in=terms)
+        .exclude(published_rating="")
+        .values_list("term_id", "published_rating")
+    )
     results: dict[int, list] = {}
     for term in terms:
         rows, averages = [], []
@@ -163,7 +181,9 @@ def _secondary(child: ChildGrades, school_class: SchoolClass, now: datetime) -> 
             )
         results[term.number] = averages
         level = learning_level(subjects, averages)
-        child.terms.append(TermGrades(term, rows, level.label if level else INCOMPLETE))
+        child.terms.append(
+            TermGrades(term, rows, level.label if level else INCOMPLETE, conducts.get(term.pk, ""))
+        )
 
     one, two = results.get(1), results.get(2)
     if subjects and one and two and all(r is not None for r in one + two):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from grades.models import MAX_REGULAR, MIN_REGULAR, AssessmentPlan, Conduct
+from grades.publication import conduct_publish, conduct_publish_preview
 from grades.rules.circular22 import Level
 from grades.selectors import class_results
 from grades.services import (
@@ -199,3 +200,35 @@ def conduct_view(request, pk):
         "error": error,
     }
     return render(request, "grades/class_conduct.html", context, status=400 if error else 200)
+
+
+def conduct_publish_view(request, pk):
+    """The homeroom teacher publishes the term's conduct for parents: GET says how many students and
+    parents it concerns and asks to confirm, POST publishes."""
+    school_class = _class_or_404(request, pk, managers_too=False)
+    terms = list(Term.objects.filter(year_id=school_class.year_id).order_by("number"))
+    term = _term_of(school_class, request.GET.get("term"), terms)
+    if term is None:
+        raise Http404
+    back = f"{reverse('class_conduct', args=[school_class.pk])}?term={term.pk}"
+    if request.method == "POST":
+        try:
+            count = conduct_publish(
+                actor_staff=request.staff, school_class=school_class, term=term, request=request
+            )
+        except GradeError as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(
+                request,
+                gettext("Đã công bố kết quả rèn luyện của %(count)s học sinh cho phụ huynh.")
+                % {"count": count},
+            )
+        return redirect(back)
+    context = {
+        "school_class": school_class,
+        "term": term,
+        "preview": conduct_publish_preview(school_class, term),
+        "back": back,
+    }
+    return render(request, "grades/conduct_publish.html", context)

@@ -1,5 +1,6 @@
 """Settings, all from the environment (see .env.example). Production: SCHOOLBOOK_ENV=production."""
 
+import datetime
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -227,6 +228,13 @@ LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "10"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 # Principals, school admins and platform admins pass an authenticator code (TOTP) once per session.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", True)
+# Parents (no staff role anywhere) sign in with a one-time code alone and stay signed in on that device for
+# this long; staff go on to set a password (and pass 2FA) with Django's default session age.
+PARENT_SESSION_AGE = datetime.timedelta(days=90)
+# The parent hub's "new since your last visit" (accounts.services.home_visit_record): home page views
+# within this gap of a visit's start belong to that visit; a first visit shows the last FIRST_VISIT_NEWS.
+HOME_VISIT_GAP = datetime.timedelta(minutes=30)
+FIRST_VISIT_NEWS = datetime.timedelta(days=7)
 
 # Absolute links in messages (push "url", SMS "Xem: …"): the site's public origin, no trailing slash.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -21,6 +21,11 @@ urlpatterns = [
     path("login/password/", accounts_views.password_set_view, name="password_set"),
     path("logout/", accounts_views.logout_view, name="logout"),
     path("home/", accounts_views.home_view, name="home"),
+    path(
+        "home/password-offer/dismiss/",
+        accounts_views.password_offer_dismiss_view,
+        name="password_offer_dismiss",
+    ),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("notices.urls_public")),
     path("sw.js", push_views.service_worker, name="service_worker"),

@@ -39,10 +39,15 @@ def test_next_is_followed_only_within_the_site(client, world):
     assert evil["Location"] == "/home/"
 
 
-def test_first_login_with_a_code_then_a_password(client, world):
-    from accounts.models import User
+def test_staff_first_login_with_a_code_then_a_password(client, world):
+    from django_tenants.utils import schema_context
 
-    user = User.objects.create_user("0966 555 444", full_name="Phụ Huynh Mới")
+    from accounts.models import User
+    from tests.gradebook_world import staff_make
+
+    with schema_context(world.school_a.schema_name):
+        staff_make(world, "0966 555 444", "Giáo Viên Mới")
+    user = User.objects.get(phone="+84966555444")
     assert client.post("/login/", {"phone": "0966555444", "password": "anything"}).status_code == 200
     response = client.post("/login/code/", {"phone": "0966 555 444"})
     assert response["Location"] == "/login/code/verify/"
@@ -57,6 +62,18 @@ def test_first_login_with_a_code_then_a_password(client, world):
     assert done["Location"] == "/home/"
     user.refresh_from_db()
     assert user.check_password("Hoa-mai-2026")
+    assert client.get("/home/")["Location"] == "/s/test-a/"  # a teacher of one school: its home
+    assert client.session.get_expire_at_browser_close() is False
+    assert client.session.get_expiry_age() < 30 * 24 * 3600  # the default session, not a parent's
+
+
+def test_a_person_without_a_school_signs_in_with_a_code_alone(client, world):
+    from accounts.models import User
+
+    User.objects.create_user("0966 555 445", full_name="Người Mới")
+    client.post("/login/code/", {"phone": "0966 555 445"})
+    code = OTP_RE.search(Message.objects.get(recipient="+84966555445").body).group(1)
+    assert client.post("/login/code/verify/", {"code": code})["Location"] == "/home/"
     empty = client.get("/home/").content.decode()
     assert "chưa thuộc trường nào" in empty  # no school yet: an explained empty state
 

@@ -68,22 +68,35 @@ def test_a_parent_sees_published_scores_only(par, client):
     assert "4,0" in page and "8,5" not in page
 
 
-def test_this_week_is_grouped_by_day_newest_first(par):
+def test_this_week_is_grouped_by_subject_newest_first(par, client):
     s0 = par.students[0]
     now = timezone.now()
     for column, text, days in (("TX1", "7", 10), ("TX2", "8", 2), ("TX3", "9", 0)):
         save(par, {s0: text}, column=column)
         publish(par, column=column)
-        Score.objects.filter(column=column).update(published_at=now - timedelta(days=days))
+        Score.objects.filter(subject=par.math.subject, column=column).update(
+            published_at=now - timedelta(days=days)
+        )
+    save(par, {s0: "Đ"}, column="TX1", assignment=par.pe)
+    publish(par, column="TX1", assignment=par.pe)
+    Score.objects.filter(subject=par.pe.subject).update(published_at=now - timedelta(days=1))
     child = child_grades(student_profile(s0.pk), now=now)
-    week = [(day, [(item.label, item.text) for item in items]) for day, items in child.week]
+    week = [
+        (w.subject, [(day, [(i.label, i.text) for i in items]) for day, items in w.days]) for w in child.week
+    ]
+    today, one, two = (timezone.localtime(now - timedelta(days=d)).date() for d in (0, 1, 2))
     assert week == [
-        (timezone.localtime(now).date(), [("TX3", "9,0")]),
-        (timezone.localtime(now - timedelta(days=2)).date(), [("TX2", "8,0")]),
-    ]  # TX1, published 10 days ago, is no longer "this week"
+        ("Toán", [(today, [("TX3", "9,0")]), (two, [("TX2", "8,0")])]),
+        ("Giáo dục thể chất", [(one, [("TX1", "Đ")])]),
+    ]  # one line per subject, the subject with the newest score first; TX1 of 10 days ago is not this week
     (term,) = [t for t in child.terms if t.term == par.term]
     math = next(row for row in term.subjects if row.name == "Toán")
     assert math.regular[:3] == ["7,0", "8,0", "9,0"]
+    client.force_login(par.parent)
+    page = client.get(url(s0)).content.decode()
+    week_html = page[page.index('id="this-week"') : page.index("</section>", page.index('id="this-week"'))]
+    assert week_html.count("<li>") == 2 and "TX3 <strong>9,0</strong>" in week_html
+    assert week_html.index("Toán") < week_html.index("Giáo dục thể chất")
 
 
 def test_averages_and_year_results_come_from_published_values(par, client):

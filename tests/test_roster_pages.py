@@ -78,6 +78,12 @@ def _class(name, grade, homeroom=None):
 
 @pytest.fixture
 def roster(world) -> Roster:
+    return roster_build(world)
+
+
+def roster_build(world) -> Roster:
+    """Two classes in school A (6A1, homeroom teacher_a; 6A2), one in school B, and a parent with a child in
+    each school (see Roster)."""
     parent = User.objects.create_user("0911000001", full_name="Nguyễn Thị Mẹ")
     other_parent = User.objects.create_user("0911000002", full_name="Trần Văn Bố")
     with schema_context(world.school_a.schema_name):
