@@ -37,9 +37,10 @@ MAX_LENGTH = 320
 
 
 def _word(word: str) -> str:
+    """One word, already lower case and decomposed (NFD)."""
     letters: list[str] = []
     tones: list[int] = []
-    for ch in unicodedata.normalize("NFD", word).lower():
+    for ch in word:
         if ch in BASE:
             letters.append(ch)
             tones.append(0)
@@ -56,7 +57,9 @@ def _word(word: str) -> str:
 
 def vietnamese_sort_key(full_name: str) -> str:
     """'Nguyễn Văn Ánh' → given 'Ánh', middle 'Văn', family 'Nguyễn', encoded in that order (see above)."""
-    words = [key for key in map(_word, (full_name or "").split()) if key]
+    words = [
+        key for key in map(_word, unicodedata.normalize("NFD", (full_name or "").lower()).split()) if key
+    ]
     if not words:
         return ""
     given, middle, family = words[-1], words[1:-1], words[0] if len(words) > 1 else ""
