@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/gradebook.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/attendance.py
+	$(BIN)/python bench/parent_home.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

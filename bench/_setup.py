@@ -134,7 +134,7 @@ def drop_bench_schools() -> int:
     none of its own) and the tasks queued in the bench broker. Returns the number of schools dropped."""
     from django.db import connection, transaction
 
-    from accounts.models import OneTimeCode, User
+    from accounts.models import HomeVisit, OneTimeCode, User
     from schoolbook.audit.models import AuditEvent
     from tenants.models import School, SchoolAffiliation
 
@@ -161,6 +161,7 @@ def drop_bench_schools() -> int:
             for table, column in [
                 (AuditEvent._meta.db_table, "actor_id"),
                 (OneTimeCode._meta.db_table, "user_id"),
+                (HomeVisit._meta.db_table, "user_id"),
                 (SchoolAffiliation._meta.db_table, "user_id"),
                 (User._meta.db_table, "id"),
             ]:
