@@ -261,7 +261,8 @@ def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
 
 def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, request, write: bool) -> None:
     """Count (and with write=True make) the changes: the dry run and the commit share this code path."""
-    from students.selectors import staff_cache_key
+    from grades.services import assessment_plan_generate
+    from students.selectors import current_year, staff_cache_key
 
     summary = report.summary
     summary.classes_created = new_classes_create(report, actor=actor, request=request, write=write)
@@ -326,6 +327,8 @@ def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, request,
             summary.assignments_created += 1
             if write:
                 TeachingAssignment.objects.create(teacher=staff, school_class=school_class, subject=subject)
+    if write and summary.assignments_created:  # as assignments_add: the teachers' grids open at once
+        assessment_plan_generate(actor=actor, year=current_year())
 
 
 STAFF = Importer(

@@ -1,6 +1,7 @@
 import contextlib
 import datetime
 import os
+import random
 import re
 import signal
 import subprocess
@@ -19,9 +20,10 @@ from django.db import connection, connections
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from messaging.models import DEFAULT_CHANNEL_ORDER, MessagingSettings
+from messaging.models import DEFAULT_CHANNEL_ORDER, Delivery, Message, MessagingSettings
 from schoolbook.caching import forget_local
 from schoolbook.devstack import WORKER_QUEUES
+from schoolbook.phones import PhoneError, normalize_phone
 from schoolbook.ratelimit import redis_client
 from students.models import Role
 from students.services import staff_add
@@ -275,6 +277,45 @@ def wait_for(predicate, timeout=15.0, interval=0.1):
 
 
 OTP_RE = re.compile(r"Schoolbook: (\d{6})")
+
+
+def unused_mobile(django_db_blocker) -> str:
+    """A valid, not yet registered Vietnamese mobile number, national form ("09xxxxxxxx")."""
+    with django_db_blocker.unblock():
+        while True:
+            national = "09" + "".join(random.choices("0123456789", k=8))
+            try:
+                phone = normalize_phone(national)
+            except PhoneError:
+                continue
+            if phone.is_mobile and not User.objects.filter(phone=phone.e164).exists():
+                return national
+
+
+def sent_code(django_db_blocker, e164: str) -> str:
+    """The 6-digit code from the latest login SMS the Celery worker has sent to this number."""
+
+    def sent_body():
+        with django_db_blocker.unblock(), schema_context("public"):
+            message = (
+                Message.objects.filter(recipient=e164, purpose="otp", deliveries__status=Delivery.Status.SENT)
+                .order_by("-pk")
+                .first()
+            )
+            return message and message.body
+
+    return OTP_RE.search(wait_for(sent_body, timeout=30)).group(1)
+
+
+@pytest.fixture
+def sent_to(django_db_blocker):
+    """Phone numbers (E.164) a test has codes sent to; their committed messages are removed afterwards, so
+    tests that count the login messages of the shared public schema start from none."""
+    recipients = []
+    yield recipients
+
+    with django_db_blocker.unblock(), schema_context("public"):
+        Message.objects.filter(recipient__in=recipients).delete()
 
 
 # --- a real browser: Debian's chromium driven by Playwright (never `playwright install`) ---------------

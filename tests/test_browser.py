@@ -1,56 +1,15 @@
 """End to end in a real browser: the platform admin onboards a school, its admin gets a code by SMS (through
 the real Celery worker), sets a password and lands on the school's home page."""
 
-import random
 from uuid import uuid4
 
 import pytest
-from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
-from accounts.models import User
-from messaging.models import Delivery, Message
-from schoolbook.phones import PhoneError, normalize_phone
-from tests.conftest import ARTIFACTS, OTP_RE, TEST_PASSWORD, sign_in, wait_for
+from schoolbook.phones import normalize_phone
+from tests.conftest import ARTIFACTS, TEST_PASSWORD, sent_code, sign_in, unused_mobile
 
 pytestmark = pytest.mark.browser
-
-
-def _unused_mobile(django_db_blocker) -> str:
-    """A valid, not yet registered Vietnamese mobile number, national form ("09xxxxxxxx")."""
-    with django_db_blocker.unblock():
-        while True:
-            national = "09" + "".join(random.choices("0123456789", k=8))
-            try:
-                phone = normalize_phone(national)
-            except PhoneError:
-                continue
-            if phone.is_mobile and not User.objects.filter(phone=phone.e164).exists():
-                return national
-
-
-def _sent_code(django_db_blocker, e164: str) -> str:
-    """The 6-digit code from the login SMS the Celery worker has sent to this number."""
-
-    def sent_body():
-        with django_db_blocker.unblock(), schema_context("public"):
-            message = Message.objects.filter(
-                recipient=e164, purpose="otp", deliveries__status=Delivery.Status.SENT
-            ).first()
-            return message and message.body
-
-    return OTP_RE.search(wait_for(sent_body, timeout=30)).group(1)
-
-
-@pytest.fixture
-def sent_to(django_db_blocker):
-    """Phone numbers this test has codes sent to; their committed messages are removed afterwards, so tests
-    that count the login messages of the shared public schema start from none."""
-    recipients = []
-    yield recipients
-
-    with django_db_blocker.unblock(), schema_context("public"):
-        Message.objects.filter(recipient__in=recipients).delete()
 
 
 def test_onboarded_school_admin_signs_in_with_a_code(
@@ -59,7 +18,7 @@ def test_onboarded_school_admin_signs_in_with_a_code(
     ARTIFACTS.mkdir(exist_ok=True)
     code = f"br-{uuid4().hex[:8]}"
     name = f"Trường Tiểu học Hướng Dương {code[3:]}"
-    phone = _unused_mobile(django_db_blocker)  # "09xxxxxxxx"
+    phone = unused_mobile(django_db_blocker)  # "09xxxxxxxx"
     e164 = normalize_phone(phone).e164
     sent_to.append(e164)
 
@@ -97,7 +56,7 @@ def test_onboarded_school_admin_signs_in_with_a_code(
     page.get_by_role("button", name="Gửi mã").click()
     expect(page.get_by_role("heading", name="Nhập mã xác thực")).to_be_visible()
     expect(page.locator("strong")).to_contain_text(phone[-3:])
-    page.get_by_label("Mã gồm 6 chữ số").fill(_sent_code(django_db_blocker, e164))
+    page.get_by_label("Mã gồm 6 chữ số").fill(sent_code(django_db_blocker, e164))
     page.get_by_role("button", name="Xác nhận").click()
     page.get_by_label("Mật khẩu mới").fill(TEST_PASSWORD)
     page.get_by_label("Nhập lại mật khẩu").fill(TEST_PASSWORD)

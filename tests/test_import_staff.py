@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from accounts.models import User
+from grades.models import AssessmentPlan
 from schoolbook.audit.models import AuditEvent
 from students.import_staff import STAFF_COLUMNS, staff_check, staff_import
 from students.models import SchoolClass, StaffMember, TeachingAssignment
@@ -51,6 +52,7 @@ def test_good_file_creates_staff_roles_subjects_homeroom_assignments_users(schoo
     preview = staff_check(xlsx(GOOD), "cb.xlsx")
     assert preview.ok, preview.problems
     assert _counts() == before
+    AssessmentPlan.objects.all().delete()  # a new school: no manager opened the assessment-plan page
     s = preview.summary
     assert (s.staff_created, s.staff_updated, s.users_created, s.homerooms_set, s.assignments_created) == (
         2, 1, 2, 1, 4,
@@ -64,6 +66,13 @@ def test_good_file_creates_staff_roles_subjects_homeroom_assignments_users(schoo
     assert sorted(
         (a.school_class.name, a.subject.name) for a in TeachingAssignment.objects.filter(teacher=hoa)
     ) == [("6A1", "Tin học"), ("6A1", "Toán"), ("6A2", "Toán")]
+    # the year's plans are made with the assignments, so each teacher's grid opens at once
+    assert (
+        AssessmentPlan.objects.filter(
+            grade__number=6, subject__code__in=["toan", "tin-hoc", "ngu-van"]
+        ).count()
+        == 3
+    )
     nam = StaffMember.objects.get(user__phone="+84383456789")
     assert nam.roles == ["teacher", "vice_principal"] and not nam.user.has_usable_password()
     assert SchoolAffiliation.objects.get(user=nam.user, school=school.school_a).is_staff

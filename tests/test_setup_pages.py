@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
-from grades.models import Score
+from grades.models import AssessmentPlan, Score
 from schoolbook.audit.models import AuditEvent
 from students.models import (
     Enrolment,
@@ -243,6 +243,26 @@ def test_edit_the_dates_of_a_year(client, school, setup):
     assert terms[1] == start + timedelta(days=120)
     assert Term.objects.get(year=setup.year, number=2).starts_on == start + timedelta(days=130)
     assert _events("year.dates") == 1
+
+
+def test_saving_the_proposed_dates_unchanged_records_that_they_were_checked(client, school, setup):
+    """The checklist's first step ticks when the admin has looked at the year's dates and kept them."""
+    client.force_login(school.admin_a)
+    before = {term.number: (term.starts_on, term.ends_on) for term in Term.objects.filter(year=setup.year)}
+    terms = Term.objects.filter(year=setup.year).order_by("number")
+    data = {
+        "starts_on": setup.year.starts_on.isoformat(),
+        "term1_ends_on": terms[0].ends_on.isoformat(),
+        "term2_starts_on": terms[1].starts_on.isoformat(),
+        "ends_on": setup.year.ends_on.isoformat(),
+    }
+    response = client.post(f"{A}/years/{setup.year.pk}/", data)
+    assert response.status_code == 302
+    assert {
+        term.number: (term.starts_on, term.ends_on) for term in Term.objects.filter(year=setup.year)
+    } == before
+    event = AuditEvent.objects.get(action="year.dates")
+    assert event.before == event.after
 
 
 def test_a_year_cannot_start_after_its_students_joined(client, school, setup):
@@ -570,6 +590,21 @@ def test_assign_one_teacher_a_subject_across_several_classes(client, school, set
         "7A1",
     ]
     assert AuditEvent.objects.get(action="assignment.add").after["classes"] == ["6A1", "6A2", "7A1"]
+
+
+def test_an_assignment_makes_the_years_assessment_plans_so_the_grid_opens(client, school, setup):
+    AssessmentPlan.objects.filter(year=setup.year).delete()  # a new school: no manager opened the plan page
+    client.force_login(school.admin_a)
+    data = {"teacher": setup.teacher.pk, "subject": setup.maths.pk, "classes": [setup.class_6a1.pk]}
+    client.post(f"{A}/assignments/new/", data)
+    assignment = TeachingAssignment.objects.get()
+    plan = AssessmentPlan.objects.get(year=setup.year, grade=setup.class_6a1.grade, subject=setup.maths)
+    assert plan.regular_count > 0
+    client.force_login(school.teacher_a)
+    term = setup.year.terms.get(number=1)
+    response = client.get(f"{A}/grades/assignments/{assignment.pk}/terms/{term.pk}/")
+    assert response.status_code == 200
+    assert "Chưa có kế hoạch đánh giá" not in response.content.decode()
 
 
 def test_assignments_are_all_or_nothing_and_never_taken_from_a_colleague(client, school, setup):

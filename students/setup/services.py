@@ -15,6 +15,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from grades.models import PrimaryRating, Score
+from grades.services import assessment_plan_generate
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
 from students.models import (
@@ -124,21 +125,25 @@ def year_create(*, actor, name: str, dates: YearDates, request=None) -> SchoolYe
 @transaction.atomic
 def year_dates_set(*, actor, year: SchoolYear, dates: YearDates, request=None) -> SchoolYear:
     """Change a year's and its terms' dates. Refused when a class enrolment of the year would start
-    before the year does (the roster import enrols from the year's first day)."""
+    before the year does (the roster import enrols from the year's first day). Saving the dates unchanged
+    is recorded too: the admin has checked them (the getting-started checklist ticks on it)."""
     year = SchoolYear.objects.select_for_update().get(pk=year.pk)
     _check_dates(dates)
     before = YearDates.of(year)
-    if before == dates:
-        return year
-    earliest = Enrolment.objects.filter(school_class__year=year).order_by("starts_on").first()
-    if earliest is not None and earliest.starts_on < dates.starts_on:
-        raise SetupError(
-            gettext("Đã có học sinh vào lớp từ ngày %(date)s: năm học không thể bắt đầu sau ngày đó.")
-            % {"date": _d(earliest.starts_on)}
+    if before != dates:
+        earliest = Enrolment.objects.filter(school_class__year=year).order_by("starts_on").first()
+        if earliest is not None and earliest.starts_on < dates.starts_on:
+            raise SetupError(
+                gettext("Đã có học sinh vào lớp từ ngày %(date)s: năm học không thể bắt đầu sau ngày đó.")
+                % {"date": _d(earliest.starts_on)}
+            )
+        SchoolYear.objects.filter(pk=year.pk).update(starts_on=dates.starts_on, ends_on=dates.ends_on)
+        Term.objects.filter(year=year, number=1).update(
+            starts_on=dates.starts_on, ends_on=dates.term1_ends_on
         )
-    SchoolYear.objects.filter(pk=year.pk).update(starts_on=dates.starts_on, ends_on=dates.ends_on)
-    Term.objects.filter(year=year, number=1).update(starts_on=dates.starts_on, ends_on=dates.term1_ends_on)
-    Term.objects.filter(year=year, number=2).update(starts_on=dates.term2_starts_on, ends_on=dates.ends_on)
+        Term.objects.filter(year=year, number=2).update(
+            starts_on=dates.term2_starts_on, ends_on=dates.ends_on
+        )
     audit_record(
         actor=actor,
         action="year.dates",
@@ -544,7 +549,8 @@ def assignments_add(
 ) -> list[TeachingAssignment]:
     """Assign one teacher one subject in one or several classes of the current year, all or nothing:
     the teacher is active, the subject is taught in each class's grade, and no class has that subject
-    with another teacher already (an assignment is never taken from a colleague here: remove it first)."""
+    with another teacher already (an assignment is never taken from a colleague here: remove it first).
+    The year's missing assessment plans are made too, so the teacher's grid opens at once."""
     if not classes:
         raise SetupError(gettext("Chọn ít nhất một lớp."))
     _check_homeroom(teacher)
@@ -586,6 +592,8 @@ def assignments_add(
     if not created:
         raise SetupError(gettext("Các phân công này đều đã có."))
     TeachingAssignment.objects.bulk_create(created)
+    # The year's assessment plan (columns per subject and grade), so the teacher's grid opens at once.
+    assessment_plan_generate(actor=actor, year=classes[0].year)
     audit_record(
         actor=actor,
         action="assignment.add",
