@@ -4,6 +4,7 @@ decisions, attachments behind an access check, and the parents' inbox across sch
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from messaging.selectors import send_estimate
 from notices.audience import AudienceChoice, audience_resolve
 from notices.forms import NoticeForm, RejectForm
-from notices.models import Category, NoticeAttachment, Status
+from notices.models import Category, Notice, NoticeAttachment, Status
 from notices.permissions import can_cancel, can_decide, can_edit, is_notice_manager, needs_approval
 from notices.selectors import (
     MANAGER_TABS,
@@ -29,6 +30,7 @@ from notices.services import (
     notice_approve,
     notice_cancel,
     notice_estimate,
+    notice_link,
     notice_mark_read,
     notice_reject,
     notice_save,
@@ -36,6 +38,7 @@ from notices.services import (
     notice_text,
 )
 from schoolbook.confirm import confirm_page, confirmed
+from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import Role
 from tenants.routing import school_reverse
@@ -195,9 +198,24 @@ def _estimate(request, form):
     if choice is None:
         return None
     data = form.cleaned_data
-    text = notice_text(request.tenant.name, data.get("title", ""), data.get("body", ""))
+    link = _estimated_link(request, form.notice)
+    text = notice_text(request.tenant.name, data.get("title", ""), data.get("body", ""), link)
     recipients = [a.recipient for a in audience_resolve(choice)]
     return send_estimate(recipients, text, data.get("channels") or None)
+
+
+def _estimated_link(request, notice) -> str:
+    """The "Xem: …" line a notice with attachments carries, so that the estimate counts its SMS segments as
+    the confirmation will. The compose form's HTMX post is URL-encoded: a chosen file arrives as a non-empty
+    `attachments` value, the saved ones as `saved_attachments` (less those ticked for removal)."""
+    chosen = request.FILES.getlist("attachments") or [
+        value for value in request.POST.getlist("attachments") if value
+    ]
+    saved = int_or_none(request.POST.get("saved_attachments")) or 0
+    if not chosen and saved <= len(request.POST.getlist("remove_attachments")):
+        return ""
+    pk = notice.pk if notice else (Notice.objects.aggregate(last=Max("pk"))["last"] or 0) + 1
+    return notice_link(request.tenant, Notice(pk=pk))
 
 
 @staff_required

@@ -1,6 +1,8 @@
 """The compose page's estimate (issue 5 §5): recipients per channel, the unreachable, SMS segments and cost in
 đồng, planned as messages_send plans, with the school's accent setting."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -129,3 +131,23 @@ def test_the_compose_page_updates_the_estimate(est, client, settings):
     assert client.post("/s/test-a/notices/estimate/", fields).status_code == 404
     client.force_login(est.staff_b)
     assert client.post("/s/test-a/notices/estimate/", fields).status_code == 404
+
+
+def test_the_estimate_counts_the_link_line_of_attachments(est, client, settings):
+    """A notice with attachments carries "Xem: <link>": the compose page's estimate counts it, whether the
+    file was just chosen (the URL-encoded HTMX post sends a non-empty value) or saved before and kept."""
+    settings.SITE_URL = "https://so-lien-lac-dien-tu.example.vn"
+    build(est)
+    prefs(strip_accents=True)
+    client.force_login(est.teacher_a)
+    body = "a" * 100  # with the school name and title one GSM-7 segment; the link line makes it two
+    fields = {"title": "Họp", "body": body, "category": "general", "audience": "school"}
+
+    def segments(extra):
+        page = client.post("/s/test-a/notices/estimate/", {**fields, **extra}).content.decode()
+        return re.search(r'data-figure="sms-segments">(\d+)<', page).group(1)
+
+    assert segments({}) == "1"
+    assert segments({"attachments": "[object File]"}) == "2"  # a file chosen in the form
+    assert segments({"saved_attachments": "1"}) == "2"  # a saved one, kept
+    assert segments({"saved_attachments": "1", "remove_attachments": ["7"]}) == "1"  # ticked for removal
