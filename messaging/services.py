@@ -31,7 +31,7 @@ from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus
 from messaging.gateways.registry import gateway_class, gateway_configured, get_gateway
 from messaging.models import Channel, Delivery, Message, MessagingSettings
 from messaging.quiet_hours import quiet_until
-from messaging.ratelimit import TokenBucket
+from messaging.ratelimit import TokenBucket, account_bucket_name
 from messaging.sms_text import sms_normalise
 from schoolbook.audit.services import audit_record
 
@@ -335,11 +335,12 @@ def deliveries_send(ids: list[int]) -> SendOutcome:
 def _take_tokens(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], float]:
     """The leading deliveries the gateway's bucket allows now (in chunks of at most its burst), and the
     seconds to wait for the rest (0.0 when all may go). A gateway without a configured rate is not limited,
-    nor one that limits its requests itself (Gateway.limits_itself)."""
+    nor one that limits its requests itself (Gateway.limits_itself). One bucket per provider account."""
     options = settings.GATEWAYS.get(name) or {}
-    if "rate_per_second" not in options or gateway_class(name).limits_itself:
+    if "rate_per_second" not in options or (gateway := gateway_class(name)).limits_itself:
         return deliveries, 0.0
-    bucket = TokenBucket(f"gateway:{name}", options["rate_per_second"], options["burst"])
+    bucket_name = account_bucket_name(name, gateway.account(options))
+    bucket = TokenBucket(bucket_name, options["rate_per_second"], options["burst"])
     ready = 0
     while ready < len(deliveries):
         chunk = min(bucket.burst, len(deliveries) - ready)

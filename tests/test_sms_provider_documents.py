@@ -175,6 +175,28 @@ def test_each_speedsms_account_has_its_own_bucket(speedsms):
     assert own.error is None and len(other.requests) == 1
 
 
+class OtherAccountEsms(FakeEsms):
+    API_KEY = "another-schools-api-key"
+
+
+def test_esms_rate_limit_is_per_account_too(db):
+    """eSMS takes one message per request, so the pipeline's bucket counts deliveries; it is keyed by the
+    account's API key, so another account (a school's own) is not held up by this one's wait."""
+    with FakeEsms() as esms, OtherAccountEsms() as other:
+        limited = {"rate_per_second": 0.1, "burst": 1}
+        platform = esms.settings(**limited)
+        with override_settings(SMS_GATEWAY="esms", GATEWAYS={"esms": platform}):
+            ids = queue_sms(SCHEMA_A, [("+84912345601", "Tin 1"), ("+84912345602", "Tin 2")])
+            with schema_context(SCHEMA_A):
+                first = deliveries_send(ids)
+        assert first.retry_ids == ids[1:] and first.countdown > 5  # one token, then 10 s for the next
+        other_account = override_settings(SMS_GATEWAY="esms", GATEWAYS={"esms": other.settings(**limited)})
+        with other_account, schema_context(SCHEMA_A):
+            own = deliveries_send(first.retry_ids)
+        assert own.retry_ids == []
+    assert esms.total_sent == 1 and other.total_sent == 1
+
+
 # --- item 14: the generic HTTP provider's word in the body -------------------------------------------------
 
 

@@ -70,6 +70,12 @@ class Gateway:
     limits_itself: bool = False
 
     @classmethod
+    def account(cls, options: dict) -> str:
+        """What names the provider account in the gateway's options (its API key): providers limit rates per
+        account, so each account gets its own bucket (messaging.ratelimit). "" when there is only one."""
+        return ""
+
+    @classmethod
     def is_configured(cls) -> bool:
         """Whether configuration gives this gateway what it needs; optional channels (Zalo, push) are
         left out of every plan until it does."""

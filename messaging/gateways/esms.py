@@ -95,6 +95,10 @@ class EsmsGateway(Gateway):
     name = "esms"
     channel = "sms"
 
+    @classmethod
+    def account(cls, options: dict) -> str:
+        return options.get("api_key") or ""
+
     @property
     def reports_delivery(self) -> bool:  # eSMS calls back only when it is given a callback URL
         return bool(settings.GATEWAYS.get("esms", {}).get("callback_url"))

@@ -86,6 +86,10 @@ class SpeedSmsGateway(Gateway):
     channel = "sms"
     limits_itself = True
 
+    @classmethod
+    def account(cls, options: dict) -> str:
+        return options.get("token") or ""
+
     def __init__(self):
         options = settings.GATEWAYS[self.name]
         self.url = options["url"]
@@ -95,7 +99,7 @@ class SpeedSmsGateway(Gateway):
         self.timeout = float(options.get("timeout") or 10)
         self.session = requests.Session()
         self.bucket = TokenBucket(
-            account_bucket_name(self.name, options["token"]),
+            account_bucket_name(self.name, self.account(options)),
             float(options.get("rate_per_second") or RATE_PER_SECOND),
             int(options.get("burst") or BURST),
         )
