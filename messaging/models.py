@@ -63,6 +63,8 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)  # when the provider's receipt said so
     provider_message_id = models.CharField(max_length=100, blank=True)
+    # The key the provider got (messaging.services.delivery_key, set when it is sent): receipts name it.
+    provider_key = models.CharField(max_length=32, blank=True, db_index=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # Queued: when it was last put in the queue (a task for it should exist since). `not_before`: held,

@@ -7,9 +7,16 @@ disagree still share one timeline (Redis 6.2 replicates such scripts by their ef
 
 A refused `take` consumes nothing and reserves nothing: the caller waits (a Celery retry with that countdown)
 and asks again, so waits are advice under contention, but the rate itself is never exceeded.
+
+A provider's limit is per account (SpeedSMS: 60 requests per 60 s per API token), and a school may bring its
+own account: `account_bucket_name` keys a bucket by gateway and a hash of the account's credential, so each
+account has its own bucket and the credential itself never reaches Redis. When the provider says we went too
+fast anyway (another deployment sharing the account, a clock), `hold` empties the bucket until the time the
+provider named, so that every worker waits, not only the one that was told.
 """
 
 import functools
+import hashlib
 
 from redis.commands.core import Script
 
@@ -42,9 +49,33 @@ return string.format('%.6f', wait)
 """
 
 
+# KEYS[1] bucket; ARGV rate per second, seconds to hold. Leaves the bucket short of one token for exactly that
+# long, so the next `take` is refused until then.
+_HOLD = """
+redis.replicate_commands()
+local rate, seconds = tonumber(ARGV[1]), tonumber(ARGV[2])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local tokens = 1 - rate * seconds
+redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', string.format('%.6f', now))
+redis.call('PEXPIRE', KEYS[1], math.ceil(seconds * 1000) + 60000)
+return 1
+"""
+
+
 @functools.cache
 def _take_script() -> Script:
     return redis_client().register_script(_TAKE)  # EVALSHA, loading the script again after a Redis restart
+
+
+@functools.cache
+def _hold_script() -> Script:
+    return redis_client().register_script(_HOLD)
+
+
+def account_bucket_name(gateway: str, credential: str) -> str:
+    """The bucket of one provider account: the gateway's name and a short hash of the account's credential."""
+    return f"gateway:{gateway}:{hashlib.sha256(credential.encode()).hexdigest()[:16]}"
 
 
 class TokenBucket:
@@ -62,3 +93,7 @@ class TokenBucket:
         if not 1 <= n <= self.burst:
             raise ValueError(f"can take 1 to {self.burst} tokens at once, not {n}")  # more would wait forever
         return float(_take_script()(keys=[self.key], args=[repr(self.rate), self.burst, n]))
+
+    def hold(self, seconds: float) -> None:
+        """Refuse every `take` for the next `seconds` (the provider said so), then refill as usual."""
+        _hold_script()(keys=[self.key], args=[repr(self.rate), repr(max(0.0, float(seconds)))])

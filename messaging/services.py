@@ -11,6 +11,7 @@ point is marked when the address itself is at fault, and the message falls back 
 A sweep per schema, every minute, releases what quiet hours held, falls back what was not delivered in
 time, and re-dispatches deliveries whose task or worker was lost."""
 
+import base64
 import logging
 import random
 from collections import defaultdict
@@ -21,15 +22,16 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint
 from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus
-from messaging.gateways.registry import gateway_configured, get_gateway
+from messaging.gateways.registry import gateway_class, gateway_configured, get_gateway
 from messaging.models import Channel, Delivery, Message, MessagingSettings
 from messaging.quiet_hours import quiet_until
-from messaging.ratelimit import TokenBucket
+from messaging.ratelimit import TokenBucket, account_bucket_name
 from messaging.sms_text import sms_normalise
 from schoolbook.audit.services import audit_record
 
@@ -272,18 +274,30 @@ class SendOutcome:
     countdown: float = 0.0
 
 
+DELIVERY_KEY_PURPOSE = "messaging.services.delivery_key"
+SCHEMA_TAG_LENGTH, KEY_LENGTH = 8, 24
+
+
+def _digest(text: str) -> str:
+    """Base32 (A–Z, 2–7) of an HMAC of `text` keyed from SECRET_KEY: letters and digits only."""
+    mac = salted_hmac(DELIVERY_KEY_PURPOSE, text, algorithm="sha256").digest()
+    return base64.b32encode(mac).decode().rstrip("=")
+
+
+def schema_tag(schema: str) -> str:
+    """The first characters of every key of a schema's deliveries: which schema a receipt is for."""
+    return _digest(schema)[:SCHEMA_TAG_LENGTH]
+
+
 def delivery_key(pk: int, schema: str | None = None) -> str:
-    """The idempotency key a provider gets for a delivery: its id within its schema. Ids are per schema and
-    schools share provider accounts, so a bare id would make one school's message a "duplicate" of
-    another's (eSMS answers 124 and never sends it)."""
-    return f"{schema or connection.schema_name}-{pk}"
-
-
-def delivery_pk(key: str) -> int | None:
-    """The id of one of this schema's deliveries from its idempotency key; None for anything else."""
-    prefix = f"{connection.schema_name}-"
-    rest = key[len(prefix) :] if key.startswith(prefix) else ""
-    return int(rest) if rest.isdigit() else None
+    """The idempotency key a provider gets for a delivery (eSMS RequestId, Zalo tracking_id, the push
+    receipt): 24 letters and digits, within eSMS's 50 and Zalo's 48 characters whatever the schema's name,
+    and unguessable. The schema's tag, then a hash of schema and id: ids are per schema and schools share
+    provider accounts, so a bare id would make one school's message a "duplicate" of another's (eSMS
+    answers 124 and never sends it). Kept on the Delivery (`provider_key`) when it is sent: receipts find
+    deliveries by it."""
+    schema = schema or connection.schema_name
+    return (schema_tag(schema) + _digest(f"{schema}-{pk}"))[:KEY_LENGTH]
 
 
 def backoff(attempts: int) -> float:
@@ -309,20 +323,24 @@ def deliveries_send(ids: list[int]) -> SendOutcome:
             retry_ids += [d.pk for d in waiting]
             countdown = max(countdown, wait)
         if ready:
-            retry = _send(name, ready)
+            retry, throttled_for = _send(name, ready)
             retry_ids += [d.pk for d in retry]
-            if retry:
-                countdown = max(countdown, backoff(max(d.attempts for d in retry)))
+            failed_again = [d.attempts for d in retry if d.pk not in throttled_for]
+            if failed_again:
+                countdown = max(countdown, backoff(max(failed_again)))
+            countdown = max(countdown, *throttled_for.values(), 0.0)
     return SendOutcome(sorted(retry_ids), countdown)
 
 
 def _take_tokens(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], float]:
     """The leading deliveries the gateway's bucket allows now (in chunks of at most its burst), and the
-    seconds to wait for the rest (0.0 when all may go). A gateway without a configured rate is not limited."""
+    seconds to wait for the rest (0.0 when all may go). A gateway without a configured rate is not limited,
+    nor one that limits its requests itself (Gateway.limits_itself). One bucket per provider account."""
     options = settings.GATEWAYS.get(name) or {}
-    if "rate_per_second" not in options:
+    if "rate_per_second" not in options or (gateway := gateway_class(name)).limits_itself:
         return deliveries, 0.0
-    bucket = TokenBucket(f"gateway:{name}", options["rate_per_second"], options["burst"])
+    bucket_name = account_bucket_name(name, gateway.account(options))
+    bucket = TokenBucket(bucket_name, options["rate_per_second"], options["burst"])
     ready = 0
     while ready < len(deliveries):
         chunk = min(bucket.burst, len(deliveries) - ready)
@@ -340,18 +358,24 @@ def _release(deliveries: list[Delivery]) -> None:
     )
 
 
-def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
-    """Send one batch and record each result with one UPDATE; returns the deliveries to retry. Failures
-    for good mark the contact point when the address is at fault, then fall back to the next channel."""
+def _send(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], dict[int, float]]:
+    """Send one batch and record each result with one UPDATE; returns the deliveries to retry, and of those
+    the ones the provider's rate limit held back, with the seconds to wait (not an attempt). Failures for
+    good mark the contact point when the address is at fault, then fall back to the next channel."""
     gateway = get_gateway(name)
     prefs = MessagingSettings.current()
     batch = [_outgoing(d, prefs) for d in deliveries]
     results = {result.idempotency_key: result for result in gateway.send(batch)}
     now = timezone.now()
     fallback_at = now + timedelta(minutes=prefs.fallback_minutes)
-    retry, failed = [], []
+    retry, failed, throttled_for = [], [], {}
     for delivery in deliveries:
-        result = results[delivery_key(delivery.pk)]
+        result = results[delivery.provider_key]
+        if result.error is not None and result.error.retry_after is not None:
+            delivery.status, delivery.claimed_at, delivery.queued_at = Delivery.Status.QUEUED, None, now
+            throttled_for[delivery.pk] = result.error.retry_after
+            retry.append(delivery)
+            continue
         delivery.attempts += 1
         if result.error is None:
             delivery.status, delivery.sent_at, delivery.error = Delivery.Status.SENT, now, ""
@@ -374,11 +398,12 @@ def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
     if failed:
         _mark_bad([d for d, recipient_at_fault in failed if recipient_at_fault], now)
         _fall_back([d.message_id for d, _ in failed], now)
-    return retry
+    return retry, throttled_for
 
 
 # What recording a batch's outcomes writes (_send), each delivery's own values.
 RECORDED = [
+    "provider_key",
     "attempts",
     "status",
     "claimed_at",
@@ -418,7 +443,8 @@ def _outgoing(delivery: Delivery, prefs: MessagingSettings) -> OutgoingMessage:
     body = message.body
     if delivery.channel == Channel.SMS:
         body = sms_normalise(body, prefs.strip_accents)
-    return OutgoingMessage(delivery_key(delivery.pk), delivery.address, body, message.title, message.link)
+    delivery.provider_key = delivery_key(delivery.pk)  # recorded with the outcome
+    return OutgoingMessage(delivery.provider_key, delivery.address, body, message.title, message.link)
 
 
 def _next_channels(delivery: Delivery) -> list[str]:
@@ -569,20 +595,21 @@ def deliveries_apply_receipts(receipts: list[Receipt], *, gateway: str) -> int:
 
     Only a `sent` delivery moves (to delivered, or to failed with the reason): a replayed report finds it
     already moved and changes nothing, and a late "failed" never takes back a "delivered". A delivery is
-    found by our idempotency key (schema and id: another schema's key is not ours) or by the provider's id,
-    and only among this gateway's; a report whose key and provider id contradict each other is ignored
+    found by our idempotency key (`provider_key`: another schema's key is not ours) or by the provider's
+    id, and only among this gateway's; a report whose key and provider id contradict each other is ignored
     rather than trusted. One locking SELECT, one UPDATE."""
-    keys = {pk for r in receipts if (pk := delivery_pk(r.idempotency_key)) is not None}
+    keys = {r.idempotency_key for r in receipts if r.idempotency_key}
     provider_ids = {r.provider_message_id for r in receipts if r.provider_message_id}
     if not keys and not provider_ids:
         return 0
     now = timezone.now()
     with transaction.atomic():
         rows = Delivery.objects.select_for_update().filter(
-            Q(pk__in=keys) | Q(provider_message_id__in=provider_ids), gateway=gateway
+            Q(provider_key__in=keys) | Q(provider_message_id__in=provider_ids), gateway=gateway
         )
-        by_key = {delivery_key(d.pk): d for d in rows}
-        by_provider_id = {d.provider_message_id: d for d in by_key.values() if d.provider_message_id}
+        rows = list(rows)
+        by_key = {d.provider_key: d for d in rows if d.provider_key}
+        by_provider_id = {d.provider_message_id: d for d in rows if d.provider_message_id}
         changed = {}
         for receipt in receipts:
             delivery = _receipt_delivery(receipt, by_key, by_provider_id)
@@ -606,26 +633,21 @@ def deliveries_apply_receipts(receipts: list[Receipt], *, gateway: str) -> int:
 
 def receipts_apply_by_schema(receipts: list[Receipt], *, gateway: str) -> int:
     """Apply receipts from a webhook that serves every school (Zalo's, the service worker's): each key
-    names its schema (`delivery_key`), and each group is applied inside its own schema, only for schemas
-    of active schools (or public). Receipts without a usable key are dropped with a log line."""
+    starts with its schema's tag (`delivery_key`), and each group is applied inside its own schema, only
+    for schemas of active schools (or public). Receipts without a known tag are dropped with a log line."""
     from tenants.models import School
 
+    schemas = ["public", *School.objects.filter(is_active=True).values_list("schema_name", flat=True)]
+    by_tag = {schema_tag(schema): schema for schema in schemas}
     by_schema = defaultdict(list)
     for receipt in receipts:
-        schema, _, pk = receipt.idempotency_key.rpartition("-")
-        if schema and pk.isdigit():
+        schema = by_tag.get(receipt.idempotency_key[:SCHEMA_TAG_LENGTH])
+        if schema and len(receipt.idempotency_key) == KEY_LENGTH:
             by_schema[schema].append(receipt)
         else:
-            logger.warning("%s receipt without one of our keys: %s", gateway, receipt)
-    known = set(
-        School.objects.filter(schema_name__in=by_schema, is_active=True).values_list("schema_name", flat=True)
-    )
-    known.add("public")
+            logger.warning("%s receipt without a key of an active school: %s", gateway, receipt)
     changed = 0
     for schema, group in by_schema.items():
-        if schema not in known:
-            logger.warning("%s receipts for an unknown schema %r ignored", gateway, schema)
-            continue
         with schema_context(schema):
             changed += deliveries_apply_receipts(group, gateway=gateway)
     return changed
@@ -636,7 +658,8 @@ def _receipt_delivery(receipt: Receipt, by_key: dict, by_provider_id: dict) -> D
     delivery = by_key.get(receipt.idempotency_key) or by_provider_id.get(receipt.provider_message_id)
     if delivery is None:
         return None
-    if receipt.idempotency_key and receipt.idempotency_key != delivery_key(delivery.pk):
+    # A delivery sent before keys were stored (provider_key "") can only be found by the provider's id.
+    if receipt.idempotency_key and delivery.provider_key and receipt.idempotency_key != delivery.provider_key:
         return None
     ours, theirs = delivery.provider_message_id, receipt.provider_message_id
     if ours and theirs and ours != theirs:

@@ -284,7 +284,8 @@ GATEWAYS = {
         "sender": os.environ.get("SPEEDSMS_SENDER", ""),
         "sms_type": int(os.environ.get("SPEEDSMS_SMS_TYPE", "3")),
         "timeout": float(os.environ.get("SPEEDSMS_TIMEOUT", "10")),
-        **_rate_limit("SPEEDSMS", "30", "30"),
+        # Requests (of up to 100 numbers), per account: SpeedSMS allows 60 per 60 s (burst + 60 × rate ≤ 60).
+        **_rate_limit("SPEEDSMS", "0.5", "30"),
     },
     "http_sms": {  # any provider with a JSON POST API, described by URL and templates
         "url": os.environ.get("HTTP_SMS_URL", ""),
@@ -292,6 +293,9 @@ GATEWAYS = {
         "body": os.environ.get("HTTP_SMS_BODY", '{"to": "{phone}", "text": "{text}", "id": "{id}"}'),
         "success_status": os.environ.get("HTTP_SMS_SUCCESS_STATUS", "200,201,202"),
         "id_field": os.environ.get("HTTP_SMS_ID_FIELD", "id"),  # where the reply carries the provider id
+        # Where the reply says whether it was accepted, and the words for yes: a 200 alone proves nothing.
+        "success_field": os.environ.get("HTTP_SMS_SUCCESS_FIELD", "status"),
+        "success_values": os.environ.get("HTTP_SMS_SUCCESS_VALUES", "success"),
         "timeout": float(os.environ.get("HTTP_SMS_TIMEOUT", "10")),
         "concurrency": int(os.environ.get("HTTP_SMS_CONCURRENCY", "16")),
         **_rate_limit("HTTP_SMS", "10", "10"),

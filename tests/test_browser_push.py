@@ -98,7 +98,8 @@ def test_the_guardian_home_registers_the_worker_which_shows_a_push_and_confirms_
             status="sent",
             sent_at=timezone.now(),
         )
-    key = delivery_key(delivery.pk, SCHEMA_A)
+        key = delivery_key(delivery.pk, SCHEMA_A)
+        Delivery.objects.filter(pk=delivery.pk).update(provider_key=key)  # as sending records it
     payload = {
         "title": "Họp phụ huynh",
         "body": "Thứ Bảy 8 giờ.",

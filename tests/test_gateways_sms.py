@@ -94,7 +94,7 @@ def test_esms_sends_what_the_api_expects(esms):
         "ApiKey": FakeEsms.API_KEY, "SecretKey": FakeEsms.SECRET_KEY, "Brandname": FakeEsms.BRANDNAME,
         "SmsType": "2", "Sandbox": "0", "Phone": "0912345678", "Content": TEXT, "IsUnicode": "0",
         "RequestId": "delivery-1",
-        "CallbackUrl": f"https://truong.example/hooks/esms/public/{receipt_token()}/",
+        "CallbackUrl": f"https://truong.example/hooks/esms/public/{receipt_token('public')}/",
     }  # fmt: skip
     assert result.provider_message_id == esms.accepted["delivery-1"]["SMSID"] != ""
     assert esms.sent["delivery-1"] == 1
@@ -155,16 +155,13 @@ def test_esms_permanent_errors(esms, overrides, code, reason):
 
 def test_esms_transient_errors(esms):
     gateway = gateway_for(EsmsGateway, "esms", esms.settings())
-    esms.code = "99"
-    [unknown] = gateway.send([msg("k")])
-    esms.code, esms.fail_rate = "", 1.0
+    esms.fail_rate = 1.0
     [crashed] = gateway.send([msg("k")])
     esms.fail_rate, esms.status = 0.0, 503
     [unavailable] = gateway.send([msg("k")])
 
-    for result in (unknown, crashed, unavailable):
+    for result in (crashed, unavailable):
         assert result.error is not None and not result.error.permanent
-    assert "eSMS 99" in str(unknown.error)
     assert "HTTP 500" in str(crashed.error)
     assert "HTTP 503" in str(unavailable.error)
     assert esms.total_sent == 0
@@ -232,11 +229,18 @@ def test_esms_receipt_without_our_token_is_rejected(esms):
     gateway = gateway_for(EsmsGateway, "esms", esms.settings())
     gateway.send([msg("k1")])
     url, params = esms.callback("k1")
-    assert url.endswith(f"/{receipt_token()}/")
+    assert url.endswith(f"/public/{receipt_token('public')}/")
 
-    token = receipt_token()
+    token = receipt_token("public")
     tampered = token[:-1] + ("1" if token.endswith("0") else "0")
-    for path in ("/hooks/esms/", "/hooks/esms/not-the-token/", f"/hooks/esms/{tampered}/", f"/{token}/x/"):
+    for path in (
+        "/hooks/esms/",
+        "/hooks/esms/not-the-token/",
+        f"/hooks/esms/{tampered}/",
+        f"/hooks/esms/public/{tampered}/",
+        f"/hooks/esms/test-a/{token}/",  # public's token at a school's URL
+        f"/{token}/x/",
+    ):
         with pytest.raises(ReceiptRejected):
             gateway.parse_receipt(RequestFactory().get(path, params))
     with override_settings(SECRET_KEY="another-deployment-" + "y" * 40), pytest.raises(ReceiptRejected):
@@ -331,13 +335,18 @@ def test_speedsms_http_failures(speedsms):
     assert unauthorised.error.permanent and "HTTP 401" in str(unauthorised.error)
 
     gateway = gateway_for(SpeedSmsGateway, "speedsms", speedsms.settings(timeout=0.3))
-    speedsms.status = 429  # more than 60 requests a minute
-    [limited] = gateway.send([msg("k")])
-    speedsms.status, speedsms.delay = 0, 1.0
+    speedsms.delay = 1.0
     [late] = gateway.send([msg("k")])
+    speedsms.delay, speedsms.status = 0.0, 429  # more than 60 requests a minute, no reset header
+    [limited] = gateway.send([msg("k")])
+    speedsms.status = 0
+    made = len(speedsms.requests)
+    [waiting] = gateway.send([msg("k")])  # the account waits out the minute: no request
 
-    assert not limited.error.permanent and "HTTP 429" in str(limited.error)
     assert not late.error.permanent and "no answer" in str(late.error)
+    assert not limited.error.permanent and "HTTP 429" in str(limited.error)
+    assert limited.error.retry_after == 60  # a minute, when SpeedSMS does not say
+    assert waiting.error.retry_after > 50 and len(speedsms.requests) == made
 
 
 # --- generic HTTP gateway ---------------------------------------------------------------------------------
@@ -416,9 +425,10 @@ def test_http_sms_timeout_and_refused_are_transient(http_sms):
 
 
 def test_only_a_wrong_number_is_the_recipients_fault(esms):
-    """A permanent error marks the contact point only when the number itself is at fault (108); an account
-    fault such as a low balance (103) is permanent but must not flag a parent's valid number."""
-    for code, recipients_fault in (("108", True), ("103", False), ("104", False)):
+    """A permanent error marks the contact point only when the number itself is at fault (108 wrong, 99
+    blocked); an account fault such as a low balance (103) is permanent but must not flag a parent's valid
+    number."""
+    for code, recipients_fault in (("108", True), ("99", True), ("103", False), ("104", False)):
         esms.code = code
         with override_settings(GATEWAYS={"esms": esms.settings()}):
             (result,) = EsmsGateway().send([OutgoingMessage(f"k-{code}", "+84912345678", "Chào")])

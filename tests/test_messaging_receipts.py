@@ -56,7 +56,7 @@ def test_a_report_marks_the_delivery_delivered_and_a_replay_changes_nothing(esms
     (pk,) = send_sms(SCHEMA_A)
     assert (
         esms.accepted[delivery_key(pk, SCHEMA_A)]["CallbackUrl"]
-        == f"{HOST}/hooks/esms/test-a/{receipt_token()}/"
+        == f"{HOST}/hooks/esms/test-a/{receipt_token('test-a')}/"
     )
     _, _, sms_id, sent_at, _ = row(SCHEMA_A, pk)
 
@@ -95,7 +95,7 @@ def test_a_failed_report_records_the_reason_and_never_undoes_delivered(esms):
 def test_a_report_without_our_token_gets_403_and_changes_nothing(esms):
     (pk,) = send_sms(SCHEMA_A)
     before = row(SCHEMA_A, pk)
-    token = receipt_token()
+    token = receipt_token("test-a")
     tampered = token[:-1] + ("1" if token.endswith("0") else "0")
     for path in (
         "/hooks/esms/test-a/not-the-token/",
@@ -105,16 +105,18 @@ def test_a_report_without_our_token_gets_403_and_changes_nothing(esms):
     ):
         assert report(esms, pk, path=path).status_code == 403, path
         assert report(esms, pk, path=path, method="post").status_code == 403, path
+    url, params = esms.callback(delivery_key(pk, SCHEMA_A))
     with override_settings(SECRET_KEY="another-deployment-" + "y" * 40):
-        assert report(esms, pk).status_code == 403  # the token is bound to this deployment's SECRET_KEY
+        # the token is bound to this deployment's SECRET_KEY
+        assert Client().get(url.removeprefix(HOST), params).status_code == 403
     assert report(esms, pk, path="/hooks/esms/test-a/").status_code == 404  # no token at all: no route
     assert row(SCHEMA_A, pk) == before
 
 
 def test_unknown_school_is_404(esms):
-    token = receipt_token()
     client = Client()
     for code in ("no-such-school", "TEST-A"):
+        token = receipt_token(code)  # the right token for that code: only then does the school matter
         response = client.get(f"/hooks/esms/{code}/{token}/", {"RequestId": "1", "SendStatus": "5"})
         assert response.status_code == 404, code
 
@@ -143,11 +145,11 @@ def test_another_schools_report_changes_nothing_in_either_school(esms):
         (pk_b,) = send_sms(SCHEMA_B)
         assert pk_a == pk_b  # the same id in both schools: only the provider id tells them apart
         url, params = esms_b.callback(delivery_key(pk_b, SCHEMA_B))
-    assert url == f"{HOST}/hooks/esms/test-b/{receipt_token()}/"
+    assert url == f"{HOST}/hooks/esms/test-b/{receipt_token('test-b')}/"
     before_a, before_b = row(SCHEMA_A, pk_a), row(SCHEMA_B, pk_b)
 
     # School B's report (RequestId = B's id, SMSID = B's message) at school A's URL.
-    path_a = f"/hooks/esms/test-a/{receipt_token()}/"
+    path_a = f"/hooks/esms/test-a/{receipt_token('test-a')}/"
     assert Client().get(path_a, params).json() == {"updated": 0}
     bare = {key: value for key, value in params.items() if key != "RequestId"}  # only eSMS's id
     assert Client().get(path_a, bare).json() == {"updated": 0}
@@ -172,7 +174,7 @@ def test_login_codes_report_to_public(esms):
     (pk,) = send_sms("public")
     assert (
         esms.accepted[delivery_key(pk, "public")]["CallbackUrl"]
-        == f"{HOST}/hooks/esms/public/{receipt_token()}/"
+        == f"{HOST}/hooks/esms/public/{receipt_token('public')}/"
     )
     assert report(esms, pk, schema="public").json() == {"updated": 1}
     assert row("public", pk)[0] == "delivered"
@@ -180,7 +182,7 @@ def test_login_codes_report_to_public(esms):
 
 def test_reports_on_unknown_or_unfinished_messages_change_nothing(esms, caplog):
     (pk,) = send_sms(SCHEMA_A)
-    path = f"/hooks/esms/test-a/{receipt_token()}/"
+    path = f"/hooks/esms/test-a/{receipt_token('test-a')}/"
     _, params = esms.callback(delivery_key(pk, SCHEMA_A))
     with caplog.at_level(logging.WARNING, logger="schoolbook.messaging"):
         unknown = Client().get(path, params | {"RequestId": "987654321", "SMSID": "not-ours"})

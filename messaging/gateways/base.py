@@ -7,12 +7,22 @@ class GatewayError(Exception):
     """A send that failed. `permanent`: retrying will not help (fall back to the next channel).
     `recipient`: the fault is the recipient's address itself (a wrong number, a gone push subscription, a
     refused mailbox), so the pipeline may mark that contact point; account faults (balance, keys,
-    brandname) are permanent but never the parent's fault."""
+    brandname) are permanent but never the parent's fault. `retry_after`: not sent because we went too fast
+    (the provider's rate limit, or our bucket for its account): send again after that many seconds, and do
+    not count it as an attempt."""
 
-    def __init__(self, message: str, *, permanent: bool = False, recipient: bool = False):
+    def __init__(
+        self,
+        message: str,
+        *,
+        permanent: bool = False,
+        recipient: bool = False,
+        retry_after: float | None = None,
+    ):
         super().__init__(message)
-        self.permanent = permanent or recipient
+        self.permanent = (permanent or recipient) and retry_after is None
         self.recipient = recipient
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,15 @@ class Gateway:
     # Whether the provider tells us when a message arrived: only then can "not delivered within N minutes"
     # move a message on to its next channel (a sent e-mail is as far as we will ever know).
     reports_delivery: bool = False
+    # Whether the gateway takes its provider's rate-limit tokens itself, per request and account (SpeedSMS:
+    # one request carries up to 100 numbers), instead of the pipeline taking one per delivery.
+    limits_itself: bool = False
+
+    @classmethod
+    def account(cls, options: dict) -> str:
+        """What names the provider account in the gateway's options (its API key): providers limit rates per
+        account, so each account gets its own bucket (messaging.ratelimit). "" when there is only one."""
+        return ""
 
     @classmethod
     def is_configured(cls) -> bool:

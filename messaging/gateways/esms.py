@@ -1,18 +1,22 @@
 """eSMS (esms.vn) brandname SMS: one JSON POST to SendMultipleMessage_V4_post_json per message.
 
-From eSMS's developer documentation (send API, "Table of error codes", "Callback Url"):
+From eSMS's developer documentation (developers.esms.vn; its source is the public GitBook repository
+devesms/gitbook_esms_for_develop_v2_en: "esms-api/send-sms-api", the table of error codes, "Callback Url"):
 - Phone goes in the national form "0912345678", as in all of eSMS's examples and delivery reports.
-- RequestId is our idempotency key. eSMS answers 124 "duplicate RequestId" to a repeat, which means an
-  earlier attempt (one whose answer timed out, say) was accepted: 124 counts as sent, so a retry after a
-  timeout never reaches a parent twice.
+- RequestId is our idempotency key, at most 50 characters (messaging.services.delivery_key makes 24 letters
+  and digits). eSMS answers 124 "duplicate RequestId" to a repeat, which means an earlier attempt (one whose
+  answer timed out, say) was accepted: 124 counts as sent, so a retry after a timeout never reaches a
+  parent twice.
 - CodeResult "100" means accepted, not delivered; the delivery report comes later by HTTP GET to CallbackUrl.
 - Account problems (wrong keys, no price list, balance too low, brandname or template not registered, IP not
   whitelisted) are permanent: retrying for hours does not fix them, falling back to the next channel reaches
-  the parent now, and the reason tells the school what to fix. 99 is transient: eSMS documents it both as an
-  unknown error and as a connection problem to retry; retries are bounded by the pipeline anyway.
-- eSMS does not sign delivery reports. Our CallbackUrl therefore ends with a path segment holding an HMAC
-  of SECRET_KEY (`receipt_token()`), and `parse_receipt` refuses requests without it. A path segment, not a
-  query parameter, because eSMS appends "?SMSID=…" to the URL as given.
+  the parent now, and the reason tells the school what to fix. 99 means the number is blocked (eSMS's error
+  table since 2025): the recipient's fault, like 108, so no retry and the number is marked.
+- eSMS does not sign delivery reports. Our CallbackUrl therefore ends with a path segment holding an HMAC,
+  keyed from SECRET_KEY, of the school code (`receipt_token(scope)`), and `parse_receipt` refuses a request
+  whose token is not the one of the school its URL names: a token seen in one school's URL (a leaked log,
+  that school's own eSMS account) opens no other school's. A path segment, not a query parameter, because
+  eSMS appends "?SMSID=…" to the URL as given.
 - Delivery ids are per schema, so the report must say whose delivery it is: CallbackUrl is
   `<callback_url>/<school code, or "public" for login codes>/<token>/`, for the schema the batch is sent from.
 """
@@ -36,8 +40,8 @@ from schoolbook.caching import cached_lookup
 from tenants.models import School
 
 ACCEPTED, DUPLICATE = "100", "124"
-TRANSIENT_CODES = frozenset({"99"})
 PERMANENT_CODES = {
+    "99": "the phone number is blocked",
     "101": "wrong eSMS ApiKey or SecretKey",
     "102": "the eSMS account has no price list",
     "103": "eSMS balance too low",
@@ -47,15 +51,16 @@ PERMANENT_CODES = {
     "146": "text does not match the registered customer-care template",
     "177": "brandname not registered with the recipient's carrier",
 }
-RECIPIENT_CODES = frozenset({"108"})  # the number itself is wrong; every other code is about our account
+RECIPIENT_CODES = frozenset({"99", "108"})  # the number is blocked or wrong; the others are about our account
 # Delivery report SendStatus: 1 awaiting approval, 2 waiting to send, 7 at the carrier (no receipt yet),
 # 4 rejected, 5 finished (SendSuccess / SendFailed then say how it ended).
 _REJECTED, _FINISHED = "4", "5"
 
 
-def receipt_token() -> str:
-    """The secret path segment of our CallbackUrl: only eSMS (which we told) and we know it."""
-    return salted_hmac("messaging.gateways.esms.receipt", "esms", algorithm="sha256").hexdigest()
+def receipt_token(scope: str) -> str:
+    """The secret last path segment of a school's CallbackUrl (`scope`: its code, or "public"): only eSMS
+    (which we told) and we know it, and it is worth nothing at another school's URL."""
+    return salted_hmac("messaging.gateways.esms.receipt", f"esms:{scope}", algorithm="sha256").hexdigest()
 
 
 def receipt_scope() -> str:
@@ -90,6 +95,10 @@ class EsmsGateway(Gateway):
     name = "esms"
     channel = "sms"
 
+    @classmethod
+    def account(cls, options: dict) -> str:
+        return options.get("api_key") or ""
+
     @property
     def reports_delivery(self) -> bool:  # eSMS calls back only when it is given a callback URL
         return bool(settings.GATEWAYS.get("esms", {}).get("callback_url"))
@@ -113,7 +122,8 @@ class EsmsGateway(Gateway):
         """Where eSMS reports on messages sent from the current schema ("" when no callback is configured)."""
         if not self.callback_base:
             return ""
-        return f"{self.callback_base.rstrip('/')}/{receipt_scope()}/{receipt_token()}/"
+        scope = receipt_scope()
+        return f"{self.callback_base.rstrip('/')}/{scope}/{receipt_token(scope)}/"
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         # The callback URL reads the connection's schema: here, not in the sending threads.
@@ -134,15 +144,13 @@ class EsmsGateway(Gateway):
         if code == DUPLICATE:
             return ""  # sent by an earlier attempt; its receipt finds the Delivery by RequestId
         detail = reply.get("ErrorMessage") or reply.get("error") or ""
-        if code in TRANSIENT_CODES:
-            raise GatewayError(f"eSMS {code}: {detail or 'unknown error'}", permanent=False)
         reason = PERMANENT_CODES.get(code, detail or "unknown error code")
         raise GatewayError(f"eSMS {code}: {reason}", permanent=True, recipient=code in RECIPIENT_CODES)
 
     def parse_receipt(self, request) -> list[Receipt]:
-        segment = request.path.rstrip("/").rsplit("/", 1)[-1]
-        if not constant_time_compare(segment, receipt_token()):
-            raise ReceiptRejected("eSMS delivery report without our callback token")
+        scope, token = [*request.path.rstrip("/").rsplit("/", 2), "", ""][1:3]
+        if not (scope and constant_time_compare(token, receipt_token(scope))):
+            raise ReceiptRejected("eSMS delivery report without this school's callback token")
         params = request.POST if request.method == "POST" and request.POST else request.GET
         key, sms_id = params.get("RequestId", ""), params.get("SMSID", "")
         if not key and not sms_id:

@@ -8,6 +8,9 @@ auth, JSON shapes, reply codes), for the gateway tests, the fault tests and benc
         esms.delay = 0.02  # or: a provider 20 ms away (bench/fanout.py)
         esms.code = "103"  # answer this provider error code to every call
         esms.status = 429  # answer this HTTP status to every call
+        esms.blocked_phones.add("0912345678")  # eSMS 99: the number is blocked
+        speedsms.limit, speedsms.window = 60, 60.0  # SpeedSMS: 429 past 60 requests in any 60 s
+        http_sms.error_body = "..."  # HTTP 200 with {"status": "error"}: not sent
     esms.sent[key]  # messages actually accepted per idempotency key: the exactly-once check
     esms.requests  # every request as received (path, headers, JSON body)
 
@@ -19,6 +22,7 @@ order; pass `concurrency=` to send a batch's requests in parallel, as the gatewa
 import base64
 import itertools
 import json
+import math
 import random
 import re
 import threading
@@ -40,7 +44,8 @@ class Request:
 
 
 class FakeHttpProvider(LocalHttpServer):
-    """A threaded HTTP server in the background; subclasses answer in `reply(request) -> (status, json)`."""
+    """A threaded HTTP server in the background; subclasses answer in `reply(request) -> (status, json)`
+    or `(status, json, headers)`."""
 
     def __init__(self, seed: int = 5):
         self.requests: list[Request] = []
@@ -69,17 +74,21 @@ class FakeHttpProvider(LocalHttpServer):
         with self._lock:
             self.requests.append(request)
             crash = self._random.random() < self.fail_rate
+        headers = {}
         if crash:
             status, reply = 500, {"error": "Internal Server Error"}
         elif self.status:
             status, reply = self.status, {"error": f"forced HTTP {self.status}"}
         else:
             with self._lock:  # one at a time, as a provider's database would: counts stay exact
-                status, reply = self.reply(request)
+                status, reply, *extra = self.reply(request)
+            headers = extra[0] if extra else {}
             time.sleep(self.delay)  # the work is done; only the answer is late
         data = json.dumps(reply).encode()
         try:
             handler.send_response(status)
+            for name, value in headers.items():
+                handler.send_header(name, value)
             handler.send_header("Content-Type", "application/json")
             handler.send_header("Content-Length", str(len(data)))
             handler.end_headers()
@@ -93,7 +102,11 @@ class FakeHttpProvider(LocalHttpServer):
 
 class FakeEsms(FakeHttpProvider):
     """rest.esms.vn `SendMultipleMessage_V4_post_json`: credentials in the body, CodeResult 100 = accepted,
-    a repeated RequestId answers 124 and sends nothing, delivery reports go by GET to CallbackUrl."""
+    a repeated RequestId answers 124 and sends nothing, delivery reports go by GET to CallbackUrl. As eSMS's
+    documents say (devesms/gitbook_esms_for_develop_v2_en, "Send SMS API" and the error table): 99 answers a
+    blocked number, and a RequestId longer than 50 characters is an invalid request."""
+
+    MAX_REQUEST_ID = 50
 
     PATH = "/MainService.svc/json/SendMultipleMessage_V4_post_json/"
     API_KEY, SECRET_KEY, BRANDNAME = "esms-api-key", "esms-secret", "TRUONG-A"
@@ -101,6 +114,7 @@ class FakeEsms(FakeHttpProvider):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.accepted: dict[str, dict] = {}  # RequestId → {"SMSID", "Phone", "CallbackUrl", ...}
+        self.blocked_phones: set[str] = set()  # numbers (0… form) eSMS answers 99 for
 
     def settings(self, **overrides) -> dict:
         return {
@@ -131,6 +145,10 @@ class FakeEsms(FakeHttpProvider):
             }
         if not re.fullmatch(r"0\d{9}", str(body.get("Phone", ""))):
             return 200, {"CodeResult": "108", "CountRegenerate": 0, "ErrorMessage": "Phone number is invalid"}
+        if str(body.get("Phone")) in self.blocked_phones:
+            return 200, {"CodeResult": "99", "CountRegenerate": 0, "ErrorMessage": "Phone number is blocked"}
+        if len(str(body.get("RequestId") or "")) > self.MAX_REQUEST_ID:
+            return 400, {"error": "Invalid request"}
         request_id = body.get("RequestId") or uuid.uuid4().hex
         if request_id in self.accepted:
             return 200, {
@@ -158,7 +176,10 @@ class FakeEsms(FakeHttpProvider):
 class FakeSpeedSms(FakeHttpProvider):
     """api.speedsms.vn `POST /index.php/sms/send`: HTTP Basic (token, "x"), `{to: [...], content, sms_type,
     sender}`; success `{status: "success", code: "00", data: {tranId, totalSMS, totalPrice, invalidPhone}}`.
-    SpeedSMS has no idempotency key, so `sent` counts by phone and content."""
+    SpeedSMS has no idempotency key, so `sent` counts by phone and content. At most `limit` requests in any
+    `window` seconds per account (SpeedSMS's API document: 60 per 60 s); past that HTTP 429 with Yii's
+    `{"name": "Too Many Requests", …}` and `X-Rate-Limit-Reset`, the seconds until a request is allowed
+    again (Yii 2's RateLimiter filter). `throttled` counts those answers."""
 
     PATH = "/index.php/sms/send"
     TOKEN, SENDER = "speedsms-token", "TRUONG-A"
@@ -167,6 +188,19 @@ class FakeSpeedSms(FakeHttpProvider):
         super().__init__(**kwargs)
         self.invalid_phones: set[str] = set()  # numbers (84… form) to report in invalidPhone
         self._tran_ids = itertools.count(1000)
+        self.limit, self.window = 60, 60.0
+        self.throttled = 0
+        self._recent: list[float] = []  # monotonic times of the requests the window still holds
+
+    def _over_limit(self) -> float:
+        """0 when this request is allowed (and counts it), else the seconds until one will be."""
+        now = time.monotonic()
+        self._recent = [t for t in self._recent if t > now - self.window]
+        if len(self._recent) >= self.limit:
+            self.throttled += 1
+            return self._recent[len(self._recent) - self.limit] + self.window - now
+        self._recent.append(now)
+        return 0.0
 
     def settings(self, **overrides) -> dict:
         return {
@@ -185,6 +219,12 @@ class FakeSpeedSms(FakeHttpProvider):
         body = request.body
         if request.method != "POST" or request.path != self.PATH or not isinstance(body, dict):
             return 404, {"name": "Not Found", "message": "Page not found.", "code": 0, "status": 404}
+        wait = self._over_limit()
+        if wait:
+            reset = {"X-Rate-Limit-Limit": str(self.limit), "X-Rate-Limit-Remaining": "0",
+                     "X-Rate-Limit-Reset": str(math.ceil(wait))}  # fmt: skip
+            return 429, {"name": "Too Many Requests", "message": "Rate limit exceeded.", "code": 0,
+                         "status": 429}, reset  # fmt: skip
         if self.code:
             return 200, {"status": "error", "code": self.code, "message": f"forced {self.code}"}
         to, content = body.get("to"), body.get("content")
@@ -205,7 +245,8 @@ class FakeSpeedSms(FakeHttpProvider):
 
 class FakeHttpSms(FakeHttpProvider):
     """A typical JSON SMS API as the generic gateway's defaults describe it: `POST /sms` with a bearer token,
-    `{"to", "text", "id"}`, 201 `{"message": {"id": …}}`."""
+    `{"to", "text", "id"}`, 201 `{"status": "success", "message": {"id": …}}`; like many such APIs it
+    answers some failures with HTTP 200 and `{"status": "error", "error": …}` (`error_body`)."""
 
     PATH = "/sms"
     TOKEN = "http-sms-token"
@@ -213,6 +254,7 @@ class FakeHttpSms(FakeHttpProvider):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._ids = itertools.count(1)
+        self.error_body = ""  # when set: answer 200 {"status": "error", "error": error_body}, send nothing
 
     def settings(self, **overrides) -> dict:
         return {
@@ -220,6 +262,8 @@ class FakeHttpSms(FakeHttpProvider):
             "headers": json.dumps({"Authorization": f"Bearer {self.TOKEN}"}),
             "body": '{"to": "{phone}", "text": "{text}", "id": "{id}"}',
             "success_status": "200,201,202",
+            "success_field": "status",
+            "success_values": "success",
             "id_field": "message.id",
             "timeout": 2.0,
             "concurrency": 1,
@@ -236,6 +280,8 @@ class FakeHttpSms(FakeHttpProvider):
             or not body.get("text")
         ):
             return 422, {"error": "to and text are required"}
+        if self.error_body:
+            return 200, {"status": "error", "error": self.error_body}
         key = body.get("id") or body["to"]
         self.sent[key] += 1
-        return 201, {"message": {"id": f"msg-{next(self._ids)}", "to": body["to"]}}
+        return 201, {"status": "success", "message": {"id": f"msg-{next(self._ids)}", "to": body["to"]}}
