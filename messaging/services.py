@@ -25,9 +25,10 @@ from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint
-from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus
-from messaging.gateways.registry import gateway_configured, get_gateway
+from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus, account_key
+from messaging.gateways.registry import gateway_configured
 from messaging.models import Channel, Delivery, Message, MessagingSettings
+from messaging.provider_accounts.selectors import gateway_for, gateway_options, sms_gateway_name
 from messaging.quiet_hours import quiet_until
 from messaging.ratelimit import TokenBucket
 from messaging.sms_text import sms_normalise
@@ -71,7 +72,7 @@ class Reach:
     def __init__(self, recipients: list[Recipient], prefs: MessagingSettings):
         self.prefs = prefs
         self.gateways = {
-            Channel.SMS: prefs.sms_gateway or settings.SMS_GATEWAY,
+            Channel.SMS: sms_gateway_name(prefs.sms_gateway or settings.SMS_GATEWAY),
             Channel.EMAIL: "email",
             Channel.ZALO: "zalo" if gateway_configured("zalo") else "",
         }
@@ -318,11 +319,14 @@ def deliveries_send(ids: list[int]) -> SendOutcome:
 
 def _take_tokens(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], float]:
     """The leading deliveries the gateway's bucket allows now (in chunks of at most its burst), and the
-    seconds to wait for the rest (0.0 when all may go). A gateway without a configured rate is not limited."""
-    options = settings.GATEWAYS.get(name) or {}
+    seconds to wait for the rest (0.0 when all may go). A gateway without a configured rate is not limited.
+    The bucket is the account's (a school's own, or the platform's): providers limit each account."""
+    options = gateway_options(name)
     if "rate_per_second" not in options:
         return deliveries, 0.0
-    bucket = TokenBucket(f"gateway:{name}", options["rate_per_second"], options["burst"])
+    bucket = TokenBucket(
+        f"gateway:{name}:{account_key(options)}", options["rate_per_second"], options["burst"]
+    )
     ready = 0
     while ready < len(deliveries):
         chunk = min(bucket.burst, len(deliveries) - ready)
@@ -343,7 +347,7 @@ def _release(deliveries: list[Delivery]) -> None:
 def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
     """Send one batch and record each result with one UPDATE; returns the deliveries to retry. Failures
     for good mark the contact point when the address is at fault, then fall back to the next channel."""
-    gateway = get_gateway(name)
+    gateway = gateway_for(name)
     prefs = MessagingSettings.current()
     batch = [_outgoing(d, prefs) for d in deliveries]
     results = {result.idempotency_key: result for result in gateway.send(batch)}

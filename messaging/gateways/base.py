@@ -1,6 +1,21 @@
 """The one interface every provider adapter implements."""
 
+import json
 from dataclasses import dataclass
+
+from django.utils.crypto import salted_hmac
+
+# The options that name the account a gateway sends through (a school's own, or the platform's): whatever
+# else its options say (URL, timeouts) does not change whose quota a request spends.
+ACCOUNT_FIELDS = ("api_key", "token", "app_id")
+
+
+def account_key(credentials: dict) -> str:
+    """A short, stable name for the provider account in `credentials` (a gateway's options), for keys that
+    must be per account (rate limits, quotas): an HMAC, so no secret ever reaches Redis or a log."""
+    named = {name: credentials.get(name) or "" for name in ACCOUNT_FIELDS}
+    digest = salted_hmac("messaging.gateways.account", json.dumps(named, sort_keys=True), algorithm="sha256")
+    return digest.hexdigest()[:16]
 
 
 class GatewayError(Exception):

@@ -94,8 +94,8 @@ class EsmsGateway(Gateway):
     def reports_delivery(self) -> bool:  # eSMS calls back only when it is given a callback URL
         return bool(settings.GATEWAYS.get("esms", {}).get("callback_url"))
 
-    def __init__(self):
-        options = settings.GATEWAYS[self.name]
+    def __init__(self, options: dict | None = None):
+        options = settings.GATEWAYS[self.name] if options is None else options
         self.url = options["url"]
         self.timeout = float(options.get("timeout") or 10)
         self.common = {

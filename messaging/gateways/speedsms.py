@@ -66,8 +66,8 @@ class SpeedSmsGateway(Gateway):
     name = "speedsms"
     channel = "sms"
 
-    def __init__(self):
-        options = settings.GATEWAYS[self.name]
+    def __init__(self, options: dict | None = None):
+        options = settings.GATEWAYS[self.name] if options is None else options
         self.url = options["url"]
         self.auth = (options["token"], "x")
         self.sender = options["sender"]
