@@ -25,26 +25,31 @@ def account_credentials(account: ProviderAccount) -> dict:
 
 
 def gateway_options(name: str) -> dict:
-    """The options gateway `name` sends with in the current schema: the platform's (URL, timeouts, rate),
-    with the school's own credentials over them when it has an account with this provider. An account that
-    can no longer be unsealed gives empty credentials (the provider refuses them, the message falls back
-    and the reason says so), never the platform's: the school chose to pay for its own messages."""
-    options = settings.GATEWAYS.get(name) or {}
-    account = ProviderAccount.objects.filter(provider=name).first()
-    if account is None:
-        return options
-    try:
-        credentials = account_credentials(account)
-    except UnsealError as exc:
-        logger.warning("%s: the school's own account is unreadable, %s", name, exc)
-        credentials = {field: "" for field in ACCOUNT_FIELDS[account.provider]}
-    return {**options, **credentials}
+    """The options gateway `name` sends with in the current schema: the school's own account's, else the
+    platform's (settings.GATEWAYS)."""
+    return _school_options(name) or settings.GATEWAYS.get(name) or {}
 
 
 def gateway_for(name: str) -> Gateway:
     """Gateway `name` configured with the account in use for the current school (its own, else the
     platform's)."""
-    return get_gateway(name, gateway_options(name))
+    return get_gateway(name, _school_options(name))
+
+
+def _school_options(name: str) -> dict | None:
+    """The platform's options for `name` (URL, timeouts, rate) with the school's own credentials over them,
+    when the school has an account with this provider; None when it has not. An account that can no longer
+    be unsealed gives empty credentials (the provider refuses them, the message falls back and the reason
+    says so), never the platform's: the school chose to pay for its own messages."""
+    account = ProviderAccount.objects.filter(provider=name).first()
+    if account is None:
+        return None
+    try:
+        credentials = account_credentials(account)
+    except UnsealError as exc:
+        logger.warning("%s: the school's own account is unreadable, %s", name, exc)
+        credentials = dict.fromkeys(ACCOUNT_FIELDS[account.provider], "")
+    return {**(settings.GATEWAYS.get(name) or {}), **credentials}
 
 
 def sms_gateway_name(default: str) -> str:
