@@ -87,7 +87,8 @@ class Delivery(models.Model):
 
 class MessagingSettings(models.Model):
     """A school's choices (one row in its schema; `current()` gives the defaults where there is none, as
-    in public for login codes). Gateways are chosen by name; their credentials stay in configuration."""
+    in public for login codes). Gateways are chosen by name; their credentials are the platform's
+    (configuration) unless the school brought its own account (ProviderAccount)."""
 
     channel_order = ArrayField(
         models.CharField(max_length=10, choices=Channel.choices),
