@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from messaging.gateways.registry import GATEWAYS, gateway_class, gateway_configured
 from messaging.models import Channel, MessagingSettings
+from messaging.provider_accounts.selectors import sms_gateway_name
 from messaging.services import SETTINGS_FIELDS as FIELDS
 from schoolbook.forms import int_or_none
 
@@ -31,7 +32,7 @@ def channel_configured(channel: str, sms_gateway: str = "") -> bool:
     """Whether configuration lets the platform send on `channel` at all: a channel that is not is skipped
     by every plan (messaging.services.Reach), so the page says so next to it."""
     if channel == Channel.SMS:
-        return gateway_configured(sms_gateway or settings.SMS_GATEWAY)
+        return gateway_configured(sms_gateway_name(sms_gateway or settings.SMS_GATEWAY))
     return any(gateway_configured(name) for name in CHANNEL_GATEWAYS[channel])
 
 

@@ -89,7 +89,8 @@ class Delivery(models.Model):
 
 class MessagingSettings(models.Model):
     """A school's choices (one row in its schema; `current()` gives the defaults where there is none, as
-    in public for login codes). Gateways are chosen by name; their credentials stay in configuration."""
+    in public for login codes). Gateways are chosen by name; their credentials are the platform's
+    (configuration) unless the school brought its own account (ProviderAccount)."""
 
     channel_order = ArrayField(
         models.CharField(max_length=10, choices=Channel.choices),
@@ -136,3 +137,23 @@ class ProviderToken(models.Model):
 
     def __str__(self):
         return self.provider
+
+
+class ProviderAccount(models.Model):
+    """A school's own account with a provider (its SMS brandname with eSMS or SpeedSMS), in its schema: the
+    school's messages on that channel go through it instead of the platform's account (settings.GATEWAYS).
+    The credentials are one JSON object sealed (schoolbook.sealed) with the key from configuration; only
+    `hint` (the last characters of the key, for the page) is kept in clear (messaging.provider_accounts)."""
+
+    class Provider(models.TextChoices):
+        ESMS = "esms", "eSMS"
+        SPEEDSMS = "speedsms", "SpeedSMS"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices, unique=True)
+    provider = models.CharField(max_length=40, choices=Provider.choices)
+    credentials = models.TextField()  # sealed JSON: never read but through provider_accounts.selectors
+    hint = models.CharField(max_length=8, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.get_channel_display()}: {self.get_provider_display()}"

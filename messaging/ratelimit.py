@@ -9,14 +9,13 @@ A refused `take` consumes nothing and reserves nothing: the caller waits (a Cele
 and asks again, so waits are advice under contention, but the rate itself is never exceeded.
 
 A provider's limit is per account (SpeedSMS: 60 requests per 60 s per API token), and a school may bring its
-own account: `account_bucket_name` keys a bucket by gateway and a hash of the account's credential, so each
-account has its own bucket and the credential itself never reaches Redis. When the provider says we went too
-fast anyway (another deployment sharing the account, a clock), `hold` empties the bucket until the time the
-provider named, so that every worker waits, not only the one that was told.
+own account: `messaging.gateways.base.account_bucket_name` keys a bucket by gateway and an HMAC of the
+account's identifying option, so each account has its own bucket and no credential reaches Redis. When the
+provider says we went too fast anyway (another deployment sharing the account, a clock), `hold` empties the
+bucket until the time the provider named, so that every worker waits, not only the one that was told.
 """
 
 import functools
-import hashlib
 
 from redis.commands.core import Script
 
@@ -71,11 +70,6 @@ def _take_script() -> Script:
 @functools.cache
 def _hold_script() -> Script:
     return redis_client().register_script(_HOLD)
-
-
-def account_bucket_name(gateway: str, credential: str) -> str:
-    """The bucket of one provider account: the gateway's name and a short hash of the account's credential."""
-    return f"gateway:{gateway}:{hashlib.sha256(credential.encode()).hexdigest()[:16]}"
 
 
 class TokenBucket:

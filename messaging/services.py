@@ -27,11 +27,12 @@ from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint
-from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus
-from messaging.gateways.registry import gateway_class, gateway_configured, get_gateway
+from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus, account_bucket_name
+from messaging.gateways.registry import gateway_class, gateway_configured
 from messaging.models import Channel, Delivery, Message, MessagingSettings
+from messaging.provider_accounts.selectors import gateway_for, gateway_options, sms_gateway_name
 from messaging.quiet_hours import quiet_until
-from messaging.ratelimit import TokenBucket, account_bucket_name
+from messaging.ratelimit import TokenBucket
 from messaging.sms_text import sms_normalise
 from schoolbook.audit.services import audit_record
 
@@ -73,7 +74,7 @@ class Reach:
     def __init__(self, recipients: list[Recipient], prefs: MessagingSettings):
         self.prefs = prefs
         self.gateways = {
-            Channel.SMS: prefs.sms_gateway or settings.SMS_GATEWAY,
+            Channel.SMS: sms_gateway_name(prefs.sms_gateway or settings.SMS_GATEWAY),
             Channel.EMAIL: "email",
             Channel.ZALO: "zalo" if gateway_configured("zalo") else "",
         }
@@ -335,12 +336,12 @@ def deliveries_send(ids: list[int]) -> SendOutcome:
 def _take_tokens(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], float]:
     """The leading deliveries the gateway's bucket allows now (in chunks of at most its burst), and the
     seconds to wait for the rest (0.0 when all may go). A gateway without a configured rate is not limited,
-    nor one that limits its requests itself (Gateway.limits_itself). One bucket per provider account."""
-    options = settings.GATEWAYS.get(name) or {}
-    if "rate_per_second" not in options or (gateway := gateway_class(name)).limits_itself:
+    nor one that limits its requests itself (Gateway.limits_itself). The bucket is the account's (a school's
+    own, or the platform's): providers limit each account."""
+    options = gateway_options(name)
+    if "rate_per_second" not in options or gateway_class(name).limits_itself:
         return deliveries, 0.0
-    bucket_name = account_bucket_name(name, gateway.account(options))
-    bucket = TokenBucket(bucket_name, options["rate_per_second"], options["burst"])
+    bucket = TokenBucket(account_bucket_name(name, options), options["rate_per_second"], options["burst"])
     ready = 0
     while ready < len(deliveries):
         chunk = min(bucket.burst, len(deliveries) - ready)
@@ -362,7 +363,7 @@ def _send(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], dict[i
     """Send one batch and record each result with one UPDATE; returns the deliveries to retry, and of those
     the ones the provider's rate limit held back, with the seconds to wait (not an attempt). Failures for
     good mark the contact point when the address is at fault, then fall back to the next channel."""
-    gateway = get_gateway(name)
+    gateway = gateway_for(name)
     prefs = MessagingSettings.current()
     batch = [_outgoing(d, prefs) for d in deliveries]
     results = {result.idempotency_key: result for result in gateway.send(batch)}

@@ -1,6 +1,26 @@
 """The one interface every provider adapter implements."""
 
+import json
 from dataclasses import dataclass
+
+from django.utils.crypto import salted_hmac
+
+# The options that name the account a gateway sends through (a school's own, or the platform's): whatever
+# else its options say (URL, timeouts) does not change whose quota a request spends.
+ACCOUNT_FIELDS = ("api_key", "token", "app_id")
+
+
+def account_key(credentials: dict) -> str:
+    """A short, stable name for the provider account in `credentials` (a gateway's options), for keys that
+    must be per account (rate limits, quotas): an HMAC, so no secret ever reaches Redis or a log."""
+    named = {name: credentials.get(name) or "" for name in ACCOUNT_FIELDS}
+    digest = salted_hmac("messaging.gateways.account", json.dumps(named, sort_keys=True), algorithm="sha256")
+    return digest.hexdigest()[:16]
+
+
+def account_bucket_name(gateway: str, options: dict) -> str:
+    """The rate-limit bucket of the provider account in a gateway's options (messaging.ratelimit)."""
+    return f"gateway:{gateway}:{account_key(options)}"
 
 
 class GatewayError(Exception):
@@ -68,12 +88,6 @@ class Gateway:
     # Whether the gateway takes its provider's rate-limit tokens itself, per request and account (SpeedSMS:
     # one request carries up to 100 numbers), instead of the pipeline taking one per delivery.
     limits_itself: bool = False
-
-    @classmethod
-    def account(cls, options: dict) -> str:
-        """What names the provider account in the gateway's options (its API key): providers limit rates per
-        account, so each account gets its own bucket (messaging.ratelimit). "" when there is only one."""
-        return ""
 
     @classmethod
     def is_configured(cls) -> bool:

@@ -95,16 +95,12 @@ class EsmsGateway(Gateway):
     name = "esms"
     channel = "sms"
 
-    @classmethod
-    def account(cls, options: dict) -> str:
-        return options.get("api_key") or ""
-
     @property
     def reports_delivery(self) -> bool:  # eSMS calls back only when it is given a callback URL
         return bool(settings.GATEWAYS.get("esms", {}).get("callback_url"))
 
-    def __init__(self):
-        options = settings.GATEWAYS[self.name]
+    def __init__(self, options: dict | None = None):
+        options = settings.GATEWAYS[self.name] if options is None else options
         self.url = options["url"]
         self.timeout = float(options.get("timeout") or 10)
         self.common = {

@@ -22,8 +22,11 @@ def gateway_class(name: str) -> type[Gateway]:
     return import_string(path)
 
 
-def get_gateway(name: str) -> Gateway:
-    return gateway_class(name)()
+def get_gateway(name: str, options: dict | None = None) -> Gateway:
+    """The gateway `name`, sending through the account in `options` (None: the platform's, from
+    settings.GATEWAYS). A school's own account: messaging.provider_accounts.selectors.gateway_for."""
+    cls = gateway_class(name)
+    return cls() if options is None else cls(options)
 
 
 def gateway_configured(name: str) -> bool:

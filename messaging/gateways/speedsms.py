@@ -32,9 +32,9 @@ import re
 import requests
 from django.conf import settings
 
-from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult
+from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult, account_bucket_name
 from messaging.gateways.http_sms import post_json, reply_json
-from messaging.ratelimit import TokenBucket, account_bucket_name
+from messaging.ratelimit import TokenBucket
 
 MAX_NUMBERS = 100
 RATE_PER_SECOND, BURST = 0.5, 30  # requests: within the documented 60 per 60 s, whatever the timing
@@ -86,12 +86,8 @@ class SpeedSmsGateway(Gateway):
     channel = "sms"
     limits_itself = True
 
-    @classmethod
-    def account(cls, options: dict) -> str:
-        return options.get("token") or ""
-
-    def __init__(self):
-        options = settings.GATEWAYS[self.name]
+    def __init__(self, options: dict | None = None):
+        options = settings.GATEWAYS[self.name] if options is None else options
         self.url = options["url"]
         self.auth = (options["token"], "x")
         self.sender = options["sender"]
@@ -99,7 +95,7 @@ class SpeedSmsGateway(Gateway):
         self.timeout = float(options.get("timeout") or 10)
         self.session = requests.Session()
         self.bucket = TokenBucket(
-            account_bucket_name(self.name, self.account(options)),
+            account_bucket_name(self.name, options),
             float(options.get("rate_per_second") or RATE_PER_SECOND),
             int(options.get("burst") or BURST),
         )

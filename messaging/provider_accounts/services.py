@@ -1,0 +1,101 @@
+"""A school's own provider accounts: save (or replace), remove, and the test send. Audited without secrets:
+the events name the provider and the key's last characters only."""
+
+import json
+import secrets
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils.translation import gettext
+
+from messaging.gateways.base import OutgoingMessage
+from messaging.models import Channel, ProviderAccount
+from messaging.provider_accounts.selectors import gateway_for, school_account
+from messaging.sms_text import sms_normalise
+from schoolbook.audit.services import audit_record
+from schoolbook.sealed import seal
+
+HINT_LENGTH = 4
+
+
+def key_hint(credentials: dict) -> str:
+    """The last characters of the account's key: enough for a person to tell two keys apart."""
+    key = credentials.get("api_key") or credentials.get("token") or ""
+    return key[-HINT_LENGTH:]
+
+
+def _described(account: ProviderAccount) -> dict:
+    return {"provider": account.provider, "key": f"…{account.hint}"}
+
+
+@transaction.atomic
+def provider_account_save(
+    *, actor, provider: str, credentials: dict, channel: str = Channel.SMS, request=None
+) -> ProviderAccount:
+    """Store (or replace) the school's own account for `channel`, sealed."""
+    account = ProviderAccount.objects.select_for_update().filter(channel=channel).first()
+    before = _described(account) if account else None
+    account = account or ProviderAccount(channel=channel)
+    account.provider = provider
+    account.credentials = seal(json.dumps(credentials))
+    account.hint = key_hint(credentials)
+    account.save()
+    audit_record(
+        actor=actor,
+        action="provider_account.save",
+        obj=account,
+        before=before,
+        after=_described(account),
+        request=request,
+    )
+    return account
+
+
+@transaction.atomic
+def provider_account_remove(*, actor, channel: str = Channel.SMS, request=None) -> bool:
+    """Forget the school's own account: its messages go through the platform's again. False if none."""
+    account = ProviderAccount.objects.select_for_update().filter(channel=channel).first()
+    if account is None:
+        return False
+    audit_record(
+        actor=actor,
+        action="provider_account.remove",
+        obj=account,
+        before=_described(account),
+        request=request,
+    )
+    account.delete()
+    return True
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    ok: bool
+    answer: str  # the provider's words: its message id, or its error
+
+
+def provider_account_test(*, actor, channel: str = Channel.SMS, request=None) -> TestOutcome | None:
+    """Send one SMS through the school's own account to the actor's own phone, now, and say what the
+    provider answered. None when the school has no account. The send happens outside any transaction (it
+    waits for the provider); the audit event records the outcome."""
+    account = school_account(channel)
+    if account is None:
+        return None
+    body = gettext("Sổ liên lạc: tin thử qua tài khoản SMS riêng của %(school)s.") % {
+        "school": connection.tenant.name
+    }
+    message = OutgoingMessage(f"test-{secrets.token_hex(8)}", actor.phone, sms_normalise(body, True))
+    (result,) = gateway_for(account.provider).send([message])
+    if result.error is None:
+        outcome = TestOutcome(True, result.provider_message_id)
+    else:
+        outcome = TestOutcome(False, str(result.error))
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="provider_account.test",
+            obj=account,
+            after={**_described(account), "ok": outcome.ok, "answer": outcome.answer[:200]},
+            request=request,
+        )
+    return outcome
