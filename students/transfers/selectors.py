@@ -11,7 +11,7 @@ SCHOOL_CHOICES_LIMIT = 50
 
 def transfer_school_choices(*, this_school: School, search: str = "") -> QuerySet[School]:
     """Active schools other than this one, narrowed by a folded search on name, code and province."""
-    schools = School.objects.filter(is_active=True).exclude(pk=this_school.pk).exclude(schema_name="public")
+    schools = School.objects.filter(is_active=True).exclude(pk=this_school.pk)
     folded = search_fold(search or "")
     if folded:
         schools = schools.filter(search_folded__contains=folded)
