@@ -1,7 +1,8 @@
 """Changes over time (issue 3, item 5) as thin pages for the school's managers: a class change mid-year
 from the student's profile, the year rollover from the classes page (a transfer to another school is a
 request: students.transfers). Each form validates, calls one service of students.services, shows a
-RosterError next to the form and redirects with a flash message. Anyone who is not a manager of this school gets 404 (schoolbook.permissions)."""
+RosterError next to the form and redirects with a flash message. Anyone who is not a manager of this
+school gets 404 (schoolbook.permissions)."""
 
 from datetime import timedelta
 
