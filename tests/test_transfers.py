@@ -22,6 +22,7 @@ from students.models import (
     StudentGuardian,
     StudentStatus,
 )
+from students.people.services import student_withdraw
 from students.transfers.services import (
     TransferError,
     transfer_accept,
@@ -194,6 +195,18 @@ def test_withdrawn_request_cannot_be_accepted(tw):
     assert "transfer.withdraw" in _actions(tw.world.school_a) and "transfer.withdraw" in _actions(
         tw.world.school_b
     )
+
+
+def test_a_student_who_leaves_a_takes_the_pending_request_along(tw):
+    transfer = _request(tw)
+    with schema_context(tw.world.school_a.schema_name):
+        student_withdraw(actor=tw.world.admin_a, student=tw.an, status=StudentStatus.DROPPED_OUT,
+                         on_date=tw.on, reason="Gia đình cho nghỉ")  # fmt: skip
+    assert TransferRequest.objects.get(pk=transfer.pk).status == TransferRequest.Status.WITHDRAWN
+    before = _state(tw.world)
+    with pytest.raises(TransferError):
+        _accept(tw, transfer)
+    assert _state(tw.world) == before
 
 
 @pytest.mark.parametrize("b_has", ["nothing", "the same code", "the same national id", "no class at all"])

@@ -7,12 +7,13 @@ A: the open enrolment ends the day before the transfer date and the student beco
 
 What A may learn: only the request's status and a decline's reason. No service run for A reads B's rows,
 so no error A sees can depend on them; B's errors (code or national ID taken, class gone) are shown to B.
-Every step is audited in both schools. The request row is locked for a decision, so a second accept or a
+A student who leaves A otherwise (withdrawn) takes its pending request with it. Every step is audited in
+both schools. The request row is locked for a decision, so a second accept or a
 decline racing an accept finds it decided and changes nothing."""
 
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django_tenants.utils import schema_context
@@ -126,6 +127,20 @@ def transfer_request_withdraw(*, actor, transfer: TransferRequest, request=None)
     _audit_in(transfer.to_school, actor=actor, action="transfer.withdraw", obj=transfer, after=after,
               request=request)  # fmt: skip
     return transfer
+
+
+def transfer_requests_withdraw_for(*, actor, student: Student, request=None) -> int:
+    """The student leaves this school otherwise (students.people.services.student_withdraw): its pending
+    request, if any, is withdrawn with it, so that no acceptance comes after. Call inside the school's
+    schema and the caller's transaction."""
+    pending = TransferRequest.objects.filter(
+        from_school__schema_name=connection.schema_name,
+        student_id=student.pk,
+        status=TransferRequest.Status.PENDING,
+    )
+    for transfer in pending:
+        transfer_request_withdraw(actor=actor, transfer=transfer, request=request)
+    return len(pending)
 
 
 @transaction.atomic
