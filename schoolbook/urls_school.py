@@ -15,7 +15,6 @@ urlpatterns = [
     path("students/", students_views.student_list_view, name="student_list"),
     path("students/<int:pk>/", students_views.student_detail_view, name="student_detail"),
     path("students/<int:pk>/move/", views_roster.enrolment_move_view, name="enrolment_move"),
-    path("students/<int:pk>/transfer/", views_roster.student_transfer_view, name="student_transfer"),
     path("students/import/", views_import.roster_import_view, name="roster_import"),
     path(
         "students/import/template.xlsx",
@@ -30,6 +29,7 @@ urlpatterns = [
     path("", include("students.people.urls")),
     path("guardians/invite/", include("students.invites.urls")),
     path("", include("students.setup.urls")),
+    path("", include("students.transfers.urls")),
     path("grades/", include("grades.urls")),
     path("notices/", include("notices.urls")),
     path("messaging/", include("messaging.urls_school")),

@@ -16,7 +16,7 @@ class StaffAddForm(forms.Form):
         return " ".join(self.cleaned_data["full_name"].split())
 
 
-# --- changes over time: class change, transfer, year rollover (students.views_roster) -------------------
+# --- changes over time: class change, year rollover (students.views_roster) ---------------------------
 
 DATE_INPUT_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
 
@@ -44,40 +44,6 @@ class EnrolmentMoveForm(forms.Form):
     def __init__(self, *args, classes, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["to_class"].queryset = classes
-
-
-class StudentTransferForm(forms.Form):
-    """The receiving school by its code (an active school on the platform, not this one), the class name in
-    its current school year, and the first day there. The class is checked by the service, inside the
-    receiving school's schema."""
-
-    school_code = forms.CharField(label=_("Mã trường chuyển đến"), max_length=40)
-    class_name = forms.CharField(label=_("Lớp ở trường mới"), max_length=20)
-    on_date = _date_field(_("Từ ngày"))
-
-    def __init__(self, *args, this_school, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.this_school = this_school
-
-    def clean_school_code(self):
-        from tenants.models import School
-
-        code = self.cleaned_data["school_code"].strip().lower()
-        school = School.objects.filter(code=code).first()
-        if school is None:
-            raise forms.ValidationError(_("Không có trường nào mã “%(code)s”."), params={"code": code})
-        if school.pk == self.this_school.pk:
-            raise forms.ValidationError(_("Trường chuyển đến phải khác trường hiện tại."))
-        if not school.is_active:
-            raise forms.ValidationError(
-                _("%(school)s đang tạm ngừng hoạt động, không nhận học sinh chuyển đến."),
-                params={"school": school.name},
-            )
-        self.school = school
-        return code
-
-    def clean_class_name(self):
-        return " ".join(self.cleaned_data["class_name"].split())
 
 
 class YearRolloverForm(forms.Form):

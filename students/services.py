@@ -4,22 +4,18 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils.translation import gettext
-from django_tenants.utils import schema_context
 
 from accounts.services import user_get_or_create
 from schoolbook.audit.services import audit_record
-from schoolbook.text import nfc
 from students import catalogue
 from students.models import (
     Enrolment,
     GradeLevel,
-    Guardian,
     Role,
     SchoolClass,
     SchoolYear,
     StaffMember,
     Student,
-    StudentGuardian,
     StudentStatus,
     Subject,
     SubjectLoad,
@@ -167,140 +163,6 @@ def enrolment_move(
         request=request,
     )
     return enrolment
-
-
-def student_transfer(
-    *, actor, student: Student, from_school, to_school, to_class_name: str, on_date: date, request=None
-) -> Student:
-    """Transfer a student to another school on the platform, in one transaction over both schemas.
-
-    Old school: the open enrolment ends the day before `on_date` and the status becomes transferred; the
-    student, enrolments and guardian links stay (history, read-only). New school: a Student with the same
-    code (refused if the code is taken there), enrolled from `on_date` in the class named `to_class_name` of
-    the current year; the guardians are matched by phone or copied with their links and users, and each
-    guardian user is affiliated to the new school, so the parent sees both schools' years.
-    Returns the new school's Student."""
-    if from_school.pk == to_school.pk:
-        raise RosterError(gettext("Trường chuyển đến phải khác trường hiện tại."))
-    with transaction.atomic():
-        with schema_context(from_school.schema_name):
-            old = Student.objects.select_for_update().get(pk=student.pk)
-            if old.status != StudentStatus.STUDYING:
-                raise RosterError(gettext("Chỉ chuyển trường được cho học sinh đang học."))
-            current = _open_enrolment(old)
-            if current is not None and on_date <= current.starts_on:
-                raise RosterError(
-                    gettext("Ngày chuyển trường phải sau ngày vào lớp hiện tại (%(date)s).")
-                    % {"date": current.starts_on.strftime("%d/%m/%Y")}
-                )
-            links = [
-                {
-                    "full_name": link.guardian.full_name,
-                    "phone": link.guardian.phone,
-                    "email": link.guardian.email,
-                    "user_id": link.guardian.user_id,
-                    "relationship": link.relationship,
-                    "is_primary_contact": link.is_primary_contact,
-                    "receives_notifications": link.receives_notifications,
-                }
-                for link in old.guardian_links.select_related("guardian").order_by(
-                    "-is_primary_contact", "pk"
-                )
-            ]
-            if current is not None:
-                _end_enrolment(current, on_date)
-            old.status = StudentStatus.TRANSFERRED
-            old.save(update_fields=["status"])
-            audit_record(
-                actor=actor,
-                action="student.transfer_out",
-                obj=old,
-                before={
-                    "status": StudentStatus.STUDYING,
-                    "class": current.school_class.name if current else "",
-                },
-                after={
-                    "status": StudentStatus.TRANSFERRED,
-                    "to_school": to_school.code,
-                    "on": on_date.isoformat(),
-                },
-                request=request,
-            )
-        with schema_context(to_school.schema_name):
-            new = _student_transfer_in(
-                actor=actor, old=old, links=links, from_school=from_school, to_school=to_school,
-                to_class_name=to_class_name, on_date=on_date, request=request,
-            )  # fmt: skip
-    return new
-
-
-def _student_transfer_in(*, actor, old, links, from_school, to_school, to_class_name, on_date, request):
-    from accounts.models import User
-
-    if Student.objects.filter(student_code=old.student_code).exists():
-        raise RosterError(
-            gettext("Mã học sinh %(code)s đã có ở %(school)s.")
-            % {"code": old.student_code, "school": to_school.name}
-        )
-    if old.national_id and Student.objects.filter(national_id=old.national_id).exists():
-        raise RosterError(
-            gettext("Số định danh %(id)s đã có ở %(school)s.")
-            % {"id": old.national_id, "school": to_school.name}
-        )
-    year = SchoolYear.objects.filter(is_current=True).first()
-    to_class = (
-        SchoolClass.objects.filter(
-            year=year, name__iexact=nfc(to_class_name), archived_at__isnull=True
-        ).first()
-        if year
-        else None
-    )
-    if to_class is None:
-        raise RosterError(
-            gettext("%(school)s không có lớp %(name)s trong năm học hiện tại.")
-            % {"school": to_school.name, "name": to_class_name}
-        )
-    new = Student.objects.create(
-        student_code=old.student_code, national_id=old.national_id, full_name=old.full_name,
-        date_of_birth=old.date_of_birth, gender=old.gender, status=StudentStatus.STUDYING,
-    )  # fmt: skip
-    Enrolment.objects.create(student=new, school_class=to_class, starts_on=on_date)
-    users = User.objects.in_bulk([link["user_id"] for link in links if link["user_id"]])
-    by_phone = {user.phone: user for user in User.objects.filter(phone__in=[link["phone"] for link in links])}
-    for link in links:
-        # Every guardian has a user (the import makes one), so the parent can log in with a code and
-        # find this school on their home page.
-        user = (
-            users.get(link["user_id"])
-            or by_phone.get(link["phone"])
-            or user_get_or_create(
-                phone=link["phone"], full_name=link["full_name"], actor=actor, request=request
-            )
-        )
-        guardian, created = Guardian.objects.get_or_create(
-            phone=link["phone"],
-            defaults={"full_name": link["full_name"], "email": link["email"], "user": user},
-        )
-        if not created and guardian.user_id is None:
-            guardian.user = user
-            guardian.save(update_fields=["user"])
-        StudentGuardian.objects.create(
-            student=new,
-            guardian=guardian,
-            relationship=link["relationship"],
-            is_primary_contact=link["is_primary_contact"],
-            receives_notifications=link["receives_notifications"],
-        )
-        affiliation_add(user=guardian.user, school=to_school, is_guardian=True)
-    audit_record(
-        actor=actor,
-        action="student.transfer_in",
-        obj=new,
-        after={"from_school": from_school.code, "class": to_class.name, "on": on_date.isoformat(),
-               "guardians": [link["phone"] for link in links]},
-        request=request,
-    )  # fmt: skip
-    return new
 
 
 @dataclass

@@ -32,7 +32,9 @@ from students.selectors import (
 from students.services import StaffError, staff_add
 from students.setup.checklist import setup_steps
 from students.setup.selectors import archived_classes
-from students.views_roster import move_form, transfer_form
+from students.transfers.profile import transfer_context
+from students.transfers.selectors import transfers_incoming
+from students.views_roster import move_form
 
 PAGE_SIZE = 25
 
@@ -57,6 +59,7 @@ def school_home(request):
             status__in=[Delivery.Status.SENT, Delivery.Status.DELIVERED]
         ).count()
         context["attendance_tiles"] = attendance_tiles()
+        context["incoming_transfers"] = list(transfers_incoming(school=request.tenant, pending_only=True)[:5])
         steps = setup_steps()
         done = sum(step.done for step in steps)
         if done < len(steps):
@@ -163,12 +166,10 @@ def student_detail_view(request, pk):
     student's guardians (students.permissions.can_view_student); anyone else in the school gets 404."""
     student = request.student
     context = {"school": request.tenant, "student": student, "can_manage_people": is_manager(request.staff)}
-    if is_manager(request.staff) and student.status == StudentStatus.STUDYING:
-        context.update(
-            can_change=True,
-            move_form=move_form(student),
-            transfer_form=transfer_form(student, request.tenant),
-        )
+    if is_manager(request.staff):
+        context.update(transfer_context(request, student))
+        if student.status == StudentStatus.STUDYING:
+            context.update(can_change=True, move_form=move_form(student))
     return render(request, "students/student_detail.html", context)
 
 

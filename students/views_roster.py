@@ -1,7 +1,8 @@
-"""Changes over time (issue 3, item 5) as thin pages for the school's managers: a class change mid-year and
-a transfer to another school from the student's profile, the year rollover from the classes page. Each form
-validates, calls one service of students.services, shows a RosterError next to the form and redirects with
-a flash message. Anyone who is not a manager of this school gets 404 (schoolbook.permissions)."""
+"""Changes over time (issue 3, item 5) as thin pages for the school's managers: a class change mid-year
+from the student's profile, the year rollover from the classes page (a transfer to another school is a
+request: students.transfers). Each form validates, calls one service of students.services, shows a
+RosterError next to the form and redirects with a flash message. Anyone who is not a manager of this
+school gets 404 (schoolbook.permissions)."""
 
 from datetime import timedelta
 
@@ -13,7 +14,7 @@ from django.utils.translation import gettext
 
 from schoolbook.confirm import confirmation_token, confirmed
 from schoolbook.permissions import school_role_required
-from students.forms import EnrolmentMoveForm, StudentTransferForm, YearRolloverForm
+from students.forms import EnrolmentMoveForm, YearRolloverForm
 from students.models import SchoolClass, SchoolYear
 from students.permissions import MANAGERS
 from students.selectors import current_class, rollover_preview, student_profile
@@ -21,9 +22,9 @@ from students.services import (
     RosterError,
     enrolment_move,
     school_year_bounds,
-    student_transfer,
     year_rollover,
 )
+from students.transfers.profile import transfer_context
 
 
 def move_form(student, data=None) -> EnrolmentMoveForm:
@@ -37,12 +38,6 @@ def move_form(student, data=None) -> EnrolmentMoveForm:
     return EnrolmentMoveForm(data, classes=classes, initial={"on_date": timezone.localdate()})
 
 
-def transfer_form(student, school, data=None) -> StudentTransferForm:
-    current = current_class(student)
-    initial = {"on_date": timezone.localdate(), "class_name": current.name if current else ""}
-    return StudentTransferForm(data, this_school=school, initial=initial)
-
-
 def _student_or_404(pk):
     student = student_profile(pk)
     if student is None:
@@ -50,14 +45,15 @@ def _student_or_404(pk):
     return student
 
 
-def _profile(request, student, *, move=None, transfer=None, status=200):
+def profile_page(request, student, *, move=None, transfer=None, status=200):
+    """The profile again, with a refused form and its errors (also students.transfers.views)."""
     context = {
         "school": request.tenant,
         "student": student,
         "can_change": True,
         "can_manage_people": True,
         "move_form": move or move_form(student),
-        "transfer_form": transfer or transfer_form(student, request.tenant),
+        **transfer_context(request, student, form=transfer),
     }
     return render(request, "students/student_detail.html", context, status=status)
 
@@ -91,50 +87,7 @@ def enrolment_move_view(request, pk):
                 },
             )
             return redirect("student_detail", pk=pk)
-    return _profile(request, student, move=form, status=400)
-
-
-@school_role_required(*MANAGERS)
-def student_transfer_view(request, pk):
-    """POST: transfer the student to another school on the platform (students.services.student_transfer).
-
-    Who may do it: a manager of the *sending* school. The acting manager need not be staff of the receiving
-    school: the transfer only adds a student to it (with the guardians, who already had the student's data),
-    it reads nothing there, and the receiving school sees who did it and when in its own audit log
-    (`student.transfer_in`, with the sending school's code), next to `student.transfer_out` here. What is
-    required of the receiving school: it exists, is active, is not this school (StudentTransferForm), and
-    has a class of that name in its current school year (the service); otherwise nothing changes in either
-    school."""
-    student = _student_or_404(pk)
-    if request.method != "POST":
-        return redirect("student_detail", pk=pk)
-    form = transfer_form(student, request.tenant, request.POST)
-    if form.is_valid():
-        try:
-            student_transfer(
-                actor=request.user,
-                student=student,
-                from_school=request.tenant,
-                to_school=form.school,
-                to_class_name=form.cleaned_data["class_name"],
-                on_date=form.cleaned_data["on_date"],
-                request=request,
-            )
-        except RosterError as error:
-            form.add_error(None, str(error))
-        else:
-            messages.success(
-                request,
-                gettext("Đã chuyển %(name)s sang %(school)s, lớp %(class)s, từ ngày %(date)s.")
-                % {
-                    "name": student.full_name,
-                    "school": form.school.name,
-                    "class": form.cleaned_data["class_name"],
-                    "date": form.cleaned_data["on_date"].strftime("%d/%m/%Y"),
-                },
-            )
-            return redirect("student_detail", pk=pk)
-    return _profile(request, student, transfer=form, status=400)
+    return profile_page(request, student, move=form, status=400)
 
 
 def _next_year_defaults(year: SchoolYear) -> dict:

@@ -126,3 +126,60 @@ class SchoolAffiliation(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.school}"
+
+
+class TransferRequest(models.Model):
+    """A sending school's request that another school take one of its students (issue 12, item 2). It lives
+    in the public schema so that both schools see it, and holds only what the sending school chose to send:
+    the student's snapshot and guardians, the reason and the date. Nothing of the receiving school is written
+    here but its decision (who, when, a decline's reason): the class and code it chose stay in its schema.
+    See students.transfers."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chờ trường nhận xử lý")
+        ACCEPTED = "accepted", _("Đã được nhận")
+        DECLINED = "declined", _("Bị từ chối")
+        WITHDRAWN = "withdrawn", _("Đã rút yêu cầu")
+
+    from_school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="transfers_out")
+    to_school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="transfers_in")
+    student_id = models.PositiveIntegerField()  # in the sending school's schema
+    student_code = models.CharField(max_length=30)
+    full_name = models.CharField(max_length=150)
+    date_of_birth = models.DateField()
+    gender = models.CharField(max_length=10)
+    national_id = models.CharField(max_length=12, blank=True)
+    # [{full_name, phone, email, user_id, relationship, is_primary_contact, receives_notifications}]
+    guardians = models.JSONField(default=list)
+    reason = models.CharField(max_length=300)
+    on_date = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["from_school", "student_id"],
+                condition=models.Q(status="pending"),
+                name="one_pending_transfer_per_student",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(from_school=models.F("to_school")), name="transfer_between_two_schools"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.full_name} ({self.student_code})"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == self.Status.PENDING

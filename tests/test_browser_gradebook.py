@@ -166,7 +166,7 @@ def test_teacher_enters_and_publishes_and_only_the_childs_parent_sees_it(
     assert page.evaluate("document.querySelector('#publish-dialog dialog').scrollWidth <= innerWidth")
     page.screenshot(path=ARTIFACTS / "grade-publish-confirm-phone.png")
     with django_db_blocker.unblock(), schema_context(f.schema):
-        assert not Message.objects.filter(purpose="grades").exists()
+        assert not Message.objects.filter(purpose="grades", phone=f"+84{f.parent_phone[1:]}").exists()
     dialog.get_by_role("button", name="Xác nhận công bố").click()
     expect(page.locator("#publish-TX1")).to_contain_text("Đã công bố cột TX1")
     with django_db_blocker.unblock(), schema_context(f.schema):

@@ -1,4 +1,4 @@
-"""The pages for changes over time (issue 3, item 5): a class change and a transfer from the student's
+"""The pages for changes over time (issue 3, item 5): a class change from the student's
 profile, the year rollover from the classes page. Managers only; bad input shows its error and changes
 nothing."""
 
@@ -21,7 +21,7 @@ from students.models import (
     StudentGuardian,
     StudentStatus,
 )
-from tenants.models import School, SchoolAffiliation
+from tenants.models import SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.conftest import confirm_token
 
@@ -171,78 +171,6 @@ def test_move_refuses_bad_input_and_changes_nothing(client, world, setup, case, 
     assert _state(world, setup) == before
 
 
-# --- transfer to another school ---------------------------------------------------------------------------
-
-
-def test_transfer_to_another_school(client, world, setup):
-    client.force_login(world.principal_a)
-    on = setup.year.starts_on + timedelta(days=40)
-    response = client.post(
-        f"{_profile(setup)}transfer/",
-        {"school_code": " TEST-B ", "class_name": "6A1", "on_date": on.strftime("%d/%m/%Y")},
-        follow=True,
-    )
-    assert response.redirect_chain == [(_profile(setup), 302)]
-    page = response.content.decode()
-    assert f"Đã chuyển Nguyễn Văn An sang Trường THCS Thử Nghiệm B, lớp 6A1, từ ngày {on:%d/%m/%Y}." in page
-    assert 'id="transfer"' not in page and 'id="move"' not in page  # transferred: read-only history
-    with schema_context(world.school_a.schema_name):
-        an = Student.objects.get(pk=setup.an.pk)
-        assert an.status == StudentStatus.TRANSFERRED
-        assert Enrolment.objects.get(student=an).ends_on == on - timedelta(days=1)
-    with schema_context(world.school_b.schema_name):
-        new = Student.objects.get(student_code="HS001")
-        assert new.status == StudentStatus.STUDYING
-        assert Enrolment.objects.get(student=new).school_class.name == "6A1"
-        event = AuditEvent.objects.get(action="student.transfer_in")
-        assert event.actor == world.principal_a and event.after["from_school"] == "test-a"
-    assert SchoolAffiliation.objects.filter(
-        user=setup.mother, school=world.school_b, is_guardian=True
-    ).exists()
-
-
-@pytest.mark.parametrize(
-    "case, message",
-    [
-        ("unknown school", "Không có trường nào mã “khong-co”."),
-        ("this school", "Trường chuyển đến phải khác trường hiện tại."),
-        (
-            "suspended school",
-            "Trường THCS Thử Nghiệm B đang tạm ngừng hoạt động, không nhận học sinh chuyển đến.",
-        ),
-        ("unknown class there", "Trường THCS Thử Nghiệm B không có lớp 9Z9 trong năm học hiện tại."),
-        ("code taken there", "Mã học sinh HS001 đã có ở Trường THCS Thử Nghiệm B."),
-        ("impossible date", "Nhập ngày hợp lệ (dd/mm/yyyy)."),
-        ("before the current class", "Ngày chuyển trường phải sau ngày vào lớp hiện tại"),
-    ],
-)
-def test_transfer_refuses_bad_input_and_changes_nothing(client, world, setup, case, message):
-    on = (setup.year.starts_on + timedelta(days=40)).isoformat()
-    data = {"school_code": "test-b", "class_name": "6A1", "on_date": on}
-    if case == "unknown school":
-        data["school_code"] = "khong-co"
-    elif case == "this school":
-        data["school_code"] = "test-a"
-    elif case == "suspended school":
-        School.objects.filter(pk=world.school_b.pk).update(is_active=False)
-    elif case == "unknown class there":
-        data["class_name"] = "9Z9"
-    elif case == "code taken there":
-        with schema_context(world.school_b.schema_name):
-            _student("HS001", "Người Khác", SchoolClass.objects.get(name="6A1"))
-    elif case == "impossible date":
-        data["on_date"] = "2027-13-01"
-    elif case == "before the current class":
-        data["on_date"] = setup.year.starts_on.isoformat()
-    before = _state(world, setup)
-    client.force_login(world.admin_a)
-    response = client.post(f"{_profile(setup)}transfer/", data)
-    assert response.status_code == 400
-    page = response.content.decode()
-    assert message in page and 'role="alert"' in page
-    assert _state(world, setup) == before
-
-
 # --- year rollover ----------------------------------------------------------------------------------------
 
 
@@ -361,7 +289,6 @@ def test_teachers_and_other_schools_staff_get_404(client, world, setup):
     on = (setup.year.starts_on + timedelta(days=30)).isoformat()
     posts = [
         (f"{_profile(setup)}move/", {"to_class": setup.class_6a2.pk, "on_date": on}),
-        (f"{_profile(setup)}transfer/", {"school_code": "test-b", "class_name": "6A1", "on_date": on}),
         ("/s/test-a/classes/rollover/", _rollover_data(setup, confirm="1", checked="1")),
     ]
     before = _state(world, setup)

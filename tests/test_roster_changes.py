@@ -1,37 +1,27 @@
-"""Changes over time (issue 3, item 5): a class change mid-year, a transfer to another school on the
-platform, and the year rollover."""
+"""Changes over time (issue 3, item 5): a class change mid-year and the year rollover (a transfer to
+another school: tests/test_transfers.py)."""
 
 from datetime import date, timedelta
 
 import pytest
 from django_tenants.utils import schema_context
 
-from accounts.models import User
 from schoolbook.audit.models import AuditEvent
 from students.models import (
     Enrolment,
     GradeLevel,
-    Guardian,
-    Relationship,
     SchoolClass,
     SchoolYear,
     StaffMember,
     Student,
-    StudentGuardian,
     StudentStatus,
 )
 from students.services import (
     RosterError,
     enrolment_move,
     promoted_class_name,
-    student_transfer,
     year_rollover,
 )
-from tenants.models import SchoolAffiliation
-from tenants.services import affiliation_add
-
-MOTHER_PHONE = "+84981110001"
-FATHER_PHONE = "+84981110002"
 
 
 def current_year() -> SchoolYear:
@@ -53,14 +43,6 @@ def make_student(code: str, school_class: SchoolClass, name: str = "Nguyễn Vă
         student=student, school_class=school_class, starts_on=school_class.year.starts_on
     )
     return student
-
-
-def link(student: Student, phone: str, name: str, relationship: str, primary=False, user=None) -> Guardian:
-    guardian, _ = Guardian.objects.get_or_create(phone=phone, defaults={"full_name": name, "user": user})
-    StudentGuardian.objects.create(
-        student=student, guardian=guardian, relationship=relationship, is_primary_contact=primary
-    )
-    return guardian
 
 
 # --- moving class -------------------------------------------------------------------------------------
@@ -108,123 +90,6 @@ def test_move_refusals(world, case):
             enrolment_move(actor=world.admin_a, student=student, to_class=target, on_date=on)
         assert str(error.value)  # a Vietnamese sentence, e.g. "Học sinh đang học lớp 6A1."
         assert list(Enrolment.objects.values_list("pk", "ends_on")) == before
-
-
-# --- transfer to another school ----------------------------------------------------------------------
-
-
-def _family_in_a(world):
-    """A student of school A in 6A1 with mother (a user, affiliated as guardian) and father (no user)."""
-    mother = User.objects.create_user(MOTHER_PHONE, full_name="Trần Thị Mai")
-    affiliation_add(user=mother, school=world.school_a, is_guardian=True)
-    with schema_context(world.school_a.schema_name):
-        a1 = make_class("6A1", 6)
-        student = make_student("HS100", a1, name="Phạm Minh Khôi", national_id="001214000123")
-        link(student, MOTHER_PHONE, "Trần Thị Mai", Relationship.MOTHER, primary=True, user=mother)
-        link(student, FATHER_PHONE, "Phạm Văn Hùng", Relationship.FATHER)
-    return student, mother
-
-
-def test_transfer_keeps_the_history_in_the_old_school_and_enrols_in_the_new_one(world):
-    student, mother = _family_in_a(world)
-    with schema_context(world.school_b.schema_name):
-        b1 = make_class("6A1", 6)
-        # The father already is a guardian in B (an older child there): matched by phone, not copied.
-        sibling = make_student("B-7", make_class("8A1", 8), name="Phạm Thu Hà")
-        father_in_b = link(sibling, FATHER_PHONE, "Phạm Văn Hùng", Relationship.FATHER)
-    on = b1.year.starts_on + timedelta(days=60)
-
-    new = student_transfer(
-        actor=world.platform_admin, student=student, from_school=world.school_a,
-        to_school=world.school_b, to_class_name="6A1", on_date=on,
-    )  # fmt: skip
-
-    with schema_context(world.school_a.schema_name):
-        old = Student.objects.get(pk=student.pk)
-        assert old.status == StudentStatus.TRANSFERRED
-        assert old.enrolments.get().ends_on == on - timedelta(days=1)
-        assert old.guardian_links.count() == 2  # history kept
-        assert AuditEvent.objects.filter(action="student.transfer_out", object_id=str(old.pk)).exists()
-    with schema_context(world.school_b.schema_name):
-        new = Student.objects.get(pk=new.pk)
-        assert (new.student_code, new.full_name, new.national_id) == (
-            "HS100",
-            "Phạm Minh Khôi",
-            "001214000123",
-        )
-        assert new.status == StudentStatus.STUDYING
-        enrolment = new.enrolments.get()
-        assert (enrolment.school_class_id, enrolment.starts_on, enrolment.ends_on) == (b1.pk, on, None)
-        links = {sg.guardian.phone: sg for sg in new.guardian_links.select_related("guardian")}
-        assert set(links) == {MOTHER_PHONE, FATHER_PHONE}
-        assert links[MOTHER_PHONE].is_primary_contact and links[MOTHER_PHONE].guardian.user == mother
-        assert links[MOTHER_PHONE].relationship == Relationship.MOTHER
-        assert links[FATHER_PHONE].guardian.pk == father_in_b.pk  # matched by phone
-        assert Guardian.objects.count() == 2
-        assert AuditEvent.objects.filter(action="student.transfer_in", object_id=str(new.pk)).exists()
-    # The parent logs in once and has both schools: the old one (past years) and the new one.
-    schools = set(
-        SchoolAffiliation.objects.filter(user=mother, is_guardian=True).values_list("school__code", flat=True)
-    )
-    assert schools == {"test-a", "test-b"}
-
-
-def test_transfer_links_a_guardian_user_found_by_phone(world):
-    """A guardian without a user in the old school whose phone is a user's gets that user in the new one."""
-    student, _ = _family_in_a(world)
-    father = User.objects.create_user(FATHER_PHONE, full_name="Phạm Văn Hùng")
-    with schema_context(world.school_b.schema_name):
-        make_class("6A1", 6)
-    student_transfer(
-        actor=world.platform_admin, student=student, from_school=world.school_a, to_school=world.school_b,
-        to_class_name="6A1", on_date=current_year_start(world) + timedelta(days=9),
-    )  # fmt: skip
-    with schema_context(world.school_b.schema_name):
-        assert Guardian.objects.get(phone=FATHER_PHONE).user == father
-    assert SchoolAffiliation.objects.get(user=father, school=world.school_b).is_guardian
-
-
-def current_year_start(world) -> date:
-    with schema_context(world.school_b.schema_name):
-        return current_year().starts_on
-
-
-@pytest.mark.parametrize(
-    "case", ["code taken", "no such class", "same school", "not studying", "national id"]
-)
-def test_transfer_refusals_change_nothing_in_either_school(world, case):
-    student, mother = _family_in_a(world)
-    to_school, class_name = world.school_b, "6A1"
-    with schema_context(world.school_b.schema_name):
-        make_class("6A1", 6)
-        if case == "code taken":
-            make_student("HS100", make_class("7A1", 7), name="Người Khác")
-        if case == "national id":
-            make_student("B-1", make_class("7A1", 7), name="Người Khác", national_id="001214000123")
-    if case == "no such class":
-        class_name = "6A9"
-    if case == "same school":
-        to_school = world.school_a
-    if case == "not studying":
-        with schema_context(world.school_a.schema_name):
-            Student.objects.filter(pk=student.pk).update(status=StudentStatus.DROPPED_OUT)
-    with schema_context(world.school_b.schema_name):
-        students_in_b = Student.objects.count()
-    with pytest.raises(RosterError) as error:
-        student_transfer(
-            actor=world.platform_admin, student=student, from_school=world.school_a, to_school=to_school,
-            to_class_name=class_name, on_date=current_year_start(world) + timedelta(days=9),
-        )  # fmt: skip
-    assert str(error.value)
-    with schema_context(world.school_a.schema_name):
-        old = Student.objects.get(pk=student.pk)
-        expected = StudentStatus.DROPPED_OUT if case == "not studying" else StudentStatus.STUDYING
-        assert old.status == expected
-        assert old.enrolments.get().ends_on is None  # the old school's side was rolled back too
-        assert not AuditEvent.objects.filter(action="student.transfer_out").exists()
-    with schema_context(world.school_b.schema_name):
-        assert Student.objects.count() == students_in_b
-    assert not SchoolAffiliation.objects.filter(user=mother, school=world.school_b).exists()
 
 
 # --- year rollover ------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from students.models import (
     TeachingAssignment,
 )
 from students.services import StaffError, _end_enrolment, _open_enrolment
+from students.transfers.services import transfer_requests_withdraw_for
 from tenants.services import affiliation_add, affiliation_remove
 
 
@@ -268,6 +269,7 @@ def student_withdraw(
         _end_enrolment(current, on_date)
     student.status, student.withdrawal_reason = status, reason
     student.save(update_fields=["status", "withdrawal_reason"])
+    transfer_requests_withdraw_for(actor=actor, student=student, request=request)
     audit_record(
         actor=actor,
         action="student.withdraw",
