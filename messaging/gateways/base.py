@@ -7,12 +7,16 @@ class GatewayError(Exception):
     """A send that failed. `permanent`: retrying will not help (fall back to the next channel).
     `recipient`: the fault is the recipient's address itself (a wrong number, a gone push subscription, a
     refused mailbox), so the pipeline may mark that contact point; account faults (balance, keys,
-    brandname) are permanent but never the parent's fault."""
+    brandname) are permanent but never the parent's fault. `retry_after`: the provider asked us not to come
+    back for at least these seconds (FCM's quota, a Retry-After header): the retry waits that long."""
 
-    def __init__(self, message: str, *, permanent: bool = False, recipient: bool = False):
+    def __init__(
+        self, message: str, *, permanent: bool = False, recipient: bool = False, retry_after: float = 0.0
+    ):
         super().__init__(message)
         self.permanent = permanent or recipient
         self.recipient = recipient
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Receipt:
     idempotency_key: str = ""
     provider_message_id: str = ""
     error: str = ""
+    address: str = ""  # the recipient the provider names (E.164), when it does: must be the delivery's
 
 
 class ReceiptRejected(Exception):
