@@ -309,10 +309,11 @@ def deliveries_send(ids: list[int]) -> SendOutcome:
             retry_ids += [d.pk for d in waiting]
             countdown = max(countdown, wait)
         if ready:
-            retry = _send(name, ready)
+            retry, asked = _send(name, ready)
             retry_ids += [d.pk for d in retry]
             if retry:
-                countdown = max(countdown, backoff(max(d.attempts for d in retry)))
+                # The provider's own "not before" (FCM's quota minute, Retry-After) is a floor, not a hint.
+                countdown = max(countdown, backoff(max(d.attempts for d in retry)), asked)
     return SendOutcome(sorted(retry_ids), countdown)
 
 
@@ -340,8 +341,10 @@ def _release(deliveries: list[Delivery]) -> None:
     )
 
 
-def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
-    """Send one batch and record each result with one UPDATE; returns the deliveries to retry. Failures
+def _send(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], float]:
+    """Send one batch and record each result with one UPDATE; returns the deliveries to retry and the
+    seconds the provider asked us to wait before retrying (GatewayError.retry_after; they are also held
+    until then with `not_before`, so the sweep neither re-dispatches them early nor loses them). Failures
     for good mark the contact point when the address is at fault, then fall back to the next channel."""
     gateway = get_gateway(name)
     prefs = MessagingSettings.current()
@@ -349,7 +352,7 @@ def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
     results = {result.idempotency_key: result for result in gateway.send(batch)}
     now = timezone.now()
     fallback_at = now + timedelta(minutes=prefs.fallback_minutes)
-    retry, failed = [], []
+    retry, failed, asked = [], [], 0.0
     for delivery in deliveries:
         result = results[delivery_key(delivery.pk)]
         delivery.attempts += 1
@@ -369,12 +372,15 @@ def _send(name: str, deliveries: list[Delivery]) -> list[Delivery]:
                 str(result.error),
             )
             delivery.queued_at = now
+            if result.error.retry_after:
+                delivery.not_before = now + timedelta(seconds=result.error.retry_after)
+                asked = max(asked, result.error.retry_after)
             retry.append(delivery)
     _record(deliveries)
     if failed:
         _mark_bad([d for d, recipient_at_fault in failed if recipient_at_fault], now)
         _fall_back([d.message_id for d, _ in failed], now)
-    return retry
+    return retry, asked
 
 
 # What recording a batch's outcomes writes (_send), each delivery's own values.
@@ -387,6 +393,7 @@ RECORDED = [
     "error",
     "queued_at",
     "fallback_at",
+    "not_before",
 ]
 
 
@@ -637,6 +644,8 @@ def _receipt_delivery(receipt: Receipt, by_key: dict, by_provider_id: dict) -> D
     if delivery is None:
         return None
     if receipt.idempotency_key and receipt.idempotency_key != delivery_key(delivery.pk):
+        return None
+    if receipt.address and receipt.address != delivery.address:  # the provider names another recipient
         return None
     ours, theirs = delivery.provider_message_id, receipt.provider_message_id
     if ours and theirs and ours != theirs:
