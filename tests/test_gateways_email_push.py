@@ -9,7 +9,6 @@ from django.test import override_settings
 from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint
-
 from accounts.push import receipt_token
 from messaging.gateways.base import OutgoingMessage
 from messaging.gateways.email import EmailGateway, enhanced_status
