@@ -47,11 +47,10 @@ what each means for the pipeline:
 Receipts: Zalo POSTs `user_received_message` events to our webhook (messaging.views_zalo), signed in the
 `X-ZEvent-Signature` header: "mac=" + hex SHA-256 of app_id + raw body + the body's `timestamp` + the OA
 secret key. `message.tracking_id` names the schema and the delivery; `message.delivery_time` (ms) is when it
-reached the phone; `recipient.id` is the phone number it reached ("84…", as we sent it: Zalo's ZNS webhook
-documentation as summarised in docs/DOMAIN §6; a follower's event carries a Zalo user id there instead, but
-those are not receipts), which the receipt carries as E.164 so that a receipt naming another phone than the
-delivery's is not applied.
-Other events (a parent's reply, a follow) are none of the pipeline's business.
+reached the phone; `recipient.id` is the phone number it reached ("84…", as we sent it: Zalo for Developers,
+ZNS webhook, event `user_received_message`; a follower's events carry a Zalo user id there instead, but those
+are not receipts), which the receipt carries as E.164 so that a receipt naming another phone than the
+delivery's is not applied. Other events (a parent's reply, a follow) are none of the pipeline's business.
 """
 
 import hashlib
