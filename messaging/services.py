@@ -324,12 +324,12 @@ def deliveries_send(ids: list[int]) -> SendOutcome:
             retry_ids += [d.pk for d in waiting]
             countdown = max(countdown, wait)
         if ready:
-            retry, throttled_for = _send(name, ready)
+            retry, waits = _send(name, ready)
             retry_ids += [d.pk for d in retry]
-            failed_again = [d.attempts for d in retry if d.pk not in throttled_for]
+            failed_again = [d.attempts for d in retry if d.pk not in waits]
             if failed_again:
                 countdown = max(countdown, backoff(max(failed_again)))
-            countdown = max(countdown, *throttled_for.values(), 0.0)
+            countdown = max(countdown, *waits.values(), 0.0)
     return SendOutcome(sorted(retry_ids), countdown)
 
 
@@ -361,7 +361,7 @@ def _release(deliveries: list[Delivery]) -> None:
 
 def _send(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], dict[int, float]]:
     """Send one batch and record each result with one UPDATE; returns the deliveries to retry, and of those
-    the ones the provider's rate limit held back, with the seconds to wait (not an attempt). Failures for
+    the ones the provider asked to wait for, with the seconds (GatewayError.retry_after). Failures for
     good mark the contact point when the address is at fault, then fall back to the next channel."""
     gateway = gateway_for(name)
     prefs = MessagingSettings.current()
@@ -369,12 +369,15 @@ def _send(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], dict[i
     results = {result.idempotency_key: result for result in gateway.send(batch)}
     now = timezone.now()
     fallback_at = now + timedelta(minutes=prefs.fallback_minutes)
-    retry, failed, throttled_for = [], [], {}
+    retry, failed, waits = [], [], {}
     for delivery in deliveries:
         result = results[delivery.provider_key]
-        if result.error is not None and result.error.retry_after is not None:
+        if result.error is not None and result.error.throttled:
+            # Held until the provider's "not before" (a rate limit, FCM's quota minute, Retry-After), so the
+            # sweep neither sends it early nor loses it; not an attempt.
             delivery.status, delivery.claimed_at, delivery.queued_at = Delivery.Status.QUEUED, None, now
-            throttled_for[delivery.pk] = result.error.retry_after
+            delivery.not_before = now + timedelta(seconds=result.error.retry_after)
+            waits[delivery.pk] = result.error.retry_after
             retry.append(delivery)
             continue
         delivery.attempts += 1
@@ -394,12 +397,15 @@ def _send(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], dict[i
                 str(result.error),
             )
             delivery.queued_at = now
+            if result.error.retry_after:  # the provider's own "not before" is a floor, not a hint
+                delivery.not_before = now + timedelta(seconds=result.error.retry_after)
+                waits[delivery.pk] = result.error.retry_after
             retry.append(delivery)
     _record(deliveries)
     if failed:
         _mark_bad([d for d, recipient_at_fault in failed if recipient_at_fault], now)
         _fall_back([d.message_id for d, _ in failed], now)
-    return retry, throttled_for
+    return retry, waits
 
 
 # What recording a batch's outcomes writes (_send), each delivery's own values.
@@ -413,6 +419,7 @@ RECORDED = [
     "error",
     "queued_at",
     "fallback_at",
+    "not_before",
 ]
 
 
@@ -661,6 +668,8 @@ def _receipt_delivery(receipt: Receipt, by_key: dict, by_provider_id: dict) -> D
         return None
     # A delivery sent before keys were stored (provider_key "") can only be found by the provider's id.
     if receipt.idempotency_key and delivery.provider_key and receipt.idempotency_key != delivery.provider_key:
+        return None
+    if receipt.address and receipt.address != delivery.address:  # the provider names another recipient
         return None
     ours, theirs = delivery.provider_message_id, receipt.provider_message_id
     if ours and theirs and ours != theirs:

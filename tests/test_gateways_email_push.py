@@ -6,12 +6,16 @@ import time
 
 import pytest
 from django.test import override_settings
+from django_tenants.utils import schema_context
 
+from accounts.models import ContactPoint
 from accounts.push import receipt_token
 from messaging.gateways.base import OutgoingMessage
-from messaging.gateways.email import EmailGateway
+from messaging.gateways.email import EmailGateway, enhanced_status
 from messaging.gateways.registry import get_gateway
 from messaging.gateways.webpush import SubscriptionGone, WebPushGateway, topic
+from messaging.models import Delivery
+from messaging.services import deliveries_send, delivery_key, messages_resend, messages_send
 from tests.fakes.push import FakePushService, new_vapid_keys
 from tests.fakes.smtp import FakeSmtp
 
@@ -151,6 +155,81 @@ def test_email_login_to_a_server_without_auth_is_permanent(smtp):
 
     assert results[0].error.permanent and "AUTH" in str(results[0].error)
     assert smtp.received == []
+
+
+# Whose fault a refusal is: RFC 3463's enhanced code, not the reply's first digit.
+@pytest.mark.parametrize(
+    ("reply", "permanent", "recipient"),
+    [
+        ("550 5.1.1 <x@example.vn>: Recipient address rejected: User unknown", True, True),
+        ("553 5.1.3 Bad destination mailbox address syntax", True, True),
+        ("556 5.1.10 Recipient address has null MX", True, True),
+        ("550 5.7.1 <x@example.vn>: Relay access denied", True, False),  # our relay refuses us
+        ("554 5.7.26 Unauthenticated email is not accepted from this domain", True, False),
+        ("552 5.2.2 Mailbox full", True, False),  # the mailbox's state, not a wrong address
+        ("550 5.1.7 Bad sender's mailbox address syntax", True, False),  # about OUR address
+        ("550 Requested action not taken: mailbox unavailable", True, False),  # no enhanced code: no blame
+        ("451 4.7.1 Greylisted, try again in 5 minutes", False, False),
+        ("450 4.1.1 Recipient verification in progress", False, False),  # 4.x.x: transient, whatever subject
+    ],
+)
+def test_email_only_a_final_x_1_x_code_blames_the_address(smtp, reply, permanent, recipient):
+    smtp.rcpt_replies["me.lan@example.vn"] = reply
+    [result] = EmailGateway().send([_mail("r", recipient="me.lan@example.vn")])
+
+    assert (result.error.permanent, result.error.recipient) == (permanent, recipient)
+    assert reply.split(" ", 1)[1] in str(result.error)  # the server's words are kept for support
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("5.1.1 User unknown", (5, 1, 1)),
+        ("4.7.1 Greylisted", (4, 7, 1)),
+        ("5.1.10 null MX", (5, 1, 10)),
+        ("  5.7.1 Relaying denied", (5, 7, 1)),
+        ("User unknown 5.1.1", None),  # it must begin the text
+        ("5.1 User unknown", None),
+        ("3.1.1 not a class", None),
+        ("5.1.1.2 version-like", None),
+        ("", None),
+    ],
+)
+def test_enhanced_status_is_read_from_the_start_of_the_reply(text, expected):
+    assert enhanced_status(text) == expected
+
+
+def test_email_5_7_1_on_data_is_permanent_and_not_the_recipients(smtp):
+    smtp.data_reply = "550 5.7.1 Message rejected by policy"
+    [result] = EmailGateway().send([_mail("p")])
+
+    assert result.error.permanent and not result.error.recipient
+
+
+def test_a_relay_refusing_us_marks_no_parents_address_bad_and_a_wrong_mailbox_is_marked(smtp, world):
+    """The pipeline in school A, e-mail only: the relay refuses every recipient with 550 5.7.1; nobody's
+    address is marked. Then it accepts again, and one mailbox does not exist (550 5.1.1): only it is."""
+    parents = ["me.lan@example.vn", "bo.nam@example.vn", "ba.hoa@example.vn"]
+    with schema_context(world.school_a.schema_name):
+        smtp.refuse_relay()
+        messages = messages_send(
+            purpose="notice", items=[(p, "Họp phụ huynh") for p in parents], channels=["email"]
+        )
+        ids = list(Delivery.objects.filter(message__in=messages).values_list("pk", flat=True))
+        assert deliveries_send(ids).retry_ids == []  # permanent: not retried six times either
+        assert set(Delivery.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"failed"}
+        assert "5.7.1" in Delivery.objects.get(pk=ids[0]).error
+        assert not ContactPoint.objects.filter(channel="email", address__in=parents).exists()
+        assert smtp.received == []
+
+        smtp.rcpt_reply = None
+        smtp.rcpt_replies["bo.nam@example.vn"] = "550 5.1.1 <bo.nam@example.vn>: User unknown"
+        assert messages_resend([m.pk for m in messages]) == 3
+        retried = Delivery.objects.filter(message__in=messages, status="queued").values_list("pk", flat=True)
+        assert deliveries_send(list(retried)).retry_ids == []
+        bad = ContactPoint.objects.filter(channel="email", is_bad=True).values_list("address", flat=True)
+        assert list(bad) == ["bo.nam@example.vn"]
+    assert smtp.count(delivery_key(max(retried), world.school_a.schema_name)) == 1
 
 
 # --- Web Push ---------------------------------------------------------------------------------------------

@@ -3,10 +3,13 @@ service account's RS256 assertion, the bearer token and the message, and play th
 with app tokens as a user's push contact points (a gone token is forgotten, e-mail takes over)."""
 
 import time
+from datetime import timedelta
+from email.utils import formatdate
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.test import override_settings
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint
@@ -15,7 +18,7 @@ from messaging.gateways.fcm import SCOPE, FcmGateway
 from messaging.gateways.registry import gateway_configured, get_gateway
 from messaging.gateways.webpush import topic
 from messaging.models import Delivery, MessagingSettings
-from messaging.services import Recipient, deliveries_send, delivery_key, messages_send
+from messaging.services import Recipient, deliveries_send, deliveries_sweep, delivery_key, messages_send
 from tests.fakes.fcm import FakeFcm
 from tests.fakes.smtp import FakeSmtp
 
@@ -195,6 +198,38 @@ def test_busy_fcm_is_transient(fcm, code, status):
     assert f"FCM {status} {code}" in str(result.error)
 
 
+@pytest.mark.parametrize(
+    ("code", "header", "wait"),
+    [
+        ("QUOTA_EXCEEDED", "", 60),  # FCM: "a minimum initial delay of 1 minute"
+        ("QUOTA_EXCEEDED", "120", 120),  # Retry-After longer than a minute wins
+        ("QUOTA_EXCEEDED", "5", 60),  # ... and a shorter one does not shorten the minute
+        ("UNAVAILABLE", "", 60),
+        ("UNAVAILABLE", "90", 90),
+    ],
+)
+def test_quota_and_unavailable_ask_for_at_least_a_minute_or_retry_after(fcm, code, header, wait):
+    fcm.error, fcm.retry_after = code, header
+    [result] = _send(_push("q", fcm.device_token()))
+
+    assert not result.error.permanent and result.error.retry_after == wait
+
+
+def test_retry_after_as_an_http_date_is_honoured(fcm):
+    fcm.error = "UNAVAILABLE"
+    fcm.retry_after = formatdate(time.time() + 300, usegmt=True)
+    [result] = _send(_push("d", fcm.device_token()))
+
+    assert 290 <= result.error.retry_after <= 300
+
+
+def test_internal_error_keeps_the_pipelines_own_backoff(fcm):
+    fcm.error = "INTERNAL"
+    [result] = _send(_push("i", fcm.device_token()))
+
+    assert not result.error.permanent and result.error.retry_after == 0
+
+
 def test_timeout_is_transient_and_a_retry_shows_one_notification(fcm):
     token = fcm.device_token()
     fcm.delay = 2  # FCM delivers, but answers after the gateway's 1 s timeout
@@ -354,3 +389,29 @@ def test_pipeline_falls_back_to_email_when_no_app_token_works(fcm, app_user):
     email = Delivery.objects.get(message=message, channel="email")
     assert smtp.count(delivery_key(email.pk)) == 1
     assert ContactPoint.objects.filter(address__in=phones, is_bad=True).count() == 2
+
+
+@pytest.mark.parametrize(
+    ("code", "header", "wait"), [("QUOTA_EXCEEDED", "", 60), ("UNAVAILABLE", "240", 240)]
+)
+def test_pipeline_waits_what_fcm_asks_before_the_retry(fcm, app_user, code, header, wait):
+    """The retry's countdown, not the generic backoff (a second or two after a first attempt): and the
+    deliveries are held until then, so the sweep does not send them early either."""
+    recipient, _phones, smtp = app_user
+    fcm.error, fcm.retry_after = code, header
+    (message,) = messages_send(purpose="t", items=[(recipient, "Họp tổ chuyên môn")])
+    queued = list(Delivery.objects.filter(message=message).values_list("pk", flat=True))
+    before = timezone.now()
+    outcome = deliveries_send(queued)
+
+    assert outcome.retry_ids == sorted(queued) and outcome.countdown >= wait
+    for delivery in Delivery.objects.filter(pk__in=queued):
+        assert delivery.status == "queued" and delivery.attempts == 1
+        assert delivery.not_before >= before + timedelta(seconds=wait)
+    assert deliveries_sweep()["held"] == 0  # not due yet
+    assert smtp.received == []  # transient: no fallback to e-mail
+
+    fcm.error = ""
+    assert deliveries_sweep(now=timezone.now() + timedelta(seconds=wait + 1))["held"] == len(queued)
+    assert deliveries_send(queued).retry_ids == []
+    assert set(Delivery.objects.filter(pk__in=queued).values_list("status", flat=True)) == {"sent"}

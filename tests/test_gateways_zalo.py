@@ -5,10 +5,12 @@ fallback to SMS of a parent who is not on Zalo, through the pipeline in school A
 
 import json
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from cryptography.fernet import Fernet
+from django.core.cache import caches
 from django.db import connection, connections
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -18,8 +20,17 @@ from accounts.models import ContactPoint
 from messaging import zalo_tokens
 from messaging.gateways.base import GatewayError, OutgoingMessage, ReceiptRejected
 from messaging.gateways.registry import gateway_configured, get_gateway
-from messaging.gateways.zalo import ZaloZnsGateway, template_data
-from messaging.models import Delivery, ProviderToken
+from messaging.gateways.zalo import (
+    QUOTA_TZ,
+    ZaloZnsGateway,
+    _pause_key,
+    next_midnight,
+    pause_until_midnight,
+    paused_until,
+    receipt_phone,
+    template_data,
+)
+from messaging.models import Delivery, Message, ProviderToken
 from messaging.services import deliveries_send, delivery_key, messages_send
 from schoolbook.sealed import unseal
 from tests.fakes.sms_providers import FakeHttpSms
@@ -36,8 +47,11 @@ def msg(key: str, recipient: str = PHONE, body: str = TEXT, title: str = "Lịch
 
 @pytest.fixture
 def zalo(db):
+    unpause = lambda: caches["platform"].delete(_pause_key(FakeZalo.APP_ID))  # noqa: E731
+    unpause()
     with FakeZalo() as fake, override_settings(GATEWAYS={"zalo": fake.settings()}):
         yield fake
+    unpause()  # a -144 pause is shared by every schema (and test) until midnight
 
 
 def stored() -> ProviderToken:
@@ -300,6 +314,8 @@ def test_two_workers_told_access_token_invalid_refresh_once(zalo):
         (-108, "invalid phone number"),
         (-119, "cannot receive ZNS"),
         (-139, "refused this Official Account"),
+        (-140, "chose not to receive ZNS"),
+        (-141, "chose not to receive ZNS"),
     ],
 )
 def test_the_recipients_fault_is_permanent_and_marks_the_number(zalo, code, reason):
@@ -321,6 +337,7 @@ def test_the_recipients_fault_is_permanent_and_marks_the_number(zalo, code, reas
         (-131, "not approved"),
         (-133, "at night"),
         (-144, "daily ZNS limit"),
+        (-1121, "longer than the template allows"),
         (-199, "Unknown error"),  # a code not in our table: permanent, with Zalo's own message
     ],
 )
@@ -329,6 +346,16 @@ def test_template_quota_and_account_problems_are_permanent_and_not_the_parents_f
     [result] = send(msg("k"))
     assert result.error.permanent and not result.error.recipient
     assert f"Zalo {code}: " in str(result.error) and reason in str(result.error)
+
+
+def test_a_parameter_over_the_templates_length_is_1121_and_the_messages_fault(zalo):
+    """Zalo answers -1121 (not -112) for a parameter longer than the template allows: what a template whose
+    limits were changed after registration gives; the message moves on, the number is not blamed."""
+    zalo.TITLE_MAX = 20  # the registered template now takes shorter titles than template_data cuts to
+    [result] = send(msg("long", title="Thông báo lịch nghỉ học học kì I"))
+    assert result.error.permanent and not result.error.recipient
+    assert str(result.error) == "Zalo -1121: a parameter is longer than the template allows"
+    assert zalo.sent == {}
 
 
 def test_a_template_zalo_does_not_know_is_permanent(zalo):
@@ -466,6 +493,34 @@ def test_receipts_reach_the_schema_their_tracking_id_names_and_no_other(zalo_and
     assert row(SCHEMA_A, pk_a) == before_a
 
 
+def test_a_receipt_naming_another_phone_than_the_deliverys_changes_nothing(zalo_and_sms):
+    zalo, _ = zalo_and_sms
+    (pk,) = zalo_deliveries(SCHEMA_A, PHONE)
+    key = delivery_key(pk, SCHEMA_A)
+    body, headers = zalo.webhook(key, phone=PHONE_2.removeprefix("+"))
+    assert post(body, **headers).json() == {"updated": 0}
+    assert row(SCHEMA_A, pk)[0] == "sent"
+    body, headers = zalo.webhook(key)  # the phone the message went to: applied
+    assert json.loads(body)["recipient"]["id"] == "84912345678"
+    assert post(body, **headers).json() == {"updated": 1}
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("84912345678", PHONE),
+        ("0912345678", PHONE),
+        ("+84912345678", PHONE),
+        ("8915278641291209373", "+8915278641291209373"),
+        ("", ""),
+        (None, ""),
+        ("abc", ""),
+    ],
+)
+def test_receipt_phone_is_e164(value, expected):
+    assert receipt_phone(value) == expected
+
+
 def test_a_suspended_schools_receipts_are_ignored(zalo_and_sms, world):
     zalo, _ = zalo_and_sms
     (pk,) = zalo_deliveries(SCHEMA_A, PHONE)
@@ -486,12 +541,14 @@ def test_other_events_are_acknowledged_and_ignored(zalo_and_sms):
     assert row(SCHEMA_A, pk)[0] == "sent"
 
 
-def test_parse_receipt_reads_the_tracking_and_message_ids(zalo, rf):
-    body, headers = zalo.webhook("school_test_a-41")
+def test_parse_receipt_reads_the_tracking_and_message_ids_and_the_phone(zalo, rf):
+    body, headers = zalo.webhook("school_test_a-41", phone="84912345678")
     request = rf.post("/hooks/zalo/", body, content_type="application/json", **headers)
     [receipt] = get_gateway("zalo").parse_receipt(request)
     assert (receipt.status, receipt.idempotency_key) == ("delivered", "school_test_a-41")
     assert receipt.provider_message_id == json.loads(body)["message"]["msg_id"]
+    assert json.loads(body)["recipient"]["id"] == "84912345678"  # Zalo's event names the phone
+    assert receipt.address == PHONE
     unsigned = rf.post("/hooks/zalo/", body, content_type="application/json")
     with pytest.raises(ReceiptRejected):
         get_gateway("zalo").parse_receipt(unsigned)
@@ -531,3 +588,85 @@ def test_a_parent_not_on_zalo_falls_back_to_sms_and_is_not_tried_on_zalo_again(z
     point = ContactPoint.objects.get(channel="zalo", address=PHONE_2)
     assert point.is_bad and "-118" in point.bad_reason
     assert not ContactPoint.objects.filter(channel="zalo", address=PHONE, is_bad=True).exists()
+
+
+@pytest.mark.parametrize("code", [-140, -141])
+def test_a_parent_who_turned_zns_off_falls_back_to_sms_and_the_zalo_point_is_marked(zalo_and_sms, code):
+    zalo, sms = zalo_and_sms
+    zalo.phone_errors["84912345678"] = code
+    with schema_context(SCHEMA_A):
+        (message,) = messages_send(purpose="notice", items=[(PHONE, TEXT)], channels=["zalo", "sms"])
+        (first,) = Delivery.objects.filter(message=message)
+        assert deliveries_send([first.pk]).retry_ids == []
+        first.refresh_from_db()
+        assert first.status == "fallen_back" and f"Zalo {code}" in first.error
+        (fallback,) = Delivery.objects.filter(message=message, channel="sms")
+        assert deliveries_send([fallback.pk]).retry_ids == []
+    point = ContactPoint.objects.get(channel="zalo", address=PHONE)
+    assert point.is_bad and str(code) in point.bad_reason
+    assert not ContactPoint.objects.filter(channel="sms", address=PHONE).exists()  # SMS still reaches them
+    assert sms.sent == {delivery_key(fallback.pk, SCHEMA_A): 1}
+
+
+def alerts() -> list[Message]:
+    with schema_context("public"):
+        return list(Message.objects.filter(purpose="platform_alert").order_by("pk"))
+
+
+def test_the_oas_daily_quota_pauses_zalo_until_midnight_falls_back_and_alerts_once(zalo_and_sms, world):
+    """-144: the first message past the OA's quota and every later one, in any school, go by SMS at once
+    without asking Zalo again today; the platform admins hear about it once, not once per message."""
+    zalo, sms = zalo_and_sms
+    zalo.daily_quota = 1
+    phones = [PHONE, PHONE_2, "+84901234567"]
+    with schema_context(SCHEMA_A):
+        messages = messages_send(
+            purpose="notice", items=[(p, TEXT) for p in phones], channels=["zalo", "sms"]
+        )
+        first = list(
+            Delivery.objects.filter(message__in=messages).order_by("pk").values_list("pk", flat=True)
+        )
+        assert deliveries_send(first).retry_ids == []
+        statuses = list(Delivery.objects.filter(pk__in=first).order_by("pk").values_list("status", "error"))
+        assert statuses[0] == ("sent", "")
+        assert [s for s, _ in statuses[1:]] == ["fallen_back", "fallen_back"]
+        assert all(
+            error.startswith("Zalo -144: the OA's daily ZNS limit is reached") for _, error in statuses[1:]
+        )
+        on_sms = list(
+            Delivery.objects.filter(message__in=messages, channel="sms").values_list("pk", flat=True)
+        )
+        assert len(on_sms) == 2 and deliveries_send(on_sms).retry_ids == []
+    assert sum(sms.sent.values()) == 2
+    zns_sends = [r for r in zalo.requests if r.path == "/message/template"]
+    assert len(zns_sends) == 2, "after -144 the batch's last message did not ask Zalo"
+    assert not ContactPoint.objects.filter(channel="zalo").exists()  # not the parents' fault
+
+    until = paused_until(FakeZalo.APP_ID)
+    midnight = datetime.combine(timezone.localdate() + timedelta(days=1), datetime.min.time(), QUOTA_TZ)
+    assert until == midnight.isoformat()
+
+    with schema_context(SCHEMA_B):  # another school, later today: straight to SMS, no request, no alert
+        (later,) = messages_send(purpose="notice", items=[(PHONE_2, "Tin sau")], channels=["zalo", "sms"])
+        (pk,) = Delivery.objects.filter(message=later).values_list("pk", flat=True)
+        assert deliveries_send([pk]).retry_ids == []
+        assert Delivery.objects.get(pk=pk).status == "fallen_back"
+    assert len([r for r in zalo.requests if r.path == "/message/template"]) == 2
+
+    [alert] = alerts()
+    assert alert.user_id == world.platform_admin.pk and alert.urgent and "zalo" not in alert.channels
+    assert "-144" in alert.body and FakeZalo.APP_ID in alert.body
+
+
+def test_the_pause_ends_at_midnight_in_vietnam(zalo):
+    late = datetime(2026, 12, 7, 23, 59, 30, tzinfo=QUOTA_TZ)
+    assert pause_until_midnight("app-1", now=late)
+    assert not pause_until_midnight("app-1", now=late), "a second worker does not pause (or alert) again"
+    assert paused_until("app-1") == "2026-12-08T00:00:00+07:00"
+    assert paused_until("app-2") == ""  # per OA
+    assert (next_midnight(late) - late).total_seconds() == 30  # how long the cache keeps the pause
+    caches["platform"].delete(_pause_key("app-1"))
+    utc_evening = datetime(2026, 12, 7, 18, 0, tzinfo=ZoneInfo("UTC"))  # 01:00 on the 8th in Vietnam
+    assert pause_until_midnight("app-1", now=utc_evening)
+    assert paused_until("app-1") == "2026-12-09T00:00:00+07:00"
+    caches["platform"].delete(_pause_key("app-1"))

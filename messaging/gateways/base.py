@@ -27,9 +27,10 @@ class GatewayError(Exception):
     """A send that failed. `permanent`: retrying will not help (fall back to the next channel).
     `recipient`: the fault is the recipient's address itself (a wrong number, a gone push subscription, a
     refused mailbox), so the pipeline may mark that contact point; account faults (balance, keys,
-    brandname) are permanent but never the parent's fault. `retry_after`: not sent because we went too fast
-    (the provider's rate limit, or our bucket for its account): send again after that many seconds, and do
-    not count it as an attempt."""
+    brandname) are permanent but never the parent's fault. `retry_after`: send again no sooner than that many
+    seconds. By itself it means we went too fast (the provider's rate limit, or our bucket for its account):
+    not an attempt. With `attempt`, the provider failed and named a wait (FCM's quota minute, Retry-After):
+    an attempt, retried no sooner than that."""
 
     def __init__(
         self,
@@ -38,11 +39,18 @@ class GatewayError(Exception):
         permanent: bool = False,
         recipient: bool = False,
         retry_after: float | None = None,
+        attempt: bool = False,
     ):
         super().__init__(message)
         self.permanent = (permanent or recipient) and retry_after is None
         self.recipient = recipient
         self.retry_after = retry_after
+        self.attempt = attempt or retry_after is None
+
+    @property
+    def throttled(self) -> bool:
+        """Not sent because we went too fast: held until `retry_after`, not counted as an attempt."""
+        return not self.attempt
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,7 @@ class Receipt:
     idempotency_key: str = ""
     provider_message_id: str = ""
     error: str = ""
+    address: str = ""  # the recipient the provider names (E.164), when it does: must be the delivery's
 
 
 class ReceiptRejected(Exception):

@@ -27,9 +27,13 @@ Errors (Google's `{error: {code, status, message, details: [{@type: …FcmError,
   or THIRD_PARTY_AUTH_ERROR (Apple or the web push service refused our app's credentials), is permanent.
 - SENDER_ID_MISMATCH, PERMISSION_DENIED (403) and any other 4xx: permanent account or configuration faults,
   never the recipient's: with a wrong project every token mismatches, and all of them must not be forgotten.
-- 429 QUOTA_EXCEEDED, 5xx (INTERNAL, UNAVAILABLE), timeouts and connection failures: transient; the pipeline
-  backs off (Retry-After is not read: the pipeline's exponential backoff and the shared rate limit decide
-  when we try again).
+- 429 QUOTA_EXCEEDED, 5xx (INTERNAL, UNAVAILABLE), timeouts and connection failures: transient. FCM's error
+  code reference (https://firebase.google.com/docs/reference/fcm/rest/v1/ErrorCode) asks, for
+  QUOTA_EXCEEDED, for "exponential backoff with a minimum initial delay of 1 minute", and for UNAVAILABLE
+  to honour the Retry-After header with exponential backoff: for those two (and any bare 429 or 503) the
+  error carries `retry_after` = the longer of QUOTA_BACKOFF_SECONDS and Retry-After (seconds or an
+  HTTP-date, RFC 9110 §10.2.3), which the pipeline's retry waits at least; INTERNAL keeps the pipeline's
+  own backoff, or waits Retry-After when FCM sends one.
 """
 
 import base64
@@ -37,6 +41,7 @@ import json
 import os
 import time
 from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
 
 import requests
 from cryptography.hazmat.primitives import hashes, serialization
@@ -63,6 +68,8 @@ ERROR_MAX = 300  # characters of a provider's answer kept in Delivery.error
 FCM_ERROR_TYPE = "type.googleapis.com/google.firebase.fcm.v1.FcmError"
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 TRANSIENT_CODES = frozenset({"QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL"})
+THROTTLED_CODES, THROTTLED_STATUSES = frozenset({"QUOTA_EXCEEDED", "UNAVAILABLE"}), frozenset({429, 503})
+QUOTA_BACKOFF_SECONDS = 60  # FCM: "a minimum initial delay of 1 minute"
 
 # (token_uri, client_email) → (access token, monotonic time until which a batch may start with it)
 _TOKENS: dict[tuple[str, str], tuple[str, float]] = {}
@@ -269,13 +276,30 @@ def _classify(response: requests.Response) -> GatewayError:
         return GatewayError(f"{text} (the app was uninstalled or its token replaced)", recipient=True)
     if code == "INVALID_ARGUMENT" and ("message.token" in fields or "registration token" in message.lower()):
         return GatewayError(text, recipient=True)
+    if code in THROTTLED_CODES or status in THROTTLED_STATUSES:
+        wait = max(QUOTA_BACKOFF_SECONDS, retry_after(response))
+        return GatewayError(f"{text} (retry in {wait:g} s)", retry_after=wait, attempt=True)
     if code in TRANSIENT_CODES or status >= 500 or status in (408, 429):
-        return GatewayError(text, permanent=False)
+        return GatewayError(text, retry_after=retry_after(response), attempt=True)
     if status == 401:
         return GatewayError(
             f"{text} (check the service account and the app's APNs / web push keys)", permanent=True
         )
     return GatewayError(text, permanent=True)
+
+
+def retry_after(response: requests.Response) -> float:
+    """The seconds Retry-After asks for (delay-seconds or an HTTP-date); 0 when absent or unreadable."""
+    value = (response.headers.get("Retry-After") or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return 0.0
+    if when.tzinfo is None:  # an HTTP-date is GMT
+        return 0.0
+    return max(0.0, when.timestamp() - time.time())
 
 
 def _google_error(response: requests.Response) -> tuple[str, str, set[str]]:

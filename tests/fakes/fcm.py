@@ -11,6 +11,7 @@ has a notification drawer where a notification replaces one with the same tag, a
         token = fcm.device_token()  # a registration token as the app would get it
         fcm.unregister(token)  # 404 UNREGISTERED from now on
         fcm.error = "QUOTA_EXCEEDED"  # answer this FCM error code to every send (see ERRORS)
+        fcm.retry_after = "120"  # the Retry-After header FCM adds to its 429 and 503 answers (none: "")
         fcm.fail_rate = 0.3  # 500 INTERNAL for 30 % of sends (fixed seed)
         fcm.delay = 2.0  # deliver, then answer only after 2 s
         fcm.unauthorized = 1  # answer 401 to the next send whatever its token (a token revoked early)
@@ -84,6 +85,7 @@ class FakeFcm(LocalHttpServer):
         self.token_requests: list[dict] = []
         self.token_calls = 0  # requests to the token endpoint, refused ones included
         self.error = ""  # an FCM errorCode from ERRORS to answer every send with
+        self.retry_after = ""  # Retry-After on 429/503 answers: delay-seconds or an HTTP-date
         self.fail_rate = 0.0
         self.delay = 0.0
         self.unauthorized = 0
@@ -160,6 +162,8 @@ class FakeFcm(LocalHttpServer):
             handler.send_response(status)
             handler.send_header("Content-Type", "application/json; charset=UTF-8")
             handler.send_header("Content-Length", str(len(data)))
+            if status in (429, 503) and self.retry_after:
+                handler.send_header("Retry-After", self.retry_after)
             handler.end_headers()
             handler.wfile.write(data)
         except OSError:  # the client gave up waiting (timeout tests)

@@ -3,6 +3,10 @@
 with FakeSmtp() as smtp, override_settings(**smtp.settings()):
     ...
 smtp.count(key)  # messages accepted for one delivery (X-Schoolbook-Delivery)
+smtp.rcpt_replies[address] = "550 5.1.1 <address>: no such user"  # that mailbox does not exist
+smtp.refuse_relay()  # every RCPT gets "550 5.7.1 Relaying denied", what a relay refusing us answers
+
+Replies carry RFC 3463 enhanced status codes, as Postfix, Exim and the big providers send them.
 """
 
 import asyncio
@@ -38,6 +42,7 @@ class FakeSmtp:
         """users: login → password; when given, the server offers AUTH (over plain text: it is a test)."""
         self.received: list[Received] = []
         self.rcpt_replies: dict[str, str] = {}  # address → reply to RCPT TO, e.g. "550 5.1.1 No such user"
+        self.rcpt_reply: str | None = None  # answer every RCPT TO without its own reply with this
         self.data_reply: str | None = None  # answer every DATA with this instead of accepting
         self.delay = 0.0  # seconds to sit on DATA before answering (a hung server)
         self.sessions = 0
@@ -61,6 +66,10 @@ class FakeSmtp:
             "EMAIL_HOST_PASSWORD": "",
             **extra,
         }
+
+    def refuse_relay(self) -> None:
+        """Our relay no longer accepts our mail (credentials changed, sender not allowed, IP blocked)."""
+        self.rcpt_reply = "550 5.7.1 <recipient>: Relay access denied"
 
     def count(self, idempotency_key: str) -> int:
         return sum(1 for r in self.received if r.message[DELIVERY_HEADER] == idempotency_key)
@@ -88,7 +97,7 @@ class FakeSmtp:
         return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        reply = self.rcpt_replies.get(address)
+        reply = self.rcpt_replies.get(address) or self.rcpt_reply
         if reply:
             return reply
         envelope.rcpt_tos.append(address)

@@ -6,10 +6,16 @@
         zalo.expire_access_tokens()  # every access token issued so far now answers -124
         zalo.phone_errors["84912345678"] = -118  # answer this code for that phone ("not on Zalo")
         zalo.code = -115  # answer this code to every send
+        zalo.daily_quota = 2  # the OA's ZNS per day: sends past it answer -144
         zalo.fail_rate, zalo.delay, zalo.status  # as every fake provider (tests/fakes/sms_providers.py)
     zalo.sent[tracking_id]  # messages delivered to phones per tracking id
     zalo.refresh_uses[token]  # how often each refresh token was presented (a second use is refused)
-    body, headers = zalo.webhook(tracking_id)  # Zalo's `user_received_message` event, signed
+    body, headers = zalo.webhook(tracking_id)  # Zalo's `user_received_message` event, signed; its
+                                               # recipient.id is the phone the message went to
+
+ZNS answers as Zalo documents them (https://zalo.cloud/zns/guidelines/handle-error-code): a template
+parameter over its length is -1121 (not -112, which is data of the wrong shape), -140/-141 a user who
+turned ZNS off, -144 the OA's daily quota spent (the success reply reports `quota`).
 
 OAuth: POST form (refresh_token, app_id, grant_type=refresh_token) with the app secret in a `secret_key`
 header answers `{access_token, refresh_token, expires_in}` (expires_in a string of seconds). Every refresh
@@ -47,7 +53,10 @@ MESSAGES = {
     -131: "ZNS template not approved",
     -133: "Cannot send ZNS at night",
     -139: "User refused to receive this type of ZNS",
+    -140: "OA has no permission to send ZNS to this user (the user turned ZNS off)",
+    -141: "User refused to receive ZNS",
     -144: "OA has exceeded the daily ZNS limit",
+    -1121: "Template data: a parameter exceeds its max length",
 }
 
 
@@ -70,6 +79,7 @@ class FakeZalo(FakeHttpProvider):
         self.accepted: dict[str, dict] = {}  # tracking_id → body with msg_id
         self.phone_errors: dict[str, int] = {}
         self.code = 0  # a ZNS error code to answer every send with; 0 answers normally
+        self.daily_quota = 1000
         self.seed = self._new_refresh_token()
         self._form = threading.local()
         self._sent_at = itertools.count(int(time.time() * 1000))
@@ -95,7 +105,7 @@ class FakeZalo(FakeHttpProvider):
         return len(self.issued)
 
     def webhook(
-        self, tracking_id: str, event_name: str = "user_received_message", **message
+        self, tracking_id: str, event_name: str = "user_received_message", phone: str = "", **message
     ) -> tuple[bytes, dict]:
         """The body and headers (as Django test client kwargs) of Zalo's event about an accepted message."""
         accepted = self.accepted.get(tracking_id, {})
@@ -103,8 +113,8 @@ class FakeZalo(FakeHttpProvider):
         event = {
             "event_name": event_name,
             "app_id": self.APP_ID,
-            "sender": {"id": "579745863508352884"},
-            "recipient": {"id": "8915278641291209373"},
+            "sender": {"id": "579745863508352884"},  # the OA
+            "recipient": {"id": phone or accepted.get("phone", "84912345678")},  # the phone it reached
             "message": {
                 "delivery_time": timestamp,
                 "msg_id": accepted.get("msg_id", uuid.uuid4().hex),
@@ -170,16 +180,19 @@ class FakeZalo(FakeHttpProvider):
         if not isinstance(data, dict) or set(data) != {"title", "content"} or not all(data.values()):
             return 200, _zns_error(-112)
         if len(data["title"]) > self.TITLE_MAX or len(data["content"]) > self.CONTENT_MAX:
-            return 200, _zns_error(-112)
+            return 200, _zns_error(-1121)
         if phone in self.phone_errors:
             return 200, _zns_error(self.phone_errors[phone])
+        if sum(self.sent.values()) >= self.daily_quota:
+            return 200, _zns_error(-144)
         msg_id = uuid.uuid4().hex
         tracking_id = str(body.get("tracking_id", ""))
         self.accepted[tracking_id] = dict(body, msg_id=msg_id)
         self.sent[tracking_id] += 1
         return 200, {"error": 0, "message": "Success", "data": {
             "msg_id": msg_id, "sent_time": str(next(self._sent_at)),
-            "quota": {"dailyQuota": "1000", "remainingQuota": "999"},
+            "quota": {"dailyQuota": str(self.daily_quota),
+                      "remainingQuota": str(self.daily_quota - sum(self.sent.values()))},
         }}  # fmt: skip
 
 
