@@ -362,7 +362,8 @@ def test_a_half_day_leave_marks_only_its_session(lw):
 
 def test_the_note_is_checked_by_its_bytes_and_size(lw, settings):
     leave = ask(lw, attachment=SimpleUploadedFile("giay-kham.JPG", PNG, content_type="image/jpeg"))
-    assert leave.attachment.name.startswith("leave/school_test_a/") and leave.attachment.name.endswith(".jpg")
+    # Named after what the bytes are (a PNG), never the uploader's ".JPG" (issue 12, item 10).
+    assert leave.attachment.name.startswith("leave/school_test_a/") and leave.attachment.name.endswith(".png")
     assert leave.attachment.read() == PNG
     with pytest.raises(LeaveError, match=r"“anh\.gif” không phải tệp PDF, JPEG hoặc PNG") as error:
         ask(lw, start=1, attachment=SimpleUploadedFile("anh.gif", GIF, content_type="image/png"))

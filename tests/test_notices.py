@@ -304,8 +304,10 @@ def test_attachments_are_recognised_by_their_bytes(nw):
     notice = send(nw.teacher, classes=[nw.a1], uploads=[named_wrong, image])
     stored = list(notice.attachments.values_list("original_name", "content_type", "size"))
     assert stored == [("anh.png", "application/pdf", len(PDF)), ("so-do.JPG", "image/jpeg", len(JPEG))]
-    path = notice.attachments.first().file.name
-    assert path.startswith(f"notices/school_test_a/{notice.pk}/") and path.endswith(".png")
+    paths = [a.file.name for a in notice.attachments.order_by("pk")]
+    # Stored under the extension of what the bytes are, never the uploader's (issue 12, item 10).
+    assert paths[0].startswith(f"notices/school_test_a/{notice.pk}/") and paths[0].endswith(".pdf")
+    assert paths[1].endswith(".jpg")
     program = SimpleUploadedFile("thoi-khoa-bieu.pdf", b"MZ\x90\x00" + b"\x00" * 60)
     with pytest.raises(NoticeError, match="không phải tệp PDF, JPEG hoặc PNG"):
         send(nw.teacher, classes=[nw.a1], uploads=[program])
