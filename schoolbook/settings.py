@@ -189,7 +189,8 @@ NOTICE_ATTACHMENTS_MAX = 5
 # Uploaded spreadsheets (roster and gradebook imports): the file, then its zip directory before openpyxl
 # reads it (schoolbook.spreadsheets.zip_check). A real 10 000-line roster expands to a few MB.
 SPREADSHEET_MAX_BYTES = 10 * 1024 * 1024
-SPREADSHEET_MAX_UNCOMPRESSED_BYTES = 50 * 2**20
+SPREADSHEET_MAX_UNCOMPRESSED_BYTES = 20 * 2**20
+SPREADSHEET_MAX_PARSED_WHOLE_BYTES = 4 * 2**20  # larger entries: only worksheets that declare their size
 SPREADSHEET_MAX_ENTRIES = 500
 SPREADSHEET_MAX_RATIO = 100  # uncompressed / compressed, for entries over SPREADSHEET_RATIO_FROM_BYTES
 SPREADSHEET_RATIO_FROM_BYTES = 2**20

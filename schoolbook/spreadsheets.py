@@ -4,8 +4,10 @@ In: an .xlsx is a zip of XML files. Before openpyxl sees one, `zip_check` reads 
 decompression) and refuses a file whose entries are too many, would expand to too much in total, expand too
 far over their compressed size, or have names that are absolute or climb out (".."). The declared sizes are
 enough: Python's zipfile stops reading an entry at its declared size and then checks its CRC, so an entry
-that lies about its size fails instead of expanding further. `workbook_open` then opens the checked bytes
-read-only (streamed, not loaded whole); the readers stop at the rows and columns the import needs.
+that lies about its size fails instead of expanding further. openpyxl parses a worksheet whole when it opens
+a workbook unless the sheet declares its size first (<dimension>), so a large entry must be such a sheet.
+`workbook_open` then opens the checked bytes read-only (streamed, not loaded whole); the readers stop at
+the rows and columns the import needs.
 
 Out: every user string written to a cell or a CSV field is text, never a formula. `cell_text` is for CSV
 (OWASP: a value starting with = + - @ tab or CR gets a leading apostrophe); `sheet_append` writes a row to an
@@ -53,6 +55,25 @@ def zip_check(data: bytes) -> None:
             raise SpreadsheetError(_too_big())
     if sum(entry.file_size for entry in entries) > settings.SPREADSHEET_MAX_UNCOMPRESSED_BYTES:
         raise SpreadsheetError(_too_big())
+    large = [entry for entry in entries if entry.file_size > settings.SPREADSHEET_MAX_PARSED_WHOLE_BYTES]
+    if large:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            for entry in large:
+                if not _has_dimension(archive, entry):
+                    raise SpreadsheetError(_too_big())
+
+
+def _has_dimension(archive: zipfile.ZipFile, entry: zipfile.ZipInfo) -> bool:
+    """Whether a large entry is a worksheet that declares its size (<dimension>) before its data: opening a
+    workbook, openpyxl parses every sheet without one whole, so only those are allowed to be large. Only
+    the entry's first bytes are decompressed."""
+    try:
+        with archive.open(entry) as stream:
+            head = stream.read(4096)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+        raise SpreadsheetError(not_a_spreadsheet()) from error
+    dimension, data = head.find(b"<dimension "), head.find(b"<sheetData")
+    return dimension != -1 and (data == -1 or dimension < data)
 
 
 def _too_big() -> str:
@@ -74,8 +95,9 @@ def workbook_open(data: bytes):
 
 
 def cell_text(value: str) -> str:
-    """A user string for a CSV field: one that a spreadsheet would run as a formula gets an apostrophe."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    """A user string for a CSV field: one that a spreadsheet would run as a formula (leading spaces aside)
+    gets an apostrophe."""
+    return "'" + value if value.lstrip(" ").startswith(FORMULA_STARTS) else value
 
 
 def sheet_append(sheet, values) -> None:

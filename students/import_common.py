@@ -187,6 +187,8 @@ def _read_xlsx(data: bytes, filename: str, report: Report, choose) -> dict[str, 
 
 def _xlsx_cell(cell) -> Cell:
     value = getattr(cell, "value", None)
+    if value is None:  # most cells of a row padded to MAX_COLUMNS
+        return Cell(None)
     is_formula = getattr(cell, "data_type", None) == "f" or looks_like_formula(value)
     if is_formula and not isinstance(value, str):  # an array or data-table formula object
         value = str(getattr(value, "text", "") or "=")
