@@ -374,6 +374,12 @@ def test_the_note_is_checked_by_its_bytes_and_size(lw, settings):
     assert LeaveRequest.objects.count() == 1
 
 
+def test_a_stored_note_never_keeps_the_uploaders_extension(lw):
+    leave = ask(lw, attachment=SimpleUploadedFile("x.php.jpg", PNG))
+    name = leave.attachment.name.rsplit("/", 1)[1]
+    assert name.endswith(".png") and ".php" not in name and ".jpg" not in name
+
+
 def test_the_note_is_served_only_to_who_may_see_the_request(lw, client):
     leave = ask(lw, attachment=SimpleUploadedFile("don.png", PNG))
     url = f"{BASE}/{leave.pk}/attachment/"

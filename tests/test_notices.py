@@ -298,6 +298,17 @@ def test_the_beat_task_fans_out_one_task_per_school(nw, published):
 # --- attachments ----------------------------------------------------------------------------------------
 
 
+def test_a_stored_attachment_never_keeps_the_uploaders_extension(nw):
+    uploads = [SimpleUploadedFile("x.html", PDF), SimpleUploadedFile("x.php.jpg", PNG)]
+    notice = send(nw.teacher, classes=[nw.a1], uploads=uploads)
+    stored = [(a.original_name, a.file.name.rsplit("/", 1)[1]) for a in notice.attachments.order_by("pk")]
+    assert [(name, stored_as[-4:]) for name, stored_as in stored] == [
+        ("x.html", ".pdf"),
+        ("x.php.jpg", ".png"),
+    ]
+    assert not [stored_as for _, stored_as in stored if "x" in stored_as.split(".")[0] or ".php" in stored_as]
+
+
 def test_attachments_are_recognised_by_their_bytes(nw):
     named_wrong = SimpleUploadedFile("anh.png", PDF, content_type="image/png")
     image = SimpleUploadedFile("so-do.JPG", JPEG, content_type="application/octet-stream")
