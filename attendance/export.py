@@ -23,7 +23,7 @@ from django_tenants.utils import schema_context
 
 from attendance.stats import LIMIT, WARN_FROM, export_classes, export_marks, month_bounds
 from schoolbook.audit.services import audit_record
-from students.import_common import csv_safe
+from schoolbook.spreadsheets import cell_text
 
 MARK_FIELDS = [
     "date",
@@ -88,7 +88,7 @@ def _csv_value(value) -> str:
         return "1" if value else "0"
     if value is None:
         return ""
-    return csv_safe(value) if isinstance(value, str) else str(value)
+    return cell_text(value) if isinstance(value, str) else str(value)
 
 
 def export_csv(period: ExportPeriod, table: str) -> Iterator[str]:

@@ -6,13 +6,12 @@ A roll call stores only its exceptions: a student without a mark was present. Th
 to the few who are absent, and "everyone present by default" true in the data."""
 
 import datetime
-import os
-import uuid
 
 from django.conf import settings
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
+from schoolbook.uploads import stored_name
 from students.models import SchoolClass, StaffMember, Student, Subject
 
 
@@ -115,9 +114,8 @@ class AbsenceAlert(models.Model):
 
 
 def leave_attachment_path(leave: "LeaveRequest", filename: str) -> str:
-    """leave/<schema>/<random><ext>: per school, never the uploaded name (no climbing out, no collisions)."""
-    extension = os.path.splitext(filename)[1].lower()[:10]
-    return f"leave/{connection.schema_name}/{uuid.uuid4().hex}{extension}"
+    """leave/<schema>/<random>.<pdf|jpg|png>: per school, never the uploaded name nor its extension."""
+    return stored_name(f"leave/{connection.schema_name}", leave.attachment)
 
 
 class LeaveRequest(models.Model):

@@ -40,7 +40,17 @@ from grades.rules.circular22 import ScoreError, parse_score
 from grades.selectors import class_results, result_text
 from grades.services import GradeError, entry_lock, parse_rating, score_text, scores_save
 from schoolbook.audit.services import audit_record
-from students.import_common import Columns, Report, data_rows, header_key, read_table, text_of
+from schoolbook.spreadsheets import cell_text, sheet_append
+from students.import_common import (
+    Columns,
+    Report,
+    Table,
+    data_rows,
+    header_key,
+    read_tables,
+    table_check,
+    text_of,
+)
 from students.models import (
     Assessment,
     Role,
@@ -191,13 +201,13 @@ def gradebook_workbook(
         scored = assignment.subject.assessment == Assessment.SCORED
         score_columns = regular_columns(regular_count) + list(FINAL_COLUMNS)
         sheet = workbook.create_sheet(title)
-        sheet.append(["STT", "Mã học sinh", "Họ và tên", *score_columns, AVERAGE])
+        sheet_append(sheet, ["STT", "Mã học sinh", "Họ và tên", *score_columns, AVERAGE])
         for index, student in enumerate(students, start=1):
             row = cells.get((student.pk, assignment.subject_id), {})
             values = [_cell_value(row.get(column), scored) for column in score_columns]
             average = averages.get((student.pk, assignment.subject_id))
             average = average if isinstance(average, Decimal) else result_text(average)
-            sheet.append([index, student.student_code, student.full_name, *values, average or None])
+            sheet_append(sheet, [index, student.student_code, student.full_name, *values, average or None])
         for cell in sheet[1]:
             cell.font = bold
         average_column = len(score_columns) + 4
@@ -220,7 +230,7 @@ def gradebook_workbook(
         (gettext("Thời điểm xuất"), timezone.localtime(now).strftime("%d/%m/%Y %H:%M:%S")),
         (TOKEN_LABEL, _token(school_class, term, now)),
     ):
-        meta.append(pair)
+        sheet_append(meta, pair)
     meta.sheet_state = "hidden"  # kept out of the way; the import needs it
     audit_record(
         actor=actor,
@@ -293,8 +303,7 @@ def problems_csv(problems: list[SheetProblem]) -> str:
     writer = csv.writer(out)
     writer.writerow([gettext("Trang"), gettext("Dòng"), gettext("Cột"), gettext("Giá trị"), gettext("Lý do")])
     for p in problems:
-        value = "'" + p.value if p.value[:1] in ("=", "+", "-", "@") else p.value  # no CSV formula injection
-        writer.writerow([p.sheet, p.line or "", p.column, value, p.reason])
+        writer.writerow([cell_text(p.sheet), p.line or "", cell_text(p.column), cell_text(p.value), p.reason])
     return out.getvalue()
 
 
@@ -322,24 +331,16 @@ class _Batch:
 # --- import: reading and checking --------------------------------------------------------------------------
 
 
-def _sheet_names(data: bytes) -> list[str]:
-    from openpyxl import load_workbook
-
-    workbook = load_workbook(io.BytesIO(data), read_only=True)
-    try:
-        return list(workbook.sheetnames)
-    finally:
-        workbook.close()
-
-
-def _exported_at(data, filename, school_class, term, report: GradebookReport) -> dt.datetime | None:
+def _exported_at(tables, filename, school_class, term, report: GradebookReport) -> dt.datetime | None:
     """The export time from the hidden sheet's signed token; None (with a problem) when the file has none,
     it was altered, or it belongs to another school, class or term."""
     sub = Report()
-    table = read_table(data, filename, sub, META_SHEET)
-    if table is None:
+    table = next((t for title, t in tables.items() if header_key(title) == header_key(META_SHEET)), None)
+    table = table and table_check(table, filename, sub)
+    if sub.problems:
         report.take("", sub)
         return None
+    table = table or Table(rows=[])
     pairs = {
         header_key(text_of(cells[0].value)): text_of(cells[1].value)
         for _, cells in table.rows
@@ -371,7 +372,12 @@ def _exported_at(data, filename, school_class, term, report: GradebookReport) ->
 
 def _check(*, staff, school_class, term, data, filename, now) -> tuple[GradebookReport, list[_Batch]]:
     report = GradebookReport()
-    exported_at = _exported_at(data, filename, school_class, term, report)
+    sub = Report()
+    tables = read_tables(data, filename, sub)  # the whole workbook, opened and read once
+    if tables is None:
+        report.take("", sub)
+        return report, []
+    exported_at = _exported_at(tables, filename, school_class, term, report)
     if exported_at is None:
         return report, []
     report.exported_at = exported_at
@@ -380,7 +386,7 @@ def _check(*, staff, school_class, term, data, filename, now) -> tuple[Gradebook
     enrolled = {row.student.student_code: row.student for row in results.rows}
     plans = {subject.subject_id: subject.regular_count for subject in results.subjects}
     sheets = []  # (name, assignment, table, column key → index)
-    names = _sheet_names(data)
+    names = list(tables)
     for name in names:
         if header_key(name) == header_key(META_SHEET):
             continue
@@ -410,7 +416,7 @@ def _check(*, staff, school_class, term, data, filename, now) -> tuple[Gradebook
             )  # fmt: skip
             continue
         sub = Report()
-        table = read_table(data, filename, sub, name)
+        table = table_check(tables[name], filename, sub)
         mapped = None
         if table is not None:
             header_line, header = table.rows[0]

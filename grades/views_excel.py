@@ -3,15 +3,12 @@ preview with every problem → confirm, as the roster import does) and the print
 
 Who: the export for managers and the homeroom teacher (every subject) and subject teachers (their own); the
 import for the subject teachers of the class and school admins / principals; the term report for managers
-and the homeroom teacher. Anyone else gets 404. The uploaded bytes wait in the school's cache for 30 minutes
-under a random token bound to the uploader, the class and the term; the confirmation checks them again."""
-
-import hashlib
-import secrets
+and the homeroom teacher. Anyone else gets 404. The uploaded bytes wait in the school's schema
+(students.previews, one per person) for 30 minutes under a random token bound to the uploader, the class and
+the term; the confirmation checks them again."""
 
 from django import forms
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
@@ -31,8 +28,7 @@ from grades.excel import (
 from students.import_common import MAX_BYTES
 from students.models import SchoolClass, Term
 from students.permissions import is_homeroom_teacher_of, is_manager
-
-PENDING_SECONDS = 30 * 60
+from students.previews import preview_delete, preview_get, preview_save
 
 
 def _class_and_term(pk, term_pk) -> tuple[SchoolClass, Term]:
@@ -86,19 +82,14 @@ def _importer_or_404(request, pk, term_pk):
     return school_class, term
 
 
-def _pending_key(token: str) -> str:
-    return f"gradebook-import:{token}"
+def _context(school_class, term) -> dict:
+    return {"class": school_class.pk, "term": term.pk}
 
 
-def _pending(request, token: str, school_class, term) -> dict | None:
-    pending = cache.get(_pending_key(token)) if token else None
-    if pending is None or (pending["user_id"], pending["class_id"], pending["term_id"]) != (
-        request.user.pk,
-        school_class.pk,
-        term.pk,
-    ):
-        return None
-    return pending
+def _pending(request, token: str, school_class, term):
+    return preview_get(
+        actor=request.user, token=token, kind="gradebook", context=_context(school_class, term)
+    )
 
 
 def gradebook_import_view(request, pk, term_pk):
@@ -108,31 +99,27 @@ def gradebook_import_view(request, pk, term_pk):
     form = GradebookUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read()
-        pending = {
-            "data": data,
-            "filename": upload.name,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "user_id": request.user.pk,
-            "class_id": school_class.pk,
-            "term_id": term.pk,
-        }
-        token = secrets.token_urlsafe(16)
-        cache.set(_pending_key(token), pending, PENDING_SECONDS)
-        report = gradebook_check(
-            staff=request.staff, school_class=school_class, term=term, data=data, filename=upload.name
+        pending = preview_save(
+            actor=request.user,
+            kind="gradebook",
+            data=upload.read(),
+            filename=upload.name,
+            context=_context(school_class, term),
         )
-        return _preview(request, school_class, term, report, token, pending)
+        report = gradebook_check(
+            staff=request.staff, school_class=school_class, term=term, data=pending.data, filename=upload.name
+        )
+        return _preview(request, school_class, term, report, pending)
     context = {"form": form, "school_class": school_class, "term": term}
     return render(request, "grades/gradebook_import.html", context)
 
 
-def _preview(request, school_class, term, report, token, pending, status=200):
+def _preview(request, school_class, term, report, pending, status=200):
     context = {
         "school_class": school_class,
         "term": term,
         "report": report,
-        "token": token,
+        "token": pending.token,
         "pending": pending,
     }
     return render(request, "grades/gradebook_import_preview.html", context, status=status)
@@ -141,20 +128,20 @@ def _preview(request, school_class, term, report, token, pending, status=200):
 def _confirm(request, school_class, term):
     token = request.POST.get("token", "")
     pending = _pending(request, token, school_class, term)
-    if pending is None or pending["sha256"] != request.POST.get("sha256"):
+    if pending is None or pending.sha256 != request.POST.get("sha256"):
         messages.error(request, gettext("Tệp đã hết hạn chờ xác nhận (30 phút). Vui lòng tải lên lại."))
         return redirect("gradebook_import", pk=school_class.pk, term_pk=term.pk)
     report = gradebook_import(
         staff=request.staff,
         school_class=school_class,
         term=term,
-        data=pending["data"],
-        filename=pending["filename"],
+        data=pending.data,
+        filename=pending.filename,
         request=request,
     )
     if not report.committed:
-        return _preview(request, school_class, term, report, token, pending, status=422)
-    cache.delete(_pending_key(token))
+        return _preview(request, school_class, term, report, pending, status=422)
+    preview_delete(actor=request.user, preview=pending)
     messages.success(
         request, gettext("Đã nhập sổ điểm: %(count)d ô điểm được cập nhật.") % {"count": report.changed}
     )
@@ -170,8 +157,8 @@ def gradebook_problems_view(request, pk, term_pk):
         staff=request.staff,
         school_class=school_class,
         term=term,
-        data=pending["data"],
-        filename=pending["filename"],
+        data=pending.data,
+        filename=pending.filename,
     )
     response = HttpResponse(problems_csv(report.problems), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="loi-nhap-so-diem.csv"'

@@ -22,7 +22,7 @@ from django_tenants.utils import schema_context
 
 from messaging.models import Channel, Delivery, Message
 from schoolbook.name_order import vietnamese_sort_key
-from students.import_common import csv_safe
+from schoolbook.spreadsheets import cell_text
 from students.templatetags.roster import phone as phone_display
 
 PAGE_SIZE = 50
@@ -201,15 +201,15 @@ def delivery_csv(reference: str, extra_columns: Sequence[tuple[str, Callable]] =
                 )
                 yield writer.writerow(
                     [
-                        csv_safe(message.recipient),
-                        csv_safe(phone_display(message.phone)),
-                        csv_safe(message.email),
+                        cell_text(message.recipient),
+                        cell_text(phone_display(message.phone)),
+                        cell_text(message.email),
                         str(message.outcome_label),
                         tried,
-                        csv_safe(message.last_error),
+                        cell_text(message.last_error),
                         sent_at,
                         delivered_at,
-                        *(csv_safe(value(message)) for _, value in extra_columns),
+                        *(cell_text(value(message)) for _, value in extra_columns),
                     ]
                 )
 

@@ -4,15 +4,13 @@ A Notice is written by a staff member and goes through draft → (pending_approv
 (or rejected / cancelled). Publishing writes one NoticeRecipient per person it reached (the parents' inbox
 and the read receipts) and one messaging.Message each, with reference "notice:<pk>"."""
 
-import os
-import uuid
-
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Channel
+from schoolbook.uploads import stored_name
 from students.models import GradeLevel, Guardian, SchoolClass, StaffMember, Student
 
 
@@ -87,10 +85,9 @@ class Notice(models.Model):
 
 
 def attachment_path(attachment: "NoticeAttachment", filename: str) -> str:
-    """notices/<schema>/<notice>/<random><ext>: per school, never the uploaded name (it is kept in
-    original_name), so a name cannot climb out of the folder or collide."""
-    extension = os.path.splitext(filename)[1].lower()[:10]
-    return f"notices/{connection.schema_name}/{attachment.notice_id}/{uuid.uuid4().hex}{extension}"
+    """notices/<schema>/<notice>/<random>.<pdf|jpg|png>: per school, never the uploaded name (it is kept in
+    original_name) nor its extension (schoolbook.uploads.stored_name)."""
+    return stored_name(f"notices/{connection.schema_name}/{attachment.notice_id}", attachment.file)
 
 
 class NoticeAttachment(models.Model):

@@ -22,17 +22,12 @@ from notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient, 
 from notices.permissions import can_cancel, can_decide, can_edit, needs_approval
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
+from schoolbook.uploads import detected_type
 from students.models import StaffMember
 from tenants.models import School
 from tenants.routing import school_reverse
 
 PURPOSE = "notice"
-# Recognised by their first bytes: the browser's content type and the file name are the uploader's word.
-MAGIC = (
-    (b"%PDF-", "application/pdf"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-)
 
 
 class NoticeError(Exception):
@@ -64,12 +59,9 @@ def attachment_max_mb() -> str:
 
 def attachment_type(upload) -> str:
     """The content type from the file's first bytes: PDF, PNG or JPEG, or NoticeError."""
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    for magic, content_type in MAGIC:
-        if head.startswith(magic):
-            return content_type
+    detected = detected_type(upload)
+    if detected is not None:
+        return detected[0]
     raise NoticeError(gettext("“%(name)s” không phải tệp PDF, JPEG hoặc PNG.") % {"name": upload.name})
 
 

@@ -98,6 +98,8 @@ SPARE_SCHEMAS = int(os.environ.get("SPARE_SCHEMAS", "3"))
 MIDDLEWARE = [
     # First, so that even the 404 for an unknown school is in the visitor's language.
     "schoolbook.i18n.LanguageCookieMiddleware",
+    # Before anything reads the body: a declared Content-Length over the path's limit is refused with 413.
+    "schoolbook.uploads.RequestSizeMiddleware",
     "tenants.middleware.SchoolRoutingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -184,6 +186,26 @@ if not PRODUCTION:
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / ".data" / "media"))
 NOTICE_ATTACHMENT_MAX_BYTES = int(os.environ.get("NOTICE_ATTACHMENT_MAX_BYTES", str(5 * 1024 * 1024)))
 NOTICE_ATTACHMENTS_MAX = 5
+# Uploaded spreadsheets (roster and gradebook imports): the file, then its zip directory before openpyxl
+# reads it (schoolbook.spreadsheets.zip_check). A real 10 000-line roster expands to a few MB.
+SPREADSHEET_MAX_BYTES = 10 * 1024 * 1024
+SPREADSHEET_MAX_UNCOMPRESSED_BYTES = 20 * 2**20
+SPREADSHEET_MAX_PARSED_WHOLE_BYTES = 4 * 2**20  # larger entries: only worksheets that declare their size
+SPREADSHEET_MAX_ENTRIES = 500
+SPREADSHEET_MAX_RATIO = 100  # uncompressed / compressed, for entries over SPREADSHEET_RATIO_FROM_BYTES
+SPREADSHEET_RATIO_FROM_BYTES = 2**20
+# Request bodies (issue 12, item 10): Django refuses a form body over DATA_UPLOAD_MAX_MEMORY_SIZE (files
+# aside); schoolbook.uploads.RequestSizeMiddleware refuses a declared Content-Length over the limit of the
+# path with 413 before anything reads the body. Paths matching a pattern of REQUEST_MAX_BYTES_BY_PATH (the
+# upload pages) get that limit; every other request the default, enough for a form and no file.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 2**20  # larger files go to a temporary file, not memory
+REQUEST_MAX_BYTES = 2 * 2**20
+REQUEST_MAX_BYTES_BY_PATH = [  # (regular expression searched in the path, limit)
+    (r"/students/import/$|/terms/\d+/import/$", SPREADSHEET_MAX_BYTES + 2**20),  # roster, gradebook
+    (r"/notices/(new|\d+/edit)/$", NOTICE_ATTACHMENTS_MAX * NOTICE_ATTACHMENT_MAX_BYTES + 2**20),
+    (r"/attendance/leave/new/$", NOTICE_ATTACHMENT_MAX_BYTES + 2**20),
+]
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -195,7 +217,18 @@ STORAGES = {
 }
 
 # Celery: tenant-schemas-celery carries the school's schema in each task's headers.
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
+
+
+def _redis_database(url: str, number: int) -> str:
+    """The same Redis server, database `number`."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path=f"/{number}"))
+
+
+# The cache (REDIS_URL, database 0 by default) and the broker are separate Redis databases: the cache may
+# be flushed or evicted without losing queued tasks. Default: database 1 of REDIS_URL's server.
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or _redis_database(REDIS_URL, 1)
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ACKS_LATE = True  # a crashed worker's task is delivered again; claims make that safe
@@ -216,6 +249,8 @@ CELERY_BEAT_SCHEDULE = {
     "messaging-sweep": {"task": "messaging.tasks.sweep", "schedule": 60.0},
     # Scheduled notices whose time has come, one task per school (each published once, under a row lock).
     "notices-publish-due": {"task": "notices.tasks.publish_due", "schedule": 60.0},
+    # Import files left unconfirmed (students.previews): deleted once past their 30 minutes.
+    "import-previews-clean": {"task": "students.tasks.previews_clean_all", "schedule": 3600.0},
 }
 
 # One-time codes (accounts.otp): all limits in one place.

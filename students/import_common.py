@@ -13,6 +13,7 @@ import io
 import zipfile
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext
 
@@ -21,10 +22,11 @@ from schoolbook.audit.models import AuditEvent
 from schoolbook.audit.services import audit_record, client_ip
 from schoolbook.forms import phone_error_text
 from schoolbook.phones import PhoneError, normalize_phone
+from schoolbook.spreadsheets import SpreadsheetError, cell_text, not_a_spreadsheet, workbook_open
 from schoolbook.text import fold, nfc
 from tenants.models import SchoolAffiliation
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = settings.SPREADSHEET_MAX_BYTES
 MAX_ROWS = 10_000
 MAX_COLUMNS = 60
 
@@ -81,13 +83,10 @@ def problems_csv(problems: list[Problem]) -> str:
     writer = csv.writer(out)
     writer.writerow([gettext("Dòng"), gettext("Cột"), gettext("Giá trị"), gettext("Lý do")])
     for problem in problems:
-        writer.writerow([problem.line or "", problem.column, csv_safe(problem.value), problem.reason])
+        writer.writerow(
+            [problem.line or "", cell_text(problem.column), cell_text(problem.value), problem.reason]
+        )
     return out.getvalue()
-
-
-def csv_safe(value: str) -> str:
-    # A value echoed back to Excel must not run as a formula (CSV injection).
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value
 
 
 # --- reading the file -----------------------------------------------------------------------------------
@@ -108,6 +107,21 @@ class Table:
 def read_table(data: bytes, filename: str, report: Report, sheet: str = "") -> Table | None:
     """File-level checks and reading; None (with a problem in the report) if the file is unusable. In a
     workbook, the sheet named `sheet` (folded) if there is one, else the first."""
+
+    def choose(titles: list[str]) -> list[str]:
+        return [next((t for t in titles if header_key(t) == header_key(sheet)), titles[0])] if titles else []
+
+    tables = read_tables(data, filename, report, choose)
+    if tables is None:
+        return None
+    return table_check(next(iter(tables.values())), filename, report) if tables else None
+
+
+def read_tables(data: bytes, filename: str, report: Report, choose=list) -> dict[str, Table] | None:
+    """The file's tables by sheet title (a CSV: one, titled ""), the workbook opened once and only the sheets
+    `choose(titles)` names read; None (with a problem in the report) if the file is unusable. At most
+    MAX_ROWS + 50 lines are read in all: a file with more is refused. Each table then goes through
+    `table_check`."""
     if len(data) > MAX_BYTES:
         report.problem(0, "", filename, gettext("Tệp lớn hơn 10 MB."))
         return None
@@ -116,20 +130,22 @@ def read_table(data: bytes, filename: str, report: Report, sheet: str = "") -> T
         return None
     name = filename.lower()
     if data[:4] == b"PK\x03\x04":
-        table = _read_xlsx(data, filename, report, sheet)
-    elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        return _read_xlsx(data, filename, report, choose)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         report.problem(0, "", filename, gettext("Tệp .xls cũ không được hỗ trợ: hãy lưu lại thành .xlsx."))
         return None
-    elif name.endswith((".xlsx", ".xlsm")) or b"\x00" in data[:4096]:
-        report.problem(0, "", filename, gettext("Không phải tệp bảng tính .xlsx hoặc .csv."))
+    if name.endswith((".xlsx", ".xlsm")) or b"\x00" in data[:4096]:
+        report.problem(0, "", filename, not_a_spreadsheet())
         return None
-    else:
-        table = _read_csv(data, filename, report)
-    if table is None:
-        return None
+    table = _read_csv(data, filename, report)
+    return None if table is None else {"": table}
+
+
+def table_check(table: Table, filename: str, report: Report) -> Table | None:
+    """The table without its empty lines; None (with a problem) when it has no data line or too many."""
     table.rows = [(line, cells) for line, cells in table.rows if any(text_of(c.value) for c in cells)]
     if len(table.rows) > MAX_ROWS + 1:
-        report.problem(0, "", filename, gettext("Tệp có quá nhiều dòng (tối đa 10.000 dòng)."))
+        report.problem(0, "", filename, _too_many_rows())
         return None
     if len(table.rows) < 2:
         report.problem(0, "", filename, gettext("Tệp không có dòng dữ liệu nào."))
@@ -137,25 +153,33 @@ def read_table(data: bytes, filename: str, report: Report, sheet: str = "") -> T
     return table
 
 
-def _read_xlsx(data: bytes, filename: str, report: Report, sheet_name: str) -> Table | None:
-    from openpyxl import load_workbook
+def _too_many_rows() -> str:
+    return gettext("Tệp có quá nhiều dòng (tối đa 10.000 dòng).")
 
+
+def _read_xlsx(data: bytes, filename: str, report: Report, choose) -> dict[str, Table] | None:
+    """The chosen sheets, after schoolbook.spreadsheets' zip check, from one read-only opening; reading
+    stops at MAX_COLUMNS columns and, over all sheets, MAX_ROWS + 50 lines."""
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception:  # openpyxl raises many kinds (BadZipFile, KeyError, XML errors…)
-        report.problem(0, "", filename, gettext("Không phải tệp bảng tính .xlsx hoặc .csv."))
+        workbook = workbook_open(data)
+    except SpreadsheetError as error:
+        report.problem(0, "", filename, str(error))
         return None
     try:
-        sheets = {header_key(ws.title): ws for ws in workbook.worksheets}
-        sheet = sheets.get(header_key(sheet_name)) or workbook.worksheets[0]
-        rows = []
-        for line, row in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS), start=1):
-            if line > MAX_ROWS + 50:
-                break
-            rows.append((line, [_xlsx_cell(cell) for cell in row]))
-        return Table(rows=rows, epoch=workbook.epoch)
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError):
-        report.problem(0, "", filename, gettext("Không phải tệp bảng tính .xlsx hoặc .csv."))
+        budget = MAX_ROWS + 50
+        tables = {}
+        for title in choose(list(workbook.sheetnames)):
+            rows = []
+            for line, row in enumerate(workbook[title].iter_rows(max_col=MAX_COLUMNS), start=1):
+                if len(rows) == budget:
+                    report.problem(0, "", filename, _too_many_rows())
+                    return None
+                rows.append((line, [_xlsx_cell(cell) for cell in row]))
+            budget -= len(rows)
+            tables[title] = Table(rows=rows, epoch=workbook.epoch)
+        return tables
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, SyntaxError):
+        report.problem(0, "", filename, not_a_spreadsheet())
         return None
     finally:
         workbook.close()
@@ -163,10 +187,17 @@ def _read_xlsx(data: bytes, filename: str, report: Report, sheet_name: str) -> T
 
 def _xlsx_cell(cell) -> Cell:
     value = getattr(cell, "value", None)
-    is_formula = getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("="))
+    if value is None:  # most cells of a row padded to MAX_COLUMNS
+        return Cell(None)
+    is_formula = getattr(cell, "data_type", None) == "f" or looks_like_formula(value)
     if is_formula and not isinstance(value, str):  # an array or data-table formula object
         value = str(getattr(value, "text", "") or "=")
     return Cell(value, is_formula)
+
+
+def looks_like_formula(value) -> bool:
+    """Text that a spreadsheet would run, once leading spaces are gone (" =HYPERLINK(…)" is one)."""
+    return isinstance(value, str) and nfc(value).strip().startswith("=")
 
 
 def _read_csv(data: bytes, filename: str, report: Report) -> Table | None:
@@ -183,7 +214,7 @@ def _read_csv(data: bytes, filename: str, report: Report) -> Table | None:
         for cells in reader:
             if reader.line_num > MAX_ROWS + 50:
                 break
-            rows.append((reader.line_num, [Cell(value, value.startswith("=")) for value in cells]))
+            rows.append((reader.line_num, [Cell(value, looks_like_formula(value)) for value in cells]))
     except csv.Error:
         report.problem(0, "", filename, gettext("Không phải tệp bảng tính .xlsx hoặc .csv."))
         return None

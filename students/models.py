@@ -330,3 +330,21 @@ class GuardianInvite(models.Model):
 
     def __str__(self):
         return f"{self.guardian} {self.invited_at:%d/%m/%Y %H:%M}"
+
+
+class ImportPreview(models.Model):
+    """An uploaded import file waiting for its confirmation (roster, staff or gradebook import): kept in the
+    school's schema, at most one per person (a new upload replaces it), deleted once used and, past
+    students.previews.PREVIEW_SECONDS, by the next upload or the hourly cleanup (students.tasks)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=20)  # "students", "staff", "gradebook"
+    filename = models.CharField(max_length=255)
+    data = models.BinaryField()
+    sha256 = models.CharField(max_length=64)
+    context = models.JSONField(default=dict, blank=True)  # the gradebook's class and term
+    created_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"{self.kind}: {self.filename}"

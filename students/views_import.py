@@ -1,15 +1,11 @@
 """Roster import (students with guardians, or staff) in the browser: upload → preview (problems,
 notices, counts) → confirm → commit.
 
-The uploaded bytes wait in the school's cache (tenant-prefixed keys) for 30 minutes under a random token,
-with their SHA-256 and the uploader's id; the confirmation re-reads and re-checks them before writing."""
-
-import hashlib
-import secrets
+The uploaded bytes wait in the school's schema (students.previews, one per person) for 30 minutes under a
+random token, with their SHA-256; the confirmation re-reads and re-checks them before writing."""
 
 from django import forms
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
@@ -19,9 +15,9 @@ from schoolbook.permissions import school_role_required
 from students.import_staff import STAFF, staff_template_workbook
 from students.imports import MAX_BYTES, STUDENTS, problems_csv, template_workbook
 from students.models import Role
+from students.previews import preview_delete, preview_get, preview_save
 
 IMPORTERS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
-PENDING_SECONDS = 30 * 60
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -75,15 +71,8 @@ class RosterUploadForm(forms.Form):
         return upload
 
 
-def _pending_key(token: str) -> str:
-    return f"roster-import:{token}"
-
-
-def _pending(request, token: str) -> dict | None:
-    pending = cache.get(_pending_key(token)) if token else None
-    if pending is None or pending["user_id"] != request.user.pk:
-        return None
-    return pending
+def _pending(request, token: str):
+    return preview_get(actor=request.user, token=token, kind=tuple(KINDS))
 
 
 @school_role_required(*IMPORTERS)
@@ -93,28 +82,27 @@ def roster_import_view(request):
     form = RosterUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        data = upload.read()
-        pending = {
-            "data": data,
-            "filename": upload.name,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "user_id": request.user.pk,
-            "kind": form.cleaned_data["kind"],
-        }
-        token = secrets.token_urlsafe(16)
-        cache.set(_pending_key(token), pending, PENDING_SECONDS)
-        report = KINDS[pending["kind"]][0].check(data, upload.name)
-        return _preview(request, report, token, pending)
+        pending = preview_save(
+            actor=request.user, kind=form.cleaned_data["kind"], data=upload.read(), filename=upload.name
+        )
+        report = KINDS[pending.kind][0].check(pending.data, pending.filename)
+        return _preview(request, report, pending)
     return render(request, "students/import_upload.html", {"form": form})
 
 
-def _preview(request, report, token, pending, status=200):
-    labels = KINDS[pending["kind"]][3]
+def _preview(request, report, pending, status=200):
+    labels = KINDS[pending.kind][3]
     counts = [(key, label, getattr(report.summary, key)) for key, label in labels.items()]
     return render(
         request,
         "students/import_preview.html",
-        {"report": report, "summary": report.summary, "counts": counts, "token": token, "pending": pending},
+        {
+            "report": report,
+            "summary": report.summary,
+            "counts": counts,
+            "token": pending.token,
+            "pending": pending,
+        },
         status=status,
     )
 
@@ -122,21 +110,21 @@ def _preview(request, report, token, pending, status=200):
 def _confirm(request):
     token = request.POST.get("token", "")
     pending = _pending(request, token)
-    if pending is None or pending["sha256"] != request.POST.get("sha256"):
+    if pending is None or pending.sha256 != request.POST.get("sha256"):
         messages.error(request, gettext("Tệp đã hết hạn chờ xác nhận (30 phút). Vui lòng tải lên lại."))
         return redirect("roster_import")
-    report = KINDS[pending["kind"]][0].commit(
+    report = KINDS[pending.kind][0].commit(
         actor=request.user,
         school=request.tenant,
-        data=pending["data"],
-        filename=pending["filename"],
+        data=pending.data,
+        filename=pending.filename,
         request=request,
     )
     if not report.committed:
-        return _preview(request, report, token, pending, status=422)
-    cache.delete(_pending_key(token))
+        return _preview(request, report, pending, status=422)
+    preview_delete(actor=request.user, preview=pending)
     summary = report.summary
-    if pending["kind"] == "staff":
+    if pending.kind == "staff":
         messages.success(
             request,
             gettext("Đã nhập %(rows)d dòng: %(created)d cán bộ mới, %(updated)d cán bộ được cập nhật.")
@@ -164,7 +152,7 @@ def roster_import_problems_view(request):
     pending = _pending(request, request.GET.get("token", ""))
     if pending is None:
         raise Http404
-    report = KINDS[pending["kind"]][0].check(pending["data"], pending["filename"])
+    report = KINDS[pending.kind][0].check(pending.data, pending.filename)
     response = HttpResponse(problems_csv(report.problems), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="loi-nhap-danh-sach.csv"'
     return response

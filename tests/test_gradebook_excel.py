@@ -374,13 +374,13 @@ def test_upload_preview_confirm_in_the_browser(client, gb):
     preview = client.post(_url(gb, "import/"), {"file": _upload(good)})
     assert 'data-changed="Toán">2<' in preview.content.decode()
     pending = preview.context["pending"]
-    done = client.post(_url(gb, "import/"), {"token": preview.context["token"], "sha256": pending["sha256"]})
+    done = client.post(_url(gb, "import/"), {"token": preview.context["token"], "sha256": pending.sha256})
     assert done.status_code == 302
     assert Score.objects.get(student=gb.students[0], column="TX1", subject=gb.math.subject).value == Decimal(
         "9.5"
     )
     client.force_login(gb.world.principal_a)  # another user cannot confirm the teacher's upload
-    again = client.post(_url(gb, "import/"), {"token": preview.context["token"], "sha256": pending["sha256"]})
+    again = client.post(_url(gb, "import/"), {"token": preview.context["token"], "sha256": pending.sha256})
     assert again.status_code == 302 and AuditEvent.objects.filter(action="gradebook.import").count() == 1
 
 

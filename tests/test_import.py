@@ -427,7 +427,7 @@ def test_principal_previews_then_confirms(client, school):
     with schema_context(school.school_a.schema_name):
         assert not Student.objects.exists()
     token = preview.context["token"]
-    sha = preview.context["pending"]["sha256"]
+    sha = preview.context["pending"].sha256
     done = client.post(URL, {"token": token, "sha256": sha})
     assert done.status_code == 302
     with schema_context(school.school_a.schema_name):
@@ -452,7 +452,7 @@ def test_preview_lists_problems_and_offers_them_as_csv(client, school):
         ["3", "Ngày sinh", "31/02/2015", "Ngày không tồn tại."],
     ]
     # a forged confirmation of a bad file writes nothing
-    client.post(URL, {"token": token, "sha256": preview.context["pending"]["sha256"]})
+    client.post(URL, {"token": token, "sha256": preview.context["pending"].sha256})
     with schema_context(school.school_a.schema_name):
         assert not Student.objects.exists()
     assert client.get(f"{URL}problems.csv?token=forged").status_code == 404

@@ -173,9 +173,7 @@ def test_principal_imports_staff_on_the_page(client, school):
     body = preview.content.decode()
     assert preview.status_code == 200 and 'data-count="assignments_created">4<' in body
     assert not StaffMember.objects.filter(user__phone="+84912000111").exists()
-    done = client.post(
-        URL, {"token": preview.context["token"], "sha256": preview.context["pending"]["sha256"]}
-    )
+    done = client.post(URL, {"token": preview.context["token"], "sha256": preview.context["pending"].sha256})
     assert done.status_code == 302
     assert StaffMember.objects.filter(user__phone="+84912000111").exists()
     assert "2 cán bộ mới" in client.get(URL).content.decode()

@@ -362,7 +362,8 @@ def test_a_half_day_leave_marks_only_its_session(lw):
 
 def test_the_note_is_checked_by_its_bytes_and_size(lw, settings):
     leave = ask(lw, attachment=SimpleUploadedFile("giay-kham.JPG", PNG, content_type="image/jpeg"))
-    assert leave.attachment.name.startswith("leave/school_test_a/") and leave.attachment.name.endswith(".jpg")
+    # Named after what the bytes are (a PNG), never the uploader's ".JPG" (issue 12, item 10).
+    assert leave.attachment.name.startswith("leave/school_test_a/") and leave.attachment.name.endswith(".png")
     assert leave.attachment.read() == PNG
     with pytest.raises(LeaveError, match=r"“anh\.gif” không phải tệp PDF, JPEG hoặc PNG") as error:
         ask(lw, start=1, attachment=SimpleUploadedFile("anh.gif", GIF, content_type="image/png"))
@@ -371,6 +372,12 @@ def test_the_note_is_checked_by_its_bytes_and_size(lw, settings):
     with pytest.raises(LeaveError, match=r"“to\.pdf” quá lớn"):
         ask(lw, start=1, attachment=SimpleUploadedFile("to.pdf", PDF + b"\x00" * 1024))
     assert LeaveRequest.objects.count() == 1
+
+
+def test_a_stored_note_never_keeps_the_uploaders_extension(lw):
+    leave = ask(lw, attachment=SimpleUploadedFile("x.php.jpg", PNG))
+    name = leave.attachment.name.rsplit("/", 1)[1]
+    assert name.endswith(".png") and ".php" not in name and ".jpg" not in name
 
 
 def test_the_note_is_served_only_to_who_may_see_the_request(lw, client):

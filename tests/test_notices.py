@@ -298,14 +298,27 @@ def test_the_beat_task_fans_out_one_task_per_school(nw, published):
 # --- attachments ----------------------------------------------------------------------------------------
 
 
+def test_a_stored_attachment_never_keeps_the_uploaders_extension(nw):
+    uploads = [SimpleUploadedFile("x.html", PDF), SimpleUploadedFile("x.php.jpg", PNG)]
+    notice = send(nw.teacher, classes=[nw.a1], uploads=uploads)
+    stored = [(a.original_name, a.file.name.rsplit("/", 1)[1]) for a in notice.attachments.order_by("pk")]
+    assert [(name, stored_as[-4:]) for name, stored_as in stored] == [
+        ("x.html", ".pdf"),
+        ("x.php.jpg", ".png"),
+    ]
+    assert not [stored_as for _, stored_as in stored if "x" in stored_as.split(".")[0] or ".php" in stored_as]
+
+
 def test_attachments_are_recognised_by_their_bytes(nw):
     named_wrong = SimpleUploadedFile("anh.png", PDF, content_type="image/png")
     image = SimpleUploadedFile("so-do.JPG", JPEG, content_type="application/octet-stream")
     notice = send(nw.teacher, classes=[nw.a1], uploads=[named_wrong, image])
     stored = list(notice.attachments.values_list("original_name", "content_type", "size"))
     assert stored == [("anh.png", "application/pdf", len(PDF)), ("so-do.JPG", "image/jpeg", len(JPEG))]
-    path = notice.attachments.first().file.name
-    assert path.startswith(f"notices/school_test_a/{notice.pk}/") and path.endswith(".png")
+    paths = [a.file.name for a in notice.attachments.order_by("pk")]
+    # Stored under the extension of what the bytes are, never the uploader's (issue 12, item 10).
+    assert paths[0].startswith(f"notices/school_test_a/{notice.pk}/") and paths[0].endswith(".pdf")
+    assert paths[1].endswith(".jpg")
     program = SimpleUploadedFile("thoi-khoa-bieu.pdf", b"MZ\x90\x00" + b"\x00" * 60)
     with pytest.raises(NoticeError, match="không phải tệp PDF, JPEG hoặc PNG"):
         send(nw.teacher, classes=[nw.a1], uploads=[program])

@@ -70,7 +70,7 @@ def test_the_import_page_lists_the_new_classes_before_confirming(client, school)
     assert 'data-count="classes_created">2<' in page
     with schema_context(school.school_a.schema_name):
         assert not SchoolClass.objects.filter(name="6A3").exists()
-    client.post(URL, {"token": preview.context["token"], "sha256": preview.context["pending"]["sha256"]})
+    client.post(URL, {"token": preview.context["token"], "sha256": preview.context["pending"].sha256})
     with schema_context(school.school_a.schema_name):
         assert SchoolClass.objects.filter(name__in=["6A3", "7A1"], year__is_current=True).count() == 2
 
