@@ -24,6 +24,10 @@ class AccountError(ValueError):
     """A user-facing refusal; str() is the message, in the language active when it was raised."""
 
 
+class TooManyAttempts(AccountError):
+    """A refusal because of a rate limit: the page answers 429."""
+
+
 @dataclass(frozen=True)
 class CodeRequest:
     phone: str  # E.164
@@ -164,6 +168,19 @@ def password_set(*, user: User, password: str, request=None) -> None:
 def login_check(*, phone: str, password: str, request=None) -> User:
     """Phone + password, with a lockout after repeated failures. Returns the user to log in."""
     wrong = AccountError(gettext("Số điện thoại hoặc mật khẩu không đúng."))
+    # Per address first, before any password is hashed: one address trying one password on many phones
+    # (each a fresh Argon2 hash) is stopped here whatever the phones are.
+    ip_key = f"login:ip:{client_ip(request) or 'unknown'}"
+    if ratelimit.count(ip_key) >= settings.LOGIN_MAX_FAILURES_PER_IP:
+        minutes = max(-(-ratelimit.seconds_left(ip_key) // 60), 1)  # rounded up
+        raise TooManyAttempts(
+            ngettext(
+                "Có quá nhiều lần đăng nhập sai từ thiết bị này. Vui lòng thử lại sau %(minutes)d phút.",
+                "Có quá nhiều lần đăng nhập sai từ thiết bị này. Vui lòng thử lại sau %(minutes)d phút.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
     try:
         e164 = normalize_phone(phone).e164
     except PhoneError as error:
@@ -171,7 +188,7 @@ def login_check(*, phone: str, password: str, request=None) -> User:
     fail_key = f"login:fail:{e164}"
     if ratelimit.count(fail_key) >= settings.LOGIN_MAX_FAILURES:
         minutes = max(ratelimit.seconds_left(fail_key) // 60, 1)
-        raise AccountError(
+        raise TooManyAttempts(
             ngettext(
                 "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút "
                 "hoặc dùng “Quên mật khẩu”.",
@@ -184,6 +201,7 @@ def login_check(*, phone: str, password: str, request=None) -> User:
     user = authenticate(request, phone=e164, password=password)
     if user is None:
         ratelimit.hit(fail_key, settings.LOGIN_LOCKOUT_SECONDS)
+        ratelimit.hit(ip_key, settings.LOGIN_IP_WINDOW_SECONDS)
         audit_record(actor=None, action="login.failed", object_repr=e164, request=request)
         raise wrong
     ratelimit.clear(fail_key)

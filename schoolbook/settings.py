@@ -226,6 +226,10 @@ OTP_MAX_PER_PHONE_PER_HOUR = int(os.environ.get("OTP_MAX_PER_PHONE_PER_HOUR", "5
 OTP_MAX_PER_IP_PER_HOUR = int(os.environ.get("OTP_MAX_PER_IP_PER_HOUR", "20"))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "10"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+# Failed password logins per client address (X-Real-IP) per window, counted before any hashing: a school
+# behind one NAT address still has room for its staff's typos; a phone-spraying script does not.
+LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30"))
+LOGIN_IP_WINDOW_SECONDS = int(os.environ.get("LOGIN_IP_WINDOW_SECONDS", "3600"))
 # Principals, school admins and platform admins pass an authenticator code (TOTP) once per session.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", True)
 # Parents (no staff role anywhere) sign in with a one-time code alone and stay signed in on that device for
