@@ -267,6 +267,20 @@ def _rate_limit(prefix: str, rate: str, burst: str) -> dict:
     }
 
 
+# Web Push endpoints we accept and POST to: the push services the browsers use (Chrome, Edge's Chromium
+# builds, Opera, Brave, Samsung Internet, Cốc Cốc: FCM; Firefox: Mozilla autopush; Edge/Windows: WNS;
+# Safari: Apple). "*.x" is any name under x. A comma-separated PUSH_SERVICE_HOSTS replaces the list.
+PUSH_SERVICE_HOSTS = [
+    host.strip()
+    for host in os.environ.get(
+        "PUSH_SERVICE_HOSTS",
+        "fcm.googleapis.com,*.push.services.mozilla.com,*.notify.windows.com,web.push.apple.com,*.push.apple.com",
+    ).split(",")
+    if host.strip()
+]
+# Test-only: exact origins (scheme://host:port) of local fake push services, exempt from the host list and
+# the public-address check. Never set in production; tests.fakes.push adds its own origin while it runs.
+PUSH_TEST_ORIGINS: list[str] = []
 GATEWAYS = {
     "esms": {
         "url": os.environ.get(
