@@ -224,6 +224,9 @@ OTP_MAX_ATTEMPTS = 5
 OTP_RESEND_COOLDOWN_SECONDS = int(os.environ.get("OTP_RESEND_COOLDOWN_SECONDS", "60"))
 OTP_MAX_PER_PHONE_PER_HOUR = int(os.environ.get("OTP_MAX_PER_PHONE_PER_HOUR", "5"))
 OTP_MAX_PER_IP_PER_HOUR = int(os.environ.get("OTP_MAX_PER_IP_PER_HOUR", "20"))
+# Every answer of the code request page takes at least this long, for a number with an account (a code
+# is written and sent) and without one alike: the time does not tell who has an account.
+OTP_REQUEST_MIN_SECONDS = float(os.environ.get("OTP_REQUEST_MIN_SECONDS", "0.3"))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "10"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
 # Failed password logins per client address (X-Real-IP) per window, counted before any hashing: a school
