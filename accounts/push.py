@@ -7,7 +7,6 @@ receipt endpoint can only ever confirm a notification our gateway actually put i
 
 import base64
 import binascii
-import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from accounts.models import Channel, ContactPoint
 from messaging.gateways.base import Receipt, ReceiptStatus
 from messaging.gateways.registry import gateway_configured
 from messaging.services import receipts_apply_by_schema
+from schoolbook.outbound import url_allowed
 
 GATEWAY = "webpush"
 SUBSCRIPTION_MAX_BYTES = 4096  # a browser's is ~400 bytes; this keeps junk out of a TextField
@@ -89,27 +89,18 @@ def subscription_parse(raw: bytes) -> Subscription:
 
 
 def _check_endpoint(endpoint: str) -> None:
-    """Browsers only ever give https URLs of their vendor's push service, on a public host name. The worker
-    POSTs to whatever is stored here, so an IP address or a local name (our own network) is refused."""
+    """Browsers only ever give https URLs of their vendor's push service. The worker POSTs to whatever is
+    stored here, so only the hosts of settings.PUSH_SERVICE_HOSTS are accepted (no IP address in any
+    spelling, no local name); the gateway checks again, and refuses non-public addresses when it connects."""
     try:
         parts = urlsplit(endpoint)
-        host = parts.hostname or ""
         parts.port  # noqa: B018 (raises ValueError on a port that is not a number)
     except ValueError:
         raise SubscriptionInvalid(gettext("Địa chỉ endpoint không phải URL hợp lệ.")) from None
     if parts.scheme != "https":
         raise SubscriptionInvalid(gettext("Địa chỉ endpoint phải dùng https://."))
-    local_name = "." not in host or host.endswith((".local", ".localhost", ".internal"))
-    if parts.username or parts.password or local_name or _is_ip_address(host):
+    if not url_allowed(endpoint, settings.PUSH_SERVICE_HOSTS):
         raise SubscriptionInvalid(gettext("Địa chỉ endpoint không phải của một dịch vụ thông báo đẩy."))
-
-
-def _is_ip_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 # --- services ----------------------------------------------------------------------------------------

@@ -3,12 +3,14 @@
 import hashlib
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
@@ -22,6 +24,10 @@ from schoolbook.phones import PhoneError, normalize_phone
 
 class AccountError(ValueError):
     """A user-facing refusal; str() is the message, in the language active when it was raised."""
+
+
+class TooManyAttempts(AccountError):
+    """A refusal because of a rate limit: the page answers 429."""
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,17 @@ def _code_hash(user_id: int, code: str) -> str:
 
 def otp_request(*, phone: str, request=None) -> CodeRequest:
     """Send a 6-digit code to a known, active user. The answer is the same for unknown numbers, so the
-    page cannot be used to find out who has an account; the limits apply to both."""
+    page cannot be used to find out who has an account; the limits apply to both, and so does the time it
+    takes: sending a code costs a few queries an unknown number does not, so every answer waits until
+    OTP_REQUEST_MIN_SECONDS have passed."""
+    started = time.monotonic()
+    try:
+        return _otp_request(phone, request)
+    finally:
+        time.sleep(max(0.0, started + settings.OTP_REQUEST_MIN_SECONDS - time.monotonic()))
+
+
+def _otp_request(phone: str, request) -> CodeRequest:
     try:
         normalized = normalize_phone(phone)
     except PhoneError as error:
@@ -72,6 +88,7 @@ def otp_request(*, phone: str, request=None) -> CodeRequest:
         raise AccountError(
             gettext("Số điện thoại này đã nhận quá nhiều mã trong một giờ. Vui lòng thử lại sau.")
         )
+    ratelimit.clear(_tries_key(e164))  # a new code, new tries: for every number, known or not
     user = User.objects.filter(phone=e164, is_active=True).first()
     if user is not None:
         _issue_code(user, request)
@@ -103,7 +120,9 @@ def _issue_code(user: User, request) -> None:
 
 
 def otp_verify(*, phone: str, code: str, request=None) -> User:
-    """Check a code. A wrong guess is counted (committed) before the error is raised."""
+    """Check a code. A wrong guess is counted (committed) before the error is raised. A number without an
+    account (or without a live code) gets the same words, the same count of tries left and the same
+    queries as a wrong guess at a real code, so this page cannot tell who has an account either."""
     code = "".join(ch for ch in code if not ch.isspace())
     try:
         e164 = normalize_phone(phone).e164
@@ -118,7 +137,15 @@ def otp_verify(*, phone: str, code: str, request=None) -> User:
     return user
 
 
+def _tries_key(e164: str) -> str:
+    return f"otp:tries:{e164}"
+
+
 def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]:
+    """Every path does the same work whether `e164` has an account: one locking SELECT, one HMAC, one
+    Redis count, then on a wrong code one UPDATE (of no row, id 0, when there is no code), one audit row
+    and one Redis increment. Tries are counted per number in Redis (reset by each code request), so an unknown
+    number runs out of tries exactly like a known one; the code's own `attempts` stays as a second lock."""
     otp = (
         OneTimeCode.objects.select_for_update()
         .select_related("user")
@@ -126,29 +153,32 @@ def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]
         .order_by("-created_at")
         .first()
     )
-    if otp is None or otp.expires_at <= timezone.now():
-        return None, None
+    tries_key = _tries_key(e164)
     locked = gettext("Mã này đã bị khóa vì nhập sai quá nhiều lần. Vui lòng yêu cầu mã mới.")
-    if otp.attempts >= settings.OTP_MAX_ATTEMPTS:
-        return None, locked
-    if not (
-        len(code) == 6
-        and code.isdigit()
-        and hmac.compare_digest(otp.code_hash, _code_hash(otp.user_id, code))
+    well_formed = len(code) == 6 and code.isdigit()
+    matches = hmac.compare_digest(otp.code_hash if otp else "", _code_hash(otp.user_id if otp else 0, code))
+    if ratelimit.count(tries_key) >= settings.OTP_MAX_ATTEMPTS or (
+        otp is not None and otp.attempts >= settings.OTP_MAX_ATTEMPTS
     ):
-        otp.attempts += 1
-        otp.save(update_fields=["attempts"])
-        audit_record(actor=otp.user, action="otp.failed", obj=otp, object_repr=e164, request=request)
-        left = settings.OTP_MAX_ATTEMPTS - otp.attempts
-        if left <= 0:
-            return None, locked
-        return None, ngettext(
-            "Mã không đúng. Bạn còn %(left)d lần thử.", "Mã không đúng. Bạn còn %(left)d lần thử.", left
-        ) % {"left": left}
-    otp.used_at = timezone.now()
-    otp.save(update_fields=["used_at"])
-    audit_record(actor=otp.user, action="otp.verified", obj=otp, object_repr=e164, request=request)
-    return otp.user, None
+        return None, locked
+    if otp is not None and otp.expires_at > timezone.now() and well_formed and matches:
+        otp.used_at = timezone.now()
+        otp.save(update_fields=["used_at"])
+        ratelimit.clear(tries_key)
+        audit_record(actor=otp.user, action="otp.verified", obj=otp, object_repr=e164, request=request)
+        return otp.user, None
+    OneTimeCode.objects.filter(pk=otp.pk if otp else 0).update(attempts=F("attempts") + 1)  # 0: no row
+    audit_record(
+        actor=otp.user if otp else None, action="otp.failed", obj=otp, object_repr=e164, request=request
+    )
+    left = settings.OTP_MAX_ATTEMPTS - ratelimit.hit(tries_key, settings.OTP_TTL_SECONDS)
+    if left <= 0:
+        return None, locked
+    return None, ngettext(
+        "Mã không đúng hoặc đã hết hạn. Bạn còn %(left)d lần thử.",
+        "Mã không đúng hoặc đã hết hạn. Bạn còn %(left)d lần thử.",
+        left,
+    ) % {"left": left}
 
 
 @transaction.atomic
@@ -164,6 +194,19 @@ def password_set(*, user: User, password: str, request=None) -> None:
 def login_check(*, phone: str, password: str, request=None) -> User:
     """Phone + password, with a lockout after repeated failures. Returns the user to log in."""
     wrong = AccountError(gettext("Số điện thoại hoặc mật khẩu không đúng."))
+    # Per address first, before any password is hashed: one address trying one password on many phones
+    # (each a fresh Argon2 hash) is stopped here whatever the phones are.
+    ip_key = f"login:ip:{client_ip(request) or 'unknown'}"
+    if ratelimit.count(ip_key) >= settings.LOGIN_MAX_FAILURES_PER_IP:
+        minutes = max(-(-ratelimit.seconds_left(ip_key) // 60), 1)  # rounded up
+        raise TooManyAttempts(
+            ngettext(
+                "Có quá nhiều lần đăng nhập sai từ thiết bị này. Vui lòng thử lại sau %(minutes)d phút.",
+                "Có quá nhiều lần đăng nhập sai từ thiết bị này. Vui lòng thử lại sau %(minutes)d phút.",
+                minutes,
+            )
+            % {"minutes": minutes}
+        )
     try:
         e164 = normalize_phone(phone).e164
     except PhoneError as error:
@@ -171,7 +214,7 @@ def login_check(*, phone: str, password: str, request=None) -> User:
     fail_key = f"login:fail:{e164}"
     if ratelimit.count(fail_key) >= settings.LOGIN_MAX_FAILURES:
         minutes = max(ratelimit.seconds_left(fail_key) // 60, 1)
-        raise AccountError(
+        raise TooManyAttempts(
             ngettext(
                 "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %(minutes)d phút "
                 "hoặc dùng “Quên mật khẩu”.",
@@ -184,6 +227,7 @@ def login_check(*, phone: str, password: str, request=None) -> User:
     user = authenticate(request, phone=e164, password=password)
     if user is None:
         ratelimit.hit(fail_key, settings.LOGIN_LOCKOUT_SECONDS)
+        ratelimit.hit(ip_key, settings.LOGIN_IP_WINDOW_SECONDS)
         audit_record(actor=None, action="login.failed", object_repr=e164, request=request)
         raise wrong
     ratelimit.clear(fail_key)

@@ -14,6 +14,7 @@ from accounts.hub import children_hub
 from accounts.models import User
 from accounts.services import (
     AccountError,
+    TooManyAttempts,
     home_visit_record,
     login_check,
     otp_request,
@@ -41,6 +42,7 @@ def login_view(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = LoginForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
         try:
             user = login_check(
@@ -48,10 +50,12 @@ def login_view(request):
             )
         except AccountError as error:
             form.add_error(None, str(error))
+            status = 429 if isinstance(error, TooManyAttempts) else 200
         else:
             login(request, user)
             return redirect(safe_next(request) or "home")
-    return render(request, "accounts/login.html", {"form": form, "next": safe_next(request) or ""})
+    context = {"form": form, "next": safe_next(request) or ""}
+    return render(request, "accounts/login.html", context, status=status)
 
 
 def code_request_view(request):

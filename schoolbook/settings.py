@@ -259,8 +259,15 @@ OTP_MAX_ATTEMPTS = 5
 OTP_RESEND_COOLDOWN_SECONDS = int(os.environ.get("OTP_RESEND_COOLDOWN_SECONDS", "60"))
 OTP_MAX_PER_PHONE_PER_HOUR = int(os.environ.get("OTP_MAX_PER_PHONE_PER_HOUR", "5"))
 OTP_MAX_PER_IP_PER_HOUR = int(os.environ.get("OTP_MAX_PER_IP_PER_HOUR", "20"))
+# Every answer of the code request page takes at least this long, for a number with an account (a code
+# is written and sent) and without one alike: the time does not tell who has an account.
+OTP_REQUEST_MIN_SECONDS = float(os.environ.get("OTP_REQUEST_MIN_SECONDS", "0.3"))
 LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "10"))
 LOGIN_LOCKOUT_SECONDS = int(os.environ.get("LOGIN_LOCKOUT_SECONDS", "900"))
+# Failed password logins per client address (X-Real-IP) per window, counted before any hashing: a school
+# behind one NAT address still has room for its staff's typos; a phone-spraying script does not.
+LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_MAX_FAILURES_PER_IP", "30"))
+LOGIN_IP_WINDOW_SECONDS = int(os.environ.get("LOGIN_IP_WINDOW_SECONDS", "3600"))
 # Principals, school admins and platform admins pass an authenticator code (TOTP) once per session.
 STAFF_2FA_REQUIRED = env_bool("STAFF_2FA_REQUIRED", True)
 # Parents (no staff role anywhere) sign in with a one-time code alone and stay signed in on that device for
@@ -298,6 +305,20 @@ def _rate_limit(prefix: str, rate: str, burst: str) -> dict:
     }
 
 
+# Web Push endpoints we accept and POST to: the push services the browsers use (Chrome, Edge's Chromium
+# builds, Opera, Brave, Samsung Internet, Cốc Cốc: FCM; Firefox: Mozilla autopush; Edge/Windows: WNS;
+# Safari: Apple). "*.x" is any name under x. A comma-separated PUSH_SERVICE_HOSTS replaces the list.
+PUSH_SERVICE_HOSTS = [
+    host.strip()
+    for host in os.environ.get(
+        "PUSH_SERVICE_HOSTS",
+        "fcm.googleapis.com,*.push.services.mozilla.com,*.notify.windows.com,web.push.apple.com,*.push.apple.com",
+    ).split(",")
+    if host.strip()
+]
+# Test-only: exact origins (scheme://host:port) of local fake push services, exempt from the host list and
+# the public-address check. Never set in production; tests.fakes.push adds its own origin while it runs.
+PUSH_TEST_ORIGINS: list[str] = []
 GATEWAYS = {
     "esms": {
         "url": os.environ.get(

@@ -48,8 +48,9 @@ class SchoolAccessMiddleware:
     """Under /s/<code>/: a suspended school shows a clear page; anonymous users go to the login page;
     a user who is neither active staff nor a guardian in this school gets 404 for every page, whether it
     exists or not. Sets request.staff and request.guardian (either may be None, not both); staff pages
-    check roles with school_role_required, pages for families with students.permissions. Principals and
-    school admins are sent to the 2FA page first (accounts.services_2fa) until their session has passed it."""
+    check roles with school_role_required, pages for families with students.permissions. Managers
+    (students.permissions.is_manager, the rule of the manager pages) are sent to the 2FA page first
+    (accounts.services_2fa) until their session has passed it."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -72,7 +73,7 @@ class SchoolAccessMiddleware:
             request.guardian = guardian_for_user(request.user)
             if request.staff is None and request.guardian is None:
                 raise Http404(gettext("Bạn không có quyền truy cập trường này."))
-            # Principals and school admins pass 2FA once per session before any school page; checked here,
+            # Managers pass 2FA once per session before any school page; checked here,
             # not at login, so every way of logging in meets it.
             from accounts import services_2fa
             from accounts.views_2fa import challenge_redirect

@@ -16,6 +16,7 @@ from messaging.gateways.registry import get_gateway
 from messaging.gateways.webpush import SubscriptionGone, WebPushGateway, topic
 from messaging.models import Delivery
 from messaging.services import deliveries_send, delivery_key, messages_resend, messages_send
+from schoolbook.outbound import NonPublicAddress, origin, public_only_session
 from tests.fakes.push import FakePushService, new_vapid_keys
 from tests.fakes.smtp import FakeSmtp
 
@@ -344,7 +345,8 @@ def test_push_service_that_hangs_times_out_transiently(push):
 def test_push_service_down_is_transient(push):
     with FakePushService() as gone_service:
         subscription = gone_service.subscribe()
-    [result] = WebPushGateway().send([_push("d", subscription)])
+    with override_settings(PUSH_TEST_ORIGINS=[origin(subscription["endpoint"])]):  # still "a push service"
+        [result] = WebPushGateway().send([_push("d", subscription)])
 
     assert not result.error.permanent and "ConnectionError" in str(result.error)
 
@@ -372,4 +374,60 @@ def test_push_without_vapid_key_is_permanent_for_the_whole_batch(push):
 
     assert [r.idempotency_key for r in results] == ["a", "b"]
     assert all(r.error.permanent and "not configured" in str(r.error) for r in results)
+    assert push.received == []
+
+
+# --- SSRF: only the browsers' push services, only at public addresses (issue 12, item 3) ----------------
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://127.1/push/x",
+        "https://0177.0.0.1/push/x",
+        "https://localhost./push/x",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://internal.truong-a.edu.vn/push/x",
+    ],
+)
+def test_push_to_a_stored_endpoint_off_the_host_list_is_never_requested(push, endpoint):
+    # Stored before the list existed, or written by hand: the gateway checks again and marks it bad.
+    subscription = {**push.subscribe(), "endpoint": endpoint}
+    [result] = WebPushGateway().send([_push("s", subscription)])
+
+    assert result.error.recipient and "not on a known push service" in str(result.error)
+    assert push.received == []
+
+
+def test_push_to_a_push_service_name_that_resolves_to_our_network_is_refused_on_connect(push, monkeypatch):
+    # DNS rebinding: the name is on the list and looked fine, but resolves to 127.0.0.1 when we connect.
+    # The socket is checked once connected, before TLS or any byte of the request.
+    import socket
+
+    port = int(push.url.rsplit(":", 1)[1])
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebound(host, *args, **kwargs):
+        if host == "fcm.googleapis.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", ("127.0.0.1", port))]
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebound)
+    subscription = {**push.subscribe(), "endpoint": "https://fcm.googleapis.com/fcm/send/x"}
+    [result] = WebPushGateway().send([_push("r", subscription)])
+
+    assert result.error.recipient and "not a public internet address" in str(result.error)
+    assert "127.0.0.1" in str(result.error)
+    assert push.received == []
+
+
+@pytest.mark.parametrize("spelling", ["127.1", "0177.0.0.1", "localhost", "[::ffff:127.0.0.1]"])
+def test_the_test_exemption_is_one_exact_origin_and_every_other_spelling_is_refused(push, spelling):
+    port = push.url.rsplit(":", 1)[1]
+    with public_only_session([origin(push.url)]) as session:
+        with pytest.raises(NonPublicAddress):
+            session.post(f"http://{spelling}:{port}/push/x", data=b"")
+        assert session.post(f"{push.url}/push/unknown", data=b"").status_code == 404  # the fake itself
+    with public_only_session() as session, pytest.raises(NonPublicAddress):
+        session.post(f"{push.url}/push/x", data=b"")
     assert push.received == []

@@ -134,13 +134,17 @@ def test_a_service_error_follows_the_active_language(db):
 def test_plural_messages_read_well_in_english():
     with translation.override("en"):
         one = translation.ngettext(
-            "Mã không đúng. Bạn còn %(left)d lần thử.", "Mã không đúng. Bạn còn %(left)d lần thử.", 1
+            "Mã không đúng hoặc đã hết hạn. Bạn còn %(left)d lần thử.",
+            "Mã không đúng hoặc đã hết hạn. Bạn còn %(left)d lần thử.",
+            1,
         )
         many = translation.ngettext(
-            "Mã không đúng. Bạn còn %(left)d lần thử.", "Mã không đúng. Bạn còn %(left)d lần thử.", 4
+            "Mã không đúng hoặc đã hết hạn. Bạn còn %(left)d lần thử.",
+            "Mã không đúng hoặc đã hết hạn. Bạn còn %(left)d lần thử.",
+            4,
         )
-    assert one % {"left": 1} == "Wrong code. You have 1 attempt left."
-    assert many % {"left": 4} == "Wrong code. You have 4 attempts left."
+    assert one % {"left": 1} == "The code is wrong or has expired. You have 1 attempt left."
+    assert many % {"left": 4} == "The code is wrong or has expired. You have 4 attempts left."
 
 
 def test_flash_messages_are_translated(client, world):

@@ -87,3 +87,46 @@ def test_logout_is_post_only(client, world):
     client.force_login(world.teacher_a)
     assert client.get("/logout/").status_code == 405
     assert client.post("/logout/")["Location"] == "/login/"
+
+
+@override_settings(LOGIN_MAX_FAILURES_PER_IP=30)
+def test_one_address_spraying_many_phones_is_stopped_before_any_hashing(client, world, monkeypatch):
+    from django.test import Client
+
+    from accounts import services
+
+    hashed = []
+    real = services.authenticate
+    monkeypatch.setattr(
+        services, "authenticate", lambda *a, **kw: hashed.append(kw["phone"]) or real(*a, **kw)
+    )
+    statuses = [
+        client.post("/login/", {"phone": f"0912345{n:03d}", "password": "Mat-khau-1"}).status_code
+        for n in range(60)
+    ]
+    assert statuses == [200] * 30 + [429] * 30
+    assert len(hashed) == 30  # the 30 refused tries never reached the password hasher
+    # The right password from that address is refused too, with a clear message, and signs nobody in.
+    blocked = client.post("/login/", {"phone": "0900000013", "password": TEST_PASSWORD})
+    assert blocked.status_code == 429
+    assert "Có quá nhiều lần đăng nhập sai từ thiết bị này. Vui lòng thử lại sau 60 phút." in (
+        blocked.content.decode()
+    )
+    assert "_auth_user_id" not in client.session and len(hashed) == 30
+    # Another address is not affected.
+    elsewhere = Client(REMOTE_ADDR="203.0.113.9")
+    assert elsewhere.post("/login/", {"phone": "0900000013", "password": TEST_PASSWORD}).status_code == 302
+
+
+@override_settings(LOGIN_MAX_FAILURES_PER_IP=3)
+def test_the_address_limit_uses_the_proxy_header_and_counts_failures_only(client, world):
+    for _ in range(5):  # successes do not count: a school's staff behind one address all sign in
+        assert client.post("/login/", {"phone": "0900000013", "password": TEST_PASSWORD}).status_code == 302
+        client.logout()
+    for _ in range(3):
+        client.post("/login/", {"phone": "0900000013", "password": "sai"}, HTTP_X_REAL_IP="198.51.100.7")
+    proxied = client.post(
+        "/login/", {"phone": "0900000012", "password": TEST_PASSWORD}, HTTP_X_REAL_IP="198.51.100.7"
+    )
+    assert proxied.status_code == 429
+    assert client.post("/login/", {"phone": "0900000012", "password": TEST_PASSWORD}).status_code == 302

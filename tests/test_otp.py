@@ -1,6 +1,8 @@
 """One-time codes: hashed at rest, 5-minute expiry, 5 tries, resend cooldown, per-phone and per-IP limits."""
 
+import re
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.test import RequestFactory, override_settings
@@ -68,7 +70,7 @@ def test_five_wrong_tries_lock_the_code_and_are_counted(world):
         with pytest.raises(AccountError) as error:
             otp_verify(phone=PHONE, code=wrong)
         messages.append(str(error.value))
-    assert messages[0] == "Mã không đúng. Bạn còn 4 lần thử."
+    assert messages[0] == "Mã không đúng hoặc đã hết hạn. Bạn còn 4 lần thử."
     assert "khóa" in messages[-1]
     assert OneTimeCode.objects.get(user=world.teacher_a).attempts == 5
     with pytest.raises(AccountError, match="khóa"):  # even the right code no longer works
@@ -126,3 +128,70 @@ def test_password_rules_are_enforced_and_nothing_is_saved_on_failure(world):
     world.teacher_a.refresh_from_db()
     assert world.teacher_a.password.startswith("argon2$")
     assert world.teacher_a.check_password("Trống-đồng-Đông-Sơn")
+
+
+# --- no account enumeration (issue 12, item 5) -----------------------------------------------------------
+
+KNOWN, UNKNOWN = "0900000013", "0987654300"  # the teacher of school A; a number nobody has
+
+
+def _normalized(response, phone) -> str:
+    """The page without what must differ: the CSRF token and the number the person typed in."""
+    from schoolbook.phones import format_national, normalize_phone
+
+    shown = format_national(normalize_phone(phone).e164)
+    page = re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', "", response.content.decode())
+    return page.replace(shown, "PHONE").replace(quote(shown), "PHONE")
+
+
+def _statements(queries) -> list[str]:
+    """The SQL run, without its values: the same work, whatever row it found or did not."""
+    return [re.sub(r"'[^']*'|\"s\d+_x\d+\"|\b\d+\b|\bNULL\b", "?", q["sql"]) for q in queries]
+
+
+def test_the_code_pages_answer_a_known_and_an_unknown_number_alike(world):
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    known, unknown = Client(REMOTE_ADDR="203.0.113.20"), Client(REMOTE_ADDR="203.0.113.21")
+    asked = {
+        phone: c.post("/login/code/", {"phone": phone}) for phone, c in ((KNOWN, known), (UNKNOWN, unknown))
+    }
+    assert asked[KNOWN].status_code == asked[UNKNOWN].status_code == 302
+    assert asked[KNOWN]["Location"] == asked[UNKNOWN]["Location"] == "/login/code/verify/"
+    assert _normalized(known.get("/login/code/verify/"), KNOWN) == _normalized(
+        unknown.get("/login/code/verify/"), UNKNOWN
+    )
+    real = _sent_code()
+    wrong = f"{(int(real) + 1) % 10**6:06d}"
+    for attempt in range(1, 7):  # 4 left … 1 left, then locked, then still locked: word for word alike
+        answers, work = {}, {}
+        for phone, client in ((KNOWN, known), (UNKNOWN, unknown)):
+            with CaptureQueriesContext(connection) as queries:
+                answers[phone] = client.post("/login/code/verify/", {"code": wrong})
+            work[phone] = _statements(queries.captured_queries)
+        assert answers[KNOWN].status_code == answers[UNKNOWN].status_code == 200
+        assert _normalized(answers[KNOWN], KNOWN) == _normalized(answers[UNKNOWN], UNKNOWN), attempt
+        assert work[KNOWN] == work[UNKNOWN], attempt
+        expected = "khóa" if attempt >= 5 else f"Bạn còn {5 - attempt} lần thử"
+        assert expected in answers[UNKNOWN].content.decode()
+    # Locked means locked for the real code too.
+    assert "khóa" in known.post("/login/code/verify/", {"code": real}).content.decode()
+
+
+@override_settings(OTP_REQUEST_MIN_SECONDS=0.25)
+def test_asking_for_a_code_takes_as_long_for_an_unknown_number(world):
+    import time
+
+    taken = {}
+    for phone, ip in ((KNOWN, "203.0.113.30"), (UNKNOWN, "203.0.113.31")):
+        started = time.monotonic()
+        otp_request(phone=phone, request=_request(ip))
+        taken[phone] = time.monotonic() - started
+    assert Message.objects.filter(purpose="otp").count() == 1  # only the known number got a code
+    assert taken[KNOWN] >= 0.25 and taken[UNKNOWN] >= 0.25
+    with pytest.raises(AccountError):  # a refusal (here the resend cooldown) waits as long
+        started = time.monotonic()
+        otp_request(phone=KNOWN, request=_request("203.0.113.30"))
+    assert time.monotonic() - started >= 0.25

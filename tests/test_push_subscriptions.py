@@ -167,6 +167,24 @@ def test_beyond_the_limit_broken_devices_go_first_then_the_oldest(parent, vapid)
             "Địa chỉ endpoint không phải URL hợp lệ.",
         ),
         (subscription(endpoint="https://fcm.googleapis.com/" + "x" * 2100), "Địa chỉ endpoint quá dài."),
+        # The probe's SSRF bypasses (issue 12 item 3), and names that are not a push service's.
+        *(
+            (subscription(endpoint=endpoint), "Địa chỉ endpoint không phải của một dịch vụ")
+            for endpoint in (
+                "https://127.1/push/x",
+                "https://0177.0.0.1/push/x",
+                "https://2130706433/push/x",
+                "https://0x7f.0.0.1/push/x",
+                "https://localhost./push/x",
+                "https://fcm.googleapis.com./fcm/send/x",
+                "https://fcm.googleapis.com.evil.example/fcm/send/x",
+                "https://evil.example\\@fcm.googleapis.com/fcm/send/x",
+                "https://fcm.googleapis.com:8443/fcm/send/x",
+                "https://metadata.google.internal/computeMetadata/v1/",
+                "https://push.services.mozilla.com/wpush/v2/x",
+                "https://internal.truong-a.edu.vn/push/x",  # any other name (it may resolve to our network)
+            )
+        ),
         (subscription(keys={"p256dh": P256DH}), "Thiếu khóa p256dh hoặc auth."),
         (subscription(keys=None), "Thiếu khóa p256dh hoặc auth."),
         (subscription(keys={"p256dh": "AAAA", "auth": AUTH}), "Khóa p256dh không hợp lệ"),
@@ -180,6 +198,21 @@ def test_a_subscription_that_no_push_service_issued_is_refused_with_the_reason(p
     status, body = subscribe(signed_in(parent), data)
     assert status == 400 and body["error"].startswith(reason)
     assert not ContactPoint.objects.filter(channel="push").exists()
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://fcm.googleapis.com/fcm/send/dJ8b:APA91bH",
+        "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk",
+        "https://wns2-sg2p.notify.windows.com/w/?token=BQYAAAB",
+        "https://web.push.apple.com/QGuQyavXutnMH",
+    ],
+)
+def test_the_browsers_push_services_are_accepted(parent, vapid, endpoint):
+    status, _ = subscribe(signed_in(parent), subscription(endpoint=endpoint))
+    assert status == 201
+    assert json.loads(ContactPoint.objects.get(channel="push").address)["endpoint"] == endpoint
 
 
 def test_subscribing_needs_a_session_and_the_csrf_token(parent, vapid):

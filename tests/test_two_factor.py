@@ -295,3 +295,55 @@ def test_platform_admin_resets_a_lost_2fa(client, world):
     principal.force_login(world.principal_a)
     setup = principal.get(principal.get("/s/test-a/")["Location"])
     assert "Thiết lập xác thực hai lớp" in setup.content.decode()
+
+
+def _school_paths():
+    """Every page of a school's URLconf as a path under /s/test-a/ (numbers for the converters: the
+    middleware answers before any view looks the object up). Generated, so a new page is covered."""
+    from django.urls import URLPattern, URLResolver
+
+    from schoolbook import urls_school
+    from tenants.middleware import MACHINE_PATHS
+
+    def walk(patterns, prefix):
+        for entry in patterns:
+            route = prefix + str(entry.pattern)
+            if isinstance(entry, URLResolver):
+                yield from walk(entry.url_patterns, route)
+            elif isinstance(entry, URLPattern):
+                yield re.sub(r"<(?:\w+:)?\w+>", "1", route)
+
+    return sorted({p for p in walk(urls_school.urlpatterns, "") if not p.startswith(MACHINE_PATHS)})
+
+
+def test_2fa_follows_the_manager_permission_for_every_role():
+    from students.models import Role, StaffMember
+    from students.permissions import MANAGERS
+
+    for role in Role:
+        assert services_2fa.required_for_staff(StaffMember(roles=[role])) == (role in MANAGERS), role
+    assert not services_2fa.required_for_staff(None)
+
+
+def test_vice_principal_is_sent_to_2fa_setup_on_every_manager_page(client, world):
+    from students.models import Role
+    from tests.gradebook_world import staff_make
+
+    with schema_context(world.school_a.schema_name):
+        vice = staff_make(world, "0966 222 333", "Phó Hiệu Trưởng", roles=[Role.VICE_PRINCIPAL]).user
+    client.force_login(vice)
+    paths = _school_paths()
+    assert {"staff/", "classes/rollover/", "students/1/transfer/"} <= set(paths)
+    assert len(paths) > 60
+    for path in paths:
+        full = f"/s/test-a/{path}"
+        for response in (client.get(full), client.post(full, {"confirm": "x"})):
+            assert response.status_code == 302, full
+            assert response["Location"].startswith("/account/2fa/?next="), full
+    setup = client.get("/account/2fa/?next=/s/test-a/staff/")
+    assert "Thiết lập xác thực hai lớp" in setup.content.decode()
+    secret = setup.context["enrolment"].secret
+    client.post("/account/2fa/?next=/s/test-a/staff/", {"code": totp.code_at(secret, time.time())})
+    assert client.get("/s/test-a/staff/").status_code == 200  # a manager page, reached once 2FA is passed
+    with schema_context(world.school_a.schema_name):  # none of the POSTs before 2FA changed anything
+        assert not AuditEvent.objects.filter(actor=vice).exists()

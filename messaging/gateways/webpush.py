@@ -20,6 +20,7 @@ from pywebpush import WebPushException, webpush
 
 from accounts.push import b64url_decode, receipt_token
 from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult
+from schoolbook.outbound import NonPublicAddress, public_only_session, url_allowed
 
 DEFAULT_TIMEOUT = 10  # seconds; settings.GATEWAYS["webpush"]["timeout"] when set
 # RFC 8291 leaves about 3,990 bytes for the payload and push services answer 413 beyond it; the
@@ -52,7 +53,8 @@ class WebPushGateway(Gateway):
         except ValueError as exc:
             error = GatewayError(f"web push is not configured: bad VAPID private key ({exc})", permanent=True)
             return [SendResult(message.idempotency_key, error=error) for message in batch]
-        with requests.Session() as session:  # one pooled connection per push service for the whole batch
+        # One pooled connection per push service for the whole batch, to public addresses only.
+        with public_only_session(settings.PUSH_TEST_ORIGINS) as session:
             return [self._send_one(session, vapid, options, message) for message in batch]
 
     def _send_one(self, session, vapid, options, message: OutgoingMessage) -> SendResult:
@@ -61,6 +63,10 @@ class WebPushGateway(Gateway):
             subscription = parse_subscription(message.recipient)
         except ValueError as exc:
             return SendResult(key, error=GatewayError(f"invalid push subscription: {exc}", permanent=True))
+        if not url_allowed(subscription["endpoint"], settings.PUSH_SERVICE_HOSTS, settings.PUSH_TEST_ORIGINS):
+            # Stored before the host list existed, or by hand: never requested (SSRF); the point is bad.
+            error = GatewayError("push endpoint is not on a known push service", recipient=True)
+            return SendResult(key, error=error)
         payload = json.dumps(
             {
                 "title": message.title,
@@ -87,6 +93,8 @@ class WebPushGateway(Gateway):
             )
         except WebPushException as exc:
             return SendResult(key, error=_classify(exc))
+        except NonPublicAddress as exc:  # the name resolved to our own network when we connected
+            return SendResult(key, error=GatewayError(f"push endpoint refused: {exc}", recipient=True))
         except requests.RequestException as exc:  # timeouts, refused or dropped connections
             error = GatewayError(
                 f"push service unavailable: {exc.__class__.__name__}: {exc}", permanent=False

@@ -19,8 +19,11 @@ from http.server import BaseHTTPRequestHandler
 import http_ece
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from django.conf import settings
+from django.test import override_settings
 from py_vapid import Vapid
 
+from schoolbook.outbound import origin
 from tests.fakes.http import LocalHttpServer
 
 
@@ -72,6 +75,17 @@ class FakePushService(LocalHttpServer):
             "endpoint": f"{self.url}/push/{subscription_id}",
             "keys": {"p256dh": b64url(public), "auth": b64url(auth)},
         }
+
+    def __enter__(self):
+        # The gateway only talks to public push services; this fake's exact origin is let through for the
+        # time it runs (settings.PUSH_TEST_ORIGINS, a test-only setting), nothing else on 127.0.0.1 is.
+        self._origins = override_settings(PUSH_TEST_ORIGINS=[*settings.PUSH_TEST_ORIGINS, origin(self.url)])
+        self._origins.enable()
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        super().__exit__(*exc)
+        self._origins.disable()
 
     @staticmethod
     def subscription_id(subscription: dict) -> str:
