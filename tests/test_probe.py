@@ -1,6 +1,7 @@
-"""The URL × role probe (issue 12, item 20): every URL pattern of both URLconfs, walked from the resolver so a new
-URL is covered without anyone remembering, × every role that must not reach school A's objects — anonymous, a
-parent of another child, a teacher of another class, staff and a parent of another school — for GET and POST.
+"""The URL × role probe (issue 12, item 20): every URL pattern of both URLconfs, walked from the resolver so
+a new URL is covered without anyone remembering, × every role that must not reach school A's objects —
+anonymous, a parent of another child, a teacher of another class, staff and a parent of another school — for
+GET and POST.
 
 The answer is 403/404/405 or the login page, never the target's content and never a 500; and nothing is
 written (one fingerprint of the database — row count and highest id of every table of school A, school B and
@@ -143,8 +144,8 @@ TARGET_MARKERS = (TARGET_STUDENT, TARGET_PARENT, "917770001", TARGET_TEACHER, TA
 def target_build(world) -> SimpleNamespace:
     """School A's objects the probe aims at (inside school A's schema): class 6A1 (homeroom: another teacher,
     who teaches Toán there) with one student, her parent (who can sign in), a published notice with an
-    attachment, a leave request, today's absence, a score, a gate device and event, and the parent's push subscription.
-    teacher_a is the homeroom teacher of 6A2, with a child of her own class there."""
+    attachment, a leave request, today's absence, a score, a gate device and event, and the parent's push
+    subscription. teacher_a is the homeroom teacher of 6A2, with a child of her own class there."""
     t = SimpleNamespace(school=world.school_a, today=timezone.localdate())
     t.year = SchoolYear.objects.get(is_current=True)
     grade = GradeLevel.objects.get(number=6)
@@ -376,10 +377,12 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
     listed = set(PUBLIC) | set(OWN_PAGES) | set(KWARGS) | {n for pages in ROLE_PAGES.values() for n in pages}
     assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
     assert len(ALL_PATTERNS) > 100
-    placeholder = SimpleNamespace(**{attribute: SimpleNamespace(pk=1) for attribute in PK_BY_SEGMENT.values()},
-                                  term=SimpleNamespace(pk=1), link=SimpleNamespace(pk=1),
-                                  attachment=SimpleNamespace(pk=1), today=datetime.date(2026, 1, 1),
-                                  school=SimpleNamespace(code="test-a"))  # fmt: skip
+    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment"]
+    placeholder = SimpleNamespace(
+        **{attribute: SimpleNamespace(pk=1) for attribute in objects},
+        today=datetime.date(2026, 1, 1),
+        school=SimpleNamespace(code="test-a"),
+    )
     for _conf, name, route, params in ALL_PATTERNS:
         if name not in PUBLIC:
             kwargs_for(name, route, params, placeholder)
@@ -388,8 +391,9 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
 # The target's own readers see it, by the same URLs and markers: so the probe's URLs name real objects of
 # school A and its markers would catch a page that showed them to someone else.
 CONTROLS = {
-    "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results", "cell_history",
-              "report_card", "notice_detail", "notice_report", "leave_detail", "attendance_stats_class"],
+    "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
+              "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
+              "attendance_stats_class"],
     "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail"],
 }  # fmt: skip
 
