@@ -16,6 +16,7 @@ from celery.signals import before_task_publish
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
@@ -122,7 +123,8 @@ def _world_parent(school, code, child_name, phone, name):
     from students.models import Guardian, Student, StudentGuardian
     from tenants.services import affiliation_add
 
-    user = User.objects.create_user(phone, full_name=name)
+    # Signed in before, like a parent using the app ("invite those who never signed in" leaves them out).
+    user = User.objects.create_user(phone, full_name=name, last_login=timezone.now())
     affiliation_add(user=user, school=school, is_guardian=True)
     with schema_context(school.schema_name):
         child = Student.objects.create(
