@@ -36,11 +36,11 @@ from tests.gradebook_world import assignment_make, parent_make, staff_make, stud
 
 # --- what may answer without a 404, and why ---------------------------------------------------------------
 
-# Public machine endpoints and pages for everyone: not probed here; their own authentication is tested in the
-# files named.
+# Public machine endpoints and pages for everyone: not probed with the roles; their own authentication is
+# tested in the files named.
 PUBLIC = {
-    "landing": "the public landing page (test_onboarding)",
-    "healthz": "load balancer health check, says nothing but ok (test_onboarding)",
+    "landing": "sends to the login page (test_public_pages_show_no_school_data below)",
+    "healthz": "load balancer health check, says only ok (test_public_pages_show_no_school_data below)",
     "favicon": "static icon (test_favicon)",
     "login": "login page (test_login)",
     "code_request": "login by one-time code (test_otp)",
@@ -364,6 +364,8 @@ def test_no_role_reaches_school_a_target(world, target, role):
                 )
     connection.set_schema_to_public()
     after = fingerprint(schemas)
+    if user is not None:  # still signed in as the role: no own page logged it out half-way
+        assert client.session.get("_auth_user_id") == str(user.pk)
     changed = {table: (before.get(table), after.get(table)) for table in before.keys() | after.keys()
                if before.get(table) != after.get(table)}  # fmt: skip
     assert not problems, "\n".join(problems)
@@ -407,3 +409,14 @@ def test_the_targets_own_readers_see_what_the_probe_looks_for(world, target):
             response = client.get(urls[name])
             assert response.status_code == 200, (reader, name)
             assert _shows_target(response), (reader, name)
+
+
+PAGES_FOR_EVERYONE = ["landing", "healthz", "favicon", "login", "code_request", "service_worker"]
+
+
+def test_public_pages_show_no_school_data(world, target):
+    client = Client()
+    for name in PAGES_FOR_EVERYONE:
+        response = client.get(reverse(name, urlconf="schoolbook.urls_public"), follow=True)
+        assert response.status_code == 200, name
+        assert not _shows_target(response), name
