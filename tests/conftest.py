@@ -17,6 +17,7 @@ from celery.signals import before_task_publish
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections
+from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
@@ -46,6 +47,14 @@ class World:
     principal_a: User
     teacher_a: User
     staff_b: User  # the outsider: has a role in school B only
+    parent: User  # guardian (with a login) of WORLD_CHILD_A in school A: a parent of some other child
+    outsider_parent: User  # guardian (with a login) of WORLD_CHILD_B in school B only
+
+
+# The session world's children: each has one guardian with a login (World.parent, World.outsider_parent), no
+# class and no other data, so that tests building their own classes and children keep their own counts.
+WORLD_CHILD_A = ("W-PH-A", "Đinh Con Thế Giới A", "0900000014", "Đinh Phụ Huynh A")
+WORLD_CHILD_B = ("W-PH-B", "Đinh Con Thế Giới B", "0900000024", "Đinh Phụ Huynh B")
 
 
 def _onboard(code, name, admin_phone, admin_name, actor):
@@ -97,6 +106,8 @@ def _create_world():
     for school, phone, name, role in people:
         with schema_context(school.schema_name):
             staff_add(actor=admin, school=school, phone=phone, full_name=name, roles=[role])
+    for school, (code, child_name, phone, name) in ((a, WORLD_CHILD_A), (b, WORLD_CHILD_B)):
+        _world_parent(school, code, child_name, phone, name)
     for user in User.objects.all():
         _with_password(user)
     # No quiet hours, so no test depends on the hour it runs at; the quiet-hour tests set their own.
@@ -107,6 +118,24 @@ def _create_world():
                 quiet_hours_start=NO_QUIET,
                 quiet_hours_end=NO_QUIET,
             )
+
+
+def _world_parent(school, code, child_name, phone, name):
+    """A parent who can sign in to `school`: a user, a guardian row with that user, and a child of theirs."""
+    from students.models import Guardian, Student, StudentGuardian
+    from tenants.services import affiliation_add
+
+    # Signed in before, like a parent using the app ("invite those who never signed in" leaves them out).
+    user = User.objects.create_user(phone, full_name=name, last_login=timezone.now())
+    affiliation_add(user=user, school=school, is_guardian=True)
+    with schema_context(school.schema_name):
+        child = Student.objects.create(
+            student_code=code, full_name=child_name, date_of_birth="2014-01-01", gender="female"
+        )
+        guardian = Guardian.objects.create(full_name=name, phone=user.phone, user=user)
+        StudentGuardian.objects.create(
+            student=child, guardian=guardian, relationship="mother", is_primary_contact=True
+        )
 
 
 @pytest.fixture
@@ -122,7 +151,21 @@ def world(db) -> World:
         principal_a=user("+84900000012"),
         teacher_a=user("+84900000013"),
         staff_b=user("+84900000022"),
+        parent=user("+84900000014"),
+        outsider_parent=user("+84900000024"),
     )
+
+
+@pytest.fixture
+def parent(world) -> User:
+    """A parent in school A (guardian of the world's child there, not of any child a test builds)."""
+    return world.parent
+
+
+@pytest.fixture
+def outsider_parent(world) -> User:
+    """A parent in school B only: for school A, an outsider."""
+    return world.outsider_parent
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from students.models import (
     StudentGuardian,
 )
 from tenants.models import SchoolAffiliation
+from tests.conftest import WORLD_CHILD_A
 
 HEADER = [header for _key, header, _required in STUDENT_COLUMNS]
 
@@ -91,6 +92,15 @@ def _counts():
     }
 
 
+def _students_imported():
+    """School A's students but the session world's child (tests.conftest.WORLD_CHILD_A)."""
+    return Student.objects.exclude(student_code=WORLD_CHILD_A[0])
+
+
+def _links_imported():
+    return StudentGuardian.objects.exclude(student__student_code=WORLD_CHILD_A[0])
+
+
 def _import(world, data, filename="ds.xlsx"):
     return roster_import(actor=world.admin_a, school=world.school_a, data=data, filename=filename)
 
@@ -134,14 +144,14 @@ def test_good_file_creates_students_guardians_enrolments_links_users(school):
     assert father.email == "binh@example.com"  # the sibling's row brought it
     assert set(father.students.values_list("student_code", flat=True)) == {"HS001", "HS002"}
     mother = Guardian.objects.get(phone="+84383456789")  # 0168… converted to 038…
-    links = {(link.student.student_code, link.guardian.phone): link for link in StudentGuardian.objects.all()}
+    links = {(link.student.student_code, link.guardian.phone): link for link in _links_imported()}
     assert len(links) == 4
     assert links[("HS002", father.phone)].is_primary_contact
     assert not links[("HS002", mother.phone)].is_primary_contact
     assert links[("HS002", mother.phone)].relationship == Relationship.MOTHER
     assert all(link.receives_notifications for link in links.values())
 
-    for guardian in Guardian.objects.all():
+    for guardian in Guardian.objects.exclude(phone=school.parent.phone):
         assert guardian.user is not None and guardian.user.phone == guardian.phone
         if guardian.user != school.principal_a:
             assert not guardian.user.has_usable_password()  # they log in with a one-time code
@@ -378,10 +388,10 @@ def test_command_dry_run_then_commit(school, tmp_path, capsys):
     call_command("import_roster", "--school", "test-a", str(path))
     out = capsys.readouterr().out
     assert "students 3 to create" in out and "dry run" in out and "0168" in out
-    assert not Student.objects.exists()
+    assert not _students_imported().exists()
     call_command("import_roster", "--school", "test-a", str(path), "--commit")
     assert "committed" in capsys.readouterr().out
-    assert Student.objects.count() == 3
+    assert _students_imported().count() == 3
 
 
 def test_command_prints_problems_and_fails(school, tmp_path, capsys):
@@ -392,7 +402,7 @@ def test_command_prints_problems_and_fails(school, tmp_path, capsys):
     assert (
         "line 3\tLớp\tLớp “3Z9” không có trong năm học hiện tại và không tạo được" in capsys.readouterr().out
     )
-    assert not Student.objects.exists()
+    assert not _students_imported().exists()
 
 
 def test_command_exit_code_is_1_on_problems(school, tmp_path):
@@ -425,13 +435,13 @@ def test_principal_previews_then_confirms(client, school):
     assert preview.status_code == 200 and "Xác nhận nhập" in page
     assert 'data-count="students_created">3<' in page and "01683456789 → 0383456789" in page
     with schema_context(school.school_a.schema_name):
-        assert not Student.objects.exists()
+        assert not _students_imported().exists()
     token = preview.context["token"]
     sha = preview.context["pending"].sha256
     done = client.post(URL, {"token": token, "sha256": sha})
     assert done.status_code == 302
     with schema_context(school.school_a.schema_name):
-        assert Student.objects.count() == 3
+        assert _students_imported().count() == 3
     assert "Đã nhập 3 dòng" in client.get(URL).content.decode()
     again = client.post(URL, {"token": token, "sha256": sha})  # the token is spent
     assert again.status_code == 302
@@ -454,7 +464,7 @@ def test_preview_lists_problems_and_offers_them_as_csv(client, school):
     # a forged confirmation of a bad file writes nothing
     client.post(URL, {"token": token, "sha256": preview.context["pending"].sha256})
     with schema_context(school.school_a.schema_name):
-        assert not Student.objects.exists()
+        assert not _students_imported().exists()
     assert client.get(f"{URL}problems.csv?token=forged").status_code == 404
 
 

@@ -1,0 +1,422 @@
+"""The URL × role probe (issue 12, item 20): every URL pattern of both URLconfs, walked from the resolver so
+a new URL is covered without anyone remembering, × every role that must not reach school A's objects —
+anonymous, a parent of another child, a teacher of another class, staff and a parent of another school — for
+GET and POST.
+
+The answer is 403/404/405 or the login page, never the target's content and never a 500; and nothing is
+written (one fingerprint of the database — row count and highest id of every table of school A, school B and
+the public schema — before and after all of a role's requests). A page a role may see for itself (its own
+home, its own notices) is listed in OWN_PAGES with the reason; it may answer, but never shows the target.
+
+Path parameters are filled with objects of school A (the target): `<int:pk>` by the path segment before it
+(PK_BY_SEGMENT: "students/<int:pk>/" is the target student), other parameters by name (PARAMS), and KWARGS
+overrides both for one URL name. A URL with a parameter none of these can fill fails test_every_url_is_probed
+with the line to add."""
+
+import datetime
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+from django_tenants.utils import schema_context
+
+from accounts.models import ContactPoint
+from attendance.gate import device_register
+from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, RollCall, Session
+from grades.models import Score
+from grades.rules.circular27 import Checkpoint
+from notices.models import Notice, NoticeAttachment, Status
+from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
+from tenants.routing import school_urlconf
+from tests.gradebook_world import assignment_make, parent_make, staff_make, student_enrol
+
+# --- what may answer without a 404, and why ---------------------------------------------------------------
+
+# Public machine endpoints and pages for everyone: not probed with the roles; their own authentication is
+# tested in the files named.
+PUBLIC = {
+    "landing": "sends to the login page (test_public_pages_show_no_school_data below)",
+    "healthz": "load balancer health check, says only ok (test_public_pages_show_no_school_data below)",
+    "favicon": "static icon (test_favicon)",
+    "login": "login page (test_login)",
+    "code_request": "login by one-time code (test_otp)",
+    "code_verify": "login by one-time code (test_otp)",
+    "password_set": "after a one-time code login, for the session's own user (test_login)",
+    "logout": "ends the caller's own session (test_login)",
+    "set_language": "Django's language switch, a cookie of the caller's (test_i18n)",
+    "service_worker": "sw.js must be public for browsers to register it (test_push_subscriptions)",
+    "push_receipt": "service worker reports a shown push by its own signed token (test_push_subscriptions)",
+    "esms_receipt": "eSMS delivery receipts, authenticated by the URL token (test_messaging_receipts)",
+    "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
+    "gate_events_api": "gate devices post with their own bearer token (test_gate)",
+}
+
+# Pages about the signed-in user themself, which every signed-in role may open: they answer, but never show
+# the target, and a POST to them changes only the caller's own session or account.
+OWN_PAGES = {
+    "home": "the user's own list of schools",
+    "password_offer_dismiss": "hides the caller's own password offer",
+    "notice_inbox": "the user's own notices across schools",
+    "push_subscriptions": "the caller's own push subscriptions",
+    "two_factor": "the caller's own authenticator setup",
+    "devices": "the caller's own devices",
+}
+
+# Pages of school A that a role with a place in school A legitimately opens; they must not show the target.
+ROLE_PAGES = {
+    "parent_of_another_child": {
+        "school_home": "the parent's own home in the school",
+        "leave_parent_list": "the parent's own leave requests",
+        "leave_request": "asks leave for the parent's own children only",
+    },
+    "teacher_of_another_class": {
+        "school_home": "the teacher's own home in the school",
+        "gradebook_home": "the teacher's own teaching assignments",
+        "notice_list": "notices the teacher wrote or received",
+        "notice_compose": "any teacher may write a notice (a manager approves it before it goes out)",
+        "notice_estimate": "the compose form's estimate: counts of recipients and messages, no names",
+        "attendance_home": "roll calls of the teacher's own classes",
+        "leave_list": "leave requests of the teacher's own homeroom classes",
+        "attendance_stats_day": "the school's attendance figures, open to every teacher",
+        "attendance_stats_month": "the school's attendance figures, open to every teacher",
+        "attendance_stats_limit": "the school's attendance figures, open to every teacher",
+    },
+}
+
+ROLES = [
+    "anonymous",
+    "parent_of_another_child",
+    "teacher_of_another_class",
+    "staff_of_another_school",
+    "parent_of_another_school",
+]
+
+# --- how to fill path parameters with school A's objects ---------------------------------------------------
+
+# The path segment just before `<int:pk>` → the target's attribute holding that object.
+PK_BY_SEGMENT = {
+    "staff": "staff",
+    "students": "student",
+    "years": "year",
+    "classes": "school_class",
+    "subjects": "subject",
+    "assignments": "assignment",
+    "scores": "score",
+    "notices": "notice",
+    "leave": "leave",
+    "devices": "device",
+    "review": "gate_event",
+    "push": "push_subscription",
+}
+
+# Other parameters by name → a function of the target.
+PARAMS = {
+    "class_pk": lambda t: t.school_class.pk,
+    "term_pk": lambda t: t.term.pk,
+    "link_pk": lambda t: t.link.pk,
+    "attachment_pk": lambda t: t.attachment.pk,
+    "checkpoint": lambda t: Checkpoint.MID_SEMESTER_I.value,
+    "day": lambda t: t.today.isoformat(),
+    "period": lambda t: t.today.isoformat(),
+    "fmt": lambda t: "csv",
+    "code": lambda t: t.school.code,
+}
+
+# URL name → its kwargs, where the defaults above would not name the right object.
+KWARGS: dict = {}
+
+TARGET_STUDENT = "Lương Thị Mục Tiêu"
+TARGET_PARENT = "Lương Văn Phụ Huynh Mục Tiêu"
+TARGET_PARENT_PHONE = "0917770001"
+TARGET_TEACHER = "Giáo Viên Mục Tiêu"
+TARGET_NOTICE = "Thông báo riêng của lớp mục tiêu"
+TARGET_LEAVE = "Lý do nghỉ riêng của học sinh mục tiêu"
+TARGET_DEVICE = "Cổng mục tiêu"
+# What the target's pages show and no refused answer may contain.
+TARGET_MARKERS = (TARGET_STUDENT, TARGET_PARENT, "917770001", TARGET_TEACHER, TARGET_NOTICE, TARGET_LEAVE,
+                  TARGET_DEVICE, "MT-001")  # fmt: skip
+
+
+def target_build(world) -> SimpleNamespace:
+    """School A's objects the probe aims at (inside school A's schema): class 6A1 (homeroom: another teacher,
+    who teaches Toán there) with one student, her parent (who can sign in), a published notice with an
+    attachment, a leave request, today's absence, a score, a gate device and event, and the parent's push
+    subscription. teacher_a is the homeroom teacher of 6A2, with a child of her own class there."""
+    t = SimpleNamespace(school=world.school_a, today=timezone.localdate())
+    t.year = SchoolYear.objects.get(is_current=True)
+    grade = GradeLevel.objects.get(number=6)
+    t.term = Term.objects.filter(year=t.year).order_by("number").first()
+    t.staff = staff_make(world, "0917770002", TARGET_TEACHER)
+    t.school_class = SchoolClass.objects.create(
+        name="6A1", grade=grade, year=t.year, homeroom_teacher=t.staff
+    )
+    own_class = SchoolClass.objects.create(
+        name="6A2", grade=grade, year=t.year, homeroom_teacher=StaffMember.objects.get(user=world.teacher_a)
+    )
+    assignment_make(StaffMember.objects.get(user=world.teacher_a), own_class, "toan")
+    student_enrol("MT-002", own_class, "Trần Văn Lớp Khác")
+    t.assignment = assignment_make(t.staff, t.school_class, "toan")
+    t.subject = Subject.objects.get(level="lower_secondary", code="toan")
+    t.student = student_enrol("MT-001", t.school_class, TARGET_STUDENT, gender="female")
+    t.parent = parent_make(world, t.student, TARGET_PARENT_PHONE, TARGET_PARENT)
+    t.link = StudentGuardian.objects.get(student=t.student)
+    t.score = Score.objects.create(
+        student=t.student, subject=t.subject, term=t.term, column="TX1", value=9, updated_by=t.staff,
+        updated_at=timezone.now(),
+    )  # fmt: skip
+    t.notice = Notice.objects.create(
+        title=TARGET_NOTICE, body=TARGET_NOTICE, author=t.staff, status=Status.PUBLISHED,
+        published_at=timezone.now(),
+    )  # fmt: skip
+    t.notice.classes.add(t.school_class)
+    (settings.MEDIA_ROOT / "muc-tieu.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    t.attachment = NoticeAttachment.objects.create(
+        notice=t.notice, file="muc-tieu.pdf", original_name="muc-tieu.pdf", size=10,
+        content_type="application/pdf",
+    )  # fmt: skip
+    t.leave = LeaveRequest.objects.create(
+        student=t.student, requested_by=t.parent, start_date=t.today, end_date=t.today, reason=TARGET_LEAVE
+    )
+    roll_call = RollCall.objects.create(
+        school_class=t.school_class, date=t.today, session=Session.MORNING, taken_by=t.staff
+    )
+    AttendanceMark.objects.create(roll_call=roll_call, student=t.student, mark=Mark.ABSENT_UNEXCUSED)
+    t.device, _token = device_register(actor=world.admin_a, name=TARGET_DEVICE)
+    t.gate_event = GateEvent.objects.create(
+        device=t.device, event_id="probe-1", kind=GateEvent.Kind.ARRIVAL, person_ref="MT-404",
+        occurred_at=timezone.now(),
+    )  # fmt: skip
+    t.push_subscription = ContactPoint.objects.create(
+        user=t.parent, channel="push", gateway="webpush", label="Chrome mục tiêu",
+        address='{"endpoint": "https://fcm.googleapis.com/fcm/send/probe", "keys": {}}',
+    )  # fmt: skip
+    return t
+
+
+# --- the URLconfs ---------------------------------------------------------------------------------------
+
+
+def url_patterns(urlconf: str):
+    """(name, route, parameter names) of every pattern, namespaces and includes followed."""
+
+    def walk(patterns, prefix, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}:{pattern.namespace}" if namespace and pattern.namespace else (
+                    pattern.namespace or namespace)  # fmt: skip
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                yield name, prefix + str(pattern.pattern), list(pattern.pattern.converters)
+
+    return list(walk(get_resolver(urlconf).url_patterns, "", None))
+
+
+ALL_PATTERNS = [("public", *p) for p in url_patterns("schoolbook.urls_public")] + [
+    ("school", *p) for p in url_patterns("schoolbook.urls_school")
+]
+
+
+def kwargs_for(name: str, route: str, params: list, target) -> dict:
+    """The kwargs that aim `name` at the target, or an AssertionError saying what to add."""
+    if name in KWARGS:
+        return KWARGS[name](target)
+    kwargs = {}
+    for param in params:
+        if param == "pk":
+            segment = route.split("<", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            attribute = PK_BY_SEGMENT.get(segment)
+            if attribute is None:
+                raise AssertionError(
+                    f"The URL probe cannot fill <pk> of URL {name!r} ({route}). Add its kwargs to KWARGS "
+                    f"in tests/test_probe.py, e.g. {name!r}: lambda t: {{'pk': t.<object>.pk}} with an "
+                    f"object of school A built in target_build(), or add {segment!r} to PK_BY_SEGMENT."
+                )
+            kwargs[param] = getattr(target, attribute).pk
+        elif param in PARAMS:
+            kwargs[param] = PARAMS[param](target)
+        else:
+            raise AssertionError(
+                f"The URL probe cannot fill <{param}> of URL {name!r} ({route}). Add it to PARAMS in "
+                f"tests/test_probe.py ({param!r}: lambda t: <a value aiming at school A's target>), or the "
+                f"whole URL to KWARGS ({name!r}: lambda t: {{...}}); if the URL is public by design, list "
+                f"it in PUBLIC with the reason and the test file that tests its own authentication."
+            )
+    return kwargs
+
+
+def probe_urls(target) -> list[tuple[str, str]]:
+    """(name, path) of every probed URL, aimed at the target."""
+    urls = []
+    for conf, name, route, params in ALL_PATTERNS:
+        if name in PUBLIC:
+            continue
+        kwargs = kwargs_for(name, route, params, target)
+        urlconf = school_urlconf(target.school.code) if conf == "school" else "schoolbook.urls_public"
+        urls.append((name, reverse(name, urlconf=urlconf, kwargs=kwargs)))
+    return urls
+
+
+# --- the database's fingerprint -------------------------------------------------------------------------
+
+UNCOUNTED = {("public", "django_session")}  # force_login writes the session row before the probe
+
+
+def fingerprint(schemas) -> dict:
+    """Row count and highest id of every table of these schemas, in one query per schema."""
+    found = {}
+    with connection.cursor() as cursor:
+        for schema in schemas:
+            cursor.execute(
+                "SELECT t.table_name, EXISTS (SELECT 1 FROM information_schema.columns c WHERE "
+                "c.table_schema = t.table_schema AND c.table_name = t.table_name AND c.column_name = 'id') "
+                "FROM information_schema.tables t WHERE t.table_schema = %s AND t.table_type = 'BASE TABLE'",
+                [schema],
+            )
+            tables = [
+                (table, has_id) for table, has_id in cursor.fetchall() if (schema, table) not in UNCOUNTED
+            ]
+            parts = [
+                f'SELECT \'{table}\', count(*), {"max(id)" if has_id else "NULL"} FROM "{schema}"."{table}"'
+                for table, has_id in tables
+            ]
+            cursor.execute(" UNION ALL ".join(parts))
+            found.update({(schema, table): (count, top) for table, count, top in cursor.fetchall()})
+    return found
+
+
+# --- the probe ---------------------------------------------------------------------------------------------
+
+
+def _user(world, role):
+    return {
+        "anonymous": None,
+        "parent_of_another_child": world.parent,
+        "teacher_of_another_class": world.teacher_a,
+        "staff_of_another_school": world.staff_b,
+        "parent_of_another_school": world.outsider_parent,
+    }[role]
+
+
+def _refused(response) -> bool:
+    if response.status_code in (403, 404, 405):
+        return True
+    return response.status_code == 302 and response["Location"].startswith("/login/?next=")
+
+
+def _shows_target(response) -> list[str]:
+    if response.get("Content-Type", "").startswith(("text/", "application/json")) and not response.streaming:
+        text = response.content.decode(errors="replace")
+        return [marker for marker in TARGET_MARKERS if marker in text]
+    return []
+
+
+@pytest.fixture
+def target(world, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with schema_context(world.school_a.schema_name):
+        yield target_build(world)
+
+
+def _post_data(t) -> dict:
+    """A POST that names the target everywhere a form could look for it."""
+    ids = {"student": t.student.pk, "student_id": t.student.pk, "school_class": t.school_class.pk,
+           "class": t.school_class.pk, "guardian": t.link.guardian_id, "notice": t.notice.pk,
+           "term": t.term.pk, "subject": t.subject.pk, "teacher": t.staff.pk}  # fmt: skip
+    return {**ids, "phone": "0917779999", "full_name": "Kẻ Tấn Công", "reason": "probe", "confirm": "1",
+            "action": "approve", "decision": "approve", "start_date": t.today.isoformat(),
+            "end_date": t.today.isoformat(), "title": "probe", "body": "probe"}  # fmt: skip
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_role_reaches_school_a_target(world, target, role):
+    user = _user(world, role)
+    client = Client(raise_request_exception=False)
+    if user is not None:
+        client.force_login(user)
+    allowed = {} if user is None else {**OWN_PAGES, **ROLE_PAGES.get(role, {})}
+    # The caller's own pages first: they may write to the caller's own account (a visit, a 2FA secret being
+    # set up), so the fingerprint is taken after them and covers every other request.
+    urls = sorted(probe_urls(target), key=lambda url: url[0] not in OWN_PAGES or user is None)
+    schemas = ("public", world.school_a.schema_name, world.school_b.schema_name)
+    before = None
+    problems = []
+    data = _post_data(target)
+    for name, path in urls:
+        if before is None and (name not in OWN_PAGES or user is None):
+            connection.set_schema_to_public()
+            before = fingerprint(schemas)
+        for method in ("get", "post"):
+            response = getattr(client, method)(path, data) if method == "post" else client.get(path)
+            answer = f"{method.upper()} {path} ({name}) → {response.status_code}"
+            if response.status_code >= 500:
+                problems.append(f"{answer}: server error")
+            elif shown := _shows_target(response):
+                problems.append(f"{answer}: shows the target ({', '.join(shown)})")
+            elif name not in allowed and not _refused(response):
+                location = response.get("Location", "")
+                problems.append(
+                    f"{answer}{' to ' + location if location else ''}: neither refused nor listed"
+                )
+    connection.set_schema_to_public()
+    after = fingerprint(schemas)
+    if user is not None:  # still signed in as the role: no own page logged it out half-way
+        assert client.session.get("_auth_user_id") == str(user.pk)
+    changed = {table: (before.get(table), after.get(table)) for table in before.keys() | after.keys()
+               if before.get(table) != after.get(table)}  # fmt: skip
+    assert not problems, "\n".join(problems)
+    assert not changed, f"{role}'s requests wrote to the database: {changed}"
+
+
+def test_every_url_is_probed_and_every_list_names_real_urls():
+    """Every pattern's parameters can be filled (or the failure says what to add), and the lists above name
+    only URLs that exist, so none of them hides a renamed page."""
+    names = {name for _conf, name, _route, _params in ALL_PATTERNS}
+    listed = set(PUBLIC) | set(OWN_PAGES) | set(KWARGS) | {n for pages in ROLE_PAGES.values() for n in pages}
+    assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
+    assert len(ALL_PATTERNS) > 100
+    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment"]
+    placeholder = SimpleNamespace(
+        **{attribute: SimpleNamespace(pk=1) for attribute in objects},
+        today=datetime.date(2026, 1, 1),
+        school=SimpleNamespace(code="test-a"),
+    )
+    for _conf, name, route, params in ALL_PATTERNS:
+        if name not in PUBLIC:
+            kwargs_for(name, route, params, placeholder)
+
+
+# The target's own readers see it, by the same URLs and markers: so the probe's URLs name real objects of
+# school A and its markers would catch a page that showed them to someone else.
+CONTROLS = {
+    "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
+              "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
+              "attendance_stats_class"],
+    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail"],
+}  # fmt: skip
+
+
+def test_the_targets_own_readers_see_what_the_probe_looks_for(world, target):
+    urls = dict(probe_urls(target))
+    for reader, user in (("admin", world.admin_a), ("parent", target.parent)):
+        client = Client()
+        client.force_login(user)
+        for name in CONTROLS[reader]:
+            response = client.get(urls[name])
+            assert response.status_code == 200, (reader, name)
+            assert _shows_target(response), (reader, name)
+
+
+PAGES_FOR_EVERYONE = ["landing", "healthz", "favicon", "login", "code_request", "service_worker"]
+
+
+def test_public_pages_show_no_school_data(world, target):
+    client = Client()
+    for name in PAGES_FOR_EVERYONE:
+        response = client.get(reverse(name, urlconf="schoolbook.urls_public"), follow=True)
+        assert response.status_code == 200, name
+        assert not _shows_target(response), name
