@@ -31,6 +31,7 @@ from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
+from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
 from tests.gradebook_world import assignment_make, parent_make, staff_make, student_enrol
 
@@ -111,6 +112,7 @@ PK_BY_SEGMENT = {
     "devices": "device",
     "review": "gate_event",
     "push": "push_subscription",
+    "transfers": "transfer_in",
 }
 
 # Other parameters by name → a function of the target.
@@ -124,6 +126,7 @@ PARAMS = {
     "period": lambda t: t.today.isoformat(),
     "fmt": lambda t: "csv",
     "code": lambda t: t.school.code,
+    "transfer_pk": lambda t: t.transfer_out.pk,
 }
 
 # URL name → its kwargs, where the defaults above would not name the right object.
@@ -136,9 +139,10 @@ TARGET_TEACHER = "Giáo Viên Mục Tiêu"
 TARGET_NOTICE = "Thông báo riêng của lớp mục tiêu"
 TARGET_LEAVE = "Lý do nghỉ riêng của học sinh mục tiêu"
 TARGET_DEVICE = "Cổng mục tiêu"
+TARGET_INCOMING = "Lương Văn Chuyển Đến"
 # What the target's pages show and no refused answer may contain.
 TARGET_MARKERS = (TARGET_STUDENT, TARGET_PARENT, "917770001", TARGET_TEACHER, TARGET_NOTICE, TARGET_LEAVE,
-                  TARGET_DEVICE, "MT-001")  # fmt: skip
+                  TARGET_DEVICE, "MT-001", TARGET_INCOMING)  # fmt: skip
 
 
 def target_build(world) -> SimpleNamespace:
@@ -193,6 +197,18 @@ def target_build(world) -> SimpleNamespace:
     t.push_subscription = ContactPoint.objects.create(
         user=t.parent, channel="push", gateway="webpush", label="Chrome mục tiêu",
         address='{"endpoint": "https://fcm.googleapis.com/fcm/send/probe", "keys": {}}',
+    )  # fmt: skip
+    # A transfer request of the target student to school B, and one from school B to school A.
+    request = dict(
+        date_of_birth=datetime.date(2014, 1, 1), gender="female", reason="Chuyển nhà", on_date=t.today
+    )
+    t.transfer_out = TransferRequest.objects.create(
+        from_school=world.school_a, to_school=world.school_b, student_id=t.student.pk, student_code="MT-001",
+        full_name=TARGET_STUDENT, **request,
+    )  # fmt: skip
+    t.transfer_in = TransferRequest.objects.create(
+        from_school=world.school_b, to_school=world.school_a, student_id=999_999, student_code="B-MT",
+        full_name=TARGET_INCOMING, **request,
     )  # fmt: skip
     return t
 
@@ -379,7 +395,7 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
     listed = set(PUBLIC) | set(OWN_PAGES) | set(KWARGS) | {n for pages in ROLE_PAGES.values() for n in pages}
     assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
     assert len(ALL_PATTERNS) > 100
-    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment"]
+    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out"]
     placeholder = SimpleNamespace(
         **{attribute: SimpleNamespace(pk=1) for attribute in objects},
         today=datetime.date(2026, 1, 1),
