@@ -319,7 +319,7 @@ def test_a_new_upload_replaces_the_last_one(client, school):
     stale = client.post(URL, {"token": first.context["token"], "sha256": first.context["pending"].sha256})
     assert stale.status_code == 302
     with schema_context(school.school_a.schema_name):
-        assert not Student.objects.exists()
+        assert not Student.objects.filter(student_code__in=["HS001", "HS009"]).exists()
 
 
 def test_another_persons_token_confirms_nothing(client, school):
@@ -328,7 +328,9 @@ def test_another_persons_token_confirms_nothing(client, school):
     client.force_login(school.admin_a)
     client.post(URL, {"token": preview.context["token"], "sha256": preview.context["pending"].sha256})
     with schema_context(school.school_a.schema_name):
-        assert not Student.objects.exists() and ImportPreview.objects.count() == 1
+        assert (
+            not Student.objects.filter(student_code="HS001").exists() and ImportPreview.objects.count() == 1
+        )
 
 
 def test_expired_previews_are_refused_and_cleaned_up(client, school):
@@ -342,7 +344,7 @@ def test_expired_previews_are_refused_and_cleaned_up(client, school):
     )
     assert response.status_code == 302
     with schema_context(school.school_a.schema_name):
-        assert not Student.objects.exists()
+        assert not Student.objects.filter(student_code="HS001").exists()
         assert previews_clean() == 1 and not ImportPreview.objects.exists()
         ImportPreview.objects.create(user=school.admin_a, token="t", kind="staff", filename="a", data=b"x",
                                      sha256="", created_at=past)  # fmt: skip
