@@ -25,6 +25,7 @@ from grades.excel import (
     problems_csv,
     report_cards,
 )
+from grades.models import AssessmentPlan
 from students.import_common import MAX_BYTES
 from students.models import SchoolClass, Term
 from students.permissions import is_homeroom_teacher_of, is_manager
@@ -48,6 +49,19 @@ def gradebook_export_view(request, pk, term_pk):
     assignments = exportable_assignments(getattr(request, "staff", None), school_class)
     if not assignments:
         raise Http404
+    planned = set(
+        AssessmentPlan.objects.filter(year=school_class.year, grade=school_class.grade).values_list(
+            "subject_id", flat=True
+        )
+    )
+    if not any(assignment.subject_id in planned for assignment in assignments):
+        messages.error(
+            request,
+            gettext(
+                "Chưa có gì để xuất: các môn của lớp chưa có kế hoạch đánh giá (trang “Kế hoạch đánh giá”)."
+            ),
+        )
+        return redirect("gradebook_home")
     data = gradebook_workbook(
         actor=request.user,
         school=request.tenant,

@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from accounts.models import User
 from grades.excel import gradebook_check, gradebook_import, gradebook_workbook, sheet_titles
-from grades.models import EntryDeadline, Score, ScoreChange
+from grades.models import AssessmentPlan, EntryDeadline, Score, ScoreChange
 from grades.services import GradeError, scores_save
 from schoolbook.audit.models import AuditEvent
 from students.models import Student
@@ -352,6 +352,16 @@ def test_export_page_per_role(client, gb):
     client.force_login(gb.world.principal_a)
     wrong_term = f"/s/test-a/grades/classes/{gb.a1.pk}/terms/999999/export.xlsx"
     assert client.get(wrong_term).status_code == 404
+
+
+def test_export_without_assessment_plans_says_so_instead_of_failing(client, gb):
+    """A class whose subjects have no assessment plan yet has nothing to export: a message, not a 500."""
+    with schema_context(gb.world.school_a.schema_name):
+        AssessmentPlan.objects.filter(year=gb.a1.year, grade=gb.a1.grade).delete()
+    client.force_login(gb.world.principal_a)
+    response = client.get(_url(gb, "export.xlsx"), follow=True)
+    assert response.status_code == 200
+    assert "chưa có kế hoạch đánh giá" in response.content.decode()
 
 
 def test_upload_preview_confirm_in_the_browser(client, gb):
