@@ -102,9 +102,7 @@ def dashboard_list_view(request):
         "cells": cells,
         "page": Paginator(items, PAGE_SIZE).get_page(request.GET.get("page")),
         "count": len(items),
-        "query": request.GET.copy(),
     }
-    context["query"].pop("page", None)
     return render(request, "grades/dashboard_list.html", context)
 
 
@@ -224,7 +222,5 @@ def primary_dashboard_list_view(request):
         "back": f"year={year.pk}&checkpoint={checkpoint.value}",
         "page": Paginator(students, PAGE_SIZE).get_page(request.GET.get("page")),
         "count": len(students),
-        "query": request.GET.copy(),
     }
-    context["query"].pop("page", None)
     return render(request, "grades/dashboard_primary_list.html", context)

@@ -340,3 +340,16 @@ def test_query_count_does_not_grow_with_the_school(client, board):
     assert small == [4, 5]  # the year also counts absences (one query)
     assert page_count(f"{URL}?term={board.term1.pk}") == small_page
     assert page_count(f"{URL}list/?term={board.term1.pk}&kind=risk") == small_list
+
+
+def test_a_long_drill_down_pages_and_keeps_its_filters(client, board, monkeypatch):
+    """Two students at risk, one a page: the page links keep the period and the kind of list."""
+    monkeypatch.setattr("grades.views_dashboard.PAGE_SIZE", 1)
+    client.force_login(board.world.principal_a)
+    query = f"term={board.term1.pk}&kind=risk&value="
+    first = client.get(f"{URL}list/?{query}").content.decode()
+    assert "Trang 1 / 2" in first
+    assert f'href="?term={board.term1.pk}&amp;kind=risk&amp;value=&amp;page=2"' in first
+    second = client.get(f"{URL}list/?{query}&page=2").content.decode()
+    assert "Trang 2 / 2" in second
+    assert f'href="?term={board.term1.pk}&amp;kind=risk&amp;value=&amp;page=1"' in second
