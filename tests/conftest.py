@@ -183,6 +183,17 @@ def school(world):
         yield world
 
 
+def assert_refused(client, user, requests) -> None:
+    """Each (path, data) of `requests`, by GET and by POST, is refused to `user`: 404 when signed in, the
+    login page when `user` is None (the client signed out)."""
+    for path, data in requests:
+        for response in (client.get(path), client.post(path, data)):
+            if user is None:
+                assert response.status_code == 302 and response["Location"].startswith("/login/"), path
+            else:
+                assert response.status_code == 404, path
+
+
 def sign_in(page, phone: str) -> None:
     """Log in through the real login form (browser tests)."""
     page.goto("/login/")
