@@ -96,6 +96,8 @@ TENANT_LIMIT_SET_CALLS = True
 SPARE_SCHEMAS = int(os.environ.get("SPARE_SCHEMAS", "3"))
 
 MIDDLEWARE = [
+    # Where each request comes from, for the audit trail (services never take the request).
+    "schoolbook.audit.context.OriginMiddleware",
     # First, so that even the 404 for an unknown school is in the visitor's language.
     "schoolbook.i18n.LanguageCookieMiddleware",
     # Before anything reads the body: a declared Content-Length over the path's limit is refused with 413.

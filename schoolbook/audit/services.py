@@ -1,13 +1,14 @@
 from django.db import models
 
+from schoolbook.audit.context import current_origin, request_address
 from schoolbook.audit.models import AuditEvent
 
 
-def client_ip(request) -> str | None:
-    # Behind our proxy (docker-compose) REMOTE_ADDR is the proxy; the proxy sets X-Real-IP.
-    if request is None:
-        return None
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
+def client_ip(request=None) -> str | None:
+    """The address of the current request (set by OriginMiddleware); `request` is read only when given."""
+    if request is not None:
+        return request_address(request)
+    return current_origin().address
 
 
 def audit_record(
@@ -20,7 +21,10 @@ def audit_record(
     request=None,
     object_repr: str = "",
 ) -> AuditEvent:
-    """Write one audit event in the current schema. Call it inside the service's transaction."""
+    """Write one audit event in the current schema. Call it inside the service's transaction.
+
+    Where it came from (address, browser, request id) is the current origin, set by OriginMiddleware."""
+    origin = current_origin()
     return AuditEvent.objects.create(
         actor=actor if actor is not None and getattr(actor, "is_authenticated", False) else None,
         action=action,
@@ -29,5 +33,7 @@ def audit_record(
         object_repr=(object_repr or (str(obj) if obj is not None else ""))[:200],
         before=before,
         after=after,
-        ip_address=client_ip(request),
+        ip_address=origin.address,
+        user_agent=origin.user_agent,
+        request_id=origin.request_id,
     )

@@ -1,0 +1,59 @@
+"""Where the current action comes from (address, browser, request id), for the audit trail.
+
+Set once per request by `OriginMiddleware` in a context variable, so services record it without being handed
+the HTTP request. Outside a request (Celery tasks, management commands) the origin is empty; `origin(...)`
+sets one explicitly for a block (tests, a command acting for an address)."""
+
+import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Origin:
+    address: str | None = None
+    user_agent: str = ""
+    request_id: str = ""
+
+
+_current: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())
+
+
+def current_origin() -> Origin:
+    return _current.get()
+
+
+@contextmanager
+def origin(*, address: str | None = None, user_agent: str = "", request_id: str = ""):
+    token = _current.set(Origin(address=address, user_agent=user_agent, request_id=request_id))
+    try:
+        yield _current.get()
+    finally:
+        _current.reset(token)
+
+
+def request_address(request) -> str | None:
+    # Behind our proxy (docker-compose) REMOTE_ADDR is the proxy; the proxy sets X-Real-IP.
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
+
+
+def _request_id(request) -> str:
+    # The proxy's id when it sends one (so a log line and an audit event can be matched), else our own.
+    given = request.META.get("HTTP_X_REQUEST_ID", "")
+    return given[:64] if given.isprintable() and given else uuid.uuid4().hex
+
+
+class OriginMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with origin(
+            address=request_address(request),
+            user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+            request_id=_request_id(request),
+        ) as current:
+            response = self.get_response(request)
+        response["X-Request-ID"] = current.request_id
+        return response
