@@ -17,18 +17,19 @@ class Origin:
     request_id: str = ""
 
 
-_current: ContextVar[Origin] = ContextVar("audit_origin", default=Origin())
+_NOWHERE = Origin()
+_current: ContextVar[Origin | None] = ContextVar("audit_origin", default=None)
 
 
 def current_origin() -> Origin:
-    return _current.get()
+    return _current.get() or _NOWHERE
 
 
 @contextmanager
 def origin(*, address: str | None = None, user_agent: str = "", request_id: str = ""):
     token = _current.set(Origin(address=address, user_agent=user_agent, request_id=request_id))
     try:
-        yield _current.get()
+        yield current_origin()
     finally:
         _current.reset(token)
 
