@@ -8,8 +8,9 @@ import datetime
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 
+from accounts.roles import Role
 from attendance.models import LeaveRequest
-from students.models import Enrolment, Guardian, Role, SchoolClass, StaffMember, StudentGuardian
+from students.models import Enrolment, Guardian, SchoolClass, StaffMember, StudentGuardian
 from students.permissions import is_manager
 
 # Who decides a long request after the homeroom teacher (and may decide any request themselves).

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from attendance.forms import roll_call_marks, roll_call_version
 from attendance.models import Session
 from attendance.selectors import class_days, roll_call_sheet, teacher_assignments
@@ -22,7 +23,7 @@ from attendance.services import (
     roll_call_save,
 )
 from schoolbook.permissions import school_role_required
-from students.models import Role, SchoolClass, Subject
+from students.models import SchoolClass, Subject
 from students.permissions import is_manager
 from students.selectors import class_list, current_year, homeroom_classes
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Role
 from attendance.forms_gate import AssignForm, AttendanceSettingsForm, DeviceForm
 from attendance.gate import (
     GateEventError,
@@ -30,7 +31,6 @@ from attendance.gate import (
 )
 from attendance.models import AttendanceSettings, GateDevice
 from schoolbook.permissions import school_role_required
-from students.models import Role
 from students.permissions import MANAGERS
 
 PAGE_SIZE = 50

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Role
 from attendance.forms_leave import LeaveDecisionForm, LeaveFilterForm, LeaveRequestForm
 from attendance.models import AttendanceSettings, LeaveRequest
 from attendance.selectors_leave import (
@@ -27,7 +28,6 @@ from attendance.services_leave import LeaveError, leave_cancel, leave_decide, le
 from notices.services import NoticeError, attachment_type
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
-from students.models import Role
 from students.permissions import is_guardian_of
 
 PAGE_SIZE = 25

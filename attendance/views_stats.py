@@ -9,10 +9,10 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
+from accounts.roles import Role
 from attendance import stats
 from attendance.export import FORMATS, TABLES, export_csv, export_json, export_period, export_record
 from schoolbook.permissions import school_role_required
-from students.models import Role
 from students.permissions import is_manager
 
 PAGE_SIZE = 50

@@ -81,7 +81,8 @@ def _school(actor, students: int) -> World:
     from django.db.models import Count
     from django_tenants.utils import schema_context
 
-    from students.models import Enrolment, Role, SchoolClass, SchoolYear
+    from accounts.roles import Role
+    from students.models import Enrolment, SchoolClass, SchoolYear
     from students.services import staff_add
     from tenants.management.commands.seed_demo import CLASS_SIZE as SEED_CLASS_SIZE
     from tenants.management.commands.seed_demo import class_layout, plan_roster, roster_write

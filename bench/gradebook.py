@@ -78,9 +78,10 @@ def _school(actor, code: str, index: int, students: int, classes: int) -> School
     from django.db import connection, transaction
     from django_tenants.utils import schema_context
 
+    from accounts.roles import Role
     from grades.demo import gradebook_seed
     from grades.models import Score
-    from students.models import Role, SchoolClass, SchoolYear, TeachingAssignment
+    from students.models import SchoolClass, SchoolYear, TeachingAssignment
     from students.services import staff_add
     from tenants.management.commands.seed_demo import CLASS_SIZE, class_layout, plan_roster, roster_write
     from tenants.services import school_onboard

@@ -19,13 +19,13 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.roles import Role
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, Score, regular_columns
 from grades.rules.circular22 import Level
 from grades.services import SECONDARY_KINDS, assessment_plan_generate
 from students.models import (
     Assessment,
     Enrolment,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

@@ -35,6 +35,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from grades.models import FINAL_COLUMNS, MAX_REGULAR, Score, regular_columns
 from grades.rules.circular22 import ScoreError, parse_score
 from grades.selectors import class_results, result_text
@@ -51,15 +52,7 @@ from students.import_common import (
     table_check,
     text_of,
 )
-from students.models import (
-    Assessment,
-    Role,
-    SchoolClass,
-    StaffMember,
-    Student,
-    TeachingAssignment,
-    Term,
-)
+from students.models import Assessment, SchoolClass, StaffMember, Student, TeachingAssignment, Term
 from students.permissions import is_homeroom_teacher_of, is_manager
 
 META_SHEET = "Thông tin"

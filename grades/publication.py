@@ -25,6 +25,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from grades.models import (
     FINAL_COLUMNS,
     Conduct,
@@ -47,7 +48,6 @@ from schoolbook.text import nfc
 from students.models import (
     Assessment,
     Enrolment,
-    Role,
     SchoolClass,
     StaffMember,
     StudentGuardian,

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from grades.models import (
     FINAL_COLUMNS,
     MAX_REGULAR,
@@ -33,7 +34,6 @@ from schoolbook.text import fold
 from students.catalogue import regular_assessments
 from students.models import (
     Assessment,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

@@ -5,20 +5,15 @@ active school with that school's schema in the task's headers (tenant-schemas-ce
 the connection at send time), so one school's failure or slowness never holds up another's."""
 
 from celery import shared_task
-from django_tenants.utils import schema_context
 
 from grades.publication import auto_publish_run
-from tenants.models import School
+from tenants.tasks import for_each_school
 
 
 @shared_task(ignore_result=True)
 def auto_publish() -> int:
     """Fan out to every active school; returns the number of schools sent a task."""
-    schools = list(School.objects.filter(is_active=True).values_list("schema_name", flat=True))
-    for schema_name in schools:
-        with schema_context(schema_name):
-            auto_publish_school.delay()
-    return len(schools)
+    return for_each_school(auto_publish_school)
 
 
 @shared_task(ignore_result=True)

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from grades.models import MAX_REGULAR, MIN_REGULAR, AssessmentPlan, Conduct
 from grades.publication import conduct_publish, conduct_publish_preview
 from grades.rules.circular22 import Level
@@ -23,7 +24,7 @@ from grades.services import (
 )
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
-from students.models import Role, SchoolClass, SchoolYear, SubjectLoad, Term
+from students.models import SchoolClass, SchoolYear, SubjectLoad, Term
 from students.permissions import MANAGERS, is_homeroom_teacher_of, is_manager
 
 EDITORS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Role
 from grades.models import Score
 from grades.publication import can_publish, column_states
 from grades.rules.circular27 import Checkpoint
@@ -42,14 +43,7 @@ from grades.services import (
     scores_save,
 )
 from schoolbook.permissions import school_role_required
-from students.models import (
-    Assessment,
-    Role,
-    SchoolClass,
-    Subject,
-    TeachingAssignment,
-    Term,
-)
+from students.models import Assessment, SchoolClass, Subject, TeachingAssignment, Term
 from students.permissions import MANAGERS, is_manager
 from students.selectors import current_year
 from tenants.models import Level

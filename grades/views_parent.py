@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Role
 from grades.models import PublishPolicy
 from grades.publication import (
     MAX_DELAY,
@@ -34,7 +35,7 @@ from grades.services_primary import checkpoint_of
 from schoolbook.confirm import confirm_page, confirmed
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
-from students.models import Role, SchoolClass, TeachingAssignment, Term
+from students.models import SchoolClass, TeachingAssignment, Term
 from students.permissions import guardian_of_student_required, is_homeroom_teacher_of
 
 SETTINGS_EDITORS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)

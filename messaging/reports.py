@@ -22,8 +22,8 @@ from django_tenants.utils import schema_context
 
 from messaging.models import Channel, Delivery, Message
 from schoolbook.name_order import vietnamese_sort_key
+from schoolbook.phones import display_phone
 from schoolbook.spreadsheets import cell_text
-from students.templatetags.roster import phone as phone_display
 
 PAGE_SIZE = 50
 STATUSES = Delivery.Status.values  # queued, sending, sent, delivered, failed, fallen_back
@@ -202,7 +202,7 @@ def delivery_csv(reference: str, extra_columns: Sequence[tuple[str, Callable]] =
                 yield writer.writerow(
                     [
                         cell_text(message.recipient),
-                        cell_text(phone_display(message.phone)),
+                        cell_text(display_phone(message.phone)),
                         cell_text(message.email),
                         str(message.outcome_label),
                         tried,

@@ -7,10 +7,9 @@ send; the number of attempts is counted on each Delivery (MESSAGING_MAX_ATTEMPTS
 retry limit of their own. One task per queue (CELERY_TASK_ROUTES), so a retry stays on its queue."""
 
 from celery import shared_task
-from django_tenants.utils import schema_context
 
 from messaging.services import deliveries_send, deliveries_sweep
-from tenants.models import School
+from tenants.tasks import for_each_school
 
 
 def _deliver(task, ids: list[int]) -> None:
@@ -44,11 +43,7 @@ def sweep() -> int:
     """Beat, in public: sweep public (login codes), then one task per active school, in that school's
     schema, so one school's backlog never holds up another's. Returns the number of schools."""
     deliveries_sweep()
-    schools = list(School.objects.filter(is_active=True).values_list("schema_name", flat=True))
-    for schema_name in schools:
-        with schema_context(schema_name):
-            sweep_school.delay()
-    return len(schools)
+    return for_each_school(sweep_school)
 
 
 @shared_task(ignore_result=True)

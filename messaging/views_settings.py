@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from messaging.forms import MessagingSettingsForm
 from messaging.models import Channel, MessagingSettings
 from messaging.provider_accounts.forms import SmsAccountForm
@@ -15,7 +16,6 @@ from messaging.selectors import format_vnd
 from messaging.services import messaging_settings_update
 from messaging.sms_text import sms_cost, sms_normalise, sms_segments
 from schoolbook.permissions import school_role_required
-from students.models import Role
 
 SETTINGS_EDITORS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
 

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from accounts.roles import Role
 from notices.models import Audience, Category
 from notices.services import NoticeData, notice_save
-from students.models import GradeLevel, Role, SchoolClass, StaffMember
+from students.models import GradeLevel, SchoolClass, StaffMember
 
 
 def notices_seed() -> int:

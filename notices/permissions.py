@@ -2,10 +2,11 @@
 the notices that need approval; any other staff member composes too, and what reaches beyond their own
 homeroom class waits for that decision while the school says so (MessagingSettings)."""
 
+from accounts.roles import Role
 from messaging.models import MessagingSettings
 from notices.audience import AudienceChoice
 from notices.models import Audience, Notice, Status
-from students.models import Role, SchoolClass, StaffMember
+from students.models import SchoolClass, StaffMember
 from students.selectors import current_enrolments
 
 NOTICE_MANAGERS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)

@@ -2,20 +2,15 @@
 per active school in that school's schema, so one school's large notice never delays another's."""
 
 from celery import shared_task
-from django_tenants.utils import schema_context
 
 from notices.services import notices_publish_due
-from tenants.models import School
+from tenants.tasks import for_each_school
 
 
 @shared_task(ignore_result=True)
 def publish_due() -> int:
     """Fan out to every active school; returns the number of schools sent a task."""
-    schools = list(School.objects.filter(is_active=True).values_list("schema_name", flat=True))
-    for schema_name in schools:
-        with schema_context(schema_name):
-            publish_due_school.delay()
-    return len(schools)
+    return for_each_school(publish_due_school)
 
 
 @shared_task(ignore_result=True)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Role
 from messaging.selectors import send_estimate
 from notices.audience import AudienceChoice, audience_resolve
 from notices.forms import NoticeForm, RejectForm
@@ -40,7 +41,6 @@ from notices.services import (
 from schoolbook.confirm import confirm_page, confirmed
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
-from students.models import Role
 from tenants.routing import school_reverse
 
 PAGE_SIZE = 25

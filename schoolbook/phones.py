@@ -169,3 +169,11 @@ def format_national(e164: str) -> str:
     if len(national) == 10:
         return f"{national[:4]} {national[4:7]} {national[7:]}"
     return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL)
+
+
+def display_phone(e164: str) -> str:
+    """The national form people dial for a stored number; a value that is not a number is shown as it is."""
+    try:
+        return format_national(e164) if e164 else ""
+    except ValueError:
+        return e164

@@ -1,8 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from schoolbook.forms import PhoneField
-from students.models import Role
 
 
 class StaffAddForm(forms.Form):

@@ -19,6 +19,7 @@ from django.db import connection
 from django.utils.translation import gettext
 
 from accounts.models import User
+from accounts.roles import Role
 from schoolbook.caching import forget_now_and_on_commit
 from schoolbook.text import fold
 from students.import_common import (
@@ -33,7 +34,7 @@ from students.import_common import (
     new_classes_create,
     users_create,
 )
-from students.models import Role, SchoolClass, StaffMember, Subject, TeachingAssignment
+from students.models import SchoolClass, StaffMember, Subject, TeachingAssignment
 
 STAFF_COLUMNS: list[tuple[str, str, bool]] = [
     ("full_name", "Họ và tên", True),

@@ -7,17 +7,10 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from schoolbook.name_order import MAX_LENGTH, vietnamese_sort_key
 from schoolbook.text import fold, nfc
 from tenants.models import Level
-
-
-class Role(models.TextChoices):
-    SCHOOL_ADMIN = "school_admin", _("Quản trị trường")
-    PRINCIPAL = "principal", _("Hiệu trưởng")
-    VICE_PRINCIPAL = "vice_principal", _("Phó hiệu trưởng")
-    TEACHER = "teacher", _("Giáo viên")
-    ACCOUNTANT = "accountant", _("Kế toán")
 
 
 class ListedByName(models.Model):

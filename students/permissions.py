@@ -7,7 +7,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 
-from students.models import Enrolment, Role, SchoolClass, StaffMember, Student, StudentGuardian
+from accounts.roles import Role
+from students.models import Enrolment, SchoolClass, StaffMember, Student, StudentGuardian
 
 MANAGERS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL, Role.VICE_PRINCIPAL)
 

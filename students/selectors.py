@@ -4,13 +4,13 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
+from accounts.roles import Role
 from schoolbook.caching import cached_lookup
 from schoolbook.text import fold
 from students.models import (
     Enrolment,
     GradeLevel,
     Guardian,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

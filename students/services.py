@@ -5,13 +5,13 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from accounts.services import user_get_or_create
 from schoolbook.audit.services import audit_record
 from students import catalogue
 from students.models import (
     Enrolment,
     GradeLevel,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

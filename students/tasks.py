@@ -1,17 +1,18 @@
-"""Hourly: expired import previews (students.previews) are deleted in every school."""
+"""Hourly: expired import previews (students.previews) are deleted in every school, one task per school."""
 
 from celery import shared_task
-from django_tenants.utils import schema_context
 
 from students.previews import previews_clean
-from tenants.models import School
+from tenants.tasks import for_each_school
 
 
 @shared_task(ignore_result=True)
 def previews_clean_all() -> int:
-    """In every school's schema, the expired previews; returns how many were deleted."""
-    deleted = 0
-    for schema_name in School.objects.values_list("schema_name", flat=True):
-        with schema_context(schema_name):
-            deleted += previews_clean()
-    return deleted
+    """Beat, in public: one task per school (suspended ones too: their files expire as well)."""
+    return for_each_school(previews_clean_school, active_only=False)
+
+
+@shared_task(ignore_result=True)
+def previews_clean_school() -> int:
+    """In the school's schema: the expired previews; returns how many were deleted."""
+    return previews_clean()

@@ -4,13 +4,14 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from attendance.stats import attendance_tiles
 from messaging.models import Delivery
 from schoolbook.audit.models import AuditEvent
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.forms import StaffAddForm
-from students.models import GradeLevel, Role, SchoolClass, SchoolYear, StudentStatus
+from students.models import GradeLevel, SchoolClass, SchoolYear, StudentStatus
 from students.permissions import (
     MANAGERS,
     guardian_of_student_required,

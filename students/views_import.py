@@ -11,10 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from schoolbook.permissions import school_role_required
 from students.import_staff import STAFF, staff_template_workbook
 from students.imports import MAX_BYTES, STUDENTS, problems_csv, template_workbook
-from students.models import Role
 from students.previews import preview_delete, preview_get, preview_save
 
 IMPORTERS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)

@@ -43,7 +43,7 @@ def school_onboard(*, actor, data: dict, request=None) -> School:
 
 @transaction.atomic
 def _create_school(*, actor, cleaned: dict, request) -> School:
-    from students.models import Role
+    from accounts.roles import Role
     from students.services import catalogue_seed, staff_add
 
     school = School(

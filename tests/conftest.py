@@ -21,12 +21,12 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.roles import Role
 from messaging.models import DEFAULT_CHANNEL_ORDER, Delivery, Message, MessagingSettings
 from schoolbook.caching import forget_local
 from schoolbook.devstack import WORKER_QUEUES
 from schoolbook.phones import PhoneError, normalize_phone
 from schoolbook.ratelimit import redis_client
-from students.models import Role
 from students.services import staff_add
 from tenants.models import School
 from tenants.services import school_onboard

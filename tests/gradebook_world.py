@@ -15,13 +15,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import Role
 from grades.models import AssessmentPlan
 from grades.services import assessment_plan_generate
 from students.models import (
     Enrolment,
     GradeLevel,
     Guardian,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

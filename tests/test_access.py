@@ -92,7 +92,7 @@ def test_login_lands_on_the_only_school(client, world):
 
 
 def test_person_in_two_schools_gets_a_chooser(client, world):
-    from students.models import Role
+    from accounts.roles import Role
     from students.services import staff_add
 
     with schema_context(world.school_b.schema_name):
@@ -142,7 +142,7 @@ def test_principal_sees_recent_activity_in_words(client, world):
 
 
 def test_cached_membership_follows_changes(client, world):
-    from students.models import Role
+    from accounts.roles import Role
     from students.services import staff_add
 
     client.force_login(world.staff_b)

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.conf import settings
 
+from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
 from schoolbook.dates import moment_words
-from students.models import Role
 from students.services import staff_add
 
 TODAY = datetime.date(2026, 12, 7)

@@ -7,10 +7,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.roles import Role
 from grades.models import AssessmentPlan
 from grades.services import GradeError, assessment_plan_generate, assessment_plan_update
 from schoolbook.audit.models import AuditEvent
-from students.models import Role, SchoolYear
+from students.models import SchoolYear
 from students.services import staff_add
 
 URL = "/s/test-a/grades/plan/"

@@ -11,6 +11,7 @@ from django.urls import set_urlconf
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.roles import Role
 from attendance import stats
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall
 from attendance.services import roll_call_save
@@ -18,7 +19,7 @@ from grades.models import AssessmentPlan
 from grades.rules.circular22 import Outcome
 from grades.selectors import class_results
 from grades.services import conduct_set, scores_save
-from students.models import Enrolment, Role
+from students.models import Enrolment
 from tenants.routing import school_urlconf
 from tests.gradebook_world import (
     assignment_make,

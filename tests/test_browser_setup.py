@@ -11,7 +11,8 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from accounts.models import User
-from students.models import Role, SchoolClass, TeachingAssignment
+from accounts.roles import Role
+from students.models import SchoolClass, TeachingAssignment
 from students.services import staff_add
 from tenants.services import school_onboard
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.roles import Role
 from grades.dashboard import Period, class_subjects, dashboard, drill_down, progress_cells
 from grades.demo import gradebook_seed
 from grades.models import AssessmentPlan, EntryDeadline, Score
@@ -21,7 +22,6 @@ from students.models import (
     Enrolment,
     GradeLevel,
     Guardian,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

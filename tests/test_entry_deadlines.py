@@ -8,10 +8,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.roles import Role
 from grades.models import EntryDeadline, Unlock
 from grades.services import GradeError, entry_deadline_set, lock_state
 from schoolbook.audit.models import AuditEvent
-from students.models import GradeLevel, Role, SchoolClass, Subject, TeachingAssignment
+from students.models import GradeLevel, SchoolClass, Subject, TeachingAssignment
 from students.services import catalogue_seed
 from tests.gradebook_world import gradebook_base, page_queries, staff_make
 

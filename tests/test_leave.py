@@ -12,13 +12,14 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.roles import Role
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, RollCall
 from attendance.selectors_leave import approved_leave_student_ids, leave_waiting_count
 from attendance.services import roll_call_save
 from attendance.services_leave import LeaveError, leave_cancel, leave_decide, leave_request
 from messaging.models import Message
 from schoolbook.audit.models import AuditEvent
-from students.models import GradeLevel, Role, SchoolClass, SchoolYear, StaffMember
+from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember
 from tests.gradebook_world import guardian_link, parent_make, staff_make, student_enrol
 
 SITE = "https://sobl.example.vn"

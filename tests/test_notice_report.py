@@ -17,11 +17,12 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import ContactPoint, User
+from accounts.roles import Role
 from messaging.models import Delivery, Message
 from notices.models import Audience, Notice, NoticeRecipient
 from notices.services import NoticeData, notice_save
 from schoolbook.audit.models import AuditEvent
-from students.models import Enrolment, Guardian, Role, SchoolClass, StaffMember, Student, StudentGuardian
+from students.models import Enrolment, Guardian, SchoolClass, StaffMember, Student, StudentGuardian
 from students.services import staff_add
 from tenants.services import affiliation_add
 from tests.conftest import confirm_token

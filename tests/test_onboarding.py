@@ -9,8 +9,9 @@ from django.db import connection, transaction
 from django_tenants.utils import schema_context, schema_exists
 
 from accounts.models import User
+from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
-from students.models import Role, StaffMember
+from students.models import StaffMember
 from tenants.models import Domain, School, SchoolAffiliation, SpareSchema
 from tenants.schemas import spares_refill
 from tenants.services import school_onboard, schools_onboard_csv

@@ -7,8 +7,9 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
-from students.models import Role, SchoolClass, StaffMember, TeachingAssignment
+from students.models import SchoolClass, StaffMember, TeachingAssignment
 from tenants.models import SchoolAffiliation, schema_name_for
 from tests.gradebook_world import staff_make
 from tests.people_world import people_world, school_state

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
-from students.models import Enrolment, Guardian, Role, Student, StudentGuardian, StudentStatus
+from students.models import Enrolment, Guardian, Student, StudentGuardian, StudentStatus
 from tenants.models import SchoolAffiliation, schema_name_for
 from tests.conftest import assert_refused
 from tests.gradebook_world import enrolment_start, staff_make

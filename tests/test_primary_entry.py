@@ -19,20 +19,13 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.roles import Role
 from grades.models import EntryDeadline, PrimaryQuality, PrimaryRating, PrimaryReview, Unlock
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
 from grades.services import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError, entry_unlock, lock_state
 from grades.services_primary import SLUG_OF_ITEM, primary_qualities_save, primary_ratings_save
 from schoolbook.audit.models import AuditEvent
-from students.models import (
-    GradeLevel,
-    Role,
-    SchoolClass,
-    SchoolYear,
-    StaffMember,
-    SubjectLoad,
-    TeachingAssignment,
-)
+from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, SubjectLoad, TeachingAssignment
 from students.services import catalogue_seed
 from tests.gradebook_world import (
     GradebookWorld,

@@ -14,9 +14,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
+from accounts.roles import Role
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
 from grades.services_primary import SLUG_OF_ITEM
-from students.models import Enrolment, Role
+from students.models import Enrolment
 from tests import test_primary_entry
 from tests.gradebook_world import parent_make, staff_make
 from tests.test_primary_entry import _complete_year, _qualities, _rate, _student

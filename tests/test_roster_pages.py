@@ -11,11 +11,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.roles import Role
 from students.models import (
     Enrolment,
     GradeLevel,
     Guardian,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

@@ -10,13 +10,13 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.roles import Role
 from grades.models import AssessmentPlan, Score
 from schoolbook.audit.models import AuditEvent
 from students.models import (
     Enrolment,
     GradeLevel,
     Guardian,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

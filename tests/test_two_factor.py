@@ -317,7 +317,8 @@ def _school_paths():
 
 
 def test_2fa_follows_the_manager_permission_for_every_role():
-    from students.models import Role, StaffMember
+    from accounts.roles import Role
+    from students.models import StaffMember
     from students.permissions import MANAGERS
 
     for role in Role:
@@ -326,7 +327,7 @@ def test_2fa_follows_the_manager_permission_for_every_role():
 
 
 def test_vice_principal_is_sent_to_2fa_setup_on_every_manager_page(client, world):
-    from students.models import Role
+    from accounts.roles import Role
     from tests.gradebook_world import staff_make
 
     with schema_context(world.school_a.schema_name):

@@ -30,7 +30,8 @@ from students.import_common import Report, problems_csv, read_table
 from students.imports import roster_check
 from students.models import ImportPreview, Student
 from students.previews import PREVIEW_SECONDS, previews_clean
-from students.tasks import previews_clean_all
+from students.tasks import previews_clean_all, previews_clean_school
+from tenants.models import School
 from tests.test_gradebook_excel import _export, gb  # noqa: F401 (gb: the gradebook world fixture)
 from tests.test_import import HEADER, student, xlsx
 
@@ -333,7 +334,7 @@ def test_another_persons_token_confirms_nothing(client, school):
         )
 
 
-def test_expired_previews_are_refused_and_cleaned_up(client, school):
+def test_expired_previews_are_refused_and_cleaned_up(client, school, published):
     client.force_login(school.principal_a)
     preview = _upload(client, [student()])
     with schema_context(school.school_a.schema_name):
@@ -348,7 +349,12 @@ def test_expired_previews_are_refused_and_cleaned_up(client, school):
         assert previews_clean() == 1 and not ImportPreview.objects.exists()
         ImportPreview.objects.create(user=school.admin_a, token="t", kind="staff", filename="a", data=b"x",
                                      sha256="", created_at=past)  # fmt: skip
-    assert previews_clean_all.run() == 1
+    with schema_context("public"):
+        assert previews_clean_all.run() == School.objects.count() >= 2
+    sent = {schema for name, _, schema, _ in published if name == "students.tasks.previews_clean_school"}
+    assert school.school_a.schema_name in sent and len(sent) == School.objects.count()
+    with schema_context(school.school_a.schema_name):
+        assert previews_clean_school.run() == 1 and not ImportPreview.objects.exists()
 
 
 def test_cache_and_broker_are_separate_redis_databases():

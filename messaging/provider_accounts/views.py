@@ -6,12 +6,12 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Role
 from messaging.provider_accounts import services
 from messaging.provider_accounts.forms import SmsAccountForm
 from messaging.provider_accounts.selectors import school_account
 from messaging.views_settings import settings_page
 from schoolbook.permissions import school_role_required
-from students.models import Role
 
 
 @school_role_required(Role.SCHOOL_ADMIN)

@@ -4,9 +4,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from schoolbook.forms import PhoneField
 from students.forms import _date_field
-from students.models import Gender, Relationship, Role, Student, StudentStatus
+from students.models import Gender, Relationship, Student, StudentStatus
 from students.people.rules import birth_year_fits, expected_birth_years
 
 

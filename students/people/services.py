@@ -9,13 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from accounts.services import user_get_or_create
 from schoolbook.audit.services import audit_record
 from schoolbook.phones import format_national
 from students.models import (
     Enrolment,
     Guardian,
-    Role,
     SchoolClass,
     StaffMember,
     Student,

@@ -10,9 +10,10 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from accounts.roles import Role
 from schoolbook.permissions import school_role_required
 from schoolbook.phones import format_national
-from students.models import Role, SchoolClass, StudentStatus
+from students.models import SchoolClass, StudentStatus
 from students.people import selectors, services
 from students.people.forms import GuardianForm, StaffEditForm, StudentForm, WithdrawForm
 from students.permissions import MANAGERS

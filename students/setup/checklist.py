@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
+from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
 from students.models import (
     Enrolment,
     GuardianInvite,
-    Role,
     SchoolClass,
     StaffMember,
     StudentGuardian,

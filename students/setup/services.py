@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext
 
+from accounts.roles import Role
 from grades.models import PrimaryRating, Score
 from grades.services import assessment_plan_generate
 from schoolbook.audit.services import audit_record
@@ -22,7 +23,6 @@ from students.models import (
     Assessment,
     Enrolment,
     GradeLevel,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,

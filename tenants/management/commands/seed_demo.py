@@ -27,6 +27,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from accounts.roles import Role
 from grades.demo import gradebook_seed
 from notices.demo import notices_seed
 from schoolbook.audit.services import audit_record
@@ -37,7 +38,6 @@ from students.models import (
     GradeLevel,
     Guardian,
     Relationship,
-    Role,
     SchoolClass,
     SchoolYear,
     StaffMember,
