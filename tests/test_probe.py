@@ -53,6 +53,7 @@ PUBLIC = {
     "push_receipt": "service worker reports a shown push by its own signed token (test_push_subscriptions)",
     "esms_receipt": "eSMS delivery receipts, authenticated by the URL token (test_messaging_receipts)",
     "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
+    "zalo_school_webhook": "a school's own Zalo OA's webhook, signed by it (test_messaging_zalo_account)",
     "gate_events_api": "gate devices post with their own bearer token (test_gate)",
 }
 
