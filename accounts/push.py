@@ -20,7 +20,7 @@ from django.utils.translation import gettext
 from accounts.models import Channel, ContactPoint
 from messaging.gateways.base import Receipt, ReceiptStatus
 from messaging.gateways.registry import gateway_configured
-from messaging.services import receipts_apply_by_schema
+from messaging.receipts.services import receipts_apply_by_schema
 from schoolbook.outbound import url_allowed
 
 GATEWAY = "webpush"

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import HomeVisit, OneTimeCode, User
-from messaging.services import message_send
+from messaging.outbox.services import message_send
 from schoolbook import ratelimit
 from schoolbook.audit.services import audit_record, client_ip
 from schoolbook.forms import phone_error_text

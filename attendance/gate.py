@@ -28,7 +28,8 @@ from attendance.models import (
     Session,
 )
 from attendance.services import MarkChange, students_mark_set
-from messaging.services import guardian_recipient, messages_send
+from messaging.outbox.selectors import guardian_recipient
+from messaging.outbox.services import messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
 from students.models import Student, StudentGuardian, StudentStatus

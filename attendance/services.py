@@ -20,7 +20,8 @@ from django.utils.translation import gettext
 
 from attendance.models import ABSENCES, AbsenceAlert, AttendanceMark, Mark, RollCall, Session
 from attendance.selectors_leave import approved_leave_student_ids
-from messaging.services import guardian_recipient, messages_send
+from messaging.outbox.selectors import guardian_recipient
+from messaging.outbox.services import messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
 from students.models import Enrolment, SchoolClass, StaffMember, Student, Subject

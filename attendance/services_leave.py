@@ -26,7 +26,8 @@ from attendance.selectors_leave import (
     with_class,
 )
 from attendance.services import student_mark_set
-from messaging.services import guardian_recipient, messages_send
+from messaging.outbox.selectors import guardian_recipient
+from messaging.outbox.services import messages_send
 from notices.services import NoticeError, attachment_max_mb, attachment_type
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc

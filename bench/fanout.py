@@ -164,7 +164,8 @@ def _run(fake: FakeEsms, size: str, schools: list, batch_size: int, log: Path) -
     from django_tenants.utils import schema_context
 
     from messaging.models import Delivery, Message
-    from messaging.services import Recipient, messages_send
+    from messaging.outbox.selectors import Recipient
+    from messaging.outbox.services import messages_send
     from schoolbook.devstack import worker_command
     from students.models import Guardian
 

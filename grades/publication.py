@@ -41,8 +41,8 @@ from grades.models import (
 from grades.rules.circular27 import Checkpoint, SubjectRating
 from grades.services import GradeError, entry_context, score_text
 from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
-from messaging.selectors import items_estimate
-from messaging.services import Recipient, guardian_recipient, messages_send
+from messaging.outbox.selectors import Recipient, guardian_recipient, items_estimate
+from messaging.outbox.services import messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
 from students.models import (

@@ -8,7 +8,8 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from messaging.models import Channel
-from messaging.services import Recipient, messages_send
+from messaging.outbox.selectors import Recipient
+from messaging.outbox.services import messages_send
 
 CHANNELS = [Channel.PUSH, Channel.SMS, Channel.EMAIL]
 

@@ -19,7 +19,7 @@ DEFAULT_CHANNEL_ORDER = [Channel.PUSH, Channel.ZALO, Channel.SMS, Channel.EMAIL]
 class Message(models.Model):
     """`channels` is the plan made when it was written: the school's channel order, narrowed to what the
     sender allowed and what this recipient can be reached by. Deliveries walk it: the first channel, then
-    the next one whenever a channel fails or is not delivered in time (messaging.services)."""
+    the next one whenever a channel fails or is not delivered in time (messaging.pipeline)."""
 
     purpose = models.CharField(max_length=40)
     reference = models.CharField(max_length=40, blank=True, db_index=True)  # e.g. "notice:12"
@@ -63,7 +63,7 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)  # when the provider's receipt said so
     provider_message_id = models.CharField(max_length=100, blank=True)
-    # The key the provider got (messaging.services.delivery_key, set when it is sent): receipts name it.
+    # The key the provider got (messaging.delivery_keys.delivery_key, set when it is sent): receipts name it.
     provider_key = models.CharField(max_length=32, blank=True, db_index=True)
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,14 +1,15 @@
-"""Thin Celery tasks around messaging.services. Each runs in the schema of whoever sent it
-(tenant-schemas-celery puts the schema in the task's headers), so a school's deliveries are read and
-written in that school's schema, a login code's in public.
+"""Thin Celery tasks around the sending pipeline (messaging.pipeline). Each runs in the schema of whoever
+sent it (tenant-schemas-celery puts the schema in the task's headers), so a school's deliveries are read
+and written in that school's schema, a login code's in public.
 
 Retries are the service's decision (transient errors, token-bucket waits) and carry only the ids still to
 send; the number of attempts is counted on each Delivery (MESSAGING_MAX_ATTEMPTS), so the tasks set no
-retry limit of their own. One task per queue (CELERY_TASK_ROUTES), so a retry stays on its queue."""
+retry limit of their own. One task per queue (CELERY_TASK_ROUTES), so a retry stays on its queue. The outbox
+sends the delivery tasks by name (messaging.outbox.services.TASK_BY_QUEUE): a rename must change both."""
 
 from celery import shared_task
 
-from messaging.services import deliveries_send, deliveries_sweep
+from messaging.pipeline.services import deliveries_send, deliveries_sweep
 from tenants.tasks import for_each_school
 
 
@@ -33,9 +34,6 @@ def deliver_urgent_batch(self, ids: list[int]) -> None:
 def deliver_bulk_batch(self, ids: list[int]) -> None:
     """Notices to many: the `bulk` queue, so a notice to the whole school never delays an absence alert."""
     _deliver(self, ids)
-
-
-TASK_BY_QUEUE = {"urgent": deliver_urgent_batch, "default": deliver_batch, "bulk": deliver_bulk_batch}
 
 
 @shared_task(ignore_result=True)

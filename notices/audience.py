@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef
 
-from messaging.services import Recipient
+from messaging.outbox.selectors import Recipient
 from notices.models import Audience
 from students.models import Guardian, StaffMember, StudentGuardian, StudentStatus
 from students.selectors import current_enrolments

@@ -2,7 +2,7 @@
 
 Each function is atomic, locks the notice it changes (two principals deciding at once, the every-minute
 publisher and a cancel racing) and audits the decisions. Publishing writes the recipients, the messages
-(messaging.services.messages_send, the outbox) and the new status in one transaction."""
+(messaging.outbox.services.messages_send) and the new status in one transaction."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from messaging.models import Message
-from messaging.reports import failed_message_ids
-from messaging.selectors import items_estimate
-from messaging.services import LIVE, messages_resend, messages_send
+from messaging.outbox.selectors import items_estimate
+from messaging.outbox.services import LIVE, messages_resend, messages_send
+from messaging.reports.selectors import failed_message_ids
 from notices.audience import AudienceChoice, audience_resolve
 from notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient, Status
 from notices.permissions import can_cancel, can_decide, can_edit, needs_approval
@@ -247,8 +247,8 @@ def notice_outgoing(notice: Notice) -> tuple[list, str, str]:
 
 
 def notice_estimate(notice: Notice) -> dict:
-    """What publishing the notice now would send and cost (messaging.selectors.items_estimate), with its
-    confirmation token; `recipients` counts the inbox rows, staff without a phone included."""
+    """What publishing the notice now would send and cost (messaging.outbox.selectors.items_estimate), with
+    its confirmation token; `recipients` counts the inbox rows, staff without a phone included."""
     addressees, text, _ = notice_outgoing(notice)
     estimate = items_estimate([(a.recipient, text) for a in addressees], notice.channels or None)
     return {**estimate, "recipients": len(addressees), "text": text}
@@ -319,8 +319,8 @@ def notice_mark_read(notice: Notice, *, guardian=None, staff=None) -> int:
 @transaction.atomic
 def notice_resend_failed(*, actor, notice: Notice, request=None) -> tuple[int, int]:
     """ "Resend to failed" for a notice: every message of it that failed on all its channels starts over
-    (messaging.services.messages_resend), audited. Returns (messages resent, messages that no channel can
-    reach any more, e.g. every address marked bad since)."""
+    (messaging.outbox.services.messages_resend), audited. Returns (messages resent, messages that no channel
+    can reach any more, e.g. every address marked bad since)."""
     failed = failed_message_ids(notice.reference)
     if not failed:
         return 0, 0

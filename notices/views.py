@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
-from messaging.selectors import send_estimate
+from messaging.outbox.selectors import send_estimate
 from notices.audience import AudienceChoice, audience_resolve
 from notices.forms import NoticeForm, RejectForm
 from notices.models import Category, Notice, NoticeAttachment, Status

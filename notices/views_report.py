@@ -11,8 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from messaging.reports import OUTCOMES, delivery_csv, delivery_report, delivery_rows, failed_message_ids
-from messaging.selectors import resend_estimate
+from messaging.outbox.selectors import resend_estimate
+from messaging.reports.selectors import (
+    OUTCOMES,
+    delivery_csv,
+    delivery_report,
+    delivery_rows,
+    failed_message_ids,
+)
 from notices.models import Notice, Status
 from notices.permissions import is_notice_manager
 from notices.selectors import (

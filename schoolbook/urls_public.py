@@ -6,8 +6,6 @@ from django.views.i18n import set_language
 from accounts import views as accounts_views
 from accounts import views_2fa
 from accounts import views_push as push_views
-from messaging import views as messaging_views
-from messaging import views_zalo
 from schoolbook import views as site_views
 from tenants import views as console_views
 
@@ -38,9 +36,7 @@ urlpatterns = [
     ),
     path("account/2fa/", views_2fa.two_factor_view, name="two_factor"),
     path("account/devices/", push_views.devices_view, name="devices"),
-    path("hooks/esms/<str:school>/<str:token>/", messaging_views.esms_receipt, name="esms_receipt"),
-    path("hooks/zalo/", views_zalo.zns_webhook, name="zalo_webhook"),
-    path("hooks/zalo/<str:code>/", views_zalo.zns_school_webhook, name="zalo_school_webhook"),
+    path("", include("messaging.receipts.urls")),
     path("console/", console_views.console_schools, name="console_schools"),
     path("console/two-factor/", views_2fa.console_two_factor_reset, name="console_two_factor_reset"),
     path("console/schools/new/", console_views.console_school_new, name="console_school_new"),

@@ -32,6 +32,6 @@ urlpatterns = [
     path("", include("students.transfers.urls")),
     path("grades/", include("grades.urls")),
     path("notices/", include("notices.urls")),
-    path("messaging/", include("messaging.urls_school")),
+    path("messaging/", include("messaging.settings.urls")),
     path("attendance/", include("attendance.urls")),
 ]

@@ -20,8 +20,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.push import receipt_token
+from messaging.delivery_keys import delivery_key
 from messaging.models import Delivery, Message
-from messaging.services import delivery_key
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in

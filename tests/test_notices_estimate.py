@@ -9,8 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import schema_context
 
 from messaging.models import MessagingSettings
-from messaging.selectors import format_vnd, items_estimate, send_estimate
-from messaging.services import Recipient
+from messaging.outbox.selectors import Recipient, format_vnd, items_estimate, send_estimate
 from tests.gradebook_world import guardian_account
 from tests.test_notices import build
 

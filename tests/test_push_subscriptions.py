@@ -15,10 +15,13 @@ from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint, User
 from accounts.push import DEVICES_MAX, device_label, receipt_token
+from messaging.delivery_keys import delivery_key
 from messaging.gateways.base import OutgoingMessage
 from messaging.gateways.webpush import WebPushGateway
 from messaging.models import Delivery
-from messaging.services import Recipient, deliveries_send, delivery_key, messages_send
+from messaging.outbox.selectors import Recipient
+from messaging.outbox.services import messages_send
+from messaging.pipeline.services import deliveries_send
 from schoolbook.devstack import ensure_vapid_keys
 from tenants.services import affiliation_add
 from tests.fakes.push import FakePushService, b64url, new_vapid_keys

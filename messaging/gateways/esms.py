@@ -3,10 +3,10 @@
 From eSMS's developer documentation (developers.esms.vn; its source is the public GitBook repository
 devesms/gitbook_esms_for_develop_v2_en: "esms-api/send-sms-api", the table of error codes, "Callback Url"):
 - Phone goes in the national form "0912345678", as in all of eSMS's examples and delivery reports.
-- RequestId is our idempotency key, at most 50 characters (messaging.services.delivery_key makes 24 letters
-  and digits). eSMS answers 124 "duplicate RequestId" to a repeat, which means an earlier attempt (one whose
-  answer timed out, say) was accepted: 124 counts as sent, so a retry after a timeout never reaches a
-  parent twice.
+- RequestId is our idempotency key, at most 50 characters (messaging.delivery_keys.delivery_key makes 24
+  letters and digits). eSMS answers 124 "duplicate RequestId" to a repeat, which means an earlier attempt
+  (one whose answer timed out, say) was accepted: 124 counts as sent, so a retry after a timeout never
+  reaches a parent twice.
 - CodeResult "100" means accepted, not delivered; the delivery report comes later by HTTP GET to CallbackUrl.
 - Account problems (wrong keys, no price list, balance too low, brandname or template not registered, IP not
   whitelisted) are permanent: retrying for hours does not fix them, falling back to the next channel reaches

@@ -6,8 +6,8 @@ Rate limit: at most 60 requests per 60 seconds per account (API token); over it 
 `{"name": "Too Many Requests", …}` with `X-Rate-Limit-Reset`, the seconds until a request is allowed again
 (the header of Yii 2's RateLimiter filter, which SpeedSMS's API runs on; a value that looks like a Unix time
 is read as one). So the limit counts requests, not messages, and belongs to the account: this gateway takes
-a token from its account's bucket (messaging.ratelimit, keyed by a hash of the token, so a school's own
-account has its own) before every request, at GATEWAYS["speedsms"] rate_per_second / burst (default 0.5/s,
+a token from its account's bucket (messaging.pipeline.ratelimit, keyed by a hash of the token, so a school's
+own account has its own) before every request, at GATEWAYS["speedsms"] rate_per_second / burst (default 0.5/s,
 burst 30: at most 30 + 30 = 60 requests in any 60 s). A request the bucket refuses is not made; a 429 holds
 the whole account's bucket until the reset and stops the batch. Either way the messages not sent come back
 with `retry_after`, which the pipeline neither counts as an attempt nor backs off exponentially from.
@@ -34,7 +34,7 @@ from django.conf import settings
 
 from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult, account_bucket_name
 from messaging.gateways.http_sms import post_json, reply_json
-from messaging.ratelimit import TokenBucket
+from messaging.pipeline.ratelimit import TokenBucket
 
 MAX_NUMBERS = 100
 RATE_PER_SECOND, BURST = 0.5, 30  # requests: within the documented 60 per 60 s, whatever the timing

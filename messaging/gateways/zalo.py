@@ -46,8 +46,8 @@ what each means for the pipeline:
     -133             ZNS may not be sent at night (22:00–06:00): an emergency notice goes by SMS instead of
                      waiting for morning
 
-Receipts: Zalo POSTs `user_received_message` events to the webhook its app names (messaging.views_zalo: the
-platform's, or a school's own at /hooks/zalo/<code>/), signed in the
+Receipts: Zalo POSTs `user_received_message` events to the webhook its app names (messaging.receipts.views:
+the platform's, or a school's own at /hooks/zalo/<code>/), signed in the
 `X-ZEvent-Signature` header: "mac=" + hex SHA-256 of app_id + raw body + the body's `timestamp` + the OA
 secret key. `message.tracking_id` names the schema and the delivery; `message.delivery_time` (ms) is when it
 reached the phone; `recipient.id` is the phone number it reached ("84…", as we sent it: Zalo for Developers,

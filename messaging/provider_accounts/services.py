@@ -31,7 +31,7 @@ def _described(account: ProviderAccount) -> dict:
 
 @transaction.atomic
 def provider_account_save(
-    *, actor, provider: str, credentials: dict, channel: str = Channel.SMS, request=None
+    *, actor, provider: str, credentials: dict, channel: str = Channel.SMS
 ) -> ProviderAccount:
     """Store (or replace) the school's own account for `channel`, sealed."""
     account = ProviderAccount.objects.select_for_update().filter(channel=channel).first()
@@ -49,13 +49,12 @@ def provider_account_save(
         obj=account,
         before=before,
         after=_described(account),
-        request=request,
     )
     return account
 
 
 @transaction.atomic
-def provider_account_remove(*, actor, channel: str = Channel.SMS, request=None) -> bool:
+def provider_account_remove(*, actor, channel: str = Channel.SMS) -> bool:
     """Forget the school's own account: its messages go through the platform's again. False if none."""
     account = ProviderAccount.objects.select_for_update().filter(channel=channel).first()
     if account is None:
@@ -65,7 +64,6 @@ def provider_account_remove(*, actor, channel: str = Channel.SMS, request=None) 
         action="provider_account.remove",
         obj=account,
         before=_described(account),
-        request=request,
     )
     account.delete()
     if channel == Channel.ZALO:
@@ -79,7 +77,7 @@ class TestOutcome:
     answer: str  # the provider's words: its message id, or its error
 
 
-def provider_account_test(*, actor, channel: str = Channel.SMS, request=None) -> TestOutcome | None:
+def provider_account_test(*, actor, channel: str = Channel.SMS) -> TestOutcome | None:
     """Send one message (an SMS, or a ZNS through the school's OA) through the school's own account to the
     actor's own phone, now, and say what the provider answered. None when the school has no account. The
     send happens outside any transaction (it waits for the provider); the audit event records the outcome."""
@@ -108,6 +106,5 @@ def provider_account_test(*, actor, channel: str = Channel.SMS, request=None) ->
             action="provider_account.test",
             obj=account,
             after={**_described(account), "ok": outcome.ok, "answer": outcome.answer[:200]},
-            request=request,
         )
     return outcome

@@ -1,7 +1,7 @@
 from django import template
 
 from accounts.models import Channel
-from messaging.selectors import format_vnd
+from messaging.outbox.selectors import format_vnd
 
 register = template.Library()
 

@@ -10,8 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
-from messaging.selectors import items_estimate
-from messaging.services import Recipient, guardian_recipient
+from messaging.outbox.selectors import Recipient, guardian_recipient, items_estimate
 from schoolbook.phones import format_national
 from students.models import Guardian, GuardianInvite, StudentStatus
 

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from messaging.services import messages_send
+from messaging.outbox.services import messages_send
 from schoolbook.audit.services import audit_record
 from students.invites.selectors import invite_selection
 from students.models import Guardian, GuardianInvite, StaffMember
