@@ -33,7 +33,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from messaging.gateways.base import GatewayError
-from messaging.gateways.http_sms import post_json, reply_json
+from messaging.gateways.http import post_json, reply_json
 from messaging.models import ProviderToken
 from schoolbook.sealed import UnsealError, seal, unseal
 

@@ -300,7 +300,7 @@ SMS_PRICE_PER_SEGMENT_VND = int(os.environ.get("SMS_PRICE_PER_SEGMENT_VND", "800
 
 
 def _rate_limit(prefix: str, rate: str, burst: str) -> dict:
-    """A gateway's share of the provider's limit, for all workers together (messaging.pipeline.ratelimit)."""
+    """A gateway's share of the provider's limit, for all workers together (messaging.gateways.ratelimit)."""
     return {
         "rate_per_second": float(os.environ.get(f"{prefix}_RATE_PER_SECOND", rate)),
         "burst": int(os.environ.get(f"{prefix}_BURST", burst)),

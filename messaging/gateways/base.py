@@ -19,7 +19,7 @@ def account_key(credentials: dict) -> str:
 
 
 def account_bucket_name(gateway: str, options: dict) -> str:
-    """The rate-limit bucket of the provider account in a gateway's options (messaging.pipeline.ratelimit)."""
+    """The rate-limit bucket of the provider account in a gateway's options (messaging.gateways.ratelimit)."""
     return f"gateway:{gateway}:{account_key(options)}"
 
 

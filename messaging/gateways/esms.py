@@ -26,7 +26,6 @@ from django.db import connection
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from messaging.gateways.base import (
-    Gateway,
     GatewayError,
     OutgoingMessage,
     Receipt,
@@ -34,7 +33,7 @@ from messaging.gateways.base import (
     ReceiptStatus,
     SendResult,
 )
-from messaging.gateways.http_sms import concurrency, pooled_session, post_json, reply_json, send_each
+from messaging.gateways.http import HttpGateway, reply_json, send_each
 from messaging.sms_text import is_gsm7
 from schoolbook.caching import cached_lookup
 from tenants.models import School
@@ -91,7 +90,7 @@ def esms_phone(e164: str) -> str:
     return e164.lstrip("+")
 
 
-class EsmsGateway(Gateway):
+class EsmsGateway(HttpGateway):
     name = "esms"
     channel = "sms"
 
@@ -100,9 +99,9 @@ class EsmsGateway(Gateway):
         return bool(settings.GATEWAYS.get("esms", {}).get("callback_url"))
 
     def __init__(self, options: dict | None = None):
-        options = settings.GATEWAYS[self.name] if options is None else options
+        super().__init__(options)
+        options = self.options
         self.url = options["url"]
-        self.timeout = float(options.get("timeout") or 10)
         self.common = {
             "ApiKey": options["api_key"],
             "SecretKey": options["secret_key"],
@@ -111,8 +110,6 @@ class EsmsGateway(Gateway):
             "Sandbox": "1" if options.get("sandbox") else "0",
         }
         self.callback_base = options.get("callback_url") or ""
-        self.concurrency = concurrency(options)  # requests at a time: see http_sms
-        self.session = pooled_session(self.concurrency)
 
     def callback_url(self) -> str:
         """Where eSMS reports on messages sent from the current schema ("" when no callback is configured)."""
@@ -133,7 +130,7 @@ class EsmsGateway(Gateway):
             "IsUnicode": "0" if is_gsm7(message.body) else "1",
             "RequestId": message.idempotency_key,
         }
-        reply = reply_json(post_json(self.session, self.url, payload, timeout=self.timeout))
+        reply = reply_json(self.post_json(self.url, payload))
         code = str(reply.get("CodeResult", "99"))  # {"error": "Invalid request"} is documented as 99
         if code == ACCEPTED:
             return str(reply.get("SMSID") or "")

@@ -3,7 +3,7 @@
 
 Authorisation (Google's OAuth 2.0 for service accounts): the service account's JSON key file gives
 `client_email`, `private_key` (PEM) and `token_uri`. We sign an RS256 JWT (iss = client_email, scope =
-firebase.messaging, aud = token_uri, valid one hour, Google's maximum) with `cryptography` and trade it at
+firebase.messaging, aud = token_uri, valid one hour, Google's maximum) with PyJWT and trade it at
 token_uri (grant type jwt-bearer) for an access token of about an hour. The token is cached in process
 memory per service account (`_TOKENS`): each worker process asks Google about once an hour, and a restarted
 worker simply asks again, so nothing needs storing. A cached token is used only while it has more than
@@ -36,23 +36,23 @@ Errors (Google's `{error: {code, status, message, details: [{@type: …FcmError,
   own backoff, or waits Retry-After when FCM sends one.
 """
 
-import base64
 import json
 import os
 import time
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 
+import jwt
 import requests
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from django.conf import settings
 
-from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult
+from messaging.gateways.base import GatewayError, OutgoingMessage, SendResult
+from messaging.gateways.http import HttpGateway
 from messaging.gateways.webpush import topic
 
 DEFAULT_URL = "https://fcm.googleapis.com"
-DEFAULT_TIMEOUT = 10  # seconds
 SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 GRANT_TYPE = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 ASSERTION_SECONDS = 3600  # Google refuses assertions valid for longer
@@ -111,9 +111,6 @@ class ServiceAccount:
             ) from None
         if not isinstance(key, rsa.RSAPrivateKey):
             raise GatewayError("FCM is not configured: the private key is not an RSA key", permanent=True)
-        header = {"alg": "RS256", "typ": "JWT"} | (
-            {"kid": self.private_key_id} if self.private_key_id else {}
-        )
         claims = {
             "iss": self.client_email,
             "scope": SCOPE,
@@ -121,9 +118,8 @@ class ServiceAccount:
             "iat": now,
             "exp": now + ASSERTION_SECONDS,
         }
-        signing_input = f"{_b64_json(header)}.{_b64_json(claims)}"
-        signature = key.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
-        return f"{signing_input}.{_b64(signature)}"
+        headers = {"kid": self.private_key_id} if self.private_key_id else None
+        return jwt.encode(claims, key, algorithm="RS256", headers=headers)
 
 
 class _Credentials:
@@ -131,8 +127,8 @@ class _Credentials:
     token endpoint that is down fails the batch with one request, not one per message); `refresh()` once
     after a 401. Once fetching fails, the rest of the batch fails with the same error without a request."""
 
-    def __init__(self, session: requests.Session, account: ServiceAccount, timeout: float):
-        self.session, self.account, self.timeout = session, account, timeout
+    def __init__(self, gateway: "FcmGateway", account: ServiceAccount):
+        self.gateway, self.account = gateway, account
         self.cache_key = (account.token_uri, account.client_email)
         self.refreshed = False
         self.failure: GatewayError | None = None
@@ -155,7 +151,7 @@ class _Credentials:
 
     def _fetch(self) -> str:
         try:
-            token, lifetime = _fetch_token(self.session, self.account, self.timeout)
+            token, lifetime = _fetch_token(self.gateway, self.account)
         except GatewayError as error:
             self.failure = error
             raise
@@ -163,7 +159,7 @@ class _Credentials:
         return token
 
 
-class FcmGateway(Gateway):
+class FcmGateway(HttpGateway):
     name = "fcm"
     channel = "push"
 
@@ -174,37 +170,33 @@ class FcmGateway(Gateway):
         return bool(options.get("project_id")) and os.path.isfile(path) and os.access(path, os.R_OK)
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
-        options = settings.GATEWAYS["fcm"]
-        timeout = float(options.get("timeout") or DEFAULT_TIMEOUT)
-        base = (options.get("url") or DEFAULT_URL).rstrip("/")
-        url = f"{base}/v1/projects/{options.get('project_id')}/messages:send"
-        with requests.Session() as session:  # one connection to FCM for the batch
-            try:
-                credentials = _Credentials(
-                    session, ServiceAccount.load(options.get("service_account_file") or ""), timeout
-                )
-            except GatewayError as error:
-                return [SendResult(message.idempotency_key, error=error) for message in batch]
-            return [self._send_one(session, credentials, url, timeout, message) for message in batch]
+        base = (self.options.get("url") or DEFAULT_URL).rstrip("/")
+        url = f"{base}/v1/projects/{self.options.get('project_id')}/messages:send"
+        try:
+            credentials = _Credentials(
+                self, ServiceAccount.load(self.options.get("service_account_file") or "")
+            )
+        except GatewayError as error:
+            return [SendResult(message.idempotency_key, error=error) for message in batch]
+        return [self._send_one(credentials, url, message) for message in batch]
 
-    def _send_one(
-        self,
-        session: requests.Session,
-        credentials: _Credentials,
-        url: str,
-        timeout: float,
-        message: OutgoingMessage,
-    ) -> SendResult:
+    def transport_error(self, exc: requests.RequestException) -> GatewayError:
+        """A timeout or a failed connection is transient (FCM may take the same message later)."""
+        if isinstance(exc, requests.Timeout):
+            return GatewayError(f"FCM: no answer within {self.timeout:g} s", permanent=False)
+        return GatewayError(f"FCM: connection failed: {exc.__class__.__name__}: {exc}", permanent=False)
+
+    def _send_one(self, credentials: _Credentials, url: str, message: OutgoingMessage) -> SendResult:
         key = message.idempotency_key
         payload = {"message": fcm_message(message)}
         try:
-            response = _post(session, url, timeout, json=payload, headers=_bearer(credentials.token()))
+            response = self.post(url, json=payload, headers=_bearer(credentials.token()))
             if (
                 response.status_code == 401
                 and _google_error(response)[0] != "THIRD_PARTY_AUTH_ERROR"
                 and credentials.refresh()
             ):
-                response = _post(session, url, timeout, json=payload, headers=_bearer(credentials.token()))
+                response = self.post(url, json=payload, headers=_bearer(credentials.token()))
         except GatewayError as error:
             return SendResult(key, error=error)
         if response.status_code == 200:  # {"name": "projects/<project>/messages/<id>"}
@@ -235,10 +227,10 @@ def apns_collapse_id(key: str) -> str:
     return key if len(key.encode()) <= APNS_COLLAPSE_ID_MAX else topic(key)
 
 
-def _fetch_token(session: requests.Session, account: ServiceAccount, timeout: float) -> tuple[str, float]:
+def _fetch_token(gateway: FcmGateway, account: ServiceAccount) -> tuple[str, float]:
     """(access token, seconds it lives) from the service account's token_uri."""
     data = {"grant_type": GRANT_TYPE, "assertion": account.assertion(int(time.time()))}
-    response = _post(session, account.token_uri, timeout, data=data)
+    response = gateway.post(account.token_uri, data=data)
     reply = _reply_json(response)
     if response.status_code != 200:
         # RFC 6749 §5.2: {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}: a deleted
@@ -253,18 +245,6 @@ def _fetch_token(session: requests.Session, account: ServiceAccount, timeout: fl
     if not isinstance(token, str) or not token or not isinstance(lifetime, int | float):
         raise GatewayError(f"FCM access token: unreadable reply {_text(response)}", permanent=False)
     return token, float(lifetime)
-
-
-def _post(session: requests.Session, url: str, timeout: float, **kwargs) -> requests.Response:
-    """POST; a timeout or a failed connection is transient (FCM may take the same message later)."""
-    try:
-        return session.post(url, timeout=timeout, **kwargs)
-    except requests.Timeout:
-        raise GatewayError(f"FCM: no answer within {timeout:g} s", permanent=False) from None
-    except requests.RequestException as exc:
-        raise GatewayError(
-            f"FCM: connection failed: {exc.__class__.__name__}: {exc}", permanent=False
-        ) from None
 
 
 def _classify(response: requests.Response) -> GatewayError:
@@ -338,11 +318,3 @@ def _bearer(token: str) -> dict:
 
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode().rstrip("=")
-
-
-def _b64_json(value: dict) -> str:
-    return _b64(json.dumps(value, separators=(",", ":")).encode())

@@ -6,7 +6,7 @@ Rate limit: at most 60 requests per 60 seconds per account (API token); over it 
 `{"name": "Too Many Requests", …}` with `X-Rate-Limit-Reset`, the seconds until a request is allowed again
 (the header of Yii 2's RateLimiter filter, which SpeedSMS's API runs on; a value that looks like a Unix time
 is read as one). So the limit counts requests, not messages, and belongs to the account: this gateway takes
-a token from its account's bucket (messaging.pipeline.ratelimit, keyed by a hash of the token, so a school's
+a token from its account's bucket (messaging.gateways.ratelimit, keyed by a hash of the token, so a school's
 own account has its own) before every request, at GATEWAYS["speedsms"] rate_per_second / burst (default 0.5/s,
 burst 30: at most 30 + 30 = 60 requests in any 60 s). A request the bucket refuses is not made; a 429 holds
 the whole account's bucket until the reset and stops the batch. Either way the messages not sent come back
@@ -29,12 +29,9 @@ sends again. Numbers go in the "84…" form of SpeedSMS's own examples.
 
 import re
 
-import requests
-from django.conf import settings
-
-from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult, account_bucket_name
-from messaging.gateways.http_sms import post_json, reply_json
-from messaging.pipeline.ratelimit import TokenBucket
+from messaging.gateways.base import GatewayError, OutgoingMessage, SendResult, account_bucket_name
+from messaging.gateways.http import HttpGateway, reply_json
+from messaging.gateways.ratelimit import TokenBucket
 
 MAX_NUMBERS = 100
 RATE_PER_SECOND, BURST = 0.5, 30  # requests: within the documented 60 per 60 s, whatever the timing
@@ -81,19 +78,18 @@ def _requests(batch: list[OutgoingMessage]) -> list[tuple[str, dict[str, int]]]:
     return [(text, chunk) for text, chunks in by_text.items() for chunk in chunks]
 
 
-class SpeedSmsGateway(Gateway):
+class SpeedSmsGateway(HttpGateway):
     name = "speedsms"
     channel = "sms"
     limits_itself = True
 
     def __init__(self, options: dict | None = None):
-        options = settings.GATEWAYS[self.name] if options is None else options
+        super().__init__(options)
+        options = self.options
         self.url = options["url"]
         self.auth = (options["token"], "x")
         self.sender = options["sender"]
         self.sms_type = int(options.get("sms_type") or 3)
-        self.timeout = float(options.get("timeout") or 10)
-        self.session = requests.Session()
         self.bucket = TokenBucket(
             account_bucket_name(self.name, options),
             float(options.get("rate_per_second") or RATE_PER_SECOND),
@@ -124,9 +120,7 @@ class SpeedSmsGateway(Gateway):
         """Index in batch → provider message id, or the error for that message."""
         payload = {"to": list(numbers), "content": text, "sms_type": self.sms_type, "sender": self.sender}
         try:
-            reply = reply_json(
-                post_json(self.session, self.url, payload, timeout=self.timeout, auth=self.auth)
-            )
+            reply = reply_json(self.post_json(self.url, payload, auth=self.auth))
         except GatewayError as error:
             return dict.fromkeys(numbers.values(), error)
         data = reply.get("data") if isinstance(reply.get("data"), dict) else {}

@@ -19,10 +19,10 @@ from py_vapid import Vapid, VapidException
 from pywebpush import WebPushException, webpush
 
 from accounts.push import b64url_decode, receipt_token
-from messaging.gateways.base import Gateway, GatewayError, OutgoingMessage, SendResult
+from messaging.gateways.base import GatewayError, OutgoingMessage, SendResult
+from messaging.gateways.http import HttpGateway
 from schoolbook.outbound import NonPublicAddress, public_only_session, url_allowed
 
-DEFAULT_TIMEOUT = 10  # seconds; settings.GATEWAYS["webpush"]["timeout"] when set
 # RFC 8291 leaves about 3,990 bytes for the payload and push services answer 413 beyond it; the
 # notification shows a few lines and opens `url` for the rest, so a long notice is cut rather than lost.
 BODY_MAX = 1000  # characters: up to 3 bytes each in UTF-8 Vietnamese, with room for the title and url
@@ -37,7 +37,7 @@ class SubscriptionGone(GatewayError):
         super().__init__(message, recipient=True)
 
 
-class WebPushGateway(Gateway):
+class WebPushGateway(HttpGateway):
     name = "webpush"
     channel = "push"
     reports_delivery = True  # our service worker's receipt, so an unseen push can fall back in time
@@ -47,17 +47,21 @@ class WebPushGateway(Gateway):
         return bool(settings.GATEWAYS.get("webpush", {}).get("vapid_private_key"))
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
-        options = settings.GATEWAYS["webpush"]
         try:
-            vapid = Vapid.from_string(options["vapid_private_key"])
+            vapid = Vapid.from_string(self.options["vapid_private_key"])
         except ValueError as exc:
             error = GatewayError(f"web push is not configured: bad VAPID private key ({exc})", permanent=True)
             return [SendResult(message.idempotency_key, error=error) for message in batch]
-        # One pooled connection per push service for the whole batch, to public addresses only.
+        # One pooled connection per push service for the whole batch, to public addresses only: its own
+        # session, not the gateways' shared one, because it checks every address it connects to.
         with public_only_session(settings.PUSH_TEST_ORIGINS) as session:
-            return [self._send_one(session, vapid, options, message) for message in batch]
+            return [self._send_one(session, vapid, message) for message in batch]
 
-    def _send_one(self, session, vapid, options, message: OutgoingMessage) -> SendResult:
+    def transport_error(self, exc: requests.RequestException) -> GatewayError:
+        """Timeouts, refused or dropped connections: transient."""
+        return GatewayError(f"push service unavailable: {exc.__class__.__name__}: {exc}", permanent=False)
+
+    def _send_one(self, session, vapid, message: OutgoingMessage) -> SendResult:
         key = message.idempotency_key
         try:
             subscription = parse_subscription(message.recipient)
@@ -78,7 +82,7 @@ class WebPushGateway(Gateway):
             ensure_ascii=False,
         )
         claims = {
-            "sub": options["vapid_subject"]
+            "sub": self.options["vapid_subject"]
         }  # a new dict each call: pywebpush writes aud and exp into it
         try:
             response = webpush(
@@ -86,8 +90,8 @@ class WebPushGateway(Gateway):
                 data=payload,
                 vapid_private_key=vapid,
                 vapid_claims=claims,
-                ttl=int(options["ttl"]),
-                timeout=float(options.get("timeout", DEFAULT_TIMEOUT)),
+                ttl=int(self.options["ttl"]),
+                timeout=self.timeout,
                 headers={"Topic": topic(key)},
                 requests_session=session,
             )
@@ -95,11 +99,8 @@ class WebPushGateway(Gateway):
             return SendResult(key, error=_classify(exc))
         except NonPublicAddress as exc:  # the name resolved to our own network when we connected
             return SendResult(key, error=GatewayError(f"push endpoint refused: {exc}", recipient=True))
-        except requests.RequestException as exc:  # timeouts, refused or dropped connections
-            error = GatewayError(
-                f"push service unavailable: {exc.__class__.__name__}: {exc}", permanent=False
-            )
-            return SendResult(key, error=error)
+        except requests.RequestException as exc:
+            return SendResult(key, error=self.transport_error(exc))
         except VapidException as exc:  # a vapid_subject that is neither mailto: nor https:
             return SendResult(key, error=GatewayError(f"web push is not configured: {exc}", permanent=True))
         except ValueError as exc:  # p256dh is not a point on the curve: encryption is impossible

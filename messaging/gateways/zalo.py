@@ -27,7 +27,7 @@ what each means for the pipeline:
                      recipient's (`recipient=True`): the contact point is marked and the message falls back
                      to SMS
     -100             unknown error, "try again later": transient
-    HTTP 429, 5xx, timeouts, refused connections: transient (http_sms.post_json)
+    HTTP 429, 5xx, timeouts, refused connections: transient (messaging.gateways.http)
     -144             the OA's daily ZNS quota is used up (Zalo sets it per OA from its message quality):
                      Zalo is paused for that OA until midnight in Vietnam (QUOTA_TZ): this message and every
                      one after it falls back at once without a request, and the platform admins get ONE
@@ -63,7 +63,6 @@ import math
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import requests
 from django.conf import settings
 from django.core.cache import caches
 from django.utils.crypto import constant_time_compare
@@ -72,7 +71,6 @@ from django.utils.translation import gettext
 
 from messaging import zalo_tokens
 from messaging.gateways.base import (
-    Gateway,
     GatewayError,
     OutgoingMessage,
     Receipt,
@@ -80,7 +78,7 @@ from messaging.gateways.base import (
     ReceiptStatus,
     SendResult,
 )
-from messaging.gateways.http_sms import post_json, reply_json
+from messaging.gateways.http import HttpGateway, reply_json
 
 TITLE_MAX = 65
 CONTENT_MAX = 200
@@ -183,7 +181,7 @@ def signature(app_id: str, body: bytes, timestamp: str, oa_secret: str) -> str:
     return f"mac={digest}"
 
 
-class ZaloZnsGateway(Gateway):
+class ZaloZnsGateway(HttpGateway):
     name = "zalo"
     channel = "zalo"
     reports_delivery = True
@@ -195,18 +193,20 @@ class ZaloZnsGateway(Gateway):
             return False
         return bool(options.get("refresh_token")) or zalo_tokens.token_stored()
 
+    @classmethod
+    def platform_options(cls) -> dict:
+        return settings.GATEWAYS.get(cls.name) or {}
+
     def __init__(self, options: dict | None = None):
-        options = (settings.GATEWAYS.get(self.name) or {}) if options is None else options
-        self.options = options
+        super().__init__(options)
+        options = self.options
         self.url = options.get("url", "")
         self.template_id = options.get("template_id", "")
         self.app_id = options.get("app_id", "")
         self.oa_secret = options.get("oa_secret", "")
-        self.timeout = float(options.get("timeout") or 10)
         # One app may be authorised by several OAs (the platform's, a school's): each has its own quota.
         schema = options.get("token_schema") or "public"
         self.oa = self.app_id if schema == "public" else f"{self.app_id}@{schema}"
-        self.session = requests.Session()
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
         until = paused_until(self.oa)
@@ -245,9 +245,7 @@ class ZaloZnsGateway(Gateway):
             "template_data": template_data(message),
             "tracking_id": message.idempotency_key,
         }
-        response = post_json(
-            self.session, self.url, payload, timeout=self.timeout, headers={"access_token": token}
-        )
+        response = self.post_json(self.url, payload, headers={"access_token": token})
         reply = reply_json(response)
         try:
             code = int(reply.get("error", -100))

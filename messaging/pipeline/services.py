@@ -20,11 +20,11 @@ from django.utils import timezone
 from accounts.models import ContactPoint
 from messaging.delivery_keys import delivery_key
 from messaging.gateways.base import OutgoingMessage, account_bucket_name
+from messaging.gateways.ratelimit import TokenBucket
 from messaging.gateways.registry import gateway_class
 from messaging.models import Channel, Delivery, Message, MessagingSettings
 from messaging.outbox.selectors import Reach, message_recipient
 from messaging.outbox.services import LIVE, deliveries_dispatch, first_reachable
-from messaging.pipeline.ratelimit import TokenBucket
 from messaging.provider_accounts.selectors import gateway_for, gateway_options
 from messaging.sms_text import sms_normalise
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from messaging.pipeline.ratelimit import TokenBucket
+from messaging.gateways.ratelimit import TokenBucket
 from schoolbook.ratelimit import redis_client
 
 
