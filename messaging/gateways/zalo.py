@@ -274,7 +274,7 @@ class ZaloZnsGateway(HttpGateway):
                 logger.exception("Zalo quota alert to the platform admins failed")
 
     def _alert(self) -> None:
-        from messaging.alerts import platform_alert  # the pipeline's services import the gateways
+        from messaging.alerts import platform_alert  # sends through the outbox, which sits above the gateways
 
         platform_alert(
             key=f"zalo-quota-{self.oa}",

@@ -379,7 +379,7 @@ def test_push_without_vapid_key_is_permanent_for_the_whole_batch(push):
     assert push.received == []
 
 
-# --- SSRF: only the browsers' push services, only at public addresses (issue 12, item 3) ----------------
+# --- SSRF: only the browsers' push services, only at public addresses -------------------------------------
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
-"""The SMS providers as their own documents describe them (issue 12, items 9, 11, 12, 14), against the local
-fakes that now behave that way (tests/fakes/sms_providers.py): SpeedSMS's 60 requests per 60 s per account
-and its 429 with X-Rate-Limit-Reset, eSMS's 99 (a blocked number) and its 50-character RequestId, Zalo's
-48-character tracking_id, a generic HTTP provider's 200 with an error in the body, and the eSMS receipt
-token that must open one school's callback URL only."""
+"""The SMS providers as their own documents describe them, against the local fakes that behave that way
+(tests/fakes/sms_providers.py): SpeedSMS's 60 requests per 60 s per account and its 429 with
+X-Rate-Limit-Reset, eSMS's 99 (a blocked number) and its 50-character RequestId, Zalo's 48-character
+tracking_id, a generic HTTP provider's 200 with an error in the body, and the eSMS receipt token that must
+open one school's callback URL only."""
 
 import re
 import time
