@@ -4,9 +4,12 @@ channel order (never Zalo, the channel an alert is most likely about), written i
 platform's own messages live. Callers make sure it goes once (e.g. zalo.pause_until_midnight's atomic
 cache.add), not this module."""
 
+from django.dispatch import receiver
+from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from messaging.gateways.zalo import quota_spent
 from messaging.models import Channel
 from messaging.outbox.selectors import Recipient
 from messaging.outbox.services import messages_send
@@ -32,3 +35,17 @@ def platform_alert(*, key: str, title: str, body: str) -> int:
             reference=key[:40],
         )
     return len(items)
+
+
+@receiver(quota_spent)
+def zalo_quota_alert(sender, *, oa: str, **kwargs) -> None:
+    """A Zalo OA's daily ZNS quota is spent: Zalo is paused for it until midnight."""
+    platform_alert(
+        key=f"zalo-quota-{oa}",
+        title=gettext("Zalo: hết hạn mức ZNS trong ngày"),
+        body=gettext(
+            "Official Account của ứng dụng Zalo %(app)s đã dùng hết hạn mức ZNS hôm nay (mã -144). "
+            "Tin Zalo tạm dừng đến 0 giờ; các tin nhắn chuyển sang kênh tiếp theo."
+        )
+        % {"app": oa},
+    )

@@ -8,3 +8,4 @@ class MessagingConfig(AppConfig):
 
     def ready(self):
         import schoolbook.celery  # noqa: F401 - every process that sends tasks must use our Celery app
+        from messaging import alerts  # noqa: F401 - connects the platform alerts to the gateways' signals

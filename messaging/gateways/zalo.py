@@ -65,9 +65,9 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.cache import caches
+from django.dispatch import Signal
 from django.utils.crypto import constant_time_compare
 from django.utils.text import Truncator
-from django.utils.translation import gettext
 
 from messaging import zalo_tokens
 from messaging.gateways.base import (
@@ -116,6 +116,9 @@ PERMANENT_CODES = {
     DAILY_QUOTA: "the OA's daily ZNS limit is reached",
 }
 logger = logging.getLogger("schoolbook.messaging")
+# Sent (with `oa`) by the worker that pauses an OA whose daily quota is spent: messaging.alerts tells the
+# platform admins. A signal, because the alert goes through the outbox, which sits above the gateways.
+quota_spent = Signal()
 
 
 def _pause_key(oa: str) -> str:
@@ -269,22 +272,9 @@ class ZaloZnsGateway(HttpGateway):
         if pause_until_midnight(self.oa):
             logger.error("Zalo OA %s: daily ZNS quota used up (-144); paused until midnight", self.oa)
             try:  # the alert must never cost the batch its results (the sends before it went out)
-                self._alert()
+                quota_spent.send(sender=type(self), oa=self.oa)
             except Exception:
                 logger.exception("Zalo quota alert to the platform admins failed")
-
-    def _alert(self) -> None:
-        from messaging.alerts import platform_alert  # sends through the outbox, which sits above the gateways
-
-        platform_alert(
-            key=f"zalo-quota-{self.oa}",
-            title=gettext("Zalo: hết hạn mức ZNS trong ngày"),
-            body=gettext(
-                "Official Account của ứng dụng Zalo %(app)s đã dùng hết hạn mức ZNS hôm nay (mã -144). "
-                "Tin Zalo tạm dừng đến 0 giờ; các tin nhắn chuyển sang kênh tiếp theo."
-            )
-            % {"app": self.oa},
-        )
 
     def parse_receipt(self, request) -> list[Receipt]:
         """Receipts in a signed webhook request; ReceiptRejected unless the signature is Zalo's. Events other
