@@ -27,7 +27,7 @@ from attendance.models import (
     RollCall,
     Session,
 )
-from attendance.services import MarkChange, students_mark_set
+from attendance.roll_call.services import MarkChange, students_mark_set
 from messaging.services import guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc

@@ -4,7 +4,7 @@ long leave, the principal decide.
 Each function is atomic and audited. A request locks its student's row, so two requests for one child sent
 at once cannot both pass the overlap check; a decision locks the request, so two people deciding at once
 (or a decision racing a cancel) find it already decided. An approval turns the sessions already in a roll
-call into P (attendance.services.student_mark_set); the roll call pre-fills the later ones itself
+call into P (attendance.roll_call.services.student_mark_set); the roll call pre-fills the later ones itself
 (selectors_leave.approved_leave_student_ids). The guardians hear of each decision by message."""
 
 import datetime
@@ -17,6 +17,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext
 
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall, Session
+from attendance.roll_call.services import student_mark_set
 from attendance.selectors_leave import (
     WAITING,
     can_decide,
@@ -25,7 +26,6 @@ from attendance.selectors_leave import (
     leave_overlapping,
     with_class,
 )
-from attendance.services import student_mark_set
 from messaging.services import guardian_recipient, messages_send
 from notices.services import NoticeError, attachment_max_mb, attachment_type
 from schoolbook.audit.services import audit_record

@@ -1,15 +1,12 @@
 """Attendance routes under /s/<code>/attendance/ (plain names, reversed with school_reverse)."""
 
-from django.urls import path
+from django.urls import include, path
 
-from attendance import views, views_gate, views_leave, views_parent, views_stats
+from attendance import views_gate, views_leave, views_stats
 
 urlpatterns = [
-    # Roll calls.
-    path("", views.attendance_home_view, name="attendance_home"),
-    path("roll-call/<int:class_pk>/<str:day>/", views.roll_call_view, name="roll_call"),
-    # A child's month for the parent (and the staff who may see the child).
-    path("students/<int:pk>/", views_parent.student_attendance, name="student_attendance"),
+    path("", include("attendance.roll_call.urls")),
+    path("", include("attendance.parent.urls")),
     # Leave requests: the guardian's requests and form, the staff's lists, one request, decisions.
     path("leave/", views_leave.leave_list_view, name="leave_list"),
     path("leave/mine/", views_leave.leave_parent_list_view, name="leave_parent_list"),

@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from accounts.roles import Role
 from attendance import stats
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall
-from attendance.services import roll_call_save
+from attendance.roll_call.services import roll_call_save
 from grades.models import AssessmentPlan
 from grades.rules.circular22 import Outcome
 from grades.selectors import class_results

@@ -386,7 +386,7 @@ def test_late_replaces_K_but_not_P_and_uses_the_afternoon_start(g, client):
 
 
 def test_a_K_alerted_by_the_roll_call_is_corrected_once_when_the_gate_sees_the_student(g, client):
-    from attendance.services import roll_call_save
+    from attendance.roll_call.services import roll_call_save
 
     principal = StaffMember.objects.get(user=g.world.principal_a)
     day = yesterday()

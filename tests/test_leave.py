@@ -14,8 +14,8 @@ from django_tenants.utils import schema_context
 
 from accounts.roles import Role
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, RollCall
+from attendance.roll_call.services import roll_call_save
 from attendance.selectors_leave import approved_leave_student_ids, leave_waiting_count
-from attendance.services import roll_call_save
 from attendance.services_leave import LeaveError, leave_cancel, leave_decide, leave_request
 from messaging.models import Message
 from schoolbook.audit.models import AuditEvent

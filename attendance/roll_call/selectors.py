@@ -9,8 +9,8 @@ from django.db.models import Count, Min, Q
 
 from attendance.models import ABSENCES, GateEvent, Mark, RollCall, Session
 from attendance.selectors_leave import approved_leave_student_ids
-from grades.selectors import class_students
 from students.models import SchoolClass, StaffMember, Student, Subject, TeachingAssignment
+from students.selectors import class_students
 
 
 def day_roll_calls(class_ids, day: datetime.date):
@@ -124,39 +124,3 @@ def roll_call_sheet(
             values = ("", "", "")
         rows.append(SheetRow(student, *values, student.pk in on_leave, arrivals.get(student.pk)))
     return Sheet(roll_call=roll_call, rows=rows)
-
-
-@dataclass
-class StudentMonth:
-    """A student's absences and late arrivals in one month, for the parent's attendance page."""
-
-    first_day: datetime.date
-    marks: list  # AttendanceMark with roll_call, newest first
-    excused: int = 0
-    unexcused: int = 0
-    late: int = 0
-
-
-def student_month(student: Student, first_day: datetime.date) -> StudentMonth:
-    """The session roll calls (period 0) of the month that marked `student` absent (P/K) or late, in one
-    query; a period roll call adds detail for the teacher, not another absence."""
-    next_month = (first_day + datetime.timedelta(days=32)).replace(day=1)
-    marks = list(
-        student.attendance_marks.filter(
-            mark__in=[*ABSENCES, Mark.LATE],
-            roll_call__period=0,
-            roll_call__date__gte=first_day,
-            roll_call__date__lt=next_month,
-        )
-        .select_related("roll_call")
-        .order_by("-roll_call__date", "roll_call__session")
-    )
-    month = StudentMonth(first_day, marks)
-    for mark in marks:
-        if mark.mark == Mark.ABSENT_EXCUSED:
-            month.excused += 1
-        elif mark.mark == Mark.ABSENT_UNEXCUSED:
-            month.unexcused += 1
-        else:
-            month.late += 1
-    return month

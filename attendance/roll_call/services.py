@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from attendance.models import ABSENCES, AbsenceAlert, AttendanceMark, Mark, RollCall, Session
+from attendance.permissions import can_take_roll_call
 from attendance.selectors_leave import approved_leave_student_ids
 from messaging.services import guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
@@ -53,21 +54,7 @@ class RollCallResult:
     alerts: int  # messages to guardians (alerts and corrections)
 
 
-# --- who may take which roll call -------------------------------------------------------------------------
-
-
-def can_take_roll_call(
-    staff: StaffMember | None, school_class: SchoolClass, period: int = 0, subject: Subject | None = None
-) -> bool:
-    """Managers, any roll call; the homeroom teacher, the session roll call (period 0); the teacher of the
-    class's subject, a period roll call of that subject."""
-    if staff is None:
-        return False
-    if is_manager(staff):
-        return True
-    if period == 0:
-        return school_class.homeroom_teacher_id == staff.pk
-    return subject is not None and school_class.assignments.filter(teacher=staff, subject=subject).exists()
+# --- which days may be written ----------------------------------------------------------------------------
 
 
 def day_editable_error(staff: StaffMember, day: datetime.date) -> str | None:
@@ -186,7 +173,6 @@ def roll_call_save(
     period: int = 0,
     subject: Subject | None = None,
     version: int | None = None,
-    request=None,
 ) -> RollCallResult:
     """Save a roll call. `marks` are the exceptions, student id → (mark, note); a mark of None says "present"
     explicitly (it overrides an approved leave). Students on approved leave for the slot and not in `marks`
@@ -253,7 +239,6 @@ def roll_call_save(
             obj=roll_call,
             before={"marks": {str(k): v for k, v in sorted(before.items())}} if not created else None,
             after={"marks": {str(k): v for k, v in sorted(after.items())}},
-            request=request,
         )
     alerts = 0
     if period == 0:

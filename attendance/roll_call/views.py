@@ -11,24 +11,22 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.roles import Role
-from attendance.forms import roll_call_marks, roll_call_version
 from attendance.models import Session
-from attendance.selectors import class_days, roll_call_sheet, teacher_assignments
-from attendance.services import (
+from attendance.permissions import can_take_roll_call, staff_required
+from attendance.roll_call.forms import roll_call_marks, roll_call_version
+from attendance.roll_call.selectors import class_days, roll_call_sheet, teacher_assignments
+from attendance.roll_call.services import (
     PERIODS,
     AttendanceError,
-    can_take_roll_call,
     day_editable_error,
     period_taken_error,
     roll_call_save,
 )
-from schoolbook.permissions import school_role_required
 from students.models import SchoolClass, Subject
 from students.permissions import is_manager
 from students.selectors import class_list, current_year, homeroom_classes
 
 CLASSES_PER_PAGE = 30
-staff_required = school_role_required(*Role.values)  # any staff member; guardians and others get 404
 
 
 def _day(value: str | None, default: datetime.date | None = None) -> datetime.date:
@@ -102,7 +100,6 @@ def roll_call_view(request, class_pk, day):
                 period=period,
                 subject=subject,
                 version=roll_call_version(request.POST),
-                request=request,
             )
         except AttendanceError as refused:  # a conflict included: the form shows the latest marks
             error = str(refused)

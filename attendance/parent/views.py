@@ -1,13 +1,13 @@
-"""The parent's attendance page of one child (issue 11, item 3): a month's absences (with or without
-permission) and late arrivals, from the session roll calls. The child's guardians, the school's managers and
-the child's homeroom teacher see it; anyone else gets 404."""
+"""The parent's attendance page of one child: a month's absences (with or without permission) and late
+arrivals, from the session roll calls. The child's guardians, the school's managers and the child's homeroom
+teacher see it; anyone else gets 404."""
 
 import datetime
 
 from django.shortcuts import render
 from django.utils import timezone
 
-from attendance.selectors import student_month
+from attendance.parent.selectors import student_month
 from students.permissions import guardian_of_student_required
 
 

@@ -10,11 +10,11 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from attendance.models import AbsenceAlert
-from attendance.services import student_mark_set
+from attendance.roll_call.services import student_mark_set
 from messaging.models import Message
 from students.models import StudentGuardian
+from tests.attendance.roll_call.test_roll_call import AFTERNOON, LATE, MORNING, K, P, build, save
 from tests.gradebook_world import guardian_link
-from tests.test_roll_call import AFTERNOON, LATE, MORNING, K, P, build, save
 
 SCHOOL = "Trường THCS Thử Nghiệm A"
 

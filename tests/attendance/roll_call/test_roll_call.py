@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from attendance.models import AttendanceMark, GateDevice, GateEvent, LeaveRequest, Mark, RollCall
-from attendance.services import (
+from attendance.roll_call.services import (
     AttendanceError,
     MarkChange,
     RollCallConflict,

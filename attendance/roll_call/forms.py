@@ -5,7 +5,7 @@ call's version when the page was opened ("" before the first save)."""
 from django.utils.translation import gettext
 
 from attendance.models import Mark
-from attendance.services import AttendanceError
+from attendance.roll_call.services import AttendanceError
 
 
 def _ids(values) -> set[int]:
