@@ -36,6 +36,7 @@ from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from attendance.leave.selectors import WAITING
 from attendance.models import (
     ABSENCES,
     AttendanceMark,
@@ -45,7 +46,6 @@ from attendance.models import (
     RollCall,
     Session,
 )
-from attendance.selectors_leave import WAITING
 from grades.rules.circular22 import MAX_ABSENCES
 from students.models import Enrolment, SchoolClass, SchoolYear, StaffMember, Student
 from students.permissions import is_manager

@@ -2,19 +2,12 @@
 
 from django.urls import include, path
 
-from attendance import views_gate, views_leave, views_stats
+from attendance import views_gate, views_stats
 
 urlpatterns = [
     path("", include("attendance.roll_call.urls")),
     path("", include("attendance.parent.urls")),
-    # Leave requests: the guardian's requests and form, the staff's lists, one request, decisions.
-    path("leave/", views_leave.leave_list_view, name="leave_list"),
-    path("leave/mine/", views_leave.leave_parent_list_view, name="leave_parent_list"),
-    path("leave/new/", views_leave.leave_request_view, name="leave_request"),
-    path("leave/<int:pk>/", views_leave.leave_detail_view, name="leave_detail"),
-    path("leave/<int:pk>/decide/", views_leave.leave_decide_view, name="leave_decide"),
-    path("leave/<int:pk>/cancel/", views_leave.leave_cancel_view, name="leave_cancel"),
-    path("leave/<int:pk>/attachment/", views_leave.leave_attachment_view, name="leave_attachment"),
+    path("", include("attendance.leave.urls")),
     # The school gate: devices, the review list, the devices' API (tenants.middleware.MACHINE_PATHS),
     # the attendance settings.
     path("gate/devices/", views_gate.gate_devices_view, name="gate_devices"),

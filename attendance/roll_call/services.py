@@ -18,9 +18,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from attendance.leave.selectors import approved_leave_student_ids
 from attendance.models import ABSENCES, AbsenceAlert, AttendanceMark, Mark, RollCall, Session
 from attendance.permissions import can_take_roll_call
-from attendance.selectors_leave import approved_leave_student_ids
 from messaging.services import guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc

@@ -8,13 +8,11 @@ import datetime
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from accounts.roles import Role
 from attendance.models import LeaveRequest
+from attendance.permissions import is_class_teacher_of, is_leave_principal
 from students.models import Enrolment, Guardian, SchoolClass, StaffMember, StudentGuardian
 from students.permissions import is_manager
 
-# Who decides a long request after the homeroom teacher (and may decide any request themselves).
-LEAVE_PRINCIPALS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
 WAITING = (LeaveRequest.Status.PENDING, LeaveRequest.Status.PENDING_PRINCIPAL)
 # A new request may not overlap these (a rejected or cancelled one no longer holds the days).
 HOLDING = (*WAITING, LeaveRequest.Status.APPROVED)
@@ -32,10 +30,6 @@ def approved_leave_student_ids(student_ids, day: datetime.date, session: str) ->
         .filter(Q(sessions=LeaveRequest.Sessions.ALL_DAY) | Q(sessions=session))
         .values_list("student_id", flat=True)
     )
-
-
-def is_leave_principal(staff: StaffMember | None) -> bool:
-    return staff is not None and staff.has_role(*LEAVE_PRINCIPALS)
 
 
 def enrolment_on(student_id, day):
@@ -88,21 +82,6 @@ def leave_visible(pk: int, *, staff: StaffMember | None, guardian: Guardian | No
     ):
         return leave
     return None
-
-
-def is_class_teacher_of(staff: StaffMember | None, leave: LeaveRequest) -> bool:
-    """The homeroom teacher of the request's class (`leave` from leave_visible or with_class)."""
-    return staff is not None and _homeroom_classes(staff).filter(pk=leave.class_id).exists()
-
-
-def can_decide(staff: StaffMember | None, leave: LeaveRequest) -> bool:
-    """The homeroom teacher decides a pending request; the principal or school admin decides a long one the
-    teacher approved, and may also decide a pending one themselves (a class without a homeroom teacher)."""
-    if staff is None:
-        return False
-    if leave.status == LeaveRequest.Status.PENDING:
-        return is_leave_principal(staff) or is_class_teacher_of(staff, leave)
-    return leave.status == LeaveRequest.Status.PENDING_PRINCIPAL and is_leave_principal(staff)
 
 
 def parent_leave_list(guardian: Guardian):

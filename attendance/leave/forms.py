@@ -1,13 +1,13 @@
 """Forms of the leave pages. They read the input; the rules (dates, overlaps, enrolment, the attachment's
-type and size) live in attendance.services_leave, whose errors the views put on these fields."""
+type and size) live in attendance.leave.services, whose errors the views put on these fields."""
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from attendance.leave.services import LeaveError, leave_attachment_check
 from attendance.models import LeaveRequest
-from attendance.services_leave import LeaveError, leave_attachment_check
 from notices.services import attachment_max_mb
 from students.selectors import children_here
 
@@ -100,7 +100,7 @@ class LeaveFilterForm(forms.Form):
         self.fields["school_class"].queryset = classes
 
     def filters(self) -> dict:
-        """The valid filters as keyword arguments of selectors_leave.leave_list."""
+        """The valid filters as keyword arguments of attendance.leave.selectors.leave_list."""
         self.is_valid()  # keeps the valid fields' values in cleaned_data
         data = getattr(self, "cleaned_data", {})
         school_class = data.get("school_class")

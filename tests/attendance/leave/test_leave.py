@@ -13,10 +13,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
+from attendance.leave.selectors import approved_leave_student_ids, leave_waiting_count
+from attendance.leave.services import LeaveError, leave_cancel, leave_decide, leave_request
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, RollCall
 from attendance.roll_call.services import roll_call_save
-from attendance.selectors_leave import approved_leave_student_ids, leave_waiting_count
-from attendance.services_leave import LeaveError, leave_cancel, leave_decide, leave_request
 from messaging.models import Message
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember

@@ -5,7 +5,7 @@ Each function is atomic and audited. A request locks its student's row, so two r
 at once cannot both pass the overlap check; a decision locks the request, so two people deciding at once
 (or a decision racing a cancel) find it already decided. An approval turns the sessions already in a roll
 call into P (attendance.roll_call.services.student_mark_set); the roll call pre-fills the later ones itself
-(selectors_leave.approved_leave_student_ids). The guardians hear of each decision by message."""
+(attendance.leave.selectors.approved_leave_student_ids). The guardians hear of each decision by message."""
 
 import datetime
 
@@ -16,16 +16,10 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
+from attendance.leave.selectors import WAITING, enrolment_on, leave_overlapping, with_class
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall, Session
+from attendance.permissions import can_decide, is_leave_principal
 from attendance.roll_call.services import student_mark_set
-from attendance.selectors_leave import (
-    WAITING,
-    can_decide,
-    enrolment_on,
-    is_leave_principal,
-    leave_overlapping,
-    with_class,
-)
 from messaging.services import guardian_recipient, messages_send
 from notices.services import NoticeError, attachment_max_mb, attachment_type
 from schoolbook.audit.services import audit_record
@@ -95,7 +89,6 @@ def leave_request(
     sessions: str,
     reason: str,
     attachment=None,
-    request=None,
 ) -> LeaveRequest:
     """A guardian's request for one of their children, from today on, for days when the child is enrolled
     and has no other waiting or approved request for the same sessions."""
@@ -154,7 +147,6 @@ def leave_request(
             "sessions": sessions,
             "attachment": bool(attachment),
         },
-        request=request,
     )
     return leave
 
@@ -166,7 +158,7 @@ def _locked(leave: LeaveRequest) -> LeaveRequest:
 
 
 @transaction.atomic
-def leave_cancel(*, actor, guardian, leave: LeaveRequest, request=None) -> LeaveRequest:
+def leave_cancel(*, actor, guardian, leave: LeaveRequest) -> LeaveRequest:
     """A guardian of the child withdraws a request nobody has decided for good yet."""
     leave = _locked(leave)
     if not StudentGuardian.objects.filter(guardian=guardian, student_id=leave.student_id).exists():
@@ -177,9 +169,12 @@ def leave_cancel(*, actor, guardian, leave: LeaveRequest, request=None) -> Leave
     leave.status = LeaveRequest.Status.CANCELLED
     leave.save(update_fields=["status"])
     audit_record(
-        actor=actor, action="leave.cancel", obj=leave, before={"status": before},
-        after={"status": leave.status}, request=request,
-    )  # fmt: skip
+        actor=actor,
+        action="leave.cancel",
+        obj=leave,
+        before={"status": before},
+        after={"status": leave.status},
+    )
     return leave
 
 
@@ -188,7 +183,7 @@ def leave_cancel(*, actor, guardian, leave: LeaveRequest, request=None) -> Leave
 
 @transaction.atomic
 def leave_decide(
-    *, actor_staff: StaffMember, leave: LeaveRequest, approve: bool, comment: str = "", request=None
+    *, actor_staff: StaffMember, leave: LeaveRequest, approve: bool, comment: str = ""
 ) -> LeaveRequest:
     """Approve or reject. A homeroom teacher's approval of a request longer than the school's
     `long_leave_days` sends it on to the principal; any other approval is final and marks the sessions
@@ -224,7 +219,6 @@ def leave_decide(
         obj=leave,
         before={"status": before},
         after={"status": leave.status, "comment": comment, "marked": marked, "messages": sent},
-        request=request,
     )
     return leave
 

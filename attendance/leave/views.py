@@ -1,6 +1,6 @@
 """Leave request pages under /s/<code>/attendance/leave/: the guardian's requests and form, the staff's list
 (what waits for me, and every request I may see, filtered), one request with its decisions, and its
-attachment. Who may not see a request gets 404 (attendance.selectors_leave.leave_visible)."""
+attachment. Who may not see a request gets 404 (attendance.leave.selectors.leave_visible)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -9,14 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role
-from attendance.forms_leave import LeaveDecisionForm, LeaveFilterForm, LeaveRequestForm
-from attendance.models import AttendanceSettings, LeaveRequest
-from attendance.selectors_leave import (
+from attendance.leave.forms import LeaveDecisionForm, LeaveFilterForm, LeaveRequestForm
+from attendance.leave.selectors import (
     WAITING,
-    can_decide,
-    is_class_teacher_of,
-    is_leave_principal,
     leave_filter_classes,
     leave_list,
     leave_visible,
@@ -24,15 +19,15 @@ from attendance.selectors_leave import (
     leave_waiting_count,
     parent_leave_list,
 )
-from attendance.services_leave import LeaveError, leave_cancel, leave_decide, leave_request
+from attendance.leave.services import LeaveError, leave_cancel, leave_decide, leave_request
+from attendance.models import AttendanceSettings, LeaveRequest
+from attendance.permissions import can_decide, is_class_teacher_of, is_leave_principal, staff_required
 from notices.services import NoticeError, attachment_type
 from schoolbook.forms import int_or_none
-from schoolbook.permissions import school_role_required
 from students.permissions import is_guardian_of
 
 PAGE_SIZE = 25
 EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
-staff_required = school_role_required(*Role.values)
 
 
 def _guardian_required(request):
@@ -74,7 +69,6 @@ def leave_request_view(request):
                 sessions=data["sessions"],
                 reason=data["reason"],
                 attachment=data["attachment"],
-                request=request,
             )
         except LeaveError as error:
             form.add_error(error.field, str(error))
@@ -92,7 +86,7 @@ def leave_cancel_view(request, pk):
     if not is_guardian_of(request.guardian, leave.student):
         raise Http404
     try:
-        leave_cancel(actor=request.user, guardian=request.guardian, leave=leave, request=request)
+        leave_cancel(actor=request.user, guardian=request.guardian, leave=leave)
     except LeaveError as error:
         messages.error(request, str(error))
     else:
@@ -156,9 +150,7 @@ def leave_decide_view(request, pk):
     form = LeaveDecisionForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
     try:
-        leave = leave_decide(
-            actor_staff=staff, leave=leave, approve=approve, comment=comment, request=request
-        )
+        leave = leave_decide(actor_staff=staff, leave=leave, approve=approve, comment=comment)
     except LeaveError as error:
         messages.error(request, str(error))
         return redirect("leave_detail", pk=pk)
