@@ -5,9 +5,12 @@ from accounts.roles import Role
 from attendance.models import LeaveRequest
 from schoolbook.permissions import school_role_required
 from students.models import SchoolClass, StaffMember, Subject
-from students.permissions import is_manager
+from students.permissions import MANAGERS, is_manager
 
 staff_required = school_role_required(*Role.values)  # any staff member; guardians and others get 404
+# The gate's devices, the attendance settings and the district export: the school admin and the principal.
+principals_required = school_role_required(Role.SCHOOL_ADMIN, Role.PRINCIPAL)
+reviewers_required = school_role_required(*MANAGERS)  # the gate's review list
 # Who decides a long leave request after the homeroom teacher (and may decide any request themselves).
 LEAVE_PRINCIPALS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
 

@@ -181,7 +181,7 @@ def _ingest(w: World, batch: int) -> dict:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
-    from attendance.gate import device_register
+    from attendance.gate.services import device_register
     from attendance.models import AttendanceMark, AttendanceSettings, GateEvent, RollCall
     from attendance.roll_call.services import roll_call_save
     from messaging.models import Message

@@ -13,29 +13,22 @@ from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role
-from attendance.forms_gate import AssignForm, AttendanceSettingsForm, DeviceForm
-from attendance.gate import (
-    GateEventError,
+from attendance.gate.forms import AssignForm, AttendanceSettingsForm, DeviceForm
+from attendance.gate.payload import GateEventError, events_parse
+from attendance.gate.selectors import device_for_token, devices_with_counts, pending_events
+from attendance.gate.services import (
     GateReviewError,
     attendance_settings_update,
     device_deactivate,
-    device_for_token,
     device_register,
-    devices_with_counts,
-    events_parse,
     gate_event_assign,
     gate_event_dismiss,
     gate_events_ingest,
-    pending_events,
 )
 from attendance.models import AttendanceSettings, GateDevice
-from schoolbook.permissions import school_role_required
-from students.permissions import MANAGERS
+from attendance.permissions import principals_required, reviewers_required
 
 PAGE_SIZE = 50
-device_managers_required = school_role_required(Role.SCHOOL_ADMIN, Role.PRINCIPAL)
-reviewers_required = school_role_required(*MANAGERS)
 
 
 def _api_error(status: int, code: str, detail: str, **extra) -> JsonResponse:
@@ -76,13 +69,13 @@ def gate_events_api_view(request):
     return JsonResponse(gate_events_ingest(device=device, events=events).as_json())
 
 
-@device_managers_required
+@principals_required
 def gate_devices_view(request):
     """The list and the register form. A registration answers with the token on this response only: it is
     never stored, and a reload does not show it again."""
     form = DeviceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device, token = device_register(actor=request.user, name=form.cleaned_data["name"], request=request)
+        device, token = device_register(actor=request.user, name=form.cleaned_data["name"])
         api_url = request.build_absolute_uri(reverse("gate_events_api"))
         context = {"device": device, "token": token, "api_url": api_url}
         response = render(request, "attendance/gate_device_token.html", context)
@@ -96,11 +89,11 @@ def gate_devices_view(request):
     return render(request, "attendance/gate_devices.html", context, status=400 if form.errors else 200)
 
 
-@device_managers_required
+@principals_required
 @require_POST
 def gate_device_deactivate_view(request, pk):
     device = get_object_or_404(GateDevice, pk=pk)
-    device_deactivate(actor=request.user, device=device, request=request)
+    device_deactivate(actor=request.user, device=device)
     messages.success(request, gettext("Đã ngừng dùng thiết bị %(name)s.") % {"name": device.name})
     return redirect("gate_devices")
 
@@ -128,9 +121,8 @@ def gate_event_assign_view(request, pk):
         return redirect("gate_review")
     try:
         count = gate_event_assign(
-            actor_staff=request.staff, event=event, student_code=form.cleaned_data["student_code"],
-            request=request,
-        )  # fmt: skip
+            actor_staff=request.staff, event=event, student_code=form.cleaned_data["student_code"]
+        )
     except GateReviewError as error:
         messages.error(request, str(error))
     else:
@@ -147,7 +139,7 @@ def gate_event_assign_view(request, pk):
 def gate_event_dismiss_view(request, pk):
     event = _pending_or_404(pk)
     try:
-        gate_event_dismiss(actor_staff=request.staff, event=event, request=request)
+        gate_event_dismiss(actor_staff=request.staff, event=event)
     except GateReviewError as error:
         messages.error(request, str(error))
     else:
@@ -155,11 +147,11 @@ def gate_event_dismiss_view(request, pk):
     return redirect("gate_review")
 
 
-@device_managers_required
+@principals_required
 def attendance_settings_view(request):
     form = AttendanceSettingsForm(request.POST or None, instance=AttendanceSettings.current())
     if request.method == "POST" and form.is_valid():
-        attendance_settings_update(actor=request.user, request=request, **form.values())
+        attendance_settings_update(actor=request.user, **form.values())
         messages.success(request, gettext("Đã lưu cài đặt điểm danh."))
         return redirect("attendance_settings")
     return render(request, "attendance/settings.html", {"form": form}, status=400 if form.errors else 200)

@@ -1,23 +1,20 @@
-"""The school gate: devices (registered with a token shown once; only its SHA-256 is kept), the events they
-post (validated all or nothing, stored once per device event id), what an event changes (a late mark, a
-message to guardians, both as the school chose) and the review list of events whose person we could not
-match. Services write and audit; the selectors below read for the pages.
-
-Why a whole request is refused when one of its events is bad: a device retries a refused request as it is,
-so storing half of it would make the retry a mix of new and duplicate events; all or nothing keeps "the
-answer for this request" one fact, as the roster and gradebook imports do."""
+"""Writes of the school gate, each audited: devices (registered with a token shown once; only its SHA-256
+is kept), the events they post (parsed by attendance.gate.payload, stored once per device event id), what an
+event changes (a late mark, a message to guardians, both as the school chose), the review list's decisions
+for events whose person we could not match, and the school's attendance settings."""
 
 import datetime
-import hashlib
 import secrets
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from attendance.gate.payload import MAX_EVENTS, IncomingEvent
+from attendance.gate.selectors import local_day_start, pending_events, token_hash
 from attendance.models import (
     AttendanceMark,
     AttendanceSettings,
@@ -33,10 +30,6 @@ from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
 from students.models import Student, StudentGuardian, StudentStatus
 
-MAX_EVENTS = 500  # per request: a device that was offline sends its backlog in several requests
-# An event later than this after the clock of the server is a device with a wrong clock: refused, since it
-# would mark lateness (and tell parents) for a time that has not come.
-FUTURE_TOLERANCE = datetime.timedelta(minutes=10)
 # Guardians hear about an arrival or departure only while it is news: a device uploading yesterday's backlog
 # stores it (and marks lateness) without messages.
 NOTIFY_WITHIN = datetime.timedelta(hours=2)
@@ -56,162 +49,24 @@ SETTINGS_FIELDS = (
 # --- devices -------------------------------------------------------------------------------------------
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def device_register(*, actor, name: str, request=None) -> tuple[GateDevice, str]:
+def device_register(*, actor, name: str) -> tuple[GateDevice, str]:
     """A new active device and its token (about 256 random bits). The token is returned here only: the
     database keeps its hash, so a lost token means registering the device again."""
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
         device = GateDevice.objects.create(name=name.strip(), token_hash=token_hash(token))
-        audit_record(actor=actor, action="gate_device.register", obj=device, after={"name": device.name},
-                     request=request)  # fmt: skip
+        audit_record(actor=actor, action="gate_device.register", obj=device, after={"name": device.name})
     return device, token
 
 
-def device_deactivate(*, actor, device: GateDevice, request=None) -> GateDevice:
+def device_deactivate(*, actor, device: GateDevice) -> GateDevice:
     """From now on its token gets 401; its events are kept."""
     with transaction.atomic():
         updated = GateDevice.objects.filter(pk=device.pk, is_active=True).update(is_active=False)
         if updated:
-            audit_record(actor=actor, action="gate_device.deactivate", obj=device, request=request)
+            audit_record(actor=actor, action="gate_device.deactivate", obj=device)
     device.is_active = False
     return device
-
-
-def device_for_token(token: str) -> GateDevice | None:
-    """The active device with this token (one lookup on the unique hash index), else None."""
-    if not token:
-        return None
-    return GateDevice.objects.filter(token_hash=token_hash(token), is_active=True).first()
-
-
-def devices_with_counts() -> list[GateDevice]:
-    """Every device, active first, each with `events_today` (one query whatever the number of devices)."""
-    today = _local_day_start(timezone.now())
-    return list(
-        GateDevice.objects.annotate(
-            events_today=Count("events", filter=Q(events__occurred_at__gte=today))
-        ).order_by("-is_active", "name", "pk")
-    )
-
-
-def _local_day_start(moment: datetime.datetime) -> datetime.datetime:
-    local = timezone.localtime(moment)
-    return local.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-# --- parsing -------------------------------------------------------------------------------------------
-
-
-class GateEventError(ValueError):
-    """Why a request was refused: `code` for programs, `message` for people, `index` of the bad event
-    (None when the request as a whole is wrong) and the `field` at fault."""
-
-    def __init__(self, code: str, message: str, *, index: int | None = None, field: str | None = None):
-        super().__init__(message)
-        self.code, self.message, self.index, self.field = code, message, index, field
-
-    def as_json(self) -> dict:
-        answer = {"error": self.code, "detail": self.message}
-        if self.index is not None:
-            answer["index"] = self.index
-        if self.field is not None:
-            answer["field"] = self.field
-        return answer
-
-
-@dataclass(frozen=True)
-class IncomingEvent:
-    event_id: str
-    kind: str
-    person_ref: str
-    occurred_at: datetime.datetime
-
-
-def _text(event: dict, index: int, name: str, max_length: int) -> str | None:
-    value = event.get(name)
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)  # some devices number their events
-    if not isinstance(value, str) or not value.strip():
-        raise GateEventError(
-            "invalid_event", gettext("Phải là một chuỗi không rỗng."), index=index, field=name
-        )
-    value = value.strip()
-    if len(value) > max_length:
-        raise GateEventError(
-            "invalid_event", gettext("Dài quá %(max)d ký tự.") % {"max": max_length}, index=index, field=name
-        )
-    return value
-
-
-def _event_parse(event, index: int, now: datetime.datetime) -> IncomingEvent:
-    if not isinstance(event, dict):
-        raise GateEventError("invalid_event", gettext("Mỗi sự kiện phải là một đối tượng JSON."), index=index)
-    event_id = _text(event, index, "event_id", 100)
-    if event_id is None:
-        raise GateEventError("invalid_event", gettext("Thiếu event_id."), index=index, field="event_id")
-    kind = event.get("kind")
-    if kind not in GateEvent.Kind.values:
-        raise GateEventError(
-            "invalid_event", gettext('kind phải là "arrival" hoặc "departure".'), index=index, field="kind"
-        )
-    code, card = _text(event, index, "student_code", 100), _text(event, index, "card", 100)
-    if code is None and card is None:
-        raise GateEventError(
-            "invalid_event", gettext("Thiếu student_code (hoặc card)."), index=index, field="student_code"
-        )
-    raw = event.get("occurred_at")
-    try:
-        occurred_at = datetime.datetime.fromisoformat(raw) if isinstance(raw, str) else None
-    except ValueError:
-        occurred_at = None
-    if occurred_at is None:
-        example = "2026-11-25T07:02:13+07:00"
-        raise GateEventError(
-            "invalid_event", gettext("occurred_at phải là thời điểm ISO 8601, ví dụ %(example)s.")
-            % {"example": example}, index=index, field="occurred_at",
-        )  # fmt: skip
-    if occurred_at.tzinfo is None:
-        raise GateEventError(
-            "invalid_event",
-            gettext("occurred_at phải có múi giờ, ví dụ +07:00."),
-            index=index,
-            field="occurred_at",
-        )
-    if occurred_at > now + FUTURE_TOLERANCE:
-        raise GateEventError(
-            "invalid_event", gettext("occurred_at ở tương lai: đồng hồ của thiết bị có sai không?"),
-            index=index, field="occurred_at",
-        )  # fmt: skip
-    return IncomingEvent(event_id, kind, code or card, occurred_at)
-
-
-def events_parse(payload, now: datetime.datetime | None = None) -> list[IncomingEvent]:
-    """One event object or {"events": [...]} (1 to MAX_EVENTS) → the events, or GateEventError for the first
-    problem. Nothing is stored here."""
-    now = now or timezone.now()
-    if not isinstance(payload, dict):
-        raise GateEventError("invalid_json", gettext("Nội dung phải là một đối tượng JSON."))
-    if "events" not in payload:
-        return [_event_parse(payload, 0, now)]
-    events = payload["events"]
-    if not isinstance(events, list) or not events:
-        raise GateEventError(
-            "invalid_json", gettext("events phải là một danh sách không rỗng."), field="events"
-        )
-    if len(events) > MAX_EVENTS:
-        raise GateEventError(
-            "too_many_events",
-            gettext("Tối đa %(max)d sự kiện mỗi lần gửi (nhận được %(count)d).")
-            % {"max": MAX_EVENTS, "count": len(events)},
-            field="events",
-        )
-    return [_event_parse(event, index, now) for index, event in enumerate(events)]
 
 
 # --- ingest --------------------------------------------------------------------------------------------
@@ -323,7 +178,7 @@ def _late_marks(events: list[GateEvent], prefs: AttendanceSettings) -> int:
     earlier = GateEvent.objects.filter(
         student_id__in=student_ids,
         kind=GateEvent.Kind.ARRIVAL,
-        occurred_at__gte=_local_day_start(min(first.values())),
+        occurred_at__gte=local_day_start(min(first.values())),
         occurred_at__lt=max(first.values()),
     ).values_list("student_id", "occurred_at")
     for student_id, occurred_at in earlier:
@@ -395,16 +250,7 @@ class GateReviewError(ValueError):
     pass
 
 
-def pending_events():
-    """Events whose person is not known and that nobody has dealt with yet, oldest first."""
-    return (
-        GateEvent.objects.filter(student__isnull=True, resolved_by__isnull=True)
-        .select_related("device")
-        .order_by("occurred_at", "pk")
-    )
-
-
-def gate_event_assign(*, actor_staff, event: GateEvent, student_code: str, request=None) -> int:
+def gate_event_assign(*, actor_staff, event: GateEvent, student_code: str) -> int:
     """Assign the student with this code to the event and to every other pending event with the same
     reported code or card (the device will keep reporting it); their arrivals mark lateness as if matched
     at once. No message: by now it is not news. Returns the number of events assigned."""
@@ -424,25 +270,28 @@ def gate_event_assign(*, actor_staff, event: GateEvent, student_code: str, reque
         audit_record(
             actor=actor_staff.user, action="gate_event.assign", obj=event,
             after={"person_ref": event.person_ref, "student": student.student_code, "events": len(events)},
-            request=request,
         )  # fmt: skip
     return len(events)
 
 
-def gate_event_dismiss(*, actor_staff, event: GateEvent, request=None) -> None:
+def gate_event_dismiss(*, actor_staff, event: GateEvent) -> None:
     """Not one of our students (a visitor's card, a misread): kept, off the review list."""
     with transaction.atomic():
         updated = pending_events().filter(pk=event.pk).update(resolved_by=actor_staff)
         if not updated:
             raise GateReviewError(gettext("Sự kiện này đã được xử lý."))
-        audit_record(actor=actor_staff.user, action="gate_event.dismiss", obj=event,
-                     after={"person_ref": event.person_ref}, request=request)  # fmt: skip
+        audit_record(
+            actor=actor_staff.user,
+            action="gate_event.dismiss",
+            obj=event,
+            after={"person_ref": event.person_ref},
+        )
 
 
 # --- settings ------------------------------------------------------------------------------------------
 
 
-def attendance_settings_update(*, actor, request=None, **values) -> AttendanceSettings:
+def attendance_settings_update(*, actor, **values) -> AttendanceSettings:
     """Save the school's attendance settings (its single row, created on first save), audited with what
     changed; the row is locked so two managers saving at once each record their own before/after."""
     unknown = set(values) - set(SETTINGS_FIELDS)
@@ -460,7 +309,7 @@ def attendance_settings_update(*, actor, request=None, **values) -> AttendanceSe
             audit_record(
                 actor=actor, action="attendance_settings.update", obj=prefs,
                 before={k: before[k] for k in changed}, after={k: after[k] for k in changed},
-                request=request, object_repr=gettext("Cài đặt điểm danh"),
+                object_repr=gettext("Cài đặt điểm danh"),
             )  # fmt: skip
     return prefs
 

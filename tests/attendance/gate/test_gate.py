@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from attendance.gate import MAX_EVENTS, device_register
+from attendance.gate.payload import MAX_EVENTS
+from attendance.gate.services import device_register
 from attendance.models import AttendanceMark, AttendanceSettings, GateDevice, GateEvent, Mark, RollCall
 from messaging.models import Message
 from schoolbook.audit.models import AuditEvent

@@ -1,10 +1,10 @@
 """Forms of the gate pages (register a device, assign a student to an event) and of the attendance
-settings page. They validate only; attendance.gate saves."""
+settings page. They validate only; attendance.gate.services saves."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from attendance.gate import SETTINGS_FIELDS
+from attendance.gate.services import SETTINGS_FIELDS
 from attendance.models import AttendanceSettings
 
 LONG_LEAVE_DAYS_MAX = 30
