@@ -14,8 +14,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
-from attendance.export import CLASS_FIELDS, MARK_FIELDS, export_period
 from attendance.models import AttendanceMark, Mark, RollCall
+from attendance.stats.export import CLASS_FIELDS, MARK_FIELDS, export_period
 from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment
 from tests.gradebook_world import gradebook_world, guardian_account, guardian_link, staff_make, student_enrol

@@ -10,13 +10,14 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.roles import Role
-from attendance import stats
-from attendance.export import FORMATS, TABLES, export_csv, export_json, export_period, export_record
-from schoolbook.permissions import school_role_required
+from attendance import rules
+from attendance.permissions import principals_required
+from attendance.stats import selectors as stats
+from attendance.stats.export import FORMATS, TABLES, export_csv, export_json, export_period
+from attendance.stats.services import export_record
 from students.permissions import is_manager
 
 PAGE_SIZE = 50
-exporter_required = school_role_required(Role.SCHOOL_ADMIN, Role.PRINCIPAL)
 
 
 def _render(request, template, context):
@@ -84,8 +85,8 @@ def stats_class_view(request, class_pk):
         "grid": stats.class_month(school_class, month),
         "previous": previous,
         "next": following,
-        "limit": stats.LIMIT,
-        "warn_from": stats.WARN_FROM,
+        "limit": rules.LIMIT,
+        "warn_from": rules.WARN_FROM,
     }
     return _render(request, "attendance/stats_class.html", context)
 
@@ -96,13 +97,13 @@ def stats_limit_view(request):
     rows = stats.students_near_limit(classes, year, timezone.localdate()) if year else []
     context = {
         "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
-        "limit": stats.LIMIT,
-        "warn_from": stats.WARN_FROM,
+        "limit": rules.LIMIT,
+        "warn_from": rules.WARN_FROM,
     }
     return _render(request, "attendance/stats_limit.html", context)
 
 
-@exporter_required
+@principals_required
 def export_page_view(request):
     """The links to the files of a day and of a month (today and this month unless others were picked)."""
     day, month = _day(request), _month(request)
@@ -110,13 +111,13 @@ def export_page_view(request):
     return _render(request, "attendance/stats_export.html", context)
 
 
-@exporter_required
+@principals_required
 def export_view(request, period, fmt):
     found = export_period(period)
     table = request.GET.get("table", "marks") if fmt == "csv" else None
     if found is None or fmt not in FORMATS or (table is not None and table not in TABLES):
         raise Http404
-    export_record(actor=request.user, period=found, fmt=fmt, table=table, request=request)
+    export_record(actor=request.user, period=found, fmt=fmt, table=table)
     if fmt == "csv":
         response = StreamingHttpResponse(export_csv(found, table), content_type="text/csv; charset=utf-8")
         filename = f"diem-danh-{request.tenant.code}-{found.text}-{table}.csv"

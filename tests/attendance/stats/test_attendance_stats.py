@@ -12,9 +12,10 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
-from attendance import stats
+from attendance import rules
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall
 from attendance.roll_call.services import roll_call_save
+from attendance.stats import selectors as stats
 from grades.models import AssessmentPlan
 from grades.rules.circular22 import Outcome
 from grades.selectors import class_results
@@ -75,8 +76,8 @@ def absent_sessions(g, school_class, student, count, mark=K, first=0):
 
 
 def test_absence_levels_and_thresholds():
-    assert (stats.WARN_FROM, stats.LIMIT) == (35, 45)
-    assert [stats.absence_level(n) for n in (0, 34, 35, 45, 46)] == ["ok", "ok", "near", "near", "over"]
+    assert (rules.WARN_FROM, rules.LIMIT) == (35, 45)
+    assert [rules.absence_level(n) for n in (0, 34, 35, 45, 46)] == ["ok", "ok", "near", "near", "over"]
     assert stats.Absences(20, 26).level == "over" and stats.Absences(20, 26).level_label == "Vượt giới hạn"
     assert (
         stats.Absences(30, 5, late=40).total == 35 and stats.Absences(30, 5).level_label == "Sắp đến giới hạn"
@@ -105,8 +106,8 @@ def test_46_absences_are_over_the_limit_and_45_near(st):
     absent_sessions(st, st.a1, an, 16, mark=K, first=30)
     absent_sessions(st, st.a1, binh, 45, mark=K, first=46)
     counts = stats.year_absences([an.pk, binh.pk], st.year)
-    assert counts[an.pk] == stats.Absences(30, 16) and counts[an.pk].level == stats.OVER
-    assert counts[binh.pk].total == 45 and counts[binh.pk].level == stats.NEAR
+    assert counts[an.pk] == stats.Absences(30, 16) and counts[an.pk].level == rules.OVER
+    assert counts[binh.pk].total == 45 and counts[binh.pk].level == rules.NEAR
 
 
 # --- per class and month ------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""The export of a day's or a month's attendance for the district's data centre (issue 6, item 6), as CSV
-or JSON, both streamed. docs/attendance-export.md describes every field and the counting rule.
+"""The export of a day's or a month's attendance for the district's data centre, as CSV or JSON, both
+streamed. docs/attendance-export.md describes every field and the counting rule.
 
 Two tables, with the same field names in both formats (machine names, stable, documented; not the page's
 Vietnamese headers, which a data centre's import would have to follow through translations):
@@ -9,7 +9,8 @@ Vietnamese headers, which a data centre's import would have to follow through tr
 - `classes`: per class of the current year, the session roll calls taken, the student-sessions they
   covered, the marks of each kind and the present rate: what a rate needs, so no one re-derives it.
 
-A CSV file holds one table (`?table=`); the JSON document holds both. The export is audited."""
+A CSV file holds one table (`?table=`); the JSON document holds both. The export is audited
+(attendance.stats.services.export_record)."""
 
 import csv
 import datetime
@@ -21,8 +22,8 @@ from django.db import connection
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from attendance.stats import LIMIT, WARN_FROM, export_classes, export_marks, month_bounds
-from schoolbook.audit.services import audit_record
+from attendance.rules import LIMIT, WARN_FROM
+from attendance.stats.selectors import export_classes, export_marks, month_bounds
 from schoolbook.spreadsheets import cell_text
 
 MARK_FIELDS = [
@@ -63,17 +64,6 @@ def export_period(text: str) -> ExportPeriod | None:
     except ValueError:
         return None
     return None
-
-
-def export_record(*, actor, period: ExportPeriod, fmt: str, table: str | None, request=None) -> None:
-    """Audit an export (who took which attendance data, in which format) before it is streamed."""
-    audit_record(
-        actor=actor,
-        action="attendance.export",
-        after={"from": period.start.isoformat(), "to": period.end.isoformat(), "format": fmt, "table": table},
-        request=request,
-        object_repr=period.text,
-    )
 
 
 class _Echo:

@@ -1,14 +1,14 @@
-"""Reads of attendance statistics (issue 6, item 5): per class and month, per day, per month, the students
-approaching Circular 22's limit of absences, the managers' tiles, and the rows of the district export.
+"""Reads of attendance statistics: per class and month, per day, per month, the students approaching Circular
+22's limit of absences, the managers' tiles, and the rows of the district export.
 
 The counting rule (docs/attendance-export.md repeats it):
 - an absence is a P (excused) or K (unexcused) mark in a *session* roll call (period 0): the sessions (buổi)
   of the regulations. Period roll calls (period 1–10) add detail for subject teachers and count for nothing
   here, or a student missing three lessons of one morning would count three times;
 - late ("đi muộn") is shown and totalled, but the student was at school: it is not an absence;
-- Circular 22: more than 45 sessions in a school year, excused and unexcused together, and the student is
-  not promoted. Counting starts `WARN_FROM` sessions before that, so the homeroom teacher and the family can
-  act while it still matters;
+- Circular 22 (attendance.rules): more than 45 sessions in a school year, excused and unexcused together,
+  and the student is not promoted. Counting starts `WARN_FROM` sessions before that, so the homeroom teacher
+  and the family can act while it still matters;
 - a rate is the share of student-sessions present (late counts as present) among the students enrolled in
   the class on the day of each session roll call taken; a session without a roll call is not guessed.
 
@@ -46,25 +46,16 @@ from attendance.models import (
     RollCall,
     Session,
 )
-from grades.rules.circular22 import MAX_ABSENCES
+from attendance.rules import LIMIT, NEAR, OK, OVER, WARN_FROM, absence_level
 from students.models import Enrolment, SchoolClass, SchoolYear, StaffMember, Student
 from students.permissions import is_manager
 
-# The warning levels of a student's absences in the school year (sessions, excused and unexcused together).
-LIMIT = MAX_ABSENCES  # 45: more than this and the student is not promoted (Circular 22)
-WARN_FROM = 35  # from here: "sắp đến giới hạn", ten sessions (a school week) before the limit
-OK, NEAR, OVER = "ok", "near", "over"
+# What the pages say of each level of attendance.rules.absence_level.
 LEVEL_LABELS = {OK: "", NEAR: _("Sắp đến giới hạn"), OVER: _("Vượt giới hạn")}
 
 # The one-letter codes of the month grid and of the export ("M" for muộn: "late" would not fit a cell).
 MARK_CODES = {Mark.ABSENT_EXCUSED: "P", Mark.ABSENT_UNEXCUSED: "K", Mark.LATE: "M"}
 SESSIONS = [Session.MORNING.value, Session.AFTERNOON.value]
-
-
-def absence_level(total: int) -> str:
-    if total > LIMIT:
-        return OVER
-    return NEAR if total >= WARN_FROM else OK
 
 
 def percent(part: int, whole: int) -> str:
