@@ -7,12 +7,17 @@ from schoolbook.permissions import school_role_required
 from students.models import SchoolClass, StaffMember, Subject
 from students.permissions import MANAGERS, is_manager
 
+# The principal and the school admin: they decide a long leave request after the homeroom teacher (and may
+# decide any request themselves), manage the gate's devices and the attendance settings, and export.
+PRINCIPALS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
+
 staff_required = school_role_required(*Role.values)  # any staff member; guardians and others get 404
-# The gate's devices, the attendance settings and the district export: the school admin and the principal.
-principals_required = school_role_required(Role.SCHOOL_ADMIN, Role.PRINCIPAL)
+principals_required = school_role_required(*PRINCIPALS)
 reviewers_required = school_role_required(*MANAGERS)  # the gate's review list
-# Who decides a long leave request after the homeroom teacher (and may decide any request themselves).
-LEAVE_PRINCIPALS = (Role.PRINCIPAL, Role.SCHOOL_ADMIN)
+
+
+def is_principal(staff: StaffMember | None) -> bool:
+    return staff is not None and staff.has_role(*PRINCIPALS)
 
 
 def can_take_roll_call(
@@ -32,10 +37,6 @@ def can_take_roll_call(
 # --- leave requests ---------------------------------------------------------------------------------------
 
 
-def is_leave_principal(staff: StaffMember | None) -> bool:
-    return staff is not None and staff.has_role(*LEAVE_PRINCIPALS)
-
-
 def is_class_teacher_of(staff: StaffMember | None, leave: LeaveRequest) -> bool:
     """The homeroom teacher of the request's class (`leave` from attendance.leave.selectors: leave_visible or
     with_class)."""
@@ -50,5 +51,5 @@ def can_decide(staff: StaffMember | None, leave: LeaveRequest) -> bool:
     if staff is None:
         return False
     if leave.status == LeaveRequest.Status.PENDING:
-        return is_leave_principal(staff) or is_class_teacher_of(staff, leave)
-    return leave.status == LeaveRequest.Status.PENDING_PRINCIPAL and is_leave_principal(staff)
+        return is_principal(staff) or is_class_teacher_of(staff, leave)
+    return leave.status == LeaveRequest.Status.PENDING_PRINCIPAL and is_principal(staff)

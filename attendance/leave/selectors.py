@@ -9,7 +9,7 @@ import datetime
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from attendance.models import LeaveRequest
-from attendance.permissions import is_class_teacher_of, is_leave_principal
+from attendance.permissions import is_class_teacher_of, is_principal
 from students.models import Enrolment, Guardian, SchoolClass, StaffMember, StudentGuardian
 from students.permissions import is_manager
 
@@ -94,10 +94,10 @@ def leave_waiting(staff: StaffMember):
     principal or school admin the long requests their teachers approved and the pending requests of
     classes that have no homeroom teacher (nobody else would ever see them)."""
     classes = _homeroom_classes(staff)
-    if is_leave_principal(staff):
+    if is_principal(staff):
         classes = SchoolClass.objects.filter(Q(homeroom_teacher=staff) | Q(homeroom_teacher__isnull=True))
     waiting = Q(status=LeaveRequest.Status.PENDING) & _in_classes(classes)
-    if is_leave_principal(staff):
+    if is_principal(staff):
         waiting |= Q(status=LeaveRequest.Status.PENDING_PRINCIPAL)
     return _listed(LeaveRequest.objects.filter(waiting))
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext
 
 from attendance.leave.selectors import WAITING, enrolment_on, leave_overlapping, with_class
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall, Session
-from attendance.permissions import can_decide, is_leave_principal
+from attendance.permissions import can_decide, is_principal
 from attendance.roll_call.services import student_mark_set
 from messaging.services import guardian_recipient, messages_send
 from notices.services import NoticeError, attachment_max_mb, attachment_type
@@ -200,7 +200,7 @@ def leave_decide(
         approve
         and leave.status == LeaveRequest.Status.PENDING
         and leave.days > AttendanceSettings.current().long_leave_days
-        and not is_leave_principal(actor_staff)
+        and not is_principal(actor_staff)
     )
     if forward:
         leave.status = LeaveRequest.Status.PENDING_PRINCIPAL

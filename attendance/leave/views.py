@@ -21,7 +21,7 @@ from attendance.leave.selectors import (
 )
 from attendance.leave.services import LeaveError, leave_cancel, leave_decide, leave_request
 from attendance.models import AttendanceSettings, LeaveRequest
-from attendance.permissions import can_decide, is_class_teacher_of, is_leave_principal, staff_required
+from attendance.permissions import can_decide, is_class_teacher_of, is_principal, staff_required
 from notices.services import NoticeError, attachment_type
 from schoolbook.forms import int_or_none
 from students.permissions import is_guardian_of
@@ -141,7 +141,7 @@ def leave_decide_view(request, pk):
     allows (decided meanwhile, or cancelled) is explained."""
     leave = _visible_or_404(request, pk)
     staff = request.staff
-    if not (is_leave_principal(staff) or is_class_teacher_of(staff, leave)):
+    if not (is_principal(staff) or is_class_teacher_of(staff, leave)):
         raise Http404
     action = request.POST.get("action")
     if action not in ("approve", "reject"):

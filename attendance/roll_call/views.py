@@ -10,9 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.roles import Role
 from attendance.models import Session
-from attendance.permissions import can_take_roll_call, staff_required
+from attendance.permissions import can_take_roll_call, is_principal, staff_required
 from attendance.roll_call.forms import roll_call_marks, roll_call_version
 from attendance.roll_call.selectors import class_days, roll_call_sheet, teacher_assignments
 from attendance.roll_call.services import (
@@ -50,7 +49,7 @@ def attendance_home_view(request):
         "day": day,
         "today": today,
         "is_manager": is_manager(staff),
-        "sets_rules": staff.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL),
+        "sets_rules": is_principal(staff),
         "periods": PERIODS,
     }
     if context["is_manager"]:

@@ -9,9 +9,8 @@ from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
-from accounts.roles import Role
 from attendance import rules
-from attendance.permissions import principals_required
+from attendance.permissions import is_principal, principals_required
 from attendance.stats import selectors as stats
 from attendance.stats.export import FORMATS, TABLES, export_csv, export_json, export_period
 from attendance.stats.services import export_record
@@ -22,7 +21,7 @@ PAGE_SIZE = 50
 
 def _render(request, template, context):
     """Every statistics page has the same links on top; the export link only for those who may export."""
-    can_export = request.staff.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL)
+    can_export = is_principal(request.staff)
     return render(request, template, {**context, "can_export": can_export})
 
 
