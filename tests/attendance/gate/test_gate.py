@@ -1,7 +1,7 @@
-"""The school gate (issue 6 §4): devices and their tokens, the events API's refusals (401, 400 with the
-reason and the index), idempotence, unknown students → the review list → assign or dismiss, late marks
-through the roll call's `student_mark_set`, guardians told once per event when the school turned it on,
-and who may see the pages."""
+"""The school gate: devices and their tokens, the events API's refusals (401, 400 with the reason and the
+index), idempotence, unknown students → the review list → assign or dismiss, late marks through the roll
+call's `student_mark_set`, guardians told once per event when the school turned it on, and who may see the
+pages."""
 
 import datetime
 import hashlib

@@ -1,6 +1,6 @@
-"""Leave requests (issue 6 §3): a guardian asks for a child, the homeroom teacher decides, a long leave goes
-on to the principal, an approval marks the sessions already taken P, the family is told each decision; the
-errors a parent can make, the doctor's note, and who may see what (404 for everyone else)."""
+"""Leave requests: a guardian asks for a child, the homeroom teacher decides, a long leave goes on to the
+principal, an approval marks the sessions already taken P, the family is told each decision; the errors a
+parent can make, the doctor's note, and who may see what (404 for everyone else)."""
 
 import datetime
 from types import SimpleNamespace
@@ -363,7 +363,7 @@ def test_a_half_day_leave_marks_only_its_session(lw):
 
 def test_the_note_is_checked_by_its_bytes_and_size(lw, settings):
     leave = ask(lw, attachment=SimpleUploadedFile("giay-kham.JPG", PNG, content_type="image/jpeg"))
-    # Named after what the bytes are (a PNG), never the uploader's ".JPG" (issue 12, item 10).
+    # Named after what the bytes are (a PNG), never the uploader's ".JPG".
     assert leave.attachment.name.startswith("leave/school_test_a/") and leave.attachment.name.endswith(".png")
     assert leave.attachment.read() == PNG
     with pytest.raises(LeaveError, match=r"“anh\.gif” không phải tệp PDF, JPEG hoặc PNG") as error:

@@ -1,7 +1,7 @@
-"""Issue 6 §2: absence alerts. Once per student and session, a correction (once) when what guardians were
-told changes, nothing for a late mark alone, one message for a guardian of two absent children, none for a
-guardian who turned notifications off, none for period roll calls; leave approval and the gate go through
-student_mark_set with the same rules."""
+"""Absence alerts. Once per student and session, a correction (once) when what guardians were told changes,
+nothing for a late mark alone, one message for a guardian of two absent children, none for a guardian who
+turned notifications off, none for period roll calls; leave approval and the gate go through student_mark_set
+with the same rules."""
 
 import datetime
 

@@ -1,6 +1,6 @@
-"""Issue 6 §1 in a real browser on a phone-sized screen: the homeroom teacher opens today's page, opens the
-morning roll call of their class, taps two students, saves without a page reload and sees the summary;
-the two guardians get their alert."""
+"""The roll call in a real browser on a phone-sized screen: the homeroom teacher opens today's page, opens the
+morning roll call of their class, taps two students, saves without a page reload and sees the summary; the two
+guardians get their alert."""
 
 from uuid import uuid4
 

@@ -1,6 +1,6 @@
-"""Issue 6 §1: roll call. The save (exceptions only, leave pre-fill, re-save, corrections audited), who may
-take which roll call, the same-day rule, the enrolment rule, the optimistic version, constant queries, and
-the pages (today, the roll call with its HTMX save, managers' class and day, outsiders 404)."""
+"""Roll call. The save (exceptions only, leave pre-fill, re-save, corrections audited), who may take which
+roll call, the same-day rule, the enrolment rule, the optimistic version, constant queries, and the pages
+(today, the roll call with its HTMX save, managers' class and day, outsiders 404)."""
 
 import datetime
 from types import SimpleNamespace

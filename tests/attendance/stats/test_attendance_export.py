@@ -1,6 +1,6 @@
-"""The district export (issue 6, item 6): a day's or a month's attendance as CSV (UTF-8 with a BOM,
-formula-safe, one table per file) and JSON (streamed, both tables), parsed back field by field; only session
-roll calls; the school admin and the principal only; every export audited; a constant number of queries."""
+"""The district export: a day's or a month's attendance as CSV (UTF-8 with a BOM, formula-safe, one table per
+file) and JSON (streamed, both tables), parsed back field by field; only session roll calls; the school admin
+and the principal only; every export audited; a constant number of queries."""
 
 import csv
 import datetime

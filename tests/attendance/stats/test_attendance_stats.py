@@ -1,7 +1,7 @@
-"""Attendance statistics (issue 6, item 5): the counting rule (P and K of session roll calls; not late, not
-period roll calls), Circular 22's 45 sessions and the warning levels, per class × month, per day, per month,
-the students near the limit, the managers' tiles, who sees which page, constant query counts, and the class
-results' promotion now seeing real absences."""
+"""Attendance statistics: the counting rule (P and K of session roll calls; not late, not period roll calls),
+Circular 22's 45 sessions and the warning levels, per class × month, per day, per month, the students near the
+limit, the managers' tiles, who sees which page, constant query counts, and the class results' promotion now
+seeing real absences."""
 
 import datetime
 
