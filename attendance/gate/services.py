@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from attendance.gate.payload import MAX_EVENTS, IncomingEvent
 from attendance.gate.selectors import local_day_start, pending_events, token_hash
+from attendance.marks.services import MarkChange, students_mark_set
 from attendance.models import (
     AttendanceMark,
     AttendanceSettings,
@@ -24,7 +25,6 @@ from attendance.models import (
     RollCall,
     Session,
 )
-from attendance.roll_call.services import MarkChange, students_mark_set
 from messaging.services import guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc

@@ -1,5 +1,5 @@
-"""Reads about leave requests: what the roll call pre-fills from them, and the lists and single requests each
-person may see (None or nothing for what they may not: the views answer 404).
+"""Reads about leave requests: the lists and single requests each person may see (None or nothing for what
+they may not: the views answer 404), and the overlap check of a new request.
 
 A request belongs to the class the student is enrolled in on its first day (the request checks there is
 one): that class's homeroom teacher decides it and sees it in their lists, even if the student moves later."""
@@ -8,28 +8,13 @@ import datetime
 
 from django.db.models import Exists, OuterRef, Q, Subquery
 
-from attendance.models import LeaveRequest
+from attendance.models import LEAVE_WAITING, LeaveRequest
 from attendance.permissions import is_class_teacher_of, is_principal
 from students.models import Enrolment, Guardian, SchoolClass, StaffMember, StudentGuardian
 from students.permissions import is_manager
 
-WAITING = (LeaveRequest.Status.PENDING, LeaveRequest.Status.PENDING_PRINCIPAL)
 # A new request may not overlap these (a rejected or cancelled one no longer holds the days).
-HOLDING = (*WAITING, LeaveRequest.Status.APPROVED)
-
-
-def approved_leave_student_ids(student_ids, day: datetime.date, session: str) -> set[int]:
-    """Which of `student_ids` have an approved leave covering `day` and `session` (one query)."""
-    return set(
-        LeaveRequest.objects.filter(
-            student_id__in=list(student_ids),
-            status=LeaveRequest.Status.APPROVED,
-            start_date__lte=day,
-            end_date__gte=day,
-        )
-        .filter(Q(sessions=LeaveRequest.Sessions.ALL_DAY) | Q(sessions=session))
-        .values_list("student_id", flat=True)
-    )
+HOLDING = (*LEAVE_WAITING, LeaveRequest.Status.APPROVED)
 
 
 def enrolment_on(student_id, day):

@@ -4,8 +4,8 @@ long leave, the principal decide.
 Each function is atomic and audited. A request locks its student's row, so two requests for one child sent
 at once cannot both pass the overlap check; a decision locks the request, so two people deciding at once
 (or a decision racing a cancel) find it already decided. An approval turns the sessions already in a roll
-call into P (attendance.roll_call.services.student_mark_set); the roll call pre-fills the later ones itself
-(attendance.leave.selectors.approved_leave_student_ids). The guardians hear of each decision by message."""
+call into P (attendance.marks.services.student_mark_set); the roll call pre-fills the later ones itself
+(attendance.marks.selectors.approved_leave_student_ids). The guardians hear of each decision by message."""
 
 import datetime
 
@@ -16,10 +16,18 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext
 
-from attendance.leave.selectors import WAITING, enrolment_on, leave_overlapping, with_class
-from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall, Session
+from attendance.leave.selectors import enrolment_on, leave_overlapping, with_class
+from attendance.marks.services import student_mark_set
+from attendance.models import (
+    LEAVE_WAITING,
+    AttendanceMark,
+    AttendanceSettings,
+    LeaveRequest,
+    Mark,
+    RollCall,
+    Session,
+)
 from attendance.permissions import can_decide, is_principal
-from attendance.roll_call.services import student_mark_set
 from messaging.services import guardian_recipient, messages_send
 from notices.services import NoticeError, attachment_max_mb, attachment_type
 from schoolbook.audit.services import audit_record
@@ -163,7 +171,7 @@ def leave_cancel(*, actor, guardian, leave: LeaveRequest) -> LeaveRequest:
     leave = _locked(leave)
     if not StudentGuardian.objects.filter(guardian=guardian, student_id=leave.student_id).exists():
         raise LeaveError(gettext("Bạn không phải phụ huynh của học sinh này."))
-    if leave.status not in WAITING:
+    if leave.status not in LEAVE_WAITING:
         raise LeaveError(gettext("Đơn này đã được xử lý, không hủy được nữa."))
     before = leave.status
     leave.status = LeaveRequest.Status.CANCELLED

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 
 from attendance.leave.forms import LeaveDecisionForm, LeaveFilterForm, LeaveRequestForm
 from attendance.leave.selectors import (
-    WAITING,
     leave_filter_classes,
     leave_list,
     leave_visible,
@@ -20,7 +19,7 @@ from attendance.leave.selectors import (
     parent_leave_list,
 )
 from attendance.leave.services import LeaveError, leave_cancel, leave_decide, leave_request
-from attendance.models import AttendanceSettings, LeaveRequest
+from attendance.models import LEAVE_WAITING, AttendanceSettings, LeaveRequest
 from attendance.permissions import can_decide, is_class_teacher_of, is_principal, staff_required
 from notices.services import NoticeError, attachment_type
 from schoolbook.forms import int_or_none
@@ -48,7 +47,7 @@ def _visible_or_404(request, pk) -> LeaveRequest:
 def leave_parent_list_view(request):
     _guardian_required(request)
     page = Paginator(parent_leave_list(request.guardian), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "attendance/leave_parent_list.html", {"page": page, "waiting": WAITING})
+    return render(request, "attendance/leave_parent_list.html", {"page": page, "waiting": LEAVE_WAITING})
 
 
 def leave_request_view(request):
@@ -128,7 +127,7 @@ def leave_detail_view(request, pk):
         "leave": leave,
         "is_parent": is_parent,
         "can_decide": can_decide(request.staff, leave),
-        "can_cancel": is_parent and leave.status in WAITING,
+        "can_cancel": is_parent and leave.status in LEAVE_WAITING,
         "decision_form": LeaveDecisionForm(),
         "long_leave_days": AttendanceSettings.current().long_leave_days,
     }

@@ -4,8 +4,8 @@ call's version when the page was opened ("" before the first save)."""
 
 from django.utils.translation import gettext
 
+from attendance.marks.services import AttendanceError
 from attendance.models import Mark
-from attendance.roll_call.services import AttendanceError
 
 
 def _ids(values) -> set[int]:

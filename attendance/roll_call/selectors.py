@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Min, Q
 
-from attendance.leave.selectors import approved_leave_student_ids
+from attendance.marks.selectors import approved_leave_student_ids
 from attendance.models import ABSENCES, GateEvent, Mark, RollCall, Session
 from students.models import SchoolClass, StaffMember, Student, Subject, TeachingAssignment
 from students.selectors import class_students

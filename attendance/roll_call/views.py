@@ -10,17 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from attendance.marks.services import AttendanceError
 from attendance.models import Session
 from attendance.permissions import can_take_roll_call, is_principal, staff_required
 from attendance.roll_call.forms import roll_call_marks, roll_call_version
 from attendance.roll_call.selectors import class_days, roll_call_sheet, teacher_assignments
-from attendance.roll_call.services import (
-    PERIODS,
-    AttendanceError,
-    day_editable_error,
-    period_taken_error,
-    roll_call_save,
-)
+from attendance.roll_call.services import PERIODS, day_editable_error, period_taken_error, roll_call_save
 from students.models import SchoolClass, Subject
 from students.permissions import is_manager
 from students.selectors import class_list, current_year, homeroom_classes

@@ -36,9 +36,9 @@ from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from attendance.leave.selectors import WAITING
 from attendance.models import (
     ABSENCES,
+    LEAVE_WAITING,
     AttendanceMark,
     AttendanceSettings,
     LeaveRequest,
@@ -464,7 +464,7 @@ def attendance_tiles(day: datetime.date | None = None, now: datetime.datetime | 
     session = session_now(now)
     classes = SchoolClass.objects.filter(year__is_current=True)
     overview = day_overview(classes, day)
-    pending = LeaveRequest.objects.filter(status__in=WAITING).count()
+    pending = LeaveRequest.objects.filter(status__in=LEAVE_WAITING).count()
     year = current_year()
     levels = [row.absences.level for row in students_near_limit(classes, year, day)] if year else []
     return Tiles(

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
-from attendance.leave.selectors import approved_leave_student_ids, leave_waiting_count
+from attendance.leave.selectors import leave_waiting_count
 from attendance.leave.services import LeaveError, leave_cancel, leave_decide, leave_request
+from attendance.marks.selectors import approved_leave_student_ids
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, RollCall
 from attendance.roll_call.services import roll_call_save
 from messaging.models import Message

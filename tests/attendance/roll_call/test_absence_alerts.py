@@ -9,8 +9,8 @@ import pytest
 from django.db import connection
 from django_tenants.utils import schema_context
 
+from attendance.marks.services import student_mark_set
 from attendance.models import AbsenceAlert
-from attendance.roll_call.services import student_mark_set
 from messaging.models import Message
 from students.models import StudentGuardian
 from tests.attendance.roll_call.test_roll_call import AFTERNOON, LATE, MORNING, K, P, build, save

@@ -12,15 +12,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from attendance.marks.services import AttendanceError, MarkChange, student_mark_set, students_mark_set
 from attendance.models import AttendanceMark, GateDevice, GateEvent, LeaveRequest, Mark, RollCall
-from attendance.roll_call.services import (
-    AttendanceError,
-    MarkChange,
-    RollCallConflict,
-    roll_call_save,
-    student_mark_set,
-    students_mark_set,
-)
+from attendance.roll_call.services import RollCallConflict, roll_call_save
 from schoolbook.audit.models import AuditEvent
 from students.models import (
     Enrolment,
