@@ -19,12 +19,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Case, F, When
+from django.db.models.functions import Length
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from attendance.models import ABSENCES, Session
 from attendance.rules import LIMIT, WARN_FROM
-from attendance.stats.selectors import export_classes, export_marks, month_bounds
+from attendance.stats.selectors import (
+    MARK_CODES,
+    Slot,
+    class_order,
+    month_bounds,
+    roll_call_slots,
+    session_marks,
+)
 from schoolbook.spreadsheets import cell_text
+from students.models import SchoolClass
 
 MARK_FIELDS = [
     "date",
@@ -41,6 +52,76 @@ CLASS_FIELDS = [
     "from", "to", "grade", "class", "roll_calls", "student_sessions",
     "excused", "unexcused", "absences", "late", "present_rate",
 ]  # fmt: skip
+
+
+def export_marks(start: datetime.date, end: datetime.date) -> Iterator[dict]:
+    """One record per student and session roll call with a mark, from `start` to `end`, by day, session,
+    class and student; read in chunks (docs/attendance-export.md describes each field)."""
+    rows = (
+        session_marks()
+        .filter(roll_call__date__range=(start, end))
+        .annotate(
+            day=F("roll_call__date"),
+            session=F("roll_call__session"),
+            class_name=F("roll_call__school_class__name"),
+            grade=F("roll_call__school_class__grade__number"),
+            code=F("student__student_code"),
+            name=F("student__full_name"),
+        )
+        .order_by(
+            "roll_call__date",
+            Case(When(roll_call__session=Session.MORNING, then=0), default=1),
+            "roll_call__school_class__grade__number",
+            Length("roll_call__school_class__name"),
+            "roll_call__school_class__name",
+            "student__sort_key",
+            "student__student_code",
+        )
+        .values_list("day", "session", "grade", "class_name", "code", "name", "mark", "source")
+    )
+    for day, session, grade, class_name, code, name, mark, source in rows.iterator(chunk_size=2000):
+        yield {
+            "date": day.isoformat(),
+            "session": session,
+            "grade": grade,
+            "class": class_name,
+            "student_code": code,
+            "student_name": name,
+            "mark": MARK_CODES[mark],
+            "absence": mark in ABSENCES,
+            "source": source,
+        }
+
+
+def export_classes(start: datetime.date, end: datetime.date) -> list[dict]:
+    """Per class of the current year: roll calls taken, student-sessions and marks from `start` to `end`."""
+    classes = SchoolClass.objects.filter(year__is_current=True).select_related("grade")
+    per_class: dict[int, Slot] = {}
+    for class_id, _day, _session, slot in roll_call_slots(classes, start, end):
+        per_class[class_id] = per_class.get(class_id, Slot()) + slot
+    records = []
+    for school_class in class_order(classes):
+        slot = per_class.get(school_class.pk, Slot())
+        records.append(
+            {
+                "from": start.isoformat(),
+                "to": end.isoformat(),
+                "grade": school_class.grade.number,
+                "class": school_class.name,
+                "roll_calls": slot.roll_calls,
+                "student_sessions": slot.student_sessions,
+                "excused": slot.absences.excused,
+                "unexcused": slot.absences.unexcused,
+                "absences": slot.absences.total,
+                "late": slot.absences.late,
+                "present_rate": round(slot.present / slot.student_sessions, 4)
+                if slot.student_sessions
+                else None,
+            }
+        )
+    return records
+
+
 TABLES = {"marks": (MARK_FIELDS, export_marks), "classes": (CLASS_FIELDS, export_classes)}
 FORMATS = ("csv", "json")
 

@@ -1,5 +1,5 @@
 """Reads of attendance statistics: per class and month, per day, per month, the students approaching Circular
-22's limit of absences, the managers' tiles, and the rows of the district export.
+22's limit of absences, and the managers' tiles.
 
 The counting rule (docs/attendance-export.md repeats it):
 - an absence is a P (excused) or K (unexcused) mark in a *session* roll call (period 0): the sessions (buổi)
@@ -20,17 +20,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import (
-    Case,
     Count,
     Exists,
-    F,
     IntegerField,
     OuterRef,
     Q,
     QuerySet,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce, Length
 from django.utils import timezone
@@ -470,74 +467,3 @@ def attendance_tiles(day: datetime.date | None = None, now: datetime.datetime | 
     return Tiles(
         day, session, overview, overview.missing(session), pending, levels.count(NEAR), levels.count(OVER)
     )
-
-
-# --- the district export ----------------------------------------------------------------------------------
-
-
-def export_marks(start: datetime.date, end: datetime.date) -> Iterator[dict]:
-    """One record per student and session roll call with a mark, from `start` to `end`, by day, session,
-    class and student; read in chunks (docs/attendance-export.md describes each field)."""
-    rows = (
-        session_marks()
-        .filter(roll_call__date__range=(start, end))
-        .annotate(
-            day=F("roll_call__date"),
-            session=F("roll_call__session"),
-            class_name=F("roll_call__school_class__name"),
-            grade=F("roll_call__school_class__grade__number"),
-            code=F("student__student_code"),
-            name=F("student__full_name"),
-        )
-        .order_by(
-            "roll_call__date",
-            Case(When(roll_call__session=Session.MORNING, then=0), default=1),
-            "roll_call__school_class__grade__number",
-            Length("roll_call__school_class__name"),
-            "roll_call__school_class__name",
-            "student__sort_key",
-            "student__student_code",
-        )
-        .values_list("day", "session", "grade", "class_name", "code", "name", "mark", "source")
-    )
-    for day, session, grade, class_name, code, name, mark, source in rows.iterator(chunk_size=2000):
-        yield {
-            "date": day.isoformat(),
-            "session": session,
-            "grade": grade,
-            "class": class_name,
-            "student_code": code,
-            "student_name": name,
-            "mark": MARK_CODES[mark],
-            "absence": mark in ABSENCES,
-            "source": source,
-        }
-
-
-def export_classes(start: datetime.date, end: datetime.date) -> list[dict]:
-    """Per class of the current year: roll calls taken, student-sessions and marks from `start` to `end`."""
-    classes = SchoolClass.objects.filter(year__is_current=True).select_related("grade")
-    per_class: dict[int, Slot] = {}
-    for class_id, _day, _session, slot in roll_call_slots(classes, start, end):
-        per_class[class_id] = per_class.get(class_id, Slot()) + slot
-    records = []
-    for school_class in class_order(classes):
-        slot = per_class.get(school_class.pk, Slot())
-        records.append(
-            {
-                "from": start.isoformat(),
-                "to": end.isoformat(),
-                "grade": school_class.grade.number,
-                "class": school_class.name,
-                "roll_calls": slot.roll_calls,
-                "student_sessions": slot.student_sessions,
-                "excused": slot.absences.excused,
-                "unexcused": slot.absences.unexcused,
-                "absences": slot.absences.total,
-                "late": slot.absences.late,
-                "present_rate": round(slot.present / slot.student_sessions, 4)
-                if slot.student_sessions
-                else None,
-            }
-        )
-    return records
