@@ -5,7 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
 from accounts.roles import Role
-from attendance.stats import attendance_tiles
+from attendance.stats.selectors import attendance_tiles
 from messaging.models import Delivery
 from schoolbook.audit.models import AuditEvent
 from schoolbook.forms import int_or_none
