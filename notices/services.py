@@ -22,7 +22,7 @@ from notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient, 
 from notices.permissions import can_cancel, can_decide, can_edit, needs_approval
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
-from schoolbook.uploads import detected_type
+from schoolbook.uploads import UploadRefused, attachment_max_mb, attachment_type
 from students.models import StaffMember
 from tenants.models import School
 from tenants.routing import school_reverse
@@ -52,19 +52,6 @@ class NoticeData:
 # --- attachments ----------------------------------------------------------------------------------------
 
 
-def attachment_max_mb() -> str:
-    """The size limit as people read it: "5" (MB)."""
-    return f"{settings.NOTICE_ATTACHMENT_MAX_BYTES / 2**20:g}"
-
-
-def attachment_type(upload) -> str:
-    """The content type from the file's first bytes: PDF, PNG or JPEG, or NoticeError."""
-    detected = detected_type(upload)
-    if detected is not None:
-        return detected[0]
-    raise NoticeError(gettext("“%(name)s” không phải tệp PDF, JPEG hoặc PNG.") % {"name": upload.name})
-
-
 def attachments_check(uploads, *, existing: int = 0) -> list[tuple[object, str]]:
     """Each upload with its content type, or NoticeError for the first one over a limit or of a wrong type."""
     limit = settings.NOTICE_ATTACHMENTS_MAX
@@ -84,7 +71,10 @@ def attachments_check(uploads, *, existing: int = 0) -> list[tuple[object, str]]
                 gettext("“%(name)s” quá lớn: tối đa %(limit)s MB mỗi tệp.")
                 % {"name": upload.name, "limit": attachment_max_mb()}
             )
-        checked.append((upload, attachment_type(upload)))
+        try:
+            checked.append((upload, attachment_type(upload)))
+        except UploadRefused as error:
+            raise NoticeError(str(error)) from error
     return checked
 
 

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from attendance.leave.services import LeaveError, leave_attachment_check
 from attendance.models import LeaveRequest
-from notices.services import attachment_max_mb
+from schoolbook.uploads import attachment_max_mb
 from students.selectors import children_here
 
 DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]

@@ -29,9 +29,9 @@ from attendance.models import (
 )
 from attendance.permissions import can_decide, is_principal
 from messaging.services import guardian_recipient, messages_send
-from notices.services import NoticeError, attachment_max_mb, attachment_type
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
+from schoolbook.uploads import UploadRefused, attachment_max_mb, attachment_type
 from students.models import StaffMember, Student, StudentGuardian
 from tenants.models import School
 from tenants.routing import school_reverse
@@ -82,7 +82,7 @@ def leave_attachment_check(upload) -> None:
         )
     try:
         attachment_type(upload)
-    except NoticeError as error:
+    except UploadRefused as error:
         raise LeaveError(str(error), "attachment") from error
 
 

@@ -21,8 +21,8 @@ from attendance.leave.selectors import (
 from attendance.leave.services import LeaveError, leave_cancel, leave_decide, leave_request
 from attendance.models import LEAVE_WAITING, AttendanceSettings, LeaveRequest
 from attendance.permissions import can_decide, is_class_teacher_of, is_principal, staff_required
-from notices.services import NoticeError, attachment_type
 from schoolbook.forms import int_or_none
+from schoolbook.uploads import UploadRefused, attachment_type
 from students.permissions import is_guardian_of
 
 PAGE_SIZE = 25
@@ -175,7 +175,7 @@ def leave_attachment_view(request, pk):
     file = leave.attachment.open("rb")
     try:
         content_type = attachment_type(file)
-    except NoticeError as error:  # checked on upload: a file changed on disk since is not served
+    except UploadRefused as error:  # checked on upload: a file changed on disk since is not served
         file.close()
         raise Http404 from error
     response = FileResponse(
