@@ -9,8 +9,8 @@ from django.db.models import Count, Min, Q
 
 from attendance.models import ABSENCES, GateEvent, Mark, RollCall, Session
 from attendance.selectors_leave import approved_leave_student_ids
-from grades.selectors import class_students
 from students.models import SchoolClass, StaffMember, Student, Subject, TeachingAssignment
+from students.selectors import class_students
 
 
 def day_roll_calls(class_ids, day: datetime.date):

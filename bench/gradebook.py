@@ -154,9 +154,9 @@ def _measure(s: School, runs: int) -> dict[str, tuple[float, int]]:
     from django_tenants.utils import schema_context
 
     from grades.dashboard import Period, dashboard
+    from grades.entry.services import scores_save
     from grades.models import Score
     from grades.selectors import class_results
-    from grades.services import scores_save
     from students.models import Enrolment
 
     results = {}

@@ -34,11 +34,10 @@ from django.utils import timezone
 
 from attendance.stats import NONE as NO_ABSENCES
 from attendance.stats import year_absences
+from grades.cells import SECONDARY_KINDS, result_text, score_text
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, EntryDeadline, Score, regular_columns
 from grades.rules import circular22
 from grades.rules.circular22 import Level, Outcome
-from grades.selectors import result_text
-from grades.services import SECONDARY_KINDS, score_text
 from students.models import (
     Assessment,
     Enrolment,

@@ -32,9 +32,9 @@ from grades.rules.circular27 import (
     YearResult,
     tests_required,
 )
-from grades.selectors import class_students
 from grades.selectors_primary import INCOMPLETE, primary_year_results
 from students.models import Assessment, Enrolment, GradeLevel, SchoolClass, SchoolYear, Student, SubjectLoad
+from students.selectors import class_students
 
 NONE = "none"
 ITEM_COUNT = len(QUALITIES) + len(COMPETENCIES)

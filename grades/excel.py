@@ -35,11 +35,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.roles import Role
+from grades.cells import GradeError, parse_rating, result_text, score_text
+from grades.entry.services import entry_lock, scores_save
 from grades.models import FINAL_COLUMNS, MAX_REGULAR, Score, regular_columns
+from grades.permissions import may_write
 from grades.rules.circular22 import ScoreError, parse_score
-from grades.selectors import class_results, result_text
-from grades.services import GradeError, entry_lock, parse_rating, score_text, scores_save
+from grades.selectors import class_results
 from schoolbook.audit.services import audit_record
 from schoolbook.spreadsheets import cell_text, sheet_append
 from students.import_common import (
@@ -59,7 +60,6 @@ META_SHEET = "Thông tin"
 TOKEN_LABEL = "Mã xác thực"
 AVERAGE = "ĐTBmhk"
 SIGNING_SALT = "grades.excel.gradebook"
-ON_BEHALF_ROLES = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -84,17 +84,6 @@ def exportable_assignments(staff: StaffMember | None, school_class: SchoolClass)
     if is_manager(staff) or is_homeroom_teacher_of(staff, school_class):
         return assignments
     return [a for a in assignments if a.teacher_id == staff.pk]
-
-
-def may_write(staff: StaffMember | None, assignment: TeachingAssignment) -> bool:
-    """The subject's teacher, or a school admin / principal on the teacher's behalf."""
-    return staff is not None and (assignment.teacher_id == staff.pk or staff.has_role(*ON_BEHALF_ROLES))
-
-
-def may_import(staff: StaffMember | None, school_class: SchoolClass) -> bool:
-    return staff is not None and (
-        staff.has_role(*ON_BEHALF_ROLES) or school_class.assignments.filter(teacher=staff).exists()
-    )
 
 
 # --- sheets ------------------------------------------------------------------------------------------------

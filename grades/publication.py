@@ -25,7 +25,8 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.roles import Role
+from grades.cells import GradeError, score_text
+from grades.entry.services import entry_context
 from grades.models import (
     FINAL_COLUMNS,
     Conduct,
@@ -38,8 +39,8 @@ from grades.models import (
     Score,
     regular_columns,
 )
+from grades.permissions import can_publish
 from grades.rules.circular27 import Checkpoint, SubjectRating
-from grades.services import GradeError, entry_context, score_text
 from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
 from messaging.selectors import items_estimate
 from messaging.services import Recipient, guardian_recipient, messages_send
@@ -60,15 +61,6 @@ from students.selectors import enrolled_student_ids, notified_guardian_links
 PURPOSE = "grades"
 MIN_DELAY, MAX_DELAY = 5, 1440  # minutes: the automatic policy's choice, 5 minutes to one day
 COLUMN_ORDER = {column: n for n, column in enumerate(regular_columns(10) + list(FINAL_COLUMNS))}
-
-
-def can_publish(staff: StaffMember | None, assignment: TeachingAssignment) -> bool:
-    """The assignment's teacher, the class's homeroom teacher, the principal and vice-principals."""
-    return staff is not None and (
-        assignment.teacher_id == staff.pk
-        or assignment.school_class.homeroom_teacher_id == staff.pk
-        or staff.has_role(Role.PRINCIPAL, Role.VICE_PRINCIPAL)
-    )
 
 
 # --- the one UPDATE and the messages ------------------------------------------------------------------------

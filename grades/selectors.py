@@ -12,15 +12,15 @@ session roll calls, excused and unexcused together; more than 45 → not promote
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from attendance.stats import NONE, year_absences
+from grades.cells import SECONDARY_KINDS, cell_average, result_text
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, Score, regular_columns
 from grades.rules import circular22
 from grades.rules.circular22 import Level
-from grades.services import SECONDARY_KINDS, cell_average
-from students.models import Assessment, Enrolment, SchoolClass, Student, TeachingAssignment, Term
+from students.models import Assessment, SchoolClass, Student, TeachingAssignment, Term
+from students.selectors import class_students
 
 INCOMPLETE = "Chưa đủ điểm"  # a learning result cannot be computed yet: some subject has no result
 
@@ -57,23 +57,6 @@ class ClassResults:
     term: Term | None  # None: the whole year
     subjects: list[SubjectColumn]
     rows: list[ResultRow]
-
-
-def result_text(result: Decimal | bool | None) -> str:
-    """8.3 → "8,3"; True → "Đ"; False → "CĐ"; None → "" (not yet computable)."""
-    if result is None:
-        return ""
-    if isinstance(result, bool):
-        return "Đ" if result else "CĐ"
-    return f"{result:.1f}".replace(".", ",")
-
-
-def class_students(school_class: SchoolClass, today) -> list[Student]:
-    """The students enrolled in the class on `today`, by name (never by result: Circular 22 art. 4)."""
-    enrolled = Enrolment.objects.filter(
-        student=OuterRef("pk"), school_class=school_class, starts_on__lte=today
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-    return list(Student.objects.filter(Exists(enrolled)).order_by("sort_key", "student_code"))
 
 
 def class_subjects(school_class: SchoolClass) -> list[SubjectColumn]:

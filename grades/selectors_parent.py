@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from grades.cells import cell_average, result_text, score_text
 from grades.models import (
     FINAL_COLUMNS,
     Conduct,
@@ -26,8 +27,7 @@ from grades.models import (
 from grades.publication import COLUMN_ORDER
 from grades.rules import circular22
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint, QualityRating, SubjectRating
-from grades.selectors import INCOMPLETE, class_subjects, learning_level, result_text
-from grades.services import cell_average, score_text
+from grades.selectors import INCOMPLETE, class_subjects, learning_level
 from students.models import SchoolClass, Student, Term
 
 WEEK = timedelta(days=7)

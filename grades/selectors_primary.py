@@ -25,7 +25,6 @@ from grades.rules.circular27 import (
     end_of_year_result,
     tests_required,
 )
-from grades.selectors import class_students
 from grades.services_primary import SLUG_OF_ITEM, cell_text, subject_codes_of_grade, test_required
 from students.models import (
     Assessment,
@@ -36,6 +35,7 @@ from students.models import (
     SubjectLoad,
     TeachingAssignment,
 )
+from students.selectors import class_students
 from tenants.models import Level
 
 INCOMPLETE = "Chưa đủ đánh giá"  # the end-of-year result cannot be computed yet: something is missing

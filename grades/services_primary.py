@@ -18,6 +18,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from grades.cells import CONFLICT, INVALID, SAVED, UNCHANGED, CellResult, GradeError, SaveResult
+from grades.entry.services import entry_lock
 from grades.models import PrimaryQuality, PrimaryRating, PrimaryReview
 from grades.rules.circular27 import (
     COMPETENCIES,
@@ -31,25 +33,8 @@ from grades.rules.circular27 import (
     parse_test_score,
     tests_required,
 )
-from grades.services import (
-    CONFLICT,
-    INVALID,
-    SAVED,
-    UNCHANGED,
-    CellResult,
-    GradeError,
-    SaveResult,
-    entry_lock,
-)
 from schoolbook.audit.services import audit_record
-from students.models import (
-    Assessment,
-    SchoolClass,
-    StaffMember,
-    SubjectLoad,
-    TeachingAssignment,
-    Term,
-)
+from students.models import Assessment, SchoolClass, StaffMember, SubjectLoad, TeachingAssignment, Term
 from students.selectors import enrolled_student_ids
 from tenants.models import Level
 

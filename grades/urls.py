@@ -2,14 +2,15 @@
 
 from django.urls import path
 
-from grades import urls_dashboard, urls_entry, urls_excel, urls_parent, urls_primary, views
+from grades import urls_dashboard, urls_excel, urls_parent, urls_primary, views
+from grades.entry import urls as entry_urls
 
 urlpatterns = [
     path("plan/", views.assessment_plan_view, name="assessment_plan"),
     path("classes/<int:pk>/results/", views.class_results_view, name="class_results"),
     path("classes/<int:pk>/conduct/", views.conduct_view, name="class_conduct"),
     path("classes/<int:pk>/conduct/publish/", views.conduct_publish_view, name="conduct_publish"),
-    *urls_entry.urlpatterns,
+    *entry_urls.urlpatterns,
     *urls_primary.urlpatterns,
     *urls_parent.urlpatterns,
     *urls_dashboard.urlpatterns,

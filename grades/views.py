@@ -10,24 +10,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from accounts.roles import Role
+from grades.cells import GradeError
 from grades.models import MAX_REGULAR, MIN_REGULAR, AssessmentPlan, Conduct
+from grades.permissions import PLAN_EDITORS
 from grades.publication import conduct_publish, conduct_publish_preview
 from grades.rules.circular22 import Level
 from grades.selectors import class_results
-from grades.services import (
-    ConductError,
-    GradeError,
-    assessment_plan_generate,
-    assessment_plan_update,
-    conduct_set,
-)
+from grades.services import ConductError, assessment_plan_generate, assessment_plan_update, conduct_set
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import SchoolClass, SchoolYear, SubjectLoad, Term
 from students.permissions import MANAGERS, is_homeroom_teacher_of, is_manager
-
-EDITORS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
 
 
 def _plans(year):
@@ -80,7 +73,7 @@ def assessment_plan_view(request):
     years = list(SchoolYear.objects.order_by("-starts_on"))
     year_id = int_or_none(request.GET.get("year"))
     year = next((y for y in years if y.pk == year_id), None) or next((y for y in years if y.is_current), None)
-    can_edit = request.staff.has_role(*EDITORS)
+    can_edit = request.staff.has_role(*PLAN_EDITORS)
     if request.method == "POST" and (not can_edit or year is None):
         raise Http404
     if year is not None:

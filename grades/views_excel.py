@@ -21,11 +21,11 @@ from grades.excel import (
     gradebook_check,
     gradebook_import,
     gradebook_workbook,
-    may_import,
     problems_csv,
     report_cards,
 )
 from grades.models import AssessmentPlan
+from grades.permissions import may_import
 from students.import_common import MAX_BYTES
 from students.models import SchoolClass, Term
 from students.permissions import is_homeroom_teacher_of, is_manager

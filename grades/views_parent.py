@@ -12,12 +12,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role
+from grades.cells import GradeError
 from grades.models import PublishPolicy
+from grades.permissions import SETTINGS_EDITORS, can_publish
 from grades.publication import (
     MAX_DELAY,
     MIN_DELAY,
-    can_publish,
     checkpoint_publish,
     checkpoint_publish_preview,
     class_checkpoint_publish,
@@ -30,15 +30,12 @@ from grades.publication import (
     gradebook_settings_update,
 )
 from grades.selectors_parent import child_grades
-from grades.services import GradeError
 from grades.services_primary import checkpoint_of
 from schoolbook.confirm import confirm_page, confirmed
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import SchoolClass, TeachingAssignment, Term
 from students.permissions import guardian_of_student_required, is_homeroom_teacher_of
-
-SETTINGS_EDITORS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
 
 
 @guardian_of_student_required

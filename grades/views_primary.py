@@ -17,6 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from grades.cells import GradeError, SaveResult
+from grades.entry.services import lock_state
+from grades.grid import grid_messages
 from grades.rules.circular27 import Checkpoint, QualityRating, SubjectRating
 from grades.selectors_primary import (
     item_columns,
@@ -25,7 +28,6 @@ from grades.selectors_primary import (
     primary_report_cards,
     primary_results,
 )
-from grades.services import GradeError, SaveResult, lock_state
 from grades.services_primary import (
     MAX_COMMENT,
     checkpoint_of,
@@ -34,7 +36,6 @@ from grades.services_primary import (
     primary_qualities_save,
     primary_ratings_save,
 )
-from grades.views_entry import grid_messages
 from students.models import Assessment, SchoolClass, TeachingAssignment
 from students.permissions import is_homeroom_teacher_of, is_manager
 

@@ -290,3 +290,11 @@ def notified_guardian_links(student_ids):
         .select_related("guardian", "student")
         .order_by("guardian_id", "student__sort_key", "student_id")
     )
+
+
+def class_students(school_class: SchoolClass, today) -> list[Student]:
+    """The students enrolled in the class on `today`, by name (never by result: Circular 22 art. 4)."""
+    enrolled = Enrolment.objects.filter(
+        student=OuterRef("pk"), school_class=school_class, starts_on__lte=today
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    return list(Student.objects.filter(Exists(enrolled)).order_by("sort_key", "student_code"))

@@ -8,8 +8,9 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.roles import Role
+from grades.cells import GradeError
 from grades.models import AssessmentPlan
-from grades.services import GradeError, assessment_plan_generate, assessment_plan_update
+from grades.services import assessment_plan_generate, assessment_plan_update
 from schoolbook.audit.models import AuditEvent
 from students.models import SchoolYear
 from students.services import staff_add

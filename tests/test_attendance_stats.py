@@ -15,10 +15,11 @@ from accounts.roles import Role
 from attendance import stats
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall
 from attendance.services import roll_call_save
+from grades.entry.services import scores_save
 from grades.models import AssessmentPlan
 from grades.rules.circular22 import Outcome
 from grades.selectors import class_results
-from grades.services import conduct_set, scores_save
+from grades.services import conduct_set
 from students.models import Enrolment
 from tenants.routing import school_urlconf
 from tests.gradebook_world import (

@@ -16,8 +16,9 @@ from accounts.models import User
 from accounts.roles import Role
 from grades.dashboard import Period, class_subjects, dashboard, drill_down, progress_cells
 from grades.demo import gradebook_seed
+from grades.entry.services import scores_save
 from grades.models import AssessmentPlan, EntryDeadline, Score
-from grades.services import assessment_plan_generate, assessment_plan_update, conduct_set, scores_save
+from grades.services import assessment_plan_generate, assessment_plan_update, conduct_set
 from students.models import (
     Enrolment,
     GradeLevel,

@@ -15,9 +15,10 @@ from django_tenants.utils import schema_context
 from openpyxl import load_workbook
 
 from accounts.models import User
+from grades.cells import GradeError
+from grades.entry.services import scores_save
 from grades.excel import gradebook_check, gradebook_import, gradebook_workbook, sheet_titles
 from grades.models import AssessmentPlan, EntryDeadline, Score, ScoreChange
-from grades.services import GradeError, scores_save
 from schoolbook.audit.models import AuditEvent
 from students.models import Student
 from tests.gradebook_world import assignment_make, gradebook_world, staff_make, student_enrol

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from grades.demo import gradebook_seed
+from grades.entry.services import semester_averages
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, Score, regular_columns
 from grades.rules.circular22 import Level
-from grades.services import semester_averages
 from students.models import (
     Assessment,
     Enrolment,

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from grades.entry.services import scores_save
 from grades.models import AssessmentPlan, PrimaryRating, Score, regular_columns
 from grades.selectors_parent import child_grades
-from grades.services import scores_save
 from students.models import GradeLevel, Guardian, SchoolClass
 from students.selectors import student_profile
 from students.services import catalogue_seed

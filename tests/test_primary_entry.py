@@ -20,9 +20,10 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.roles import Role
+from grades.cells import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError
+from grades.entry.services import entry_unlock, lock_state
 from grades.models import EntryDeadline, PrimaryQuality, PrimaryRating, PrimaryReview, Unlock
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
-from grades.services import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError, entry_unlock, lock_state
 from grades.services_primary import SLUG_OF_ITEM, primary_qualities_save, primary_ratings_save
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, SubjectLoad, TeachingAssignment

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from grades.cells import GradeError
+from grades.entry.services import scores_save
 from grades.models import GradebookSettings, PrimaryQuality, PrimaryRating, PrimaryReview, Publication, Score
 from grades.publication import (
     auto_publish_run,
@@ -21,7 +23,6 @@ from grades.publication import (
     gradebook_settings,
     gradebook_settings_update,
 )
-from grades.services import GradeError, scores_save
 from grades.tasks import auto_publish_school
 from messaging.models import Message
 from messaging.sms_text import sms_normalise, sms_segments

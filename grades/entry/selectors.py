@@ -1,6 +1,6 @@
-"""Reads of the secondary entry grid (issue 4, items 3 and 5): who may open a teaching assignment's grid, the
-grid itself (students by name, cells with their versions, live semester averages, lock state), the fill
-progress of the gradebook home page, and the deadlines and unlocks pages.
+"""Reads of the secondary entry grid (Circular 22): the grid of a teaching assignment and term (students by
+name, cells with their versions, live semester averages, lock state), the fill progress of the gradebook
+home page, and the deadlines and unlocks pages.
 
 Each read runs a constant number of queries whatever the size of the class or the number of assignments."""
 
@@ -10,32 +10,11 @@ from datetime import date, datetime
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
+from grades.cells import SECONDARY_KINDS, cell_average, result_text, score_text
+from grades.entry.services import LockState, lock_state
 from grades.models import FINAL_COLUMNS, AssessmentPlan, EntryDeadline, Score, Unlock, regular_columns
-from grades.selectors import class_students, result_text
-from grades.services import SECONDARY_KINDS, LockState, cell_average, lock_state, score_text
-from students.models import (
-    Assessment,
-    Enrolment,
-    StaffMember,
-    Student,
-    TeachingAssignment,
-    Term,
-)
-from students.permissions import is_homeroom_teacher_of, is_manager
-
-EDIT, VIEW = "edit", "view"
-
-
-def grid_access(staff: StaffMember | None, assignment: TeachingAssignment) -> str | None:
-    """EDIT for the assignment's teacher; VIEW for managers and the class's homeroom teacher; None (→ 404)
-    for anyone else."""
-    if staff is None:
-        return None
-    if assignment.teacher_id == staff.pk:
-        return EDIT
-    if is_manager(staff) or is_homeroom_teacher_of(staff, assignment.school_class):
-        return VIEW
-    return None
+from students.models import Assessment, Enrolment, StaffMember, Student, TeachingAssignment, Term
+from students.selectors import class_students
 
 
 def secondary_assignment(pk: int) -> TeachingAssignment | None:
@@ -45,12 +24,6 @@ def secondary_assignment(pk: int) -> TeachingAssignment | None:
         .filter(pk=pk, subject__assessment__in=SECONDARY_KINDS)
         .first()
     )
-
-
-# --- lock state ---------------------------------------------------------------------------------------------
-
-
-# --- the grid -----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -133,9 +106,6 @@ def _grid_cell(column: str, score: Score | None) -> GridCell:
     return GridCell(column, score_text(score.value, score.rating), score.version, score.pk)
 
 
-# --- the gradebook home page: assignments with their fill progress per term -------------------------------
-
-
 @dataclass
 class TermProgress:
     term: Term
@@ -213,9 +183,6 @@ def entry_progress(assignments, terms: list[Term], today: date) -> dict[int, lis
         ]
         for a in assignments
     }
-
-
-# --- deadlines and unlocks ---------------------------------------------------------------------------------
 
 
 def year_deadlines(year) -> list[EntryDeadline]:

@@ -8,17 +8,9 @@ import pytest
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from grades.cells import CONFLICT, INVALID, SAVED, GradeError
+from grades.entry.services import entry_unlock, score_history, scores_save, semester_averages
 from grades.models import AssessmentPlan, EntryDeadline, Score, ScoreChange
-from grades.services import (
-    CONFLICT,
-    INVALID,
-    SAVED,
-    GradeError,
-    entry_unlock,
-    score_history,
-    scores_save,
-    semester_averages,
-)
 from schoolbook.audit.models import AuditEvent
 from tests.gradebook_world import assignment_make, cells_from, gradebook_world, student_enrol
 

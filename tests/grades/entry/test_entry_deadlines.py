@@ -9,8 +9,9 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
+from grades.cells import GradeError
+from grades.entry.services import entry_deadline_set, lock_state
 from grades.models import EntryDeadline, Unlock
-from grades.services import GradeError, entry_deadline_set, lock_state
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, Subject, TeachingAssignment
 from students.services import catalogue_seed

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import User
+from grades.entry.services import entry_unlock
 from grades.models import AssessmentPlan, EntryDeadline, Score, ScoreChange
-from grades.services import entry_unlock
 from students.models import (
     Enrolment,
     GradeLevel,
