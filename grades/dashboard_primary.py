@@ -23,6 +23,7 @@ from django.db import connection
 from django.utils import timezone
 
 from grades.models import PrimaryQuality, PrimaryRating
+from grades.primary.selectors import INCOMPLETE, primary_year_results
 from grades.rules.circular27 import (
     COMPETENCIES,
     QUALITIES,
@@ -32,7 +33,6 @@ from grades.rules.circular27 import (
     YearResult,
     tests_required,
 )
-from grades.selectors_primary import INCOMPLETE, primary_year_results
 from students.models import Assessment, Enrolment, GradeLevel, SchoolClass, SchoolYear, Student, SubjectLoad
 from students.selectors import class_students
 

@@ -40,8 +40,8 @@ from grades.models import (
     regular_columns,
 )
 from grades.permissions import can_publish
+from grades.primary.services import CHECKPOINT_TERM, checkpoint_term
 from grades.rules.circular27 import Checkpoint, SubjectRating
-from grades.services_primary import CHECKPOINT_TERM, checkpoint_term
 from messaging.selectors import items_estimate
 from messaging.services import Recipient, guardian_recipient, messages_send
 from schoolbook.audit.services import audit_record

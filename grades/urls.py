@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from grades import urls_dashboard, urls_excel, urls_parent, urls_primary, views
+from grades import urls_dashboard, urls_excel, urls_parent, views
 from grades.entry import urls as entry_urls
+from grades.primary import urls as primary_urls
 
 urlpatterns = [
     path("plan/", views.assessment_plan_view, name="assessment_plan"),
@@ -11,7 +12,7 @@ urlpatterns = [
     path("classes/<int:pk>/conduct/", views.conduct_view, name="class_conduct"),
     path("classes/<int:pk>/conduct/publish/", views.conduct_publish_view, name="conduct_publish"),
     *entry_urls.urlpatterns,
-    *urls_primary.urlpatterns,
+    *primary_urls.urlpatterns,
     *urls_parent.urlpatterns,
     *urls_dashboard.urlpatterns,
     *urls_excel.urlpatterns,

@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from grades import dashboard_primary as primary
 from grades.dashboard import KINDS, LEVEL_KEYS, NONE, Period, dashboard, drill_down, progress_cells
+from grades.primary.services import checkpoint_of
 from grades.rules.circular27 import Checkpoint
-from grades.services_primary import checkpoint_of
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import Assessment, SchoolClass, SchoolYear, Subject, Term

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from grades.cells import GradeError
 from grades.models import PublishPolicy
 from grades.permissions import SETTINGS_EDITORS, can_publish
+from grades.primary.services import checkpoint_of
 from grades.publication import (
     MAX_DELAY,
     MIN_DELAY,
@@ -30,7 +31,6 @@ from grades.publication import (
     gradebook_settings_update,
 )
 from grades.selectors_parent import child_grades
-from grades.services_primary import checkpoint_of
 from schoolbook.confirm import confirm_page, confirmed
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required

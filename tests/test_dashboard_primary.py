@@ -3,8 +3,8 @@ ratings and written tests per class × subject, the qualities and competencies p
 per class at the end of the year; each figure links to its students; managers only; a fixed number of
 queries.
 
-The classes are the `pr` fixture of tests/test_primary_entry.py (class 4A with three students, 3A with one,
-a secondary 6A1), rated through its helpers, i.e. through the real services."""
+The classes are the `pr` fixture of tests/grades/primary/test_primary_entry.py (class 4A with three students,
+3A with one, a secondary 6A1), rated through its helpers, i.e. through the real services."""
 
 import re
 
@@ -13,9 +13,9 @@ import pytest
 from accounts.models import User
 from grades.dashboard_primary import quality_band, score_band
 from grades.rules.circular27 import Checkpoint
-from tests import test_primary_entry
 from tests.gradebook_world import page_queries, parent_make
-from tests.test_primary_entry import _complete_year, _qualities, _rate, _student
+from tests.grades.primary import test_primary_entry
+from tests.grades.primary.test_primary_entry import _complete_year, _qualities, _rate, _student
 
 pr = test_primary_entry.pr  # the fixture, shared rather than copied
 MID1, END = Checkpoint.MID_SEMESTER_I, Checkpoint.END_OF_YEAR

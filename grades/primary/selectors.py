@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from grades.models import PrimaryQuality, PrimaryRating, PrimaryReview
+from grades.primary.services import SLUG_OF_ITEM, cell_text, subject_codes_of_grade, test_required
 from grades.rules.circular27 import (
     COMPETENCIES,
     GENERAL_COMPETENCIES,
@@ -25,7 +26,6 @@ from grades.rules.circular27 import (
     end_of_year_result,
     tests_required,
 )
-from grades.services_primary import SLUG_OF_ITEM, cell_text, subject_codes_of_grade, test_required
 from students.models import (
     Assessment,
     Enrolment,

@@ -1,4 +1,4 @@
-"""Primary entry pages (Circular 27, issue 4 item 3): a subject teacher's grid per teaching assignment and
+"""Primary entry pages (Circular 27): a subject teacher's grid per teaching assignment and
 checkpoint, the homeroom teacher's quality/competency grid per class and checkpoint, and the class's
 end-of-year results. The grids are server-rendered tables that static/js/gradebook.js turns into a
 spreadsheet; each change is POSTed as JSON to the grid's save URL (the grid contract).
@@ -6,29 +6,33 @@ spreadsheet; each change is POSTed as JSON to the grid's save URL (the grid cont
 Who sees what: the assignment's teacher edits the subject grid; the homeroom teacher edits the quality grid;
 managers (and, for subject grids, the homeroom teacher) see read-only; everyone else gets 404, as does any
 class that is not a primary class. The printable report card (phiếu liên lạc) of a checkpoint is for managers
-and the homeroom teacher, like the secondary term report (grades/views_excel.py)."""
+and the homeroom teacher, like the secondary term report (grades/exports/views.py)."""
 
-import json
 from dataclasses import asdict
 
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from grades.cells import GradeError, SaveResult
 from grades.entry.services import lock_state
-from grades.grid import grid_messages
-from grades.rules.circular27 import Checkpoint, QualityRating, SubjectRating
-from grades.selectors_primary import (
+from grades.grid import (
+    cells_of,
+    grid_messages,
+    json_error,
+    primary_request_invalid,
+    qualities_refused,
+    ratings_refused,
+)
+from grades.primary.selectors import (
     item_columns,
     primary_entry_grid,
     primary_qualities_grid,
     primary_report_cards,
     primary_results,
 )
-from grades.services_primary import (
+from grades.primary.services import (
     MAX_COMMENT,
     checkpoint_of,
     checkpoint_term,
@@ -36,6 +40,7 @@ from grades.services_primary import (
     primary_qualities_save,
     primary_ratings_save,
 )
+from grades.rules.circular27 import Checkpoint, QualityRating, SubjectRating
 from students.models import Assessment, SchoolClass, TeachingAssignment
 from students.permissions import is_homeroom_teacher_of, is_manager
 
@@ -81,29 +86,13 @@ def _checkpoints(current: Checkpoint) -> list[dict]:
     return [{"value": c.value, "label": c.label, "current": c == current} for c in Checkpoint]
 
 
-def _json_error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
-def _cells_of(request) -> list[dict] | None:
-    """The cells of a grid save ({"cells": [{student_id, column, text, version}, …]}), or None if the body
-    is not that shape."""
-    try:
-        cells = json.loads(request.body).get("cells")
-    except (ValueError, AttributeError):
-        return None
-    if not isinstance(cells, list) or not all(isinstance(cell, dict) for cell in cells):
-        return None
-    return cells
-
-
 def _save_response(save, cells: list[dict] | None) -> JsonResponse:
     if cells is None:
-        return _json_error(gettext("Dữ liệu gửi lên không đúng định dạng."), 400)
+        return json_error(primary_request_invalid())
     try:
         result: SaveResult = save(cells)
     except GradeError as refused:
-        return _json_error(str(refused), 400)
+        return json_error(str(refused))
     return JsonResponse({"cells": [asdict(cell) for cell in result.cells], "rows": {}})
 
 
@@ -141,16 +130,15 @@ def primary_entry_save_view(request, pk, checkpoint):
     checkpoint = _checkpoint_or_404(checkpoint)
     assignment, can_edit = _assignment_or_404(request, pk)
     if not can_edit:
-        return _json_error(gettext("Chỉ giáo viên dạy môn này ở lớp này mới được nhập đánh giá."), 403)
+        return json_error(ratings_refused(), 403)
     return _save_response(
         lambda cells: primary_ratings_save(
             actor_staff=request.staff,
             assignment=assignment,
             checkpoint=checkpoint,
             cells=cells,
-            request=request,
         ),
-        _cells_of(request),
+        cells_of(request.body),
     )
 
 
@@ -184,18 +172,15 @@ def primary_qualities_save_view(request, pk, checkpoint):
     checkpoint = _checkpoint_or_404(checkpoint)
     school_class, is_homeroom = _class_or_404(request, pk)
     if not is_homeroom:
-        return _json_error(
-            gettext("Chỉ giáo viên chủ nhiệm của lớp mới được đánh giá phẩm chất, năng lực."), 403
-        )
+        return json_error(qualities_refused(), 403)
     return _save_response(
         lambda cells: primary_qualities_save(
             actor_staff=request.staff,
             school_class=school_class,
             checkpoint=checkpoint,
             cells=cells,
-            request=request,
         ),
-        _cells_of(request),
+        cells_of(request.body),
     )
 
 

@@ -1,13 +1,13 @@
-"""Writes of primary assessment (Circular 27, issue 4 item 3): a subject teacher's checkpoint ratings, test
+"""Writes of primary assessment (Circular 27): a subject teacher's checkpoint ratings, test
 scores and comments (PrimaryRating), and the homeroom teacher's quality/competency ratings (PrimaryQuality)
 and general comment (PrimaryReview).
 
-Both saves follow grades.services.scores_save: every cell gets its own result (saved / unchanged / invalid /
-conflict), valid cells save while invalid ones are reported with the reason, a cell saved with an older
-version than the row's is a conflict reported with the current value and who saved it, and the number of
+Both saves follow grades.entry.services.scores_save: every cell gets its own result (saved / unchanged /
+invalid / conflict), valid cells save while invalid ones are reported with the reason, a cell saved with an
+older version than the row's is a conflict reported with the current value and who saved it, and the number of
 queries does not grow with the number of cells. Entry deadlines and unlocks of the checkpoint's term apply.
-There is no history table for primary cells, so each save that changes something records one audit event
-with every changed cell's old and new text."""
+There is no history table for primary cells, so each save that changes something records one audit event with
+every changed cell's old and new text."""
 
 import unicodedata
 from collections.abc import Callable
@@ -228,7 +228,7 @@ def _save_cells(
 def _refuse_if_locked(term: Term, subject, school_class: SchoolClass, now: datetime) -> str:
     """Raise GradeError when the term's deadline has passed with no unlock of the class open; else the open
     unlock's reason ("" when none), kept in the save's audit event. `subject` None: the homeroom teacher's
-    qualities and general comment, which belong to no subject (see grades.services.lock_state)."""
+    qualities and general comment, which belong to no subject (see grades.entry.services.lock_state)."""
     refused, unlock_reason = entry_lock(term=term, subject=subject, school_class=school_class, now=now)
     if refused and subject is None:
         raise GradeError(
@@ -256,7 +256,6 @@ def primary_ratings_save(
     checkpoint: Checkpoint,
     cells: list[dict],
     now: datetime | None = None,
-    request=None,
 ) -> SaveResult:
     """Save cells of a primary subject's grid at a checkpoint. Columns: "rating" (T / H / C or the full
     label, any case or accents), "test" (a whole number 0–10, only where the grade sits a written test of the
@@ -337,13 +336,11 @@ def primary_ratings_save(
             if (student_id, column) not in sent:
                 text = cell_text(getattr(row, field_name))
                 result.cells.append(CellResult(student_id, column, UNCHANGED, row.version, text))
-    _audit_save(
-        actor_staff, "primary_rating.save", assignment, checkpoint, before, after, unlock_reason, request
-    )
+    _audit_save(actor_staff, "primary_rating.save", assignment, checkpoint, before, after, unlock_reason)
     return result
 
 
-def _audit_save(actor_staff, action, obj, checkpoint, before, after, unlock_reason, request) -> None:
+def _audit_save(actor_staff, action, obj, checkpoint, before, after, unlock_reason) -> None:
     """One audit event per save that changed something: every changed cell's old and new text and the unlock
     it was made under (primary cells keep no per-cell history rows)."""
     if after:
@@ -353,7 +350,6 @@ def _audit_save(actor_staff, action, obj, checkpoint, before, after, unlock_reas
             obj=obj,
             before={"checkpoint": checkpoint.value, "cells": before},
             after={"checkpoint": checkpoint.value, "cells": after, "unlock_reason": unlock_reason},
-            request=request,
         )
 
 
@@ -368,7 +364,6 @@ def primary_qualities_save(
     checkpoint: Checkpoint,
     cells: list[dict],
     now: datetime | None = None,
-    request=None,
 ) -> SaveResult:
     """Save the homeroom teacher's grid at a checkpoint: one column per quality/competency (ITEM_SLUGS,
     T / Đ / C or the full label) and "comment" (the general comment, PrimaryReview). Same per-cell results
@@ -427,7 +422,5 @@ def primary_qualities_save(
         stores=[qualities, reviews],
         now=now,
     )
-    _audit_save(
-        actor_staff, "primary_quality.save", school_class, checkpoint, before, after, unlock_reason, request
-    )
+    _audit_save(actor_staff, "primary_quality.save", school_class, checkpoint, before, after, unlock_reason)
     return result

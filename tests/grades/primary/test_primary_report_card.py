@@ -5,7 +5,7 @@ results page; one A4 page per student; for managers and the homeroom teacher onl
 queries.
 
 The class set-up (school A with the primary catalogue, class 4A, its teachers and three students) is the
-`pr` fixture of tests/test_primary_entry.py, and the ratings are saved by its helpers."""
+`pr` fixture of tests/grades/primary/test_primary_entry.py, and the ratings are saved by its helpers."""
 
 import re
 
@@ -15,12 +15,12 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.roles import Role
+from grades.primary.services import SLUG_OF_ITEM
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
-from grades.services_primary import SLUG_OF_ITEM
 from students.models import Enrolment
-from tests import test_primary_entry
 from tests.gradebook_world import parent_make, staff_make
-from tests.test_primary_entry import _complete_year, _qualities, _rate, _student
+from tests.grades.primary import test_primary_entry
+from tests.grades.primary.test_primary_entry import _complete_year, _qualities, _rate, _student
 
 pr = test_primary_entry.pr  # the fixture, shared rather than copied
 MID1, END = Checkpoint.MID_SEMESTER_I, Checkpoint.END_OF_YEAR

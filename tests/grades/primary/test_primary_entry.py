@@ -23,8 +23,8 @@ from accounts.roles import Role
 from grades.cells import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError
 from grades.entry.services import entry_unlock, lock_state
 from grades.models import EntryDeadline, PrimaryQuality, PrimaryRating, PrimaryReview, Unlock
+from grades.primary.services import SLUG_OF_ITEM, primary_qualities_save, primary_ratings_save
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
-from grades.services_primary import SLUG_OF_ITEM, primary_qualities_save, primary_ratings_save
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, SubjectLoad, TeachingAssignment
 from students.services import catalogue_seed
