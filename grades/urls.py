@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from grades import urls_dashboard, urls_excel, urls_parent, views
+from grades import urls_dashboard, urls_excel, views
 from grades.entry import urls as entry_urls
+from grades.parent import urls as parent_urls
 from grades.primary import urls as primary_urls
+from grades.publication import urls as publication_urls
 
 urlpatterns = [
     path("plan/", views.assessment_plan_view, name="assessment_plan"),
@@ -13,7 +15,8 @@ urlpatterns = [
     path("classes/<int:pk>/conduct/publish/", views.conduct_publish_view, name="conduct_publish"),
     *entry_urls.urlpatterns,
     *primary_urls.urlpatterns,
-    *urls_parent.urlpatterns,
+    *parent_urls.urlpatterns,
+    *publication_urls.urlpatterns,
     *urls_dashboard.urlpatterns,
     *urls_excel.urlpatterns,
 ]

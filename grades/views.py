@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from grades.cells import GradeError
 from grades.models import MAX_REGULAR, MIN_REGULAR, AssessmentPlan, Conduct
 from grades.permissions import PLAN_EDITORS
-from grades.publication import conduct_publish, conduct_publish_preview
+from grades.publication.services import conduct_publish, conduct_publish_preview
 from grades.rules.circular22 import Level
 from grades.selectors import class_results
 from grades.services import ConductError, assessment_plan_generate, assessment_plan_update, conduct_set
@@ -164,7 +164,6 @@ def conduct_view(request, pk):
                 school_class=school_class,
                 term=term,
                 ratings=ratings,
-                request=request,
             )
         except ConductError as refused:
             errors, error = refused.errors, str(refused)
@@ -207,9 +206,7 @@ def conduct_publish_view(request, pk):
     back = f"{reverse('class_conduct', args=[school_class.pk])}?term={term.pk}"
     if request.method == "POST":
         try:
-            count = conduct_publish(
-                actor_staff=request.staff, school_class=school_class, term=term, request=request
-            )
+            count = conduct_publish(actor_staff=request.staff, school_class=school_class, term=term)
         except GradeError as refused:
             messages.error(request, str(refused))
         else:

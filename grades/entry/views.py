@@ -30,7 +30,7 @@ from grades.entry.services import entry_deadline_set, entry_unlock, score_histor
 from grades.grid import cells_of, grid_messages, json_error, score_request_invalid
 from grades.models import Score
 from grades.permissions import DEADLINE_SETTERS, EDIT, can_publish, grid_access
-from grades.publication import column_states
+from grades.publication.selectors import column_states
 from grades.rules.circular27 import Checkpoint
 from schoolbook.permissions import school_role_required
 from students.models import Assessment, SchoolClass, TeachingAssignment, Term

@@ -13,12 +13,12 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from grades.entry.services import scores_save
 from grades.models import AssessmentPlan, PrimaryRating, Score, regular_columns
-from grades.selectors_parent import child_grades
+from grades.parent.selectors import child_grades
 from students.models import GradeLevel, Guardian, SchoolClass
 from students.selectors import student_profile
 from students.services import catalogue_seed
 from tests.gradebook_world import assignment_make, guardian_account, guardian_link, staff_make, student_enrol
-from tests.test_publication import build, publish, save
+from tests.grades.publication.test_publication import build, publish, save
 
 
 @pytest.fixture

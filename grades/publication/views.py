@@ -1,46 +1,35 @@
-"""Publication and the parent view (issue 4, items 6 and 7): the publish button of a column (a POST from
-the entry grid's header, HTMX or plain), the school's publication settings (school admin and principal)
-and the published gradebook of one student (the student's guardians, the school's managers and the
-student's homeroom teacher). Anyone else gets 404."""
+"""Publication pages: the publish button of a secondary column (a POST from the entry grid's header, HTMX
+or plain) and of a primary subject's or class's checkpoint, each after a confirmation that says what
+parents will see and what the messages cost, and the school's publication settings (school admin and
+principal). Anyone else gets 404."""
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from grades.cells import GradeError
-from grades.models import PublishPolicy
 from grades.permissions import SETTINGS_EDITORS, can_publish
 from grades.primary.services import checkpoint_of
-from grades.publication import (
-    MAX_DELAY,
-    MIN_DELAY,
+from grades.publication.forms import GradebookSettingsForm
+from grades.publication.selectors import column_label, column_states, gradebook_settings
+from grades.publication.services import (
     checkpoint_publish,
     checkpoint_publish_preview,
     class_checkpoint_publish,
     class_checkpoint_publish_preview,
-    column_label,
     column_publish,
     column_publish_preview,
-    column_states,
-    gradebook_settings,
     gradebook_settings_update,
 )
-from grades.selectors_parent import child_grades
 from schoolbook.confirm import confirm_page, confirmed
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import SchoolClass, TeachingAssignment, Term
-from students.permissions import guardian_of_student_required, is_homeroom_teacher_of
-
-
-@guardian_of_student_required
-def student_grades(request, pk):
-    return render(request, "grades/parent_grades.html", {"child": child_grades(request.student)})
+from students.permissions import is_homeroom_teacher_of
 
 
 def _confirmation(request, preview, *, title: str, what: str, fields: dict, back: str, hx_target=None):
@@ -119,7 +108,7 @@ def grades_publish(request, pk):
             notice = ""
         else:
             publication = column_publish(
-                actor_staff=request.staff, assignment=assignment, term=term, column=column, request=request
+                actor_staff=request.staff, assignment=assignment, term=term, column=column
             )
             if publication is None:
                 level = messages.INFO
@@ -183,7 +172,7 @@ def checkpoint_publish_view(request, pk, checkpoint):
                 ),
             )  # fmt: skip
         publication = checkpoint_publish(
-            actor_staff=request.staff, assignment=assignment, checkpoint=checkpoint, request=request
+            actor_staff=request.staff, assignment=assignment, checkpoint=checkpoint
         )
     except GradeError as error:
         return _back(request, messages.ERROR, str(error))
@@ -224,30 +213,13 @@ def class_checkpoint_publish_view(request, pk, checkpoint):
                 ),
             )  # fmt: skip
         cells = class_checkpoint_publish(
-            actor_staff=request.staff, school_class=school_class, checkpoint=checkpoint, request=request
+            actor_staff=request.staff, school_class=school_class, checkpoint=checkpoint
         )
     except GradeError as error:
         return _back(request, messages.ERROR, str(error))
     if not cells:
         return _back(request, messages.INFO, gettext("Không có nhận xét mới hay thay đổi nào để công bố."))
     return _back(request, messages.SUCCESS, gettext("Đã công bố %(cells)s nhận xét.") % {"cells": cells})
-
-
-class GradebookSettingsForm(forms.Form):
-    publish_policy = forms.ChoiceField(
-        label=gettext_lazy("Công bố điểm cho phụ huynh"),
-        choices=PublishPolicy.choices,
-        widget=forms.RadioSelect,
-    )
-    auto_publish_after_minutes = forms.IntegerField(
-        label=gettext_lazy("Tự động công bố sau (phút)"),
-        min_value=MIN_DELAY,
-        max_value=MAX_DELAY,
-        help_text=gettext_lazy(
-            "Một ô điểm được công bố khi đã không đổi trong khoảng thời gian này, để phụ huynh nhận một "
-            "tin nhắn cho cả buổi nhập điểm."
-        ),
-    )
 
 
 @school_role_required(*SETTINGS_EDITORS)
@@ -260,7 +232,7 @@ def gradebook_settings_view(request):
     form = GradebookSettingsForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            gradebook_settings_update(actor=request.user, request=request, **form.cleaned_data)
+            gradebook_settings_update(actor=request.user, **form.cleaned_data)
         except GradeError as error:
             form.add_error(None, str(error))
         else:

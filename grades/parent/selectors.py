@@ -1,4 +1,4 @@
-"""The parent view of a child's gradebook (issue 4, item 7): only what was published (the published_* copies,
+"""The parent view of a child's gradebook: only what was published (the published_* copies,
 never the live values), with the semester and year results computed from published values by the same
 rules as the school's results page. No ranks, no class averages, no comparison with other students
 (Circular 22, art. 4).
@@ -24,7 +24,7 @@ from grades.models import (
     Score,
     regular_columns,
 )
-from grades.publication import COLUMN_ORDER
+from grades.publication.selectors import COLUMN_ORDER
 from grades.rules import circular22
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint, QualityRating, SubjectRating
 from grades.selectors import INCOMPLETE, class_subjects, learning_level

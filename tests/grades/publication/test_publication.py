@@ -13,14 +13,12 @@ from accounts.models import User
 from grades.cells import GradeError
 from grades.entry.services import scores_save
 from grades.models import GradebookSettings, PrimaryQuality, PrimaryRating, PrimaryReview, Publication, Score
-from grades.publication import (
+from grades.publication.selectors import column_label, column_states, gradebook_settings
+from grades.publication.services import (
     auto_publish_run,
     checkpoint_publish,
     class_checkpoint_publish,
-    column_label,
     column_publish,
-    column_states,
-    gradebook_settings,
     gradebook_settings_update,
 )
 from grades.tasks import auto_publish_school

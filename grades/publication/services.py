@@ -1,4 +1,4 @@
-"""Publication (issue 4, item 6): what parents see is a copy of each cell made when it is published, so a
+"""Publication: what parents see is a copy of each cell made when it is published, so a
 teacher can enter and correct scores without parents watching every keystroke.
 
 A publish act copies the live value into the published_* fields of the cells whose copy differs, in ONE
@@ -10,8 +10,7 @@ Who may publish a secondary column or a primary subject's checkpoint: the assign
 column), the class's homeroom teacher (who answers to the parents for the whole contact book) and the
 principal or vice-principal (who may publish on a teacher's behalf, e.g. when a teacher is away). A school
 admin manages accounts and settings, not pedagogy, so does not publish. Qualities, competencies and the
-general comment of a primary class are the homeroom teacher's own assessment: only they publish those.
-"""
+general comment of a primary class are the homeroom teacher's own assessment: only they publish those."""
 
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,8 +19,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.db import connection, transaction
-from django.db.models import BooleanField, Count, Exists, F, Max, OuterRef, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -41,6 +39,7 @@ from grades.models import (
 )
 from grades.permissions import can_publish
 from grades.primary.services import CHECKPOINT_TERM, checkpoint_term
+from grades.publication.selectors import COLUMN_ORDER, column_label, gradebook_settings, term_label
 from grades.rules.circular27 import Checkpoint, SubjectRating
 from messaging.selectors import items_estimate
 from messaging.services import Recipient, guardian_recipient, messages_send
@@ -59,11 +58,9 @@ from students.models import (
 from students.selectors import enrolled_student_ids, notified_guardian_links
 
 PURPOSE = "grades"
+
+
 MIN_DELAY, MAX_DELAY = 5, 1440  # minutes: the automatic policy's choice, 5 minutes to one day
-COLUMN_ORDER = {column: n for n, column in enumerate(regular_columns(10) + list(FINAL_COLUMNS))}
-
-
-# --- the one UPDATE and the messages ------------------------------------------------------------------------
 
 
 def _publish_changed(model, fields: tuple[str, ...], where: str, params: list, now: datetime) -> list[dict]:
@@ -148,18 +145,6 @@ def _merge(*parts: Lines) -> Lines:
     return merged
 
 
-def column_label(column: str) -> str:
-    """The official name of a column (Circular 22): TX2 → "ĐĐGtx 2", GK → "ĐĐGgk", CK → "ĐĐGck"."""
-    if column.startswith("TX"):
-        return f"ĐĐGtx {column[2:]}"
-    return {"GK": "ĐĐGgk", "CK": "ĐĐGck"}.get(column, column)
-
-
-def term_label(number: int) -> str:
-    """The short name of a term in a message: "HK I", "HK II" (every character of an SMS is paid for)."""
-    return gettext("HK I") if number == 1 else gettext("HK II")
-
-
 def _score_value(row: dict) -> str | None:
     """ "8,5", or "8,5 (trước: 7,0)" for a corrected score; None for a cleared one (the parent simply no
     longer sees it: there is nothing new to tell)."""
@@ -227,9 +212,6 @@ def _quality_lines(rows: list[dict]) -> Lines:
     return lines
 
 
-# --- secondary: a column of a teaching assignment ----------------------------------------------------------
-
-
 @dataclass
 class _Scope:
     """The cells a manual publish act covers, as (model, fields, where, params) parts, and how their message
@@ -282,7 +264,6 @@ def column_publish(
     term: Term,
     column: str,
     now: datetime | None = None,
-    request=None,
 ) -> Publication | None:
     """Publish one column (TX1…TXn, GK, CK) of a teaching assignment in a term: the cells of the students
     enrolled in the class today whose published copy differs. Writes a Publication row, an audit event
@@ -296,12 +277,10 @@ def column_publish(
     if not rows:
         return None
     sent = _notify(scope.lines(rows))
-    return _record(
-        actor_staff, assignment.school_class, assignment.subject_id, term, column, now, rows, sent, request
-    )
+    return _record(actor_staff, assignment.school_class, assignment.subject_id, term, column, now, rows, sent)
 
 
-def _record(actor_staff, school_class, subject_id, term, column, now, rows, sent, request) -> Publication:
+def _record(actor_staff, school_class, subject_id, term, column, now, rows, sent) -> Publication:
     """The Publication row and the "grades.publish" audit event of a manual publish act."""
     cells = len(rows)
     publication = Publication.objects.create(
@@ -326,12 +305,8 @@ def _record(actor_staff, school_class, subject_id, term, column, now, rows, sent
             "cells": cells,
             "messages": sent,
         },
-        request=request,
     )
     return publication
-
-
-# --- primary: a subject's checkpoint, and the class's qualities and comments -------------------------------
 
 
 def _checkpoint_scope(actor_staff, assignment, checkpoint, today):
@@ -369,7 +344,6 @@ def checkpoint_publish(
     assignment: TeachingAssignment,
     checkpoint: str,
     now: datetime | None = None,
-    request=None,
 ) -> Publication | None:
     """Publish a primary subject's ratings, test scores and comments at a checkpoint (Circular 27) for the
     students enrolled in the class today; same rules as column_publish. The message line reads
@@ -393,7 +367,6 @@ def checkpoint_publish(
         now,
         rows,
         sent,
-        request,
     )
 
 
@@ -422,7 +395,6 @@ def class_checkpoint_publish(
     school_class: SchoolClass,
     checkpoint: str,
     now: datetime | None = None,
-    request=None,
 ) -> int:
     """The homeroom teacher publishes the class's qualities and competencies (PrimaryQuality) and general
     comments (PrimaryReview) at a checkpoint. One message per guardian of a child with something new.
@@ -440,12 +412,8 @@ def class_checkpoint_publish(
         action="grades.publish",
         obj=school_class,
         after={"checkpoint": checkpoint.value, "cells": len(rows), "messages": sent},
-        request=request,
     )
     return len(rows)
-
-
-# --- conduct (issue 11, item 7): the homeroom teacher publishes a term's conduct for the class's parents ---
 
 
 def _conduct_waiting(school_class: SchoolClass, term: Term, now: datetime):
@@ -471,7 +439,6 @@ def conduct_publish(
     school_class: SchoolClass,
     term: Term,
     now: datetime | None = None,
-    request=None,
 ) -> int:
     """The homeroom teacher publishes the conduct of the class's students for a term: each rating is
     copied to published_rating, which the child's guardians see on the grades page. Only the class's
@@ -492,23 +459,13 @@ def conduct_publish(
             action="conduct.publish",
             obj=school_class,
             after={"term": term.pk, "students": len(rows)},
-            request=request,
         )
     return len(rows)
 
 
-# --- the automatic policy ----------------------------------------------------------------------------------
-
-
-def gradebook_settings() -> GradebookSettings:
-    """The school's settings row, made with the defaults on first use."""
-    settings, _ = GradebookSettings.objects.get_or_create(pk=1)
-    return settings
-
-
 @transaction.atomic
 def gradebook_settings_update(
-    *, actor, publish_policy: str, auto_publish_after_minutes: int, request=None
+    *, actor, publish_policy: str, auto_publish_after_minutes: int
 ) -> GradebookSettings:
     """Change the publication policy (school admin and principal; the view checks the role). Audited."""
     if publish_policy not in PublishPolicy.values:
@@ -531,7 +488,6 @@ def gradebook_settings_update(
             obj=settings,
             before=before,
             after=after,
-            request=request,
         )
     return settings
 
@@ -615,66 +571,3 @@ def _record_auto(scores: list[dict], ratings: list[dict], now: datetime, sent: i
         after={"auto": True, "cells": cells, "publications": len(groups), "messages": sent},
         object_repr=gettext("Tự động công bố điểm"),
     )
-
-
-# --- reads: the state of each column, for the entry grid's header ------------------------------------------
-
-
-@dataclass
-class ColumnState:
-    column: str
-    published_at: datetime | None = None  # the latest publication of a cell of the column
-    pending: int = 0  # cells whose value differs from what parents see
-    auto_minutes: int | None = None  # the automatic policy's delay; None under the manual policy
-
-    @property
-    def status(self) -> str:
-        if self.pending:
-            return gettext("Có thay đổi chưa công bố (%(count)s)") % {"count": self.pending}
-        if self.published_at is None:
-            return gettext("Chưa công bố")
-        when = timezone.localtime(self.published_at)
-        return gettext("Đã công bố %(time)s") % {"time": f"{when:%H:%M %d/%m}"}
-
-
-def column_states(
-    assignment: TeachingAssignment,
-    term: Term,
-    columns: list[str],
-    settings: GradebookSettings | None = None,
-) -> dict[str, ColumnState]:
-    """The publication state of each of `columns` for the students enrolled in the class today, in one
-    query (plus one for the settings when not given). A column with no cell yet is "Chưa công bố"."""
-    settings = settings or gradebook_settings()
-    auto = settings.auto_publish_after_minutes if settings.publish_policy == PublishPolicy.AUTO else None
-    today = timezone.localdate()
-    enrolled = Enrolment.objects.filter(
-        student=OuterRef("student"),
-        school_class_id=assignment.school_class_id,
-        starts_on__lte=today,
-    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
-    table = Score._meta.db_table  # the base table of the query, unaliased
-    differs = RawSQL(
-        f'"{table}"."published_value" IS DISTINCT FROM "{table}"."value" '
-        f'OR "{table}"."published_rating" IS DISTINCT FROM "{table}"."rating"',
-        [],
-        output_field=BooleanField(),
-    )
-    found = {
-        row["column"]: row
-        for row in Score.objects.filter(
-            Exists(enrolled), subject_id=assignment.subject_id, term=term, column__in=columns
-        )
-        .values("column")
-        .annotate(published_at=Max("published_at"), pending=Count("pk", filter=differs))
-        .order_by()
-    }
-    return {
-        column: ColumnState(
-            column,
-            found.get(column, {}).get("published_at"),
-            found.get(column, {}).get("pending", 0),
-            auto,
-        )
-        for column in columns
-    }
