@@ -156,7 +156,7 @@ def _measure(s: School, runs: int) -> dict[str, tuple[float, int]]:
     from grades.dashboard import Period, dashboard
     from grades.entry.services import scores_save
     from grades.models import Score
-    from grades.selectors import class_results
+    from grades.results.selectors import class_results
     from students.models import Enrolment
 
     results = {}

@@ -32,10 +32,9 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from attendance.stats import NONE as NO_ABSENCES
-from attendance.stats import year_absences
 from grades.cells import SECONDARY_KINDS, result_text, score_text
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, EntryDeadline, Score, regular_columns
+from grades.results.selectors import year_absence_totals
 from grades.rules import circular22
 from grades.rules.circular22 import Level, Outcome
 from students.models import (
@@ -380,7 +379,7 @@ def student_results(period: Period, school_class_id: int | None = None) -> list[
     )
     numbers = {t.pk: t.number for t in period.terms}
     # The year's promotion counts each student's absences (one more query, for the year only).
-    absences = year_absences([row[0] for row in rows], period.year) if period.term is None else {}
+    absences = year_absence_totals([row[0] for row in rows], period.year) if period.term is None else {}
     results = []
     for (sid, name, code, class_id, class_name, required, subject_ids, filled, averages, passed,
          conduct1, conduct2) in rows:  # fmt: skip
@@ -404,7 +403,7 @@ def student_results(period: Period, school_class_id: int | None = None) -> list[
             learning, conduct,
         )  # fmt: skip
         if period.term is None and learning is not None and conduct is not None:
-            result.outcome = circular22.promotion(conduct, learning, absences.get(sid, NO_ABSENCES).total)
+            result.outcome = circular22.promotion(conduct, learning, absences.get(sid, 0))
         results.append(result)
     return results
 

@@ -39,8 +39,8 @@ from grades.cells import GradeError, parse_rating, result_text, score_text
 from grades.entry.services import entry_lock, scores_save
 from grades.models import FINAL_COLUMNS, MAX_REGULAR, Score, regular_columns
 from grades.permissions import may_write
+from grades.results.selectors import class_results
 from grades.rules.circular22 import ScoreError, parse_score
-from grades.selectors import class_results
 from schoolbook.audit.services import audit_record
 from schoolbook.spreadsheets import cell_text, sheet_append
 from students.import_common import (

@@ -17,9 +17,9 @@ from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, 
 from attendance.services import roll_call_save
 from grades.entry.services import scores_save
 from grades.models import AssessmentPlan
+from grades.results.selectors import class_results
+from grades.results.services import conduct_set
 from grades.rules.circular22 import Outcome
-from grades.selectors import class_results
-from grades.services import conduct_set
 from students.models import Enrolment
 from tenants.routing import school_urlconf
 from tests.gradebook_world import (

@@ -18,7 +18,7 @@ from grades.dashboard import Period, class_subjects, dashboard, drill_down, prog
 from grades.demo import gradebook_seed
 from grades.entry.services import scores_save
 from grades.models import AssessmentPlan, EntryDeadline, Score
-from grades.services import assessment_plan_generate, assessment_plan_update, conduct_set
+from grades.results.services import assessment_plan_generate, assessment_plan_update, conduct_set
 from students.models import (
     Enrolment,
     GradeLevel,

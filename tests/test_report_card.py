@@ -12,9 +12,9 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from grades.entry.services import scores_save
+from grades.results.services import conduct_set
 from grades.rules import circular22
 from grades.rules.circular22 import Level
-from grades.services import conduct_set
 from students.models import Enrolment
 from tests.gradebook_world import assignment_make, gradebook_world, parent_make, staff_make, student_enrol
 

@@ -25,9 +25,9 @@ from grades.models import (
     regular_columns,
 )
 from grades.publication.selectors import COLUMN_ORDER
+from grades.results.selectors import INCOMPLETE, class_subjects, learning_level
 from grades.rules import circular22
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint, QualityRating, SubjectRating
-from grades.selectors import INCOMPLETE, class_subjects, learning_level
 from students.models import SchoolClass, Student, Term
 
 WEEK = timedelta(days=7)

@@ -1,6 +1,7 @@
-"""The assessment plan page (issue 4, item 2): per grade, each subject's kind of assessment, periods per year
-and number of regular assessments per semester. Managers see it; school admins and principals change the
-numbers while grade entry has not started; anyone else gets 404 (schoolbook.permissions)."""
+"""The results pages: the assessment plan (per grade, each subject's kind of assessment, periods per year
+and number of regular assessments per semester: managers see it; school admins and principals change the
+numbers while grade entry has not started), and the class results, conduct and its publication (the
+homeroom teacher; managers also see the results). Anyone else gets 404."""
 
 from django.contrib import messages
 from django.db import transaction
@@ -14,9 +15,14 @@ from grades.cells import GradeError
 from grades.models import MAX_REGULAR, MIN_REGULAR, AssessmentPlan, Conduct
 from grades.permissions import PLAN_EDITORS
 from grades.publication.services import conduct_publish, conduct_publish_preview
+from grades.results.selectors import class_results
+from grades.results.services import (
+    ConductError,
+    assessment_plan_generate,
+    assessment_plan_update,
+    conduct_set,
+)
 from grades.rules.circular22 import Level
-from grades.selectors import class_results
-from grades.services import ConductError, assessment_plan_generate, assessment_plan_update, conduct_set
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students.models import SchoolClass, SchoolYear, SubjectLoad, Term
@@ -56,7 +62,7 @@ def _save(request, plans) -> dict[int, str]:
     with transaction.atomic():
         for plan, count in changes:
             try:
-                assessment_plan_update(actor=request.user, plan=plan, regular_count=count, request=request)
+                assessment_plan_update(actor=request.user, plan=plan, regular_count=count)
             except GradeError as error:
                 errors[plan.pk] = str(error)
         if errors:
@@ -102,7 +108,7 @@ def assessment_plan_view(request):
     return render(request, "grades/assessment_plan.html", context, status=400 if errors else 200)
 
 
-# --- the homeroom teacher's pages (item 4): class results and conduct ---------------------------------------
+# --- the homeroom teacher's pages: class results and conduct ---------------------------------------
 
 
 def _class_or_404(request, pk, *, managers_too: bool) -> SchoolClass:

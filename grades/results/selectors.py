@@ -1,4 +1,4 @@
-"""Reads of the gradebook. The class results page (issue 4, item 4): per student, each subject's term
+"""Reads of the class results page: per student, each subject's term
 (or year) result, the learning result, the conduct and, for the year, promotion / re-sit and awards, all
 computed by grades.rules.circular22. Students are listed by name and never ranked (Circular 22, art. 4).
 
@@ -6,15 +6,17 @@ A constant number of queries, whatever the number of students: the students, the
 assignments, the plans, the terms, every score of the class, every conduct rating and (for the year) every
 student's absences are each loaded once.
 
-Promotion counts the absences of the school year as attendance does (attendance.stats: P and K marks of
-session roll calls, excused and unexcused together; more than 45 → not promoted)."""
+Promotion counts the absences of the school year as attendance does (P and K marks of session roll calls,
+excused and unexcused together; more than 45 → not promoted): year_absence_totals asks the attendance app
+through settings.GRADES_YEAR_ABSENCES, so that the gradebook does not import its sibling app."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from attendance.stats import NONE, year_absences
 from grades.cells import SECONDARY_KINDS, cell_average, result_text
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, Score, regular_columns
 from grades.rules import circular22
@@ -23,6 +25,14 @@ from students.models import Assessment, SchoolClass, Student, TeachingAssignment
 from students.selectors import class_students
 
 INCOMPLETE = "Chưa đủ điểm"  # a learning result cannot be computed yet: some subject has no result
+
+
+def year_absence_totals(student_ids, year) -> dict[int, int]:
+    """{student id: sessions absent in the school year, excused and unexcused together} (what promotion is
+    decided on), for the students with any absence: the function named by settings.GRADES_YEAR_ABSENCES
+    (the composition layer wires the attendance app's read), one query."""
+    absences = import_string(settings.GRADES_YEAR_ABSENCES)(student_ids, year)
+    return {student_id: absent.total for student_id, absent in absences.items()}
 
 
 @dataclass
@@ -142,7 +152,7 @@ def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassR
         return ClassResults(school_class, term, subjects, rows)
 
     first, second = terms.get(1), terms.get(2)
-    absences = year_absences([s.pk for s in students], school_class.year)
+    absences = year_absence_totals([s.pk for s in students], school_class.year)
     for student in students:
         sem1 = _semester_results(subjects, cells, student.pk, first.pk) if first else [None] * len(subjects)
         sem2 = _semester_results(subjects, cells, student.pk, second.pk) if second else [None] * len(subjects)
@@ -153,7 +163,7 @@ def class_results(school_class: SchoolClass, term: Term | None = None) -> ClassR
                 results.append(circular22.year_average(one, two) if both else None)
             else:  # a comment-only subject's year result is its semester II result
                 results.append(circular22.pass_fail_year(one, two) if two is not None else None)
-        row = ResultRow(student=student, results=results, absences=absences.get(student.pk, NONE).total)
+        row = ResultRow(student=student, results=results, absences=absences.get(student.pk, 0))
         learning = learning_level(subjects, results)
         row.learning = learning.label if learning else INCOMPLETE
         rating1 = conducts.get((student.pk, first.pk)) if first else None

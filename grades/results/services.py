@@ -1,4 +1,6 @@
-"""Writes of the gradebook. Each service runs in one transaction and records an audit event for a change."""
+"""Writes of the assessment plan (the number of regular assessments per subject and grade) and of conduct
+(the homeroom teacher's rating per student and term). Each runs in one transaction and records an audit
+event for a change."""
 
 from datetime import datetime
 
@@ -46,9 +48,7 @@ def assessment_plan_generate(*, actor, year: SchoolYear) -> int:
 
 
 @transaction.atomic
-def assessment_plan_update(
-    *, actor, plan: AssessmentPlan, regular_count: int, request=None
-) -> AssessmentPlan:
+def assessment_plan_update(*, actor, plan: AssessmentPlan, regular_count: int) -> AssessmentPlan:
     """Set the number of regular assessments of one plan row, before grade entry starts."""
     plan = (
         AssessmentPlan.objects.select_for_update().select_related("subject", "grade", "year").get(pk=plan.pk)
@@ -73,7 +73,6 @@ def assessment_plan_update(
         obj=plan,
         before=before,
         after={"regular_count": regular_count},
-        request=request,
     )
     return plan
 
@@ -81,7 +80,7 @@ def assessment_plan_update(
 # --- score entry (items 3 and 5): secondary scored and comment-only subjects ------------------------------
 
 
-# --- conduct (item 4): the homeroom teacher rates each student's conduct per term --------------------------
+# --- conduct: the homeroom teacher rates each student's conduct per term ----------------------------------
 
 CONDUCT_CODES = {fold(level.value): level.value for level in Level} | {
     "t": Level.TOT.value,
@@ -118,7 +117,6 @@ def conduct_set(
     term: Term,
     ratings: dict[int, str],
     now: datetime | None = None,
-    request=None,
 ) -> int:
     """Set the conduct of students of a class for a term, all or nothing. Only the class's homeroom teacher
     may (GradeError otherwise); every student must be enrolled in the class today; an empty value is left
@@ -172,9 +170,5 @@ def conduct_set(
             obj=school_class,
             before={"term": term.pk, "ratings": before},
             after={"term": term.pk, "ratings": after},
-            request=request,
         )
     return len(after)
-
-
-# --- entry deadlines (item 5): set by the school admin or the principal ------------------------------------

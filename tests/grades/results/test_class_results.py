@@ -13,10 +13,10 @@ from accounts.models import User
 from grades.cells import GradeError
 from grades.entry.services import scores_save
 from grades.models import AssessmentPlan, Conduct
+from grades.results.selectors import INCOMPLETE, class_results
+from grades.results.services import ConductError, conduct_set
 from grades.rules import circular22
 from grades.rules.circular22 import Level, Outcome
-from grades.selectors import INCOMPLETE, class_results
-from grades.services import ConductError, conduct_set
 from schoolbook.audit.models import AuditEvent
 from tests.gradebook_world import assignment_make, gradebook_world, parent_make, staff_make, student_enrol
 

@@ -10,7 +10,7 @@ from accounts.models import User
 from accounts.roles import Role
 from grades.cells import GradeError
 from grades.models import AssessmentPlan
-from grades.services import assessment_plan_generate, assessment_plan_update
+from grades.results.services import assessment_plan_generate, assessment_plan_update
 from schoolbook.audit.models import AuditEvent
 from students.models import SchoolYear
 from students.services import staff_add
@@ -205,7 +205,7 @@ def test_a_locked_row_is_read_only_and_refused(client, world, plans):
 
 def test_a_row_locked_while_editing_is_reported(client, world, plans, monkeypatch):
     """Entry started between the page and the save: the service refuses, nothing is saved."""
-    from grades import views
+    from grades.results import views
 
     real = views._plans
 
