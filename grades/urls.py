@@ -1,6 +1,7 @@
 """The gradebook's routes under /s/<code>/grades/. Each page module keeps its routes in its own urls_*.py."""
 
-from grades import urls_dashboard, urls_excel
+from grades import urls_excel
+from grades.dashboard import urls as dashboard_urls
 from grades.entry import urls as entry_urls
 from grades.parent import urls as parent_urls
 from grades.primary import urls as primary_urls
@@ -13,6 +14,6 @@ urlpatterns = [
     *primary_urls.urlpatterns,
     *parent_urls.urlpatterns,
     *publication_urls.urlpatterns,
-    *urls_dashboard.urlpatterns,
+    *dashboard_urls.urlpatterns,
     *urls_excel.urlpatterns,
 ]

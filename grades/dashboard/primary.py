@@ -1,4 +1,4 @@
-"""Reads of the principal's dashboard for primary classes (Circular 27, issue 11 item 7): at one checkpoint
+"""Reads of the principal's dashboard for primary classes (Circular 27): at one checkpoint
 of a school year, over the primary classes and the students enrolled today (as on the class results page):
 
 - per class × subject: how many students are rated Hoàn thành tốt / Hoàn thành / Chưa hoàn thành, and not

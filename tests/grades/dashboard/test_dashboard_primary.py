@@ -11,7 +11,7 @@ import re
 import pytest
 
 from accounts.models import User
-from grades.dashboard_primary import quality_band, score_band
+from grades.dashboard.primary import quality_band, score_band
 from grades.rules.circular27 import Checkpoint
 from tests.gradebook_world import page_queries, parent_make
 from tests.grades.primary import test_primary_entry

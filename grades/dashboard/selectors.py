@@ -1,4 +1,4 @@
-"""Reads of the principal's dashboard (issue 4, item 8): for a term, or for the whole year, over the
+"""Reads of the principal's dashboard: for a term, or for the whole year, over the
 secondary classes of the year (the students enrolled today, as on the class results page):
 
 - entry progress per class × subject: filled vs expected cells (enrolled students × (TXn + 2)), overdue when
@@ -21,7 +21,7 @@ tested implementation of the rule) is applied to each student in Python. The sam
 conduct (`circular22.year_conduct`) and promotion, applied to each (term I, term II) pair.
 
 No ranking and no all-subject average (Circular 22, art. 4): per-class subject averages are the school's
-own monitoring figure, as the issue asks; students are listed by class and name."""
+own monitoring figure; students are listed by class and name."""
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field

@@ -1,4 +1,4 @@
-"""The principal's dashboard (issue 4, item 8), its primary counterpart (issue 11) and their drill-down
+"""The principal's dashboard (Circular 22), its primary counterpart (Circular 27) and their drill-down
 lists. Managers (school admin, principal, vice principal) only; anyone else, including teachers and
 guardians of the school, gets 404."""
 
@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from grades import dashboard_primary as primary
-from grades.dashboard import KINDS, LEVEL_KEYS, NONE, Period, dashboard, drill_down, progress_cells
+from grades.dashboard import primary
+from grades.dashboard.selectors import KINDS, LEVEL_KEYS, NONE, Period, dashboard, drill_down, progress_cells
 from grades.primary.services import checkpoint_of
 from grades.rules.circular27 import Checkpoint
 from schoolbook.forms import int_or_none

@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from accounts.roles import Role
-from grades.dashboard import Period, class_subjects, dashboard, drill_down, progress_cells
+from grades.dashboard.selectors import Period, class_subjects, dashboard, drill_down, progress_cells
 from grades.demo import gradebook_seed
 from grades.entry.services import scores_save
 from grades.models import AssessmentPlan, EntryDeadline, Score
@@ -345,7 +345,7 @@ def test_query_count_does_not_grow_with_the_school(client, board):
 
 def test_a_long_drill_down_pages_and_keeps_its_filters(client, board, monkeypatch):
     """Two students at risk, one a page: the page links keep the period and the kind of list."""
-    monkeypatch.setattr("grades.views_dashboard.PAGE_SIZE", 1)
+    monkeypatch.setattr("grades.dashboard.views.PAGE_SIZE", 1)
     client.force_login(board.world.principal_a)
     query = f"term={board.term1.pk}&kind=risk&value="
     first = client.get(f"{URL}list/?{query}").content.decode()
