@@ -1,8 +1,8 @@
-"""The gradebook's routes under /s/<code>/grades/. Each page module keeps its routes in its own urls_*.py."""
+"""The gradebook's routes under /s/<code>/grades/; each feature package keeps its own in its urls.py."""
 
-from grades import urls_excel
 from grades.dashboard import urls as dashboard_urls
 from grades.entry import urls as entry_urls
+from grades.exports import urls as exports_urls
 from grades.parent import urls as parent_urls
 from grades.primary import urls as primary_urls
 from grades.publication import urls as publication_urls
@@ -15,5 +15,5 @@ urlpatterns = [
     *parent_urls.urlpatterns,
     *publication_urls.urlpatterns,
     *dashboard_urls.urlpatterns,
-    *urls_excel.urlpatterns,
+    *exports_urls.urlpatterns,
 ]

@@ -1,6 +1,5 @@
-"""A class's gradebook for a term as documents (issue 4, items 9 and 10): the Excel workbook schools exchange
-(export, then import back with the roster import's all-or-nothing report) and the printed term report
-(phiếu liên lạc).
+"""A class's gradebook for a term as the Excel workbook schools exchange: the export, then the import back
+with the roster import's all-or-nothing report. (The printed term report is in grades/exports/selectors.py.)
 
 The workbook: one sheet per secondary subject of the class (the sheet is named after the subject), the
 header on line 1 (STT, Mã học sinh, Họ và tên, TX1…TXn, GK, CK, ĐTBmhk) and one line per student enrolled
@@ -18,8 +17,8 @@ Import rules (shown on the upload page):
   it is a conflict (someone changed it meanwhile) and nothing is applied;
 - a subject teacher imports their own subjects' sheets; a school admin or principal imports every sheet, on
   behalf of the teacher (the history names who imported); a sheet the importer may not write is a problem;
-- every write goes through grades.services.scores_save (the same checks, history and deadlines as the entry
-  grid), all sheets in one transaction, with one "gradebook.import" audit event."""
+- every write goes through grades.entry.services.scores_save (the same checks, history and deadlines as the
+  entry grid), all sheets in one transaction, with one "gradebook.import" audit event."""
 
 from __future__ import annotations
 
@@ -37,6 +36,7 @@ from django.utils.translation import gettext
 
 from grades.cells import GradeError, parse_rating, result_text, score_text
 from grades.entry.services import entry_lock, scores_save
+from grades.exports.selectors import cells_by_student, secondary_assignments
 from grades.models import FINAL_COLUMNS, MAX_REGULAR, Score, regular_columns
 from grades.permissions import may_write
 from grades.results.selectors import class_results
@@ -54,39 +54,21 @@ from students.import_common import (
     text_of,
 )
 from students.models import Assessment, SchoolClass, StaffMember, Student, TeachingAssignment, Term
-from students.permissions import is_homeroom_teacher_of, is_manager
 
 META_SHEET = "Thông tin"
+
+
 TOKEN_LABEL = "Mã xác thực"
+
+
 AVERAGE = "ĐTBmhk"
-SIGNING_SALT = "grades.excel.gradebook"
+
+
+SIGNING_SALT = "grades.excel.gradebook"  # the old module's name, kept: files exported before still verify
+
+
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-
-# --- who may do what ---------------------------------------------------------------------------------------
-
-
-def _secondary_assignments(school_class: SchoolClass) -> list[TeachingAssignment]:
-    return list(
-        TeachingAssignment.objects.filter(
-            school_class=school_class, subject__assessment__in=(Assessment.SCORED, Assessment.PASS_FAIL)
-        )
-        .select_related("subject", "teacher")
-        .order_by("subject__order", "subject__name")
-    )
-
-
-def exportable_assignments(staff: StaffMember | None, school_class: SchoolClass) -> list[TeachingAssignment]:
-    """Managers and the homeroom teacher export the whole class; a subject teacher their own subjects."""
-    if staff is None:
-        return []
-    assignments = _secondary_assignments(school_class)
-    if is_manager(staff) or is_homeroom_teacher_of(staff, school_class):
-        return assignments
-    return [a for a in assignments if a.teacher_id == staff.pk]
-
-
-# --- sheets ------------------------------------------------------------------------------------------------
 
 _NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 
@@ -116,21 +98,6 @@ def _columns(regular_count: int) -> Columns:
     return Columns(spec, {"ma hs": "student_code", "ho ten": "full_name", "dtb mhk": "average"})
 
 
-def _cells_by_student(
-    students: list[Student], subject_ids: list[int], term: Term
-) -> dict[tuple[int, int], dict[str, Score]]:
-    """(student id, subject id) → column → Score, in one query."""
-    cells: dict[tuple[int, int], dict[str, Score]] = {}
-    for score in Score.objects.filter(
-        student__in=[s.pk for s in students], subject_id__in=subject_ids, term=term
-    ).select_related("updated_by"):
-        cells.setdefault((score.student_id, score.subject_id), {})[score.column] = score
-    return cells
-
-
-# --- export ------------------------------------------------------------------------------------------------
-
-
 def _token(school_class: SchoolClass, term: Term, now: dt.datetime) -> str:
     return signing.dumps(
         {
@@ -153,7 +120,6 @@ def gradebook_workbook(
     school_class: SchoolClass,
     term: Term,
     now: dt.datetime | None = None,
-    request=None,
 ) -> bytes:
     """The workbook of the given subjects (already filtered by exportable_assignments), audited as a data
     export. A constant number of queries, whatever the number of students and subjects."""
@@ -170,7 +136,7 @@ def gradebook_workbook(
         for subject, result in zip(results.subjects, row.results, strict=True)
     }
     plans = {subject.subject_id: subject.regular_count for subject in results.subjects}
-    cells = _cells_by_student(students, [a.subject_id for a in assignments], term)
+    cells = cells_by_student(students, [a.subject_id for a in assignments], term)
     workbook = Workbook()
     workbook.remove(workbook.active)
     bold, computed = Font(bold=True), PatternFill("solid", fgColor="EEEEEE")
@@ -219,7 +185,6 @@ def gradebook_workbook(
         action="gradebook.export",
         obj=school_class,
         after={"term": term.pk, "subjects": [a.subject.name for a in assignments]},
-        request=request,
     )
     out = io.BytesIO()
     workbook.save(out)
@@ -230,9 +195,6 @@ def _cell_value(score: Score | None, scored: bool):
     if score is None or score.is_empty:
         return None
     return score.value if scored else score_text(None, score.rating)
-
-
-# --- import: the report ------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -310,9 +272,6 @@ class _Batch:
     where: dict[tuple[int, str], tuple[int, str]] = field(default_factory=dict)  # cell → (line, raw)
 
 
-# --- import: reading and checking --------------------------------------------------------------------------
-
-
 def _exported_at(tables, filename, school_class, term, report: GradebookReport) -> dt.datetime | None:
     """The export time from the hidden sheet's signed token; None (with a problem) when the file has none,
     it was altered, or it belongs to another school, class or term."""
@@ -363,7 +322,7 @@ def _check(*, staff, school_class, term, data, filename, now) -> tuple[Gradebook
     if exported_at is None:
         return report, []
     report.exported_at = exported_at
-    titles = {header_key(title): a for title, a in sheet_titles(_secondary_assignments(school_class)).items()}
+    titles = {header_key(title): a for title, a in sheet_titles(secondary_assignments(school_class)).items()}
     results = class_results(school_class, term)
     enrolled = {row.student.student_code: row.student for row in results.rows}
     plans = {subject.subject_id: subject.regular_count for subject in results.subjects}
@@ -413,7 +372,7 @@ def _check(*, staff, school_class, term, data, filename, now) -> tuple[Gradebook
         if mapped["student_code"] < len(cells)
     }
     known = set(Student.objects.filter(student_code__in=codes).values_list("student_code", flat=True))
-    existing = _cells_by_student(list(enrolled.values()), [a.subject_id for _, a, _, _ in sheets], term)
+    existing = cells_by_student(list(enrolled.values()), [a.subject_id for _, a, _, _ in sheets], term)
     context = _Context(school_class, exported_at, enrolled, known, existing)
     batches = []
     for name, assignment, table, mapped in sheets:
@@ -522,7 +481,6 @@ def gradebook_import(
     data: bytes,
     filename: str,
     now: dt.datetime | None = None,
-    request=None,
 ) -> GradebookReport:
     """Check again, then apply every changed cell of every sheet, or nothing (`report.committed` tells)."""
     now = now or timezone.now()
@@ -562,58 +520,6 @@ def gradebook_import(
                 "file": filename,
                 "changed": {summary.sheet: summary.changed for summary in report.sheets if summary.changed},
             },
-            request=request,
         )
         report.committed = True
     return report
-
-
-# --- the printed term report (phiếu liên lạc) --------------------------------------------------------------
-
-
-@dataclass
-class ReportLine:
-    subject: str
-    regular: list[str]  # TX1…TXn as shown, "" for an empty cell
-    midterm: str
-    final: str
-    average: str
-
-    @property
-    def regular_text(self) -> str:
-        """ "7,0 · – · 9,0": an empty TX keeps its place; nothing at all while every TX is empty."""
-        return " · ".join(text or "–" for text in self.regular) if any(self.regular) else ""
-
-
-@dataclass
-class ReportCard:
-    student: Student
-    lines: list[ReportLine]
-    learning: str
-    conduct: str
-
-
-def report_cards(school_class: SchoolClass, term: Term, student_id: int | None = None) -> list[ReportCard]:
-    """Each student's (or one student's) term report: every subject's TX, GK, CK and semester result, the
-    learning result and conduct (grades.selectors.class_results). A constant number of queries."""
-    results = class_results(school_class, term)
-    rows = [row for row in results.rows if student_id is None or row.student.pk == student_id]
-    cells = _cells_by_student([row.student for row in rows], [s.subject_id for s in results.subjects], term)
-    cards = []
-    for row in rows:
-        lines = []
-        for subject, result in zip(results.subjects, row.results, strict=True):
-            scores = cells.get((row.student.pk, subject.subject_id), {})
-            regular = [_text(scores, column) for column in regular_columns(subject.regular_count or 0)]
-            lines.append(
-                ReportLine(
-                    subject.name, regular, _text(scores, "GK"), _text(scores, "CK"), result_text(result)
-                )
-            )
-        cards.append(ReportCard(row.student, lines, row.learning, row.conduct))
-    return cards
-
-
-def _text(scores: dict[str, Score], column: str) -> str:
-    score = scores.get(column)
-    return score_text(score.value, score.rating) if score else ""

@@ -1,5 +1,5 @@
-"""A class's gradebook for a term as Excel and on paper (issue 4, items 9 and 10): export, import (upload →
-preview with every problem → confirm, as the roster import does) and the printable term report.
+"""A class's gradebook for a term as Excel and on paper: export, import (upload → preview with every
+problem → confirm, as the roster import does) and the printable term report.
 
 Who: the export for managers and the homeroom teacher (every subject) and subject teachers (their own); the
 import for the subject teachers of the class and school admins / principals; the term report for managers
@@ -7,26 +7,17 @@ and the homeroom teacher. Anyone else gets 404. The uploaded bytes wait in the s
 (students.previews, one per person) for 30 minutes under a random token bound to the uploader, the class and
 the term; the confirmation checks them again."""
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import slugify
 from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
-from grades.excel import (
-    XLSX,
-    exportable_assignments,
-    gradebook_check,
-    gradebook_import,
-    gradebook_workbook,
-    problems_csv,
-    report_cards,
-)
+from grades.exports.forms import GradebookUploadForm
+from grades.exports.selectors import exportable_assignments, report_cards
+from grades.exports.services import XLSX, gradebook_check, gradebook_import, gradebook_workbook, problems_csv
 from grades.models import AssessmentPlan
 from grades.permissions import may_import
-from students.import_common import MAX_BYTES
 from students.models import SchoolClass, Term
 from students.permissions import is_homeroom_teacher_of, is_manager
 from students.previews import preview_delete, preview_get, preview_save
@@ -68,25 +59,11 @@ def gradebook_export_view(request, pk, term_pk):
         assignments=assignments,
         school_class=school_class,
         term=term,
-        request=request,
     )
     response = HttpResponse(data, content_type=XLSX)
     filename = f"so-diem-{slugify(school_class.name)}-hk{term.number}-{school_class.year.name}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-class GradebookUploadForm(forms.Form):
-    file = forms.FileField(
-        label=_("Tệp sổ điểm (.xlsx đã xuất từ trang này)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
-    )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(gettext("Tệp lớn hơn 10 MB."))
-        return upload
 
 
 def _importer_or_404(request, pk, term_pk):
@@ -151,7 +128,6 @@ def _confirm(request, school_class, term):
         term=term,
         data=pending.data,
         filename=pending.filename,
-        request=request,
     )
     if not report.committed:
         return _preview(request, school_class, term, report, pending, status=422)

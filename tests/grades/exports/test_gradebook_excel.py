@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from accounts.models import User
 from grades.cells import GradeError
 from grades.entry.services import scores_save
-from grades.excel import gradebook_check, gradebook_import, gradebook_workbook, sheet_titles
+from grades.exports.services import gradebook_check, gradebook_import, gradebook_workbook, sheet_titles
 from grades.models import AssessmentPlan, EntryDeadline, Score, ScoreChange
 from schoolbook.audit.models import AuditEvent
 from students.models import Student
