@@ -9,9 +9,9 @@ from grades.rules.circular27 import Checkpoint
 from tests.browser_checks import accessibility_violations, assert_accessible, violations_text
 from tests.conftest import ARTIFACTS, sign_in
 from tests.gradebook_world import grid_cell
+from tests.grades.entry.test_browser_gradebook import published_world  # noqa: F401 (a fixture)
 from tests.grades.primary import test_primary_entry
 from tests.grades.primary.test_primary_entry import _complete_year, _qualities, _rate
-from tests.test_browser_gradebook import published_world  # noqa: F401 (a fixture)
 from tests.test_browser_roll_call import roll_call_world  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.browser

@@ -69,7 +69,7 @@ class ReportCard:
 
 def report_cards(school_class: SchoolClass, term: Term, student_id: int | None = None) -> list[ReportCard]:
     """Each student's (or one student's) term report: every subject's TX, GK, CK and semester result, the
-    learning result and conduct (grades.selectors.class_results). A constant number of queries."""
+    learning result and conduct (grades.results.selectors.class_results). A constant number of queries."""
     results = class_results(school_class, term)
     rows = [row for row in results.rows if student_id is None or row.student.pk == student_id]
     cells = cells_by_student([row.student for row in rows], [s.subject_id for s in results.subjects], term)

@@ -35,7 +35,7 @@ WEEK = timedelta(days=7)
 
 @dataclass(frozen=True)
 class PublishedCell:
-    """A cell as parents see it, shaped like a Score for grades.services.cell_average."""
+    """A cell as parents see it, shaped like a Score for grades.cells.cell_average."""
 
     value: Decimal | None
     rating: bool | None

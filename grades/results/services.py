@@ -77,9 +77,6 @@ def assessment_plan_update(*, actor, plan: AssessmentPlan, regular_count: int) -
     return plan
 
 
-# --- score entry (items 3 and 5): secondary scored and comment-only subjects ------------------------------
-
-
 # --- conduct: the homeroom teacher rates each student's conduct per term ----------------------------------
 
 CONDUCT_CODES = {fold(level.value): level.value for level in Level} | {
