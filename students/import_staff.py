@@ -262,7 +262,7 @@ def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
 
 def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, request, write: bool) -> None:
     """Count (and with write=True make) the changes: the dry run and the commit share this code path."""
-    from grades.services import assessment_plan_generate
+    from grades.results.services import assessment_plan_generate
     from students.selectors import current_year, staff_cache_key
 
     summary = report.summary

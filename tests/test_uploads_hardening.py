@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from openpyxl import load_workbook
 
-from grades.excel import gradebook_check
+from grades.exports.services import gradebook_check
 from schoolbook.spreadsheets import cell_text
 from schoolbook.uploads import request_limit
 from students.import_common import Report, problems_csv, read_table
@@ -32,7 +32,7 @@ from students.models import ImportPreview, Student
 from students.previews import PREVIEW_SECONDS, previews_clean
 from students.tasks import previews_clean_all, previews_clean_school
 from tenants.models import School
-from tests.test_gradebook_excel import _export, gb  # noqa: F401 (gb: the gradebook world fixture)
+from tests.grades.exports.test_gradebook_excel import _export, gb  # noqa: F401 (gb: the gradebook world fixture)
 from tests.test_import import HEADER, student, xlsx
 
 URL = "/s/test-a/students/import/"

@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from accounts.roles import Role
 from grades.models import PrimaryRating, Score
-from grades.services import assessment_plan_generate
+from grades.results.services import assessment_plan_generate
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
 from students.models import (

@@ -16,10 +16,11 @@ from attendance import rules
 from attendance.models import AttendanceMark, AttendanceSettings, LeaveRequest, Mark, RollCall
 from attendance.roll_call.services import roll_call_save
 from attendance.stats import selectors as stats
+from grades.entry.services import scores_save
 from grades.models import AssessmentPlan
+from grades.results.selectors import class_results
+from grades.results.services import conduct_set
 from grades.rules.circular22 import Outcome
-from grades.selectors import class_results
-from grades.services import conduct_set, scores_save
 from students.models import Enrolment
 from tenants.routing import school_urlconf
 from tests.gradebook_world import (
