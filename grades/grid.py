@@ -4,7 +4,6 @@ error it gets back."""
 
 import json
 
-from django.http import JsonResponse
 from django.utils.translation import gettext
 
 
@@ -45,10 +44,6 @@ def ratings_refused() -> str:
 
 def qualities_refused() -> str:
     return gettext("Chỉ giáo viên chủ nhiệm của lớp mới được đánh giá phẩm chất, năng lực.")
-
-
-def json_error(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
 
 
 def cells_of(body: bytes) -> list[dict] | None:

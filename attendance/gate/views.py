@@ -27,12 +27,13 @@ from attendance.gate.services import (
 )
 from attendance.models import AttendanceSettings, GateDevice
 from attendance.permissions import principals_required, reviewers_required
+from schoolbook.json_errors import json_error
 
 PAGE_SIZE = 50
 
 
 def _api_error(status: int, code: str, detail: str, **extra) -> JsonResponse:
-    response = JsonResponse({"error": code, "detail": detail, **extra}, status=status)
+    response = json_error(code, status, detail=detail, **extra)
     if status == 401:
         response["WWW-Authenticate"] = 'Bearer realm="gate"'
     return response
@@ -65,7 +66,7 @@ def gate_events_api_view(request):
     try:
         events = events_parse(payload)
     except GateEventError as error:
-        return JsonResponse(error.as_json(), status=400)
+        return json_error(**error.as_json())
     return JsonResponse(gate_events_ingest(device=device, events=events).as_json())
 
 

@@ -27,11 +27,12 @@ from grades.entry.selectors import (
     year_deadlines,
 )
 from grades.entry.services import entry_deadline_set, entry_unlock, score_history, scores_save
-from grades.grid import cells_of, grid_messages, json_error, score_request_invalid
+from grades.grid import cells_of, grid_messages, score_request_invalid
 from grades.models import Score
 from grades.permissions import DEADLINE_SETTERS, EDIT, can_publish, grid_access
 from grades.publication.selectors import column_states
 from grades.rules.circular27 import Checkpoint
+from schoolbook.json_errors import json_error
 from schoolbook.permissions import school_role_required
 from students.models import Assessment, SchoolClass, TeachingAssignment, Term
 from students.permissions import MANAGERS, is_manager

@@ -20,7 +20,6 @@ from grades.entry.services import lock_state
 from grades.grid import (
     cells_of,
     grid_messages,
-    json_error,
     primary_request_invalid,
     qualities_refused,
     ratings_refused,
@@ -41,6 +40,7 @@ from grades.primary.services import (
     primary_ratings_save,
 )
 from grades.rules.circular27 import Checkpoint, QualityRating, SubjectRating
+from schoolbook.json_errors import json_error
 from students.models import Assessment, SchoolClass, TeachingAssignment
 from students.permissions import is_homeroom_teacher_of, is_manager
 
