@@ -295,7 +295,7 @@ class ClassFinder:
         return None
 
 
-def new_classes_create(report: Report, *, actor, request, write: bool) -> int:
+def new_classes_create(report: Report, *, actor, write: bool) -> int:
     """Create the classes the file named that the year did not have (inside the import's transaction, so
     all or nothing); their objects, already held by the rows, get their ids. Returns how many."""
     from students.models import SchoolClass
@@ -308,7 +308,6 @@ def new_classes_create(report: Report, *, actor, request, write: bool) -> int:
             action="class.bulk_create",
             obj=classes[0].year,
             after={"created": [c.name for c in classes], "by_import": True},
-            request=request,
         )
     return len(classes)
 
@@ -423,7 +422,7 @@ def data_rows(table: Table, columns: dict[str, int], headers: dict, report: Repo
 class Importer:
     """One kind of import: its columns, workbook sheet, audit action, report class and three functions:
     `check_rows(table, columns, report)`, `check_against_school(rows, report)` and
-    `apply(rows, report, *, school, actor, request, write)`."""
+    `apply(rows, report, *, school, actor, write)`."""
 
     def __init__(self, *, columns, sheet, action, report_class, check_rows, check_against_school, apply):
         self.columns, self.sheet, self.action, self.new_report = columns, sheet, action, report_class
@@ -446,17 +445,17 @@ class Importer:
         report = self.new_report()
         rows = self.validated_rows(data, filename, report)
         if report.ok:
-            self.apply(rows, report, school=None, actor=None, request=None, write=False)
+            self.apply(rows, report, school=None, actor=None, write=False)
         return report
 
-    def commit(self, *, actor, school, data: bytes, filename: str, request=None) -> Report:
+    def commit(self, *, actor, school, data: bytes, filename: str) -> Report:
         """Check again, then commit everything or nothing. `report.committed` tells which happened."""
         report = self.new_report()
         rows = self.validated_rows(data, filename, report)
         if not report.ok:
             return report
         with transaction.atomic():
-            self.apply(rows, report, school=school, actor=actor, request=request, write=True)
+            self.apply(rows, report, school=school, actor=actor, write=True)
             if not report.ok:  # found while writing (e.g. a concurrent change): undo everything
                 transaction.set_rollback(True)
                 return report
@@ -465,7 +464,6 @@ class Importer:
                 action=self.action,
                 object_repr=filename,
                 after=dict(vars(report.summary)),
-                request=request,
             )
             report.committed = True
         return report
@@ -495,7 +493,7 @@ class Importer:
 # --- users and affiliations in bulk ----------------------------------------------------------------------
 
 
-def users_create(names: dict[str, str], *, actor, request) -> dict[str, User]:
+def users_create(names: dict[str, str], *, actor) -> dict[str, User]:
     """What accounts.services.user_get_or_create does for one new person, in bulk (phone → full name): a
     user without a usable password (they log in with a one-time code) and a `user.create` audit event."""
     if not names:
@@ -507,7 +505,7 @@ def users_create(names: dict[str, str], *, actor, request) -> dict[str, User]:
         new.append(user)
     created = User.objects.bulk_create(new, batch_size=1000)
     actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    ip = client_ip(request)
+    ip = client_ip()
     AuditEvent.objects.bulk_create(
         [
             AuditEvent(actor=actor, action="user.create", object_type=User._meta.label_lower,

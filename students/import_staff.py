@@ -260,19 +260,19 @@ def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
                 row.assignments.append((school_class, subject))
 
 
-def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, request, write: bool) -> None:
+def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, write: bool) -> None:
     """Count (and with write=True make) the changes: the dry run and the commit share this code path."""
     from grades.services import assessment_plan_generate
     from students.selectors import current_year, staff_cache_key
 
     summary = report.summary
-    summary.classes_created = new_classes_create(report, actor=actor, request=request, write=write)
+    summary.classes_created = new_classes_create(report, actor=actor, write=write)
     phones = [row.phone for row in rows]
     users = {u.phone: u for u in User.objects.filter(phone__in=phones)}
     missing = {row.phone: row.full_name for row in rows if row.phone not in users}
     summary.users_created = len(missing)
     if write:
-        users.update(users_create(missing, actor=actor, request=request))
+        users.update(users_create(missing, actor=actor))
         affiliations_add([users[phone] for phone in phones], school, flag="is_staff")
     staff_by_phone = {
         s.user.phone: s for s in StaffMember.objects.filter(user__phone__in=phones).select_related("user")
@@ -347,8 +347,8 @@ def staff_check(data: bytes, filename: str) -> StaffReport:
     return STAFF.check(data, filename)
 
 
-def staff_import(*, actor, school, data: bytes, filename: str, request=None) -> StaffReport:
-    return STAFF.commit(actor=actor, school=school, data=data, filename=filename, request=request)
+def staff_import(*, actor, school, data: bytes, filename: str) -> StaffReport:
+    return STAFF.commit(actor=actor, school=school, data=data, filename=filename)
 
 
 def staff_template_workbook() -> bytes:

@@ -344,9 +344,9 @@ def roster_check(data: bytes, filename: str) -> RosterReport:
     return STUDENTS.check(data, filename)
 
 
-def roster_import(*, actor, school, data: bytes, filename: str, request=None) -> RosterReport:
+def roster_import(*, actor, school, data: bytes, filename: str) -> RosterReport:
     """Check again, then commit everything or nothing. `report.committed` tells which happened."""
-    return STUDENTS.commit(actor=actor, school=school, data=data, filename=filename, request=request)
+    return STUDENTS.commit(actor=actor, school=school, data=data, filename=filename)
 
 
 def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
@@ -382,7 +382,7 @@ def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
             )
 
 
-def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, request, write: bool) -> None:
+def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, write: bool) -> None:
     """Count (and with write=True make) the changes. Dry run and commit share this one code path, so
     the preview's numbers are the commit's."""
     from students.selectors import guardian_cache_key
@@ -390,7 +390,7 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
     summary = report.summary
     today = timezone.localdate()
     year = SchoolYear.objects.get(is_current=True)
-    summary.classes_created = new_classes_create(report, actor=actor, request=request, write=write)
+    summary.classes_created = new_classes_create(report, actor=actor, write=write)
     classes = {c.name: c for c in SchoolClass.objects.filter(year=year, archived_at__isnull=True)}
     classes.update((c.name, c) for c in report.new_classes.values())
 
@@ -407,7 +407,7 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
     summary.users_created = len(missing)
     if write:
         names = {phone: wanted[phone].full_name for phone in missing}
-        users.update(users_create(names, actor=actor, request=request))
+        users.update(users_create(names, actor=actor))
         affiliations_add([users[phone] for phone in wanted], school, flag="is_guardian")
     new_guardians = []
     for phone, spec in wanted.items():

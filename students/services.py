@@ -29,12 +29,12 @@ class StaffError(ValueError):
 
 
 @transaction.atomic
-def staff_add(*, actor, school, phone: str, full_name: str, roles: list[str], request=None) -> StaffMember:
+def staff_add(*, actor, school, phone: str, full_name: str, roles: list[str]) -> StaffMember:
     """Give a person (found or created by phone) roles in this school. Call inside the school's schema."""
     roles = sorted(set(roles))
     if not roles or any(role not in Role.values for role in roles):
         raise StaffError(gettext("Chọn ít nhất một vai trò hợp lệ."))
-    user = user_get_or_create(phone=phone, full_name=full_name, actor=actor, request=request)
+    user = user_get_or_create(phone=phone, full_name=full_name, actor=actor)
     staff = StaffMember.objects.filter(user=user).first()
     before = None
     if staff is None:
@@ -51,7 +51,6 @@ def staff_add(*, actor, school, phone: str, full_name: str, roles: list[str], re
         obj=staff,
         before=before,
         after={"phone": user.phone, "roles": staff.roles},
-        request=request,
     )
     return staff
 
@@ -122,9 +121,7 @@ def _end_enrolment(enrolment: Enrolment, on_date: date) -> None:
 
 
 @transaction.atomic
-def enrolment_move(
-    *, actor, student: Student, to_class: SchoolClass, on_date: date, request=None
-) -> Enrolment:
+def enrolment_move(*, actor, student: Student, to_class: SchoolClass, on_date: date) -> Enrolment:
     """Move a student to another class of the same school year from `on_date`: the current enrolment ends
     the day before (`ends_on = on_date - 1`), the new one starts on `on_date`; both stay as history.
     Call inside the school's schema."""
@@ -160,7 +157,6 @@ def enrolment_move(
         obj=student,
         before={"class": current.school_class.name},
         after={"class": to_class.name, "on": on_date.isoformat()},
-        request=request,
     )
     return enrolment
 
@@ -204,7 +200,7 @@ def promoted_class_name(name: str, grade: int) -> str:
 
 @transaction.atomic
 def year_rollover(
-    *, actor, from_year: SchoolYear, new_year_name: str, starts_on: date, ends_on: date, request=None
+    *, actor, from_year: SchoolYear, new_year_name: str, starts_on: date, ends_on: date
 ) -> RolloverReport:
     """Open the new school year (current, with its two terms) and promote: each class of `from_year` gets
     its next-grade class in the new year (6A1 → 7A1, same homeroom teacher) and each student enrolled and
@@ -288,6 +284,5 @@ def year_rollover(
         before={"year": from_year.name},
         after={"year": year.name, "classes_created": report.classes_created, "promoted": report.promoted,
                "graduated": report.graduated},
-        request=request,
     )  # fmt: skip
     return report

@@ -80,7 +80,6 @@ def staff_list_view(request):
                 phone=form.cleaned_data["phone"],
                 full_name=form.cleaned_data["full_name"],
                 roles=form.cleaned_data["roles"],
-                request=request,
             )
         except StaffError as error:
             form.add_error("roles", str(error))

@@ -118,7 +118,6 @@ def _confirm(request):
         school=request.tenant,
         data=pending.data,
         filename=pending.filename,
-        request=request,
     )
     if not report.committed:
         return _preview(request, report, pending, status=422)

@@ -72,7 +72,6 @@ def enrolment_move_view(request, pk):
                 student=student,
                 to_class=form.cleaned_data["to_class"],
                 on_date=form.cleaned_data["on_date"],
-                request=request,
             )
         except RosterError as error:
             form.add_error(None, str(error))
@@ -135,7 +134,6 @@ def year_rollover_view(request):
                             new_year_name=form.cleaned_data["name"],
                             starts_on=form.cleaned_data["starts_on"],
                             ends_on=form.cleaned_data["ends_on"],
-                            request=request,
                         )
                     except RosterError as error:
                         form.add_error(None, str(error))
