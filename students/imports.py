@@ -15,8 +15,8 @@ Rules chosen here (documented for the school in the template and the preview pag
 - Blank optional cells never clear what the school already has (national ID, guardian e-mail).
 - Students are matched by student code, guardians by phone (E.164). A student's first enrolment of the
   current year starts on the year's first day; a move between classes of the year starts today and ends
-  the old enrolment yesterday (as services.enrolment_move does). Guardian links are created or updated,
-  never removed by an import.
+  the old enrolment yesterday (as students.roster.services.enrolment_move does). Guardian links are
+  created or updated, never removed by an import.
 - Every guardian gets a platform user (no password: they log in with a one-time code) and a guardian
   affiliation with the school, so the parent home finds them.
 """
@@ -502,8 +502,8 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, write
         remaining = [e for e in current if e is not target]
         for enrolment in others_open:
             if enrolment.starts_on < today:
-                # The same rule as services.enrolment_move: the old class ends yesterday, so no day
-                # counts in two classes.
+                # The same rule as students.roster.services.enrolment_move: the old class ends yesterday,
+                # so no day counts in two classes.
                 enrolment.ends_on = today - dt.timedelta(days=1)
                 enrolment.save(update_fields=["ends_on"])
             else:  # never began, or began today: it simply goes

@@ -16,7 +16,7 @@ from students.models import (
     Student,
     StudentStatus,
 )
-from students.services import (
+from students.roster.services import (
     RosterError,
     enrolment_move,
     promoted_class_name,

@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from schoolbook.permissions import school_role_required
 from students.models import SchoolClass
 from students.permissions import MANAGERS
+from students.roster.views import profile_page
 from students.selectors import student_profile
 from students.transfers.forms import TransferAcceptForm, TransferDeclineForm
 from students.transfers.profile import transfer_form
@@ -23,7 +24,6 @@ from students.transfers.services import (
     transfer_request_create,
     transfer_request_withdraw,
 )
-from students.views_roster import profile_page
 
 PAGE_SIZE = 20
 
