@@ -14,7 +14,7 @@ COUNT, one SELECT):
 
 Import: a second school `bench-import` gets the 50 classes the workbook names; a workbook of 2,000
 students with one or two guardians each (made with openpyxl in the template's layout) goes through
-`students.imports.roster_check` (the dry-run preview) and `roster_import` (check again, then write
+`students.imports.roster.roster_check` (the dry-run preview) and `roster_import` (check again, then write
 everything in one transaction); then the same file again (nothing changes, matched by student code).
 
 Both schools, their schemas and people are dropped at the end and at the start (bench/_setup.py).
@@ -201,7 +201,7 @@ def _import_part(args, actor, onboard, class_layout, plan_roster, GradeLevel, Sc
     from students.models import SchoolYear, Student
 
     try:
-        from students.imports import STUDENT_COLUMNS, roster_check, roster_import
+        from students.imports.roster import STUDENT_COLUMNS, roster_check, roster_import
     except ImportError as error:  # the import helper's module is not there yet
         return [f"| import a {args.import_students}-student workbook | | not measured: {error} | | |"]
 

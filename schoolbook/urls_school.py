@@ -3,22 +3,11 @@
 from django.urls import include, path
 
 from schoolbook.home.views import school_home
-from students import views_import
 
 urlpatterns = [
     path("", school_home, name="school_home"),
     path("", include("students.roster.urls")),
-    path("students/import/", views_import.roster_import_view, name="roster_import"),
-    path(
-        "students/import/template.xlsx",
-        views_import.roster_import_template_view,
-        name="roster_import_template",
-    ),
-    path(
-        "students/import/problems.csv",
-        views_import.roster_import_problems_view,
-        name="roster_import_problems",
-    ),
+    path("", include("students.imports.urls")),
     path("", include("students.people.urls")),
     path("guardians/invite/", include("students.invites.urls")),
     path("", include("students.setup.urls")),

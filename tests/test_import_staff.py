@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from accounts.models import User
 from grades.models import AssessmentPlan
 from schoolbook.audit.models import AuditEvent
-from students.import_staff import STAFF_COLUMNS, staff_check, staff_import
+from students.imports.staff import STAFF_COLUMNS, staff_check, staff_import
 from students.models import SchoolClass, StaffMember, TeachingAssignment
 from tenants.models import SchoolAffiliation
 from tests.test_import import xlsx as student_xlsx

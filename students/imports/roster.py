@@ -1,8 +1,8 @@
 """Roster import: students with their guardians, from the school's .xlsx or UTF-8 .csv template.
 
 Three steps, each usable alone:
-- `read_table(data, filename)`: bytes → header + rows of cells, or file-level problems (size, empty,
-  not a spreadsheet, not UTF-8). No Django database access.
+- `read_table(data, filename)` (students.imports.flow): bytes → header + rows of cells, or file-level
+  problems (size, empty, not a spreadsheet, not UTF-8). No Django database access.
 - `roster_check(data, filename)`: headers and every cell validated, the current school's classes and
   students consulted, and the changes an import would make counted. Call inside the school's schema.
 - `roster_import(...)`: the same check, then, only if there is no problem at all, every change in one
@@ -35,24 +35,23 @@ from django.utils.translation import gettext
 from accounts.models import User
 from schoolbook.caching import forget_now_and_on_commit
 from schoolbook.text import fold, nfc
-from students.import_common import (
-    MAX_BYTES,
-    Cell,
+from students.imports.common import (
     ClassFinder,
+    SchoolReport,
+    affiliations_add,
+    new_classes_create,
+    users_create,
+)
+from students.imports.flow import (
+    Cell,
     Columns,
     Counts,
     Importer,
-    Report,
     Row,
     Table,
-    affiliations_add,
     data_rows,
     header_key,
-    new_classes_create,
-    problems_csv,
-    read_table,
     text_of,
-    users_create,
 )
 from students.models import (
     Enrolment,
@@ -65,8 +64,6 @@ from students.models import (
     StudentGuardian,
     StudentStatus,
 )
-
-__all__ = ["MAX_BYTES", "STUDENT_COLUMNS", "problems_csv", "read_table", "roster_check", "roster_import"]
 
 MIN_AGE, MAX_AGE = 3, 25
 
@@ -158,7 +155,7 @@ class Summary(Counts):
 
 
 @dataclass
-class RosterReport(Report):
+class RosterReport(SchoolReport):
     summary: Summary = field(default_factory=Summary)
 
 

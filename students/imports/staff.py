@@ -1,7 +1,7 @@
 """Staff import: the school's teachers and other staff from the staff template (.xlsx or UTF-8 .csv).
 
-It shares the student import's machinery (students.import_common): reading, headers, the report, the dry
-run that is the commit's code path, the all-or-nothing transaction. Rules chosen here:
+It shares the student import's machinery (students.imports.flow and .common): reading, headers, the report,
+the dry run that is the commit's code path, the all-or-nothing transaction. Rules chosen here:
 - People are matched by phone (E.164): a user is found or created (no password: one-time code login),
   with a staff affiliation with the school. Roles are added to what the person already has (never
   removed); a blank "Chức vụ" or "Môn dạy" keeps what the school has; a filled "Môn dạy" replaces the list.
@@ -22,18 +22,14 @@ from accounts.models import User
 from accounts.roles import Role
 from schoolbook.caching import forget_now_and_on_commit
 from schoolbook.text import fold
-from students.import_common import (
+from students.imports.common import (
     ClassFinder,
-    Columns,
-    Counts,
-    Importer,
-    Report,
+    SchoolReport,
     affiliations_add,
-    data_rows,
-    header_key,
     new_classes_create,
     users_create,
 )
+from students.imports.flow import Columns, Counts, Importer, data_rows, header_key
 from students.models import SchoolClass, StaffMember, Subject, TeachingAssignment
 
 STAFF_COLUMNS: list[tuple[str, str, bool]] = [
@@ -79,7 +75,7 @@ class StaffSummary(Counts):
 
 
 @dataclass
-class StaffReport(Report):
+class StaffReport(SchoolReport):
     summary: StaffSummary = field(default_factory=StaffSummary)
 
 
