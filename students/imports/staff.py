@@ -22,6 +22,7 @@ from accounts.models import User
 from accounts.roles import Role
 from schoolbook.caching import forget_now_and_on_commit
 from schoolbook.text import fold
+from students import marks
 from students.imports.common import (
     ClassFinder,
     SchoolReport,
@@ -258,7 +259,6 @@ def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
 
 def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, write: bool) -> None:
     """Count (and with write=True make) the changes: the dry run and the commit share this code path."""
-    from grades.services import assessment_plan_generate
     from students.selectors import current_year, staff_cache_key
 
     summary = report.summary
@@ -325,7 +325,7 @@ def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, write: b
             if write:
                 TeachingAssignment.objects.create(teacher=staff, school_class=school_class, subject=subject)
     if write and summary.assignments_created:  # as assignments_add: the teachers' grids open at once
-        assessment_plan_generate(actor=actor, year=current_year())
+        marks.assignments_added(actor=actor, year=current_year())
 
 
 STAFF = Importer(

@@ -15,10 +15,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from accounts.roles import Role
-from grades.models import PrimaryRating, Score
-from grades.services import assessment_plan_generate
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
+from students import marks
 from students.models import (
     Assessment,
     Enrolment,
@@ -376,11 +375,7 @@ def subject_use_in_grade(subject: Subject, grade: GradeLevel) -> str | None:
             "count": assigned,
             "grade": grade.number,
         }
-    in_grade = {"student__enrolments__school_class__grade": grade}
-    if (
-        Score.objects.filter(subject=subject, **in_grade).exists()
-        or PrimaryRating.objects.filter(subject=subject, **in_grade).exists()
-    ):
+    if marks.subject_has_marks_in_grade(subject, grade):
         return gettext("đã có điểm hoặc đánh giá ở khối %(grade)d") % {"grade": grade.number}
     return None
 
@@ -579,7 +574,7 @@ def assignments_add(
         raise SetupError(gettext("Các phân công này đều đã có."))
     TeachingAssignment.objects.bulk_create(created)
     # The year's assessment plan (columns per subject and grade), so the teacher's grid opens at once.
-    assessment_plan_generate(actor=actor, year=classes[0].year)
+    marks.assignments_added(actor=actor, year=classes[0].year)
     audit_record(
         actor=actor,
         action="assignment.add",
@@ -589,17 +584,6 @@ def assignments_add(
     return created
 
 
-def assignment_scores(assignment: TeachingAssignment) -> int:
-    """How many marks the class's students have in the assignment's subject this year."""
-    year = assignment.school_class.year
-    students = Enrolment.objects.filter(school_class=assignment.school_class).values("student_id")
-    scores = Score.objects.filter(
-        subject=assignment.subject, term__year=year, student_id__in=students
-    ).exclude(value__isnull=True, rating__isnull=True)
-    ratings = PrimaryRating.objects.filter(subject=assignment.subject, year=year, student_id__in=students)
-    return scores.count() + ratings.count()
-
-
 @transaction.atomic
 def assignment_remove(*, actor, assignment: TeachingAssignment) -> None:
     """End a teaching assignment. The class's scores in the subject stay (they belong to the students);
@@ -607,7 +591,7 @@ def assignment_remove(*, actor, assignment: TeachingAssignment) -> None:
     assignment = TeachingAssignment.objects.select_related("teacher", "school_class", "subject").get(
         pk=assignment.pk
     )
-    scores = assignment_scores(assignment)
+    scores = marks.assignment_marks(assignment)
     audit_record(
         actor=actor,
         action="assignment.remove",

@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
+from students import marks
 from students.models import GradeLevel, SchoolClass, SchoolYear, Subject, TeachingAssignment
 from students.permissions import MANAGERS
 from students.selectors import current_year
@@ -405,5 +406,5 @@ def assignment_remove_view(request, pk):
             },
         )
         return redirect("assignment_list")
-    context = {"assignment": assignment, "scores": services.assignment_scores(assignment)}
+    context = {"assignment": assignment, "scores": marks.assignment_marks(assignment)}
     return render(request, "students/setup/assignment_remove.html", context)
