@@ -31,8 +31,8 @@ from students.imports.roster import roster_check
 from students.models import ImportPreview, Student
 from students.tasks import previews_clean_all, previews_clean_school
 from tenants.models import School
+from tests.students.imports.test_import import HEADER, student, xlsx
 from tests.test_gradebook_excel import _export, gb  # noqa: F401 (gb: the gradebook world fixture)
-from tests.test_import import HEADER, student, xlsx
 
 URL = "/s/test-a/students/import/"
 TOO_BIG = "khi giải nén quá lớn"

@@ -13,7 +13,7 @@ from schoolbook.audit.models import AuditEvent
 from students.imports.staff import STAFF_COLUMNS, staff_check, staff_import
 from students.models import SchoolClass, StaffMember, TeachingAssignment
 from tenants.models import SchoolAffiliation
-from tests.test_import import xlsx as student_xlsx
+from tests.students.imports.test_import import xlsx as student_xlsx
 
 HEADER = [header for _key, header, _required in STAFF_COLUMNS]
 GOOD = [
