@@ -1,3 +1,5 @@
+"""The roster import's upload form: which list, and the file."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

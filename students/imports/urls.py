@@ -1,3 +1,5 @@
+"""The roster import's URLs (mounted at the school's root by schoolbook.urls_school)."""
+
 from django.urls import path
 
 from students.imports import views

@@ -1,4 +1,4 @@
-"""Inviting parents (issue 11): one message per guardian with the sign-in link, through the messaging
+"""Inviting parents: one message per guardian with the sign-in link, through the messaging
 pipeline, recorded (GuardianInvite) and audited. The page confirms first (selectors.invite_selection)."""
 
 from django.db import transaction

@@ -1,4 +1,4 @@
-"""Writes for people one by one (issue 11): staff edited, deactivated, removed from the school; students
+"""Writes for people one by one: staff edited, deactivated, removed from the school; students
 added, edited, withdrawn; guardians added, corrected, removed, made the primary contact. Each service is
 atomic and audited, checks again what its form checked, and keeps the caches and the public user ↔ school
 index (tenants.SchoolAffiliation) true. Call inside the school's schema."""

@@ -1,4 +1,4 @@
-"""People one by one (issue 11): thin pages over students.people.services. Staff pages are for school admins
+"""People one by one: thin pages over students.people.services. Staff pages are for school admins
 and principals (who may already add staff on the staff list); student and guardian pages for the managers
 who may already move or transfer a student (students.permissions.MANAGERS). Anyone else gets 404.
 Removing a staff member, withdrawing a student and removing a guardian first show what will happen."""

@@ -1,3 +1,5 @@
+"""The roster pages' URLs (mounted at the school's root by schoolbook.urls_school)."""
+
 from django.urls import path
 
 from students.roster import views

@@ -1,4 +1,4 @@
-"""A school sets itself up in the browser (issue 11): school years and their terms, classes, the subject
+"""A school sets itself up in the browser: school years and their terms, classes, the subject
 catalogue per grade and the teaching assignments. Every write is keyword-only, atomic and audited; a
 change that would break data in use is refused with the reason (SetupError). Call inside the school's
 schema."""

@@ -1,4 +1,4 @@
-"""School setup pages (issue 11): years and terms, classes, the subject catalogue, teaching assignments.
+"""School setup pages: years and terms, classes, the subject catalogue, teaching assignments.
 Managers of the school only; anyone else gets 404 (schoolbook.permissions). Each POST validates a form,
 calls one service of students.setup.services, shows a SetupError next to the form (status 400) or
 redirects with a flash message. Costly or irreversible steps (make a year current, archive a class, bulk

@@ -1,4 +1,4 @@
-"""A transfer between two schools is a request the receiving school decides (issue 12, item 2).
+"""A transfer between two schools is a request the receiving school decides.
 
 The sending school (A) creates a TransferRequest in the public schema with the student's snapshot and
 guardians; the student goes on studying in A. The receiving school (B) accepts (choosing its class and its

@@ -1,3 +1,5 @@
+"""The roster or staff import from the command line, for a school given by its code: dry run or commit."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
