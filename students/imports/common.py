@@ -47,8 +47,8 @@ class ClassFinder:
         }
 
     def find(self, name: str, line: int, column: str):
+        from students.class_names import clean_name, leading_grade
         from students.models import SchoolClass
-        from students.setup.class_names import clean_name, leading_grade
 
         key = class_key(name)
         school_class = self.classes.get(key) or self.report.new_classes.get(key)

@@ -35,6 +35,14 @@ def staff_list(*, search: str = ""):
     return staff
 
 
+def archived_classes(year: SchoolYear | None):
+    return (
+        SchoolClass.objects.filter(year=year, archived_at__isnull=False)
+        .select_related("grade")
+        .order_by("grade__number", "name")
+    )
+
+
 def student_list(
     *, search: str = "", class_id: int | None = None, grade: int | None = None, status: str = ""
 ):

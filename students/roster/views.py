@@ -28,6 +28,7 @@ from students.permissions import (
 )
 from students.roster.forms import EnrolmentMoveForm, StaffAddForm, YearRolloverForm
 from students.roster.selectors import (
+    archived_classes,
     assignment_list,
     class_roster,
     rollover_preview,
@@ -37,7 +38,6 @@ from students.roster.selectors import (
 from students.roster.services import RosterError, enrolment_move, year_rollover
 from students.selectors import class_list, current_class, current_year, student_profile
 from students.services import StaffError, school_year_bounds, staff_add
-from students.setup.selectors import archived_classes
 from students.transfers.profile import transfer_context
 
 PAGE_SIZE = 25

@@ -2,9 +2,9 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from students.class_names import ClassNameError, parse_class_names
 from students.forms import date_field
 from students.models import Assessment, GradeLevel, SchoolClass, StaffMember, Subject
-from students.setup.class_names import ClassNameError, parse_class_names
 from students.setup.services import YearDates, assignment_teachers, homeroom_candidates
 
 

@@ -18,6 +18,7 @@ from accounts.roles import Role
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
 from students import marks
+from students.class_names import clean_name, leading_grade
 from students.models import (
     Assessment,
     Enrolment,
@@ -31,7 +32,6 @@ from students.models import (
     Term,
 )
 from students.services import school_year_bounds
-from students.setup.class_names import clean_name, leading_grade
 
 
 class SetupError(ValueError):
