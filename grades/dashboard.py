@@ -32,8 +32,8 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from attendance.stats import NONE as NO_ABSENCES
-from attendance.stats import year_absences
+from attendance.stats.selectors import NONE as NO_ABSENCES
+from attendance.stats.selectors import year_absences
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, EntryDeadline, Score, regular_columns
 from grades.rules import circular22
 from grades.rules.circular22 import Level, Outcome

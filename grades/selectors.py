@@ -6,8 +6,8 @@ A constant number of queries, whatever the number of students: the students, the
 assignments, the plans, the terms, every score of the class, every conduct rating and (for the year) every
 student's absences are each loaded once.
 
-Promotion counts the absences of the school year as attendance does (attendance.stats: P and K marks of
-session roll calls, excused and unexcused together; more than 45 → not promoted)."""
+Promotion counts the absences of the school year as attendance does (attendance.stats.selectors: P and K
+marks of session roll calls, excused and unexcused together; more than 45 → not promoted)."""
 
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from attendance.stats import NONE, year_absences
+from attendance.stats.selectors import NONE, year_absences
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, Score, regular_columns
 from grades.rules import circular22
 from grades.rules.circular22 import Level

@@ -126,8 +126,9 @@ class MessagingSettings(models.Model):
 
 class ProviderToken(models.Model):
     """OAuth tokens a provider rotates (Zalo's refresh token is single-use: the new pair must be stored
-    every time). Kept in public only, sealed (schoolbook.sealed) with a key from configuration, so a
-    database dump alone does not give the tokens away."""
+    every time). The platform's in public, a school's own OA's in its schema (messaging.zalo_tokens);
+    sealed (schoolbook.sealed) with a key from configuration, so a database dump alone does not give the
+    tokens away."""
 
     provider = models.CharField(max_length=40, unique=True)
     access_token = models.TextField(blank=True)  # sealed
@@ -140,14 +141,16 @@ class ProviderToken(models.Model):
 
 
 class ProviderAccount(models.Model):
-    """A school's own account with a provider (its SMS brandname with eSMS or SpeedSMS), in its schema: the
-    school's messages on that channel go through it instead of the platform's account (settings.GATEWAYS).
+    """A school's own account with a provider (its SMS brandname with eSMS or SpeedSMS, its Zalo Official
+    Account), in its schema: the school's messages on that channel go through it instead of the platform's
+    account (settings.GATEWAYS).
     The credentials are one JSON object sealed (schoolbook.sealed) with the key from configuration; only
     `hint` (the last characters of the key, for the page) is kept in clear (messaging.provider_accounts)."""
 
     class Provider(models.TextChoices):
         ESMS = "esms", "eSMS"
         SPEEDSMS = "speedsms", "SpeedSMS"
+        ZALO = "zalo", "Zalo OA"
 
     channel = models.CharField(max_length=10, choices=Channel.choices, unique=True)
     provider = models.CharField(max_length=40, choices=Provider.choices)

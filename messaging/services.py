@@ -30,7 +30,7 @@ from accounts.models import ContactPoint
 from messaging.gateways.base import OutgoingMessage, Receipt, ReceiptStatus, account_bucket_name
 from messaging.gateways.registry import gateway_class, gateway_configured
 from messaging.models import Channel, Delivery, Message, MessagingSettings
-from messaging.provider_accounts.selectors import gateway_for, gateway_options, sms_gateway_name
+from messaging.provider_accounts.selectors import gateway_for, gateway_options, own_providers
 from messaging.quiet_hours import quiet_until
 from messaging.ratelimit import TokenBucket
 from messaging.sms_text import sms_normalise
@@ -73,10 +73,11 @@ class Reach:
 
     def __init__(self, recipients: list[Recipient], prefs: MessagingSettings):
         self.prefs = prefs
+        own = own_providers()  # a school's own SMS account chooses its gateway; its own OA enables Zalo
         self.gateways = {
-            Channel.SMS: sms_gateway_name(prefs.sms_gateway or settings.SMS_GATEWAY),
+            Channel.SMS: own.get(Channel.SMS) or prefs.sms_gateway or settings.SMS_GATEWAY,
             Channel.EMAIL: "email",
-            Channel.ZALO: "zalo" if gateway_configured("zalo") else "",
+            Channel.ZALO: "zalo" if Channel.ZALO in own or gateway_configured("zalo") else "",
         }
         push_gateways = [name for name in PUSH_GATEWAYS if gateway_configured(name)]
         addresses = {r.phone for r in recipients if r.phone} | {r.email for r in recipients if r.email}

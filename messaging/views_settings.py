@@ -1,16 +1,18 @@
 """The school's messaging settings page: channel order and fallback, SMS gateway and accents, quiet hours,
-approval of teachers' notices, and the school's own SMS account (messaging.provider_accounts: the school
-admin changes it, the principal sees its state). School admin and principal only (others: 404)."""
+approval of teachers' notices, and the school's own SMS account and Zalo OA (messaging.provider_accounts:
+the school admin changes them, the principal sees their state). School admin and principal only (others:
+404)."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext
 
 from accounts.roles import Role
 from messaging.forms import MessagingSettingsForm
 from messaging.models import Channel, MessagingSettings
-from messaging.provider_accounts.forms import SmsAccountForm
+from messaging.provider_accounts.forms import SmsAccountForm, ZaloAccountForm
 from messaging.provider_accounts.selectors import school_account
 from messaging.selectors import format_vnd
 from messaging.services import messaging_settings_update
@@ -32,19 +34,32 @@ def messaging_settings_view(request):
     return settings_page(request, form=form)
 
 
-def settings_page(request, *, form=None, account_form=None):
-    """The page, with either form as submitted (its errors shown: 400) or fresh."""
+def settings_page(request, *, form=None, account_forms=None):
+    """The page, with the settings form or an account's form as submitted (its errors shown: 400) or
+    fresh. `account_forms`: {channel: submitted form}."""
     if form is None:
         form = MessagingSettingsForm(initial=MessagingSettingsForm.initial_for(MessagingSettings.current()))
+    account_forms = account_forms or {}
     can_edit_accounts = request.staff.has_role(Role.SCHOOL_ADMIN)
+    webhook = reverse(
+        "zalo_school_webhook", urlconf=settings.PUBLIC_SCHEMA_URLCONF, args=[request.tenant.code]
+    )
+    accounts = [
+        {
+            "channel": channel,
+            "account": school_account(channel),
+            "form": (account_forms.get(channel) or form_class()) if can_edit_accounts else None,
+        }
+        for channel, form_class in ((Channel.SMS, SmsAccountForm), (Channel.ZALO, ZaloAccountForm))
+    ]
     context = {
         "form": form,
-        "sms_account": school_account(Channel.SMS),
-        "account_form": (account_form or SmsAccountForm()) if can_edit_accounts else None,
+        "accounts": accounts,
+        "zalo_webhook": request.build_absolute_uri(webhook),
         "price_per_segment": format_vnd(settings.SMS_PRICE_PER_SEGMENT_VND),
         "examples": _accent_examples(),
     }
-    invalid = form.errors or (account_form is not None and account_form.errors)
+    invalid = form.errors or any(submitted.errors for submitted in account_forms.values())
     return render(request, "messaging/settings.html", context, status=400 if invalid else 200)
 
 

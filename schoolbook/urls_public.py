@@ -40,6 +40,7 @@ urlpatterns = [
     path("account/devices/", push_views.devices_view, name="devices"),
     path("hooks/esms/<str:school>/<str:token>/", messaging_views.esms_receipt, name="esms_receipt"),
     path("hooks/zalo/", views_zalo.zns_webhook, name="zalo_webhook"),
+    path("hooks/zalo/<str:code>/", views_zalo.zns_school_webhook, name="zalo_school_webhook"),
     path("console/", console_views.console_schools, name="console_schools"),
     path("console/two-factor/", views_2fa.console_two_factor_reset, name="console_two_factor_reset"),
     path("console/schools/new/", console_views.console_school_new, name="console_school_new"),

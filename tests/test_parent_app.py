@@ -18,7 +18,7 @@ from django_tenants.utils import schema_context
 from accounts.models import HomeVisit, User
 from accounts.services import home_visit_record
 from attendance.models import AttendanceMark, LeaveRequest, Mark, RollCall, Session
-from attendance.views_parent import month_of
+from attendance.parent.views import month_of
 from grades.models import Conduct, Score
 from messaging.models import Message
 from notices.models import Notice, NoticeRecipient, Status

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint
-from attendance.gate import device_register
+from attendance.gate.services import device_register
 from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, RollCall, Session
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
@@ -53,6 +53,7 @@ PUBLIC = {
     "push_receipt": "service worker reports a shown push by its own signed token (test_push_subscriptions)",
     "esms_receipt": "eSMS delivery receipts, authenticated by the URL token (test_messaging_receipts)",
     "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
+    "zalo_school_webhook": "a school's own Zalo OA's webhook, signed by it (test_messaging_zalo_account)",
     "gate_events_api": "gate devices post with their own bearer token (test_gate)",
 }
 

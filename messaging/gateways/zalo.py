@@ -1,5 +1,6 @@
 """Zalo ZNS (Zalo Notification Service): a school notice to the Zalo account of a parent's phone number,
-through the platform's one Official Account (settings.GATEWAYS["zalo"]), and its delivery receipts by webhook.
+through the platform's Official Account (settings.GATEWAYS["zalo"]) or the school's own
+(messaging.provider_accounts), and its delivery receipts by webhook.
 
 Sending: one POST per message to `url` (business.openapi.zalo.me/message/template) with the OA's access token
 in the `access_token` header (messaging.zalo_tokens keeps it fresh) and JSON `{phone, template_id,
@@ -30,7 +31,8 @@ what each means for the pipeline:
     -144             the OA's daily ZNS quota is used up (Zalo sets it per OA from its message quality):
                      Zalo is paused for that OA until midnight in Vietnam (QUOTA_TZ): this message and every
                      one after it falls back at once without a request, and the platform admins get ONE
-                     alert (the first worker to pause it sends it; messaging.alerts)
+                     alert (the first worker to pause it sends it; messaging.alerts). A school's own OA is
+                     paused alone: the platform's and other schools' OAs go on
     every other code permanent, never the parent's fault (the message falls back now; the reason tells the
                      platform what to fix), among them:
     -101 -102 -103 -104 -105   the app: invalid, missing, not activated, wrong secret, linked to no OA
@@ -44,7 +46,8 @@ what each means for the pipeline:
     -133             ZNS may not be sent at night (22:00–06:00): an emergency notice goes by SMS instead of
                      waiting for morning
 
-Receipts: Zalo POSTs `user_received_message` events to our webhook (messaging.views_zalo), signed in the
+Receipts: Zalo POSTs `user_received_message` events to the webhook its app names (messaging.views_zalo: the
+platform's, or a school's own at /hooks/zalo/<code>/), signed in the
 `X-ZEvent-Signature` header: "mac=" + hex SHA-256 of app_id + raw body + the body's `timestamp` + the OA
 secret key. `message.tracking_id` names the schema and the delivery; `message.delivery_time` (ms) is when it
 reached the phone; `recipient.id` is the phone number it reached ("84…", as we sent it: Zalo for Developers,
@@ -117,22 +120,23 @@ PERMANENT_CODES = {
 logger = logging.getLogger("schoolbook.messaging")
 
 
-def _pause_key(app_id: str) -> str:
-    return f"zalo:quota-paused:{app_id}"
+def _pause_key(oa: str) -> str:
+    return f"zalo:quota-paused:{oa}"
 
 
-def paused_until(app_id: str) -> str:
-    """When Zalo may be used again for this OA (ISO time) after a -144, or "" while it is not paused."""
-    return caches["platform"].get(_pause_key(app_id)) or ""
+def paused_until(oa: str) -> str:
+    """When Zalo may be used again for this OA (ISO time) after a -144, or "" while it is not paused. `oa`
+    names the OA (ZaloZnsGateway.oa: the app id, with the school's schema for a school's own OA)."""
+    return caches["platform"].get(_pause_key(oa)) or ""
 
 
-def pause_until_midnight(app_id: str, now: datetime | None = None) -> bool:
+def pause_until_midnight(oa: str, now: datetime | None = None) -> bool:
     """Pause the OA until the next midnight in Vietnam; True only for the call that paused it (atomic
     cache.add in the cache every schema shares), so one alert goes out however many workers see -144."""
     now = now or datetime.now(QUOTA_TZ)
     midnight = next_midnight(now)
     seconds = max(1, math.ceil((midnight - now).total_seconds()))
-    return caches["platform"].add(_pause_key(app_id), midnight.isoformat(), timeout=seconds)
+    return caches["platform"].add(_pause_key(oa), midnight.isoformat(), timeout=seconds)
 
 
 def next_midnight(now: datetime) -> datetime:
@@ -191,26 +195,30 @@ class ZaloZnsGateway(Gateway):
             return False
         return bool(options.get("refresh_token")) or zalo_tokens.token_stored()
 
-    def __init__(self):
-        options = settings.GATEWAYS.get(self.name) or {}
+    def __init__(self, options: dict | None = None):
+        options = (settings.GATEWAYS.get(self.name) or {}) if options is None else options
+        self.options = options
         self.url = options.get("url", "")
         self.template_id = options.get("template_id", "")
         self.app_id = options.get("app_id", "")
         self.oa_secret = options.get("oa_secret", "")
         self.timeout = float(options.get("timeout") or 10)
+        # One app may be authorised by several OAs (the platform's, a school's): each has its own quota.
+        schema = options.get("token_schema") or "public"
+        self.oa = self.app_id if schema == "public" else f"{self.app_id}@{schema}"
         self.session = requests.Session()
 
     def send(self, batch: list[OutgoingMessage]) -> list[SendResult]:
-        until = paused_until(self.app_id)
+        until = paused_until(self.oa)
         if until:  # the OA's quota for today is spent: fall back without asking Zalo
             return [SendResult(m.idempotency_key, error=_paused_error(until)) for m in batch]
         try:
-            token = zalo_tokens.access_token()
+            token = zalo_tokens.access_token(self.options)
         except GatewayError as error:  # no token, no message goes: each gets the reason
             return [SendResult(m.idempotency_key, error=error) for m in batch]
         results = []
         for message in batch:
-            until = until or paused_until(self.app_id)
+            until = until or paused_until(self.oa)
             if until:
                 results.append(SendResult(message.idempotency_key, error=_paused_error(until)))
                 continue
@@ -218,7 +226,7 @@ class ZaloZnsGateway(Gateway):
                 try:
                     msg_id = self._send(message, token)
                 except _TokenRejected:
-                    token = zalo_tokens.access_token(rejected=token)
+                    token = zalo_tokens.access_token(self.options, rejected=token)
                     msg_id = self._send(message, token)
                 results.append(SendResult(message.idempotency_key, provider_message_id=msg_id))
             except _TokenRejected:
@@ -260,10 +268,8 @@ class ZaloZnsGateway(Gateway):
         raise GatewayError(f"Zalo {code}: {PERMANENT_CODES.get(code, detail)}", permanent=True)
 
     def _quota_spent(self) -> None:
-        if pause_until_midnight(self.app_id):
-            logger.error(
-                "Zalo OA of app %s: daily ZNS quota used up (-144); paused until midnight", self.app_id
-            )
+        if pause_until_midnight(self.oa):
+            logger.error("Zalo OA %s: daily ZNS quota used up (-144); paused until midnight", self.oa)
             try:  # the alert must never cost the batch its results (the sends before it went out)
                 self._alert()
             except Exception:
@@ -273,13 +279,13 @@ class ZaloZnsGateway(Gateway):
         from messaging.alerts import platform_alert  # the pipeline's services import the gateways
 
         platform_alert(
-            key=f"zalo-quota-{self.app_id}",
+            key=f"zalo-quota-{self.oa}",
             title=gettext("Zalo: hết hạn mức ZNS trong ngày"),
             body=gettext(
                 "Official Account của ứng dụng Zalo %(app)s đã dùng hết hạn mức ZNS hôm nay (mã -144). "
                 "Tin Zalo tạm dừng đến 0 giờ; các tin nhắn chuyển sang kênh tiếp theo."
             )
-            % {"app": self.app_id},
+            % {"app": self.oa},
         )
 
     def parse_receipt(self, request) -> list[Receipt]:

@@ -1,4 +1,5 @@
-"""The form a school admin gives its own SMS account with: the provider and what that provider's API needs.
+"""The forms a school admin gives its own provider accounts with (its SMS brandname, its Zalo OA): what each
+provider's API needs.
 Secrets are password fields that never render their value: the page shows only the last characters."""
 
 import re
@@ -14,14 +15,17 @@ SENDER_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._-]{0,10}")
 KEY_MIN, KEY_MAX = 8, 200
 
 
-def _secret(label, help_text=""):
+def _secret(label, help_text="", *, required=False):
     return forms.CharField(
         label=label,
         help_text=help_text,
-        required=False,
+        required=required,
         max_length=KEY_MAX,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        error_messages={"max_length": _("Mã quá dài (tối đa 200 ký tự).")},
+        error_messages={
+            "max_length": _("Mã quá dài (tối đa 200 ký tự)."),
+            "required": _("Hãy nhập mã do nhà cung cấp cấp cho trường."),
+        },
     )
 
 
@@ -79,4 +83,62 @@ def _clean_key(value: str, *, required: bool) -> str:
         return ""
     if len(value) < KEY_MIN or re.search(r"\s", value):
         raise forms.ValidationError(_("Mã không hợp lệ: ít nhất 8 ký tự, không có dấu cách."))
+    return value
+
+
+class ZaloAccountForm(forms.Form):
+    """A school's own Zalo Official Account: the Zalo app its OA authorised (id and secret key), the OA's
+    secret key (it signs the webhook), the approved ZNS template and the refresh token of the authorisation
+    (single-use, valid three months: the platform rotates it from then on)."""
+
+    app_id = forms.CharField(
+        label=_("App ID"),
+        help_text=_("Mã ứng dụng trên developers.zalo.me mà OA của trường đã cấp quyền."),
+        max_length=30,
+        error_messages={"required": _("Hãy nhập App ID của ứng dụng Zalo.")},
+    )
+    app_secret = _secret(_("Secret key của ứng dụng"), required=True)
+    oa_secret = _secret(
+        _("OA Secret Key (webhook)"),
+        _("Trong mục Webhook của ứng dụng: Zalo dùng nó để ký báo nhận tin."),
+        required=True,
+    )
+    template_id = forms.CharField(
+        label=_("Mã mẫu ZNS"),
+        help_text=_("Mẫu đã được Zalo duyệt, có hai tham số title và content."),
+        max_length=20,
+        error_messages={"required": _("Hãy nhập mã mẫu ZNS đã được duyệt.")},
+    )
+    refresh_token = _secret(
+        _("Refresh token"),
+        _("Lấy khi OA cấp quyền cho ứng dụng; chỉ dùng được một lần, hiệu lực 3 tháng: hệ thống tự gia hạn."),
+        required=True,
+    )
+
+    def clean_app_id(self):
+        return _clean_digits(
+            self.cleaned_data["app_id"], _("App ID chỉ gồm chữ số (ví dụ 4291763606161179100).")
+        )
+
+    def clean_template_id(self):
+        return _clean_digits(self.cleaned_data["template_id"], _("Mã mẫu ZNS chỉ gồm chữ số (ví dụ 301234)."))
+
+    def clean_app_secret(self):
+        return _clean_key(self.cleaned_data["app_secret"], required=True)
+
+    def clean_oa_secret(self):
+        return _clean_key(self.cleaned_data["oa_secret"], required=True)
+
+    def clean_refresh_token(self):
+        return _clean_key(self.cleaned_data["refresh_token"], required=True)
+
+    def credentials(self) -> dict:
+        """The account as the Zalo gateway's options name it (once the form is valid)."""
+        return {name: self.cleaned_data[name] for name in self.fields}
+
+
+def _clean_digits(value: str, error: str) -> str:
+    value = value.strip()
+    if not value.isdigit() or not value.isascii():
+        raise forms.ValidationError(error)
     return value

@@ -5,6 +5,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.db import connection
 
 from messaging.gateways.base import Gateway
 from messaging.gateways.registry import get_gateway
@@ -49,7 +50,17 @@ def _school_options(name: str) -> dict | None:
     except UnsealError as exc:
         logger.warning("%s: the school's own account is unreadable, %s", name, exc)
         credentials = dict.fromkeys(ACCOUNT_FIELDS[account.provider], "")
-    return {**(settings.GATEWAYS.get(name) or {}), **credentials}
+    options = {**(settings.GATEWAYS.get(name) or {}), **credentials}
+    if account.provider == ProviderAccount.Provider.ZALO:
+        # The school's OA keeps its rotating tokens in its own schema (messaging.zalo_tokens); Zalo's
+        # addresses (ZNS and OAuth URLs, timeout) are the platform's settings.
+        options["token_schema"] = connection.schema_name
+    return options
+
+
+def own_providers() -> dict[str, str]:
+    """The provider of each of the current school's own accounts, by channel (one query)."""
+    return dict(ProviderAccount.objects.values_list("channel", "provider"))
 
 
 def sms_gateway_name(default: str) -> str:
@@ -63,4 +74,5 @@ def sms_gateway_name(default: str) -> str:
 ACCOUNT_FIELDS = {
     ProviderAccount.Provider.ESMS: ("api_key", "secret_key", "brandname"),
     ProviderAccount.Provider.SPEEDSMS: ("token", "sender"),
+    ProviderAccount.Provider.ZALO: ("app_id", "app_secret", "oa_secret", "template_id", "refresh_token"),
 }

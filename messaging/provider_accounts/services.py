@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils.translation import gettext
 
+from messaging import zalo_tokens
 from messaging.gateways.base import OutgoingMessage
 from messaging.models import Channel, ProviderAccount
 from messaging.provider_accounts.selectors import gateway_for, school_account
@@ -19,8 +20,8 @@ HINT_LENGTH = 4
 
 
 def key_hint(credentials: dict) -> str:
-    """The last characters of the account's key: enough for a person to tell two keys apart."""
-    key = credentials.get("api_key") or credentials.get("token") or ""
+    """The last characters of the account's key (a Zalo app's id): enough for a person to tell two apart."""
+    key = credentials.get("api_key") or credentials.get("token") or credentials.get("app_id") or ""
     return key[-HINT_LENGTH:]
 
 
@@ -40,6 +41,8 @@ def provider_account_save(
     account.credentials = seal(json.dumps(credentials))
     account.hint = key_hint(credentials)
     account.save()
+    if channel == Channel.ZALO:
+        zalo_tokens.tokens_forget()  # the old OA's tokens: the next send starts from the new refresh token
     audit_record(
         actor=actor,
         action="provider_account.save",
@@ -65,6 +68,8 @@ def provider_account_remove(*, actor, channel: str = Channel.SMS, request=None) 
         request=request,
     )
     account.delete()
+    if channel == Channel.ZALO:
+        zalo_tokens.tokens_forget()
     return True
 
 
@@ -75,16 +80,23 @@ class TestOutcome:
 
 
 def provider_account_test(*, actor, channel: str = Channel.SMS, request=None) -> TestOutcome | None:
-    """Send one SMS through the school's own account to the actor's own phone, now, and say what the
-    provider answered. None when the school has no account. The send happens outside any transaction (it
-    waits for the provider); the audit event records the outcome."""
+    """Send one message (an SMS, or a ZNS through the school's OA) through the school's own account to the
+    actor's own phone, now, and say what the provider answered. None when the school has no account. The
+    send happens outside any transaction (it waits for the provider); the audit event records the outcome."""
     account = school_account(channel)
     if account is None:
         return None
-    body = gettext("Sổ liên lạc: tin thử qua tài khoản SMS riêng của %(school)s.") % {
-        "school": connection.tenant.name
-    }
-    message = OutgoingMessage(f"test-{secrets.token_hex(8)}", actor.phone, sms_normalise(body, True))
+    school = {"school": connection.tenant.name}
+    if channel == Channel.ZALO:
+        title = gettext("Tin thử của %(school)s") % school
+        body = gettext("Sổ liên lạc: tin thử qua Zalo OA riêng của %(school)s.") % school
+    else:
+        title = ""
+        body = sms_normalise(
+            gettext("Sổ liên lạc: tin thử qua tài khoản SMS riêng của %(school)s.") % school, True
+        )
+    # Letters and digits only: Zalo's tracking_id and eSMS's RequestId refuse anything else.
+    message = OutgoingMessage(f"test{secrets.token_hex(8)}", actor.phone, body, title=title)
     (result,) = gateway_for(account.provider).send([message])
     if result.error is None:
         outcome = TestOutcome(True, result.provider_message_id)

@@ -5,7 +5,7 @@ of them."""
 from django.db.models import Count, Q
 
 from accounts.roles import Role
-from attendance.stats import attendance_tiles
+from attendance.stats.selectors import attendance_tiles
 from messaging.models import Delivery
 from schoolbook.audit.models import AuditEvent
 from students.models import StaffMember

@@ -12,6 +12,9 @@
     zalo.refresh_uses[token]  # how often each refresh token was presented (a second use is refused)
     body, headers = zalo.webhook(tracking_id)  # Zalo's `user_received_message` event, signed; its
                                                # recipient.id is the phone the message went to
+    school = zalo.add_app()  # another app and OA on the same Zalo (a school's own): its own ids, secrets,
+                             # refresh token (school.seed) and daily quota (school.daily_quota)
+    zalo.accepted[tracking_id]["app_id"]  # which app's OA sent it
 
 ZNS answers as Zalo documents them (https://zalo.cloud/zns/guidelines/handle-error-code): a template
 parameter over its length is -1121 (not -112, which is data of the wrong shape), -140/-141 a user who
@@ -32,6 +35,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from types import SimpleNamespace
 from urllib.parse import parse_qs
 
 from tests.fakes.sms_providers import FakeHttpProvider
@@ -73,6 +77,7 @@ class FakeZalo(FakeHttpProvider):
         super().__init__(**kwargs)
         self.expires_in = 90000  # seconds, what Zalo gives an OA access token (25 hours)
         self.access_tokens: dict[str, float] = {}  # token → monotonic expiry
+        self.token_apps: dict[str, str] = {}  # access token → the app id it was issued to
         self.refresh_tokens: set[str] = set()  # still usable
         self.refresh_uses: Counter = Counter()
         self.issued: list[tuple[str, str]] = []  # (access, refresh) pairs, in order
@@ -81,6 +86,7 @@ class FakeZalo(FakeHttpProvider):
         self.code = 0  # a ZNS error code to answer every send with; 0 answers normally
         self.daily_quota = 1000
         self.seed = self._new_refresh_token()
+        self.apps = {self.APP_ID: self}  # app id → its ids, secrets and daily quota (add_app)
         self._form = threading.local()
         self._sent_at = itertools.count(int(time.time() * 1000))
 
@@ -96,6 +102,19 @@ class FakeZalo(FakeHttpProvider):
             "timeout": 2.0,
         } | overrides
 
+    def add_app(self) -> SimpleNamespace:
+        """Another Zalo app with its OA (a school's own), served by this same Zalo."""
+        app = SimpleNamespace(
+            APP_ID=str(secrets.randbelow(10**18) + 10**18),
+            APP_SECRET="app-secret-" + secrets.token_hex(4),
+            OA_SECRET="oa-secret-" + secrets.token_hex(4),
+            TEMPLATE_ID=str(secrets.randbelow(10**6)),
+            seed=self._new_refresh_token(),
+            daily_quota=1000,
+        )
+        self.apps[app.APP_ID] = app
+        return app
+
     def expire_access_tokens(self) -> None:
         with self._lock:
             self.access_tokens = dict.fromkeys(self.access_tokens, 0.0)
@@ -109,10 +128,11 @@ class FakeZalo(FakeHttpProvider):
     ) -> tuple[bytes, dict]:
         """The body and headers (as Django test client kwargs) of Zalo's event about an accepted message."""
         accepted = self.accepted.get(tracking_id, {})
+        app = self.apps[accepted.get("app_id", self.APP_ID)]
         timestamp = str(int(time.time() * 1000))
         event = {
             "event_name": event_name,
-            "app_id": self.APP_ID,
+            "app_id": app.APP_ID,
             "sender": {"id": "579745863508352884"},  # the OA
             "recipient": {"id": phone or accepted.get("phone", "84912345678")},  # the phone it reached
             "message": {
@@ -125,7 +145,7 @@ class FakeZalo(FakeHttpProvider):
         }
         body = json.dumps(event).encode()
         mac = hashlib.sha256(
-            self.APP_ID.encode() + body + timestamp.encode() + self.OA_SECRET.encode()
+            app.APP_ID.encode() + body + timestamp.encode() + app.OA_SECRET.encode()
         ).hexdigest()
         return body, {"HTTP_X_ZEVENT_SIGNATURE": f"mac={mac}"}
 
@@ -154,27 +174,31 @@ class FakeZalo(FakeHttpProvider):
     def _refresh(self, request, form):
         token = form.get("refresh_token", "")
         self.refresh_uses[token] += 1
-        if request.headers.get("secret_key") != self.APP_SECRET or form.get("app_id") != self.APP_ID:
+        app = self.apps.get(form.get("app_id", ""))
+        if app is None or request.headers.get("secret_key") != app.APP_SECRET:
             return 200, _oauth_error(-14002, "Invalid app secret key")
         if form.get("grant_type") != "refresh_token" or token not in self.refresh_tokens:
             return 200, _oauth_error(-14014, "Invalid refresh token")
         self.refresh_tokens.discard(token)  # single use
         access = secrets.token_urlsafe(64)
         self.access_tokens[access] = time.monotonic() + self.expires_in
+        self.token_apps[access] = app.APP_ID
         refresh = self._new_refresh_token()
         self.issued.append((access, refresh))
         return 200, {"access_token": access, "refresh_token": refresh, "expires_in": str(self.expires_in)}
 
     def _send(self, request):
         body = request.body if isinstance(request.body, dict) else {}
-        if self.access_tokens.get(request.headers.get("access_token", ""), 0.0) <= time.monotonic():
+        token = request.headers.get("access_token", "")
+        if self.access_tokens.get(token, 0.0) <= time.monotonic():
             return 200, _zns_error(-124)
+        app = self.apps[self.token_apps[token]]
         if self.code:
             return 200, _zns_error(self.code)
         phone = str(body.get("phone", ""))
         if not re.fullmatch(r"84\d{9}", phone):
             return 200, _zns_error(-108)
-        if body.get("template_id") != self.TEMPLATE_ID:
+        if body.get("template_id") != app.TEMPLATE_ID:
             return 200, _zns_error(-109)
         data = body.get("template_data")
         if not isinstance(data, dict) or set(data) != {"title", "content"} or not all(data.values()):
@@ -183,16 +207,18 @@ class FakeZalo(FakeHttpProvider):
             return 200, _zns_error(-1121)
         if phone in self.phone_errors:
             return 200, _zns_error(self.phone_errors[phone])
-        if sum(self.sent.values()) >= self.daily_quota:
+        sent_by_app = sum(n for key, n in self.sent.items() if self.accepted[key]["app_id"] == app.APP_ID)
+        if sent_by_app >= app.daily_quota:
             return 200, _zns_error(-144)
         msg_id = uuid.uuid4().hex
         tracking_id = str(body.get("tracking_id", ""))
-        self.accepted[tracking_id] = dict(body, msg_id=msg_id)
+        self.accepted[tracking_id] = dict(body, msg_id=msg_id, app_id=app.APP_ID)
         self.sent[tracking_id] += 1
+        sent_by_app += 1
         return 200, {"error": 0, "message": "Success", "data": {
             "msg_id": msg_id, "sent_time": str(next(self._sent_at)),
-            "quota": {"dailyQuota": str(self.daily_quota),
-                      "remainingQuota": str(self.daily_quota - sum(self.sent.values()))},
+            "quota": {"dailyQuota": str(app.daily_quota),
+                      "remainingQuota": str(app.daily_quota - sent_by_app)},
         }}  # fmt: skip
 
 

@@ -37,7 +37,7 @@ def _mobile() -> str:
 def committed(django_db_blocker):
     """Committed (the live server must see it): a class whose homeroom teacher is a teacher who will leave.
     Every school row made here or by the test is removed afterwards (public users stay, see
-    tests/test_leave_browser.py)."""
+    tests/attendance/leave/test_leave_browser.py)."""
     tag = uuid4().hex[:6]
     phones = {"teacher": _mobile(), "wrong": _mobile(), "right": _mobile()}
     with django_db_blocker.unblock():
