@@ -103,7 +103,6 @@ def notice_save(
     uploads=(),
     remove=(),
     submit: bool = False,
-    request=None,
 ) -> Notice:
     """Create or edit a draft (an edited rejected notice is a draft again), add and remove attachments,
     and with `submit` send it on its way (notice_submit)."""
@@ -132,7 +131,7 @@ def notice_save(
             notice=notice, file=upload, original_name=name, size=upload.size, content_type=content_type
         )
     if submit:
-        notice = notice_submit(actor_staff=actor_staff, notice=notice, request=request)
+        notice = notice_submit(actor_staff=actor_staff, notice=notice)
     return notice
 
 
@@ -146,7 +145,7 @@ def _release(notice: Notice, now: datetime) -> None:
 
 
 @transaction.atomic
-def notice_submit(*, actor_staff: StaffMember, notice: Notice, request=None) -> Notice:
+def notice_submit(*, actor_staff: StaffMember, notice: Notice) -> Notice:
     notice = _locked(notice)
     if not can_edit(actor_staff, notice):
         raise NoticeError(gettext("Thông báo này đã được gửi đi."))
@@ -158,13 +157,12 @@ def notice_submit(*, actor_staff: StaffMember, notice: Notice, request=None) -> 
         _release(notice, timezone.now())
     audit_record(
         actor=actor_staff.user, action="notice.submit", obj=notice, after={"status": notice.status},
-        request=request,
     )  # fmt: skip
     return notice
 
 
 @transaction.atomic
-def notice_approve(*, actor_staff: StaffMember, notice: Notice, request=None) -> Notice:
+def notice_approve(*, actor_staff: StaffMember, notice: Notice) -> Notice:
     notice = _locked(notice)
     if not can_decide(actor_staff, notice):
         raise NoticeError(gettext("Thông báo này không chờ duyệt."))
@@ -173,13 +171,12 @@ def notice_approve(*, actor_staff: StaffMember, notice: Notice, request=None) ->
     _release(notice, now)
     audit_record(
         actor=actor_staff.user, action="notice.approve", obj=notice, after={"status": notice.status},
-        request=request,
     )  # fmt: skip
     return notice
 
 
 @transaction.atomic
-def notice_reject(*, actor_staff: StaffMember, notice: Notice, reason: str, request=None) -> Notice:
+def notice_reject(*, actor_staff: StaffMember, notice: Notice, reason: str) -> Notice:
     reason = (reason or "").strip()
     if not reason:
         raise NoticeError(gettext("Hãy ghi lý do từ chối để người soạn biết cần sửa gì."))
@@ -189,14 +186,12 @@ def notice_reject(*, actor_staff: StaffMember, notice: Notice, reason: str, requ
     notice.status, notice.rejection_reason = Status.REJECTED, reason
     notice.decided_by, notice.decided_at = actor_staff, timezone.now()
     notice.save()
-    audit_record(
-        actor=actor_staff.user, action="notice.reject", obj=notice, after={"reason": reason}, request=request
-    )
+    audit_record(actor=actor_staff.user, action="notice.reject", obj=notice, after={"reason": reason})
     return notice
 
 
 @transaction.atomic
-def notice_cancel(*, actor_staff: StaffMember, notice: Notice, request=None) -> Notice:
+def notice_cancel(*, actor_staff: StaffMember, notice: Notice) -> Notice:
     notice = _locked(notice)
     if not can_cancel(actor_staff, notice):
         raise NoticeError(gettext("Thông báo này không hủy được nữa."))
@@ -205,7 +200,6 @@ def notice_cancel(*, actor_staff: StaffMember, notice: Notice, request=None) -> 
     notice.save(update_fields=["status", "updated_at"])
     audit_record(
         actor=actor_staff.user, action="notice.cancel", obj=notice, before={"status": before},
-        request=request,
     )  # fmt: skip
     return notice
 
@@ -307,7 +301,7 @@ def notice_mark_read(notice: Notice, *, guardian=None, staff=None) -> int:
 
 
 @transaction.atomic
-def notice_resend_failed(*, actor, notice: Notice, request=None) -> tuple[int, int]:
+def notice_resend_failed(*, actor, notice: Notice) -> tuple[int, int]:
     """ "Resend to failed" for a notice: every message of it that failed on all its channels starts over
     (messaging.services.messages_resend), audited. Returns (messages resent, messages that no channel can
     reach any more, e.g. every address marked bad since)."""
@@ -321,6 +315,5 @@ def notice_resend_failed(*, actor, notice: Notice, request=None) -> tuple[int, i
         action="notice.resend",
         obj=notice,
         after={"failed": len(failed), "resent": resent, "deliveries": deliveries},
-        request=request,
     )
     return resent, len(failed) - resent

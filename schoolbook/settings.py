@@ -251,7 +251,7 @@ CELERY_BEAT_SCHEDULE = {
     "messaging-sweep": {"task": "messaging.tasks.sweep", "schedule": 60.0},
     # Scheduled notices whose time has come, one task per school (each published once, under a row lock).
     "notices-publish-due": {"task": "notices.tasks.publish_due", "schedule": 60.0},
-    # Import files left unconfirmed (students.previews): deleted once past their 30 minutes.
+    # Import files left unconfirmed (students.imports.flow): deleted once past their 30 minutes.
     "import-previews-clean": {"task": "students.tasks.previews_clean_all", "schedule": 3600.0},
 }
 

@@ -25,7 +25,7 @@ from notices.models import Notice, NoticeRecipient, Status
 from schoolbook.audit.models import AuditEvent
 from students.models import Guardian, StaffMember, Subject, Term
 from tests.conftest import OTP_RE
-from tests.test_roster_pages import Roster, _enrol, _guardian_of, _student, roster_build
+from tests.students.roster.test_roster_pages import Roster, _enrol, _guardian_of, _student, roster_build
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from students.import_common import MAX_BYTES
+from students.imports.flow import MAX_BYTES
 
 
 class GradebookUploadForm(forms.Form):

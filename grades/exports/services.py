@@ -43,7 +43,7 @@ from grades.results.selectors import class_results
 from grades.rules.circular22 import ScoreError, parse_score
 from schoolbook.audit.services import audit_record
 from schoolbook.spreadsheets import cell_text, sheet_append
-from students.import_common import (
+from students.imports.flow import (
     Columns,
     Report,
     Table,
@@ -233,7 +233,7 @@ class GradebookReport:
         self.problems.append(SheetProblem(sheet, line, column, text_of(value), reason))
 
     def take(self, sheet: str, report: Report) -> None:
-        """The problems import_common reported for one sheet, under the sheet's name."""
+        """The problems students.imports.flow reported for one sheet, under the sheet's name."""
         for problem in report.problems:
             self.problems.append(
                 SheetProblem(sheet, problem.line, problem.column, problem.value, problem.reason)
@@ -241,7 +241,7 @@ class GradebookReport:
 
 
 def problems_csv(problems: list[SheetProblem]) -> str:
-    """Like students.import_common.problems_csv, with the sheet first."""
+    """Like students.imports.flow.problems_csv, with the sheet first."""
     out = io.StringIO()
     out.write("\ufeff")  # Excel then reads UTF-8
     writer = csv.writer(out)

@@ -4,8 +4,8 @@ problem → confirm, as the roster import does) and the printable term report.
 Who: the export for managers and the homeroom teacher (every subject) and subject teachers (their own); the
 import for the subject teachers of the class and school admins / principals; the term report for managers
 and the homeroom teacher. Anyone else gets 404. The uploaded bytes wait in the school's schema
-(students.previews, one per person) for 30 minutes under a random token bound to the uploader, the class and
-the term; the confirmation checks them again."""
+(students.imports.flow, one per person) for 30 minutes under a random token bound to the uploader, the class
+and the term; the confirmation checks them again."""
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -18,9 +18,9 @@ from grades.exports.selectors import exportable_assignments, report_cards
 from grades.exports.services import XLSX, gradebook_check, gradebook_import, gradebook_workbook, problems_csv
 from grades.models import AssessmentPlan
 from grades.permissions import may_import
+from students.imports.flow import preview_delete, preview_get, preview_save
 from students.models import SchoolClass, Term
 from students.permissions import is_homeroom_teacher_of, is_manager
-from students.previews import preview_delete, preview_get, preview_save
 
 
 def _class_and_term(pk, term_pk) -> tuple[SchoolClass, Term]:

@@ -8,11 +8,11 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from schoolbook.audit.models import AuditEvent
-from students.import_staff import staff_check, staff_import
-from students.imports import roster_check, roster_import
+from students.imports.roster import roster_check, roster_import
+from students.imports.staff import staff_check, staff_import
 from students.models import Enrolment, SchoolClass, SchoolYear, StaffMember, Student, TeachingAssignment
-from tests.test_import import _file, student, xlsx
-from tests.test_import_staff import xlsx as staff_xlsx
+from tests.students.imports.test_import import _file, student, xlsx
+from tests.students.imports.test_import_staff import xlsx as staff_xlsx
 
 URL = "/s/test-a/students/import/"
 

@@ -1,30 +1,43 @@
-"""What the roster imports (students with guardians, staff) share: reading an .xlsx/.csv into cells, matching
-headers after folding, reading and checking a row's cells, the report (problems with line, column, value
-and reason; notices), the dry run and the all-or-nothing commit sharing one code path, and the template.
+"""One upload → preview → confirm flow for every spreadsheet import (the roster's students and staff here;
+a gradebook import can use the same parts):
 
-An import is an `Importer`: its columns, how it checks rows and the school's data, and `apply(write=…)`,
-which counts the changes (dry run) or makes them (commit)."""
+1. Upload: a form based on `SpreadsheetUploadForm` refuses a file over MAX_BYTES before it is read.
+2. Preview: `preview_save` keeps the bytes in the school's schema (ImportPreview, one per person, for
+   PREVIEW_SECONDS, under a random token; `kind` and an optional `context` such as a class and term bind it
+   to one page), then the import's check reads them (`read_table` / `read_tables`: .xlsx through
+   schoolbook.spreadsheets, or UTF-8 .csv) and reports every problem with its line, column, value and reason
+   (`Report`), downloadable as `problems_csv`.
+3. Confirm: `preview_confirmed` finds the preview again only if it is the actor's, alive, of the same kind
+   and context, and of the bytes they saw (its SHA-256); the import checks them again and commits all or
+   nothing; `preview_delete` then drops it. Expired previews go with the next upload or the hourly
+   `previews_clean` (students.tasks).
+
+A one-table import is an `Importer`: its columns (headers matched after folding), how it checks rows and the
+school's data, and `apply(write=…)`, which counts the changes (dry run) or makes them (commit) on one code
+path."""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
+import secrets
 import zipfile
 from dataclasses import dataclass, field
 
+from django import forms
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import User
-from schoolbook.audit.models import AuditEvent
-from schoolbook.audit.services import audit_record, client_ip
+from schoolbook.audit.services import audit_record
 from schoolbook.forms import phone_error_text
 from schoolbook.phones import PhoneError, normalize_phone
 from schoolbook.spreadsheets import SpreadsheetError, cell_text, not_a_spreadsheet, workbook_open
 from schoolbook.text import fold, nfc
-from tenants.models import SchoolAffiliation
+from students.models import ImportPreview
 
 MAX_BYTES = settings.SPREADSHEET_MAX_BYTES
 MAX_ROWS = 10_000
@@ -66,7 +79,6 @@ class Report:
     notices: list[Notice] = field(default_factory=list)
     summary: object = None
     committed: bool = False
-    new_classes: dict = field(default_factory=dict)  # class_key → unsaved SchoolClass (ClassFinder)
 
     @property
     def ok(self) -> bool:
@@ -240,79 +252,6 @@ def header_key(text: str) -> str:
     return " ".join(fold(str(text)).replace("*", " ").split())
 
 
-def class_key(name: str) -> str:
-    return header_key(name).replace(" ", "").upper()
-
-
-# --- classes named by the file ---------------------------------------------------------------------------
-
-
-class ClassFinder:
-    """The current year's classes by the name a file gives ("6a1" = "6A1"). A name the year does not have
-    becomes a new class (unsaved, kept in `report.new_classes`, listed in the preview and created on commit
-    by `new_classes_create`) when its leading number is one of the school's grades; otherwise, or when the
-    class is archived, the row gets a problem with the reason."""
-
-    def __init__(self, report: Report):
-        from students.models import GradeLevel, SchoolClass, SchoolYear
-
-        self.report = report
-        self.year = SchoolYear.objects.filter(is_current=True).first()
-        self.grades = {grade.number: grade for grade in GradeLevel.objects.all()}
-        self.classes = {
-            class_key(c.name): c
-            for c in SchoolClass.objects.filter(year=self.year).select_related(
-                "grade", "homeroom_teacher__user"
-            )
-        }
-
-    def find(self, name: str, line: int, column: str):
-        from students.models import SchoolClass
-        from students.setup.class_names import clean_name, leading_grade
-
-        key = class_key(name)
-        school_class = self.classes.get(key) or self.report.new_classes.get(key)
-        if school_class is not None and school_class.archived_at is None:
-            return school_class
-        if school_class is not None:
-            reason = gettext("Lớp “%(name)s” đã lưu trữ.") % {"name": school_class.name}
-        elif self.year is None:
-            reason = gettext("Trường chưa có năm học hiện tại.")
-        elif len(clean_name(name)) > 20:
-            reason = gettext("Tên lớp dài tối đa 20 ký tự.")
-        elif leading_grade(name) not in self.grades:
-            reason = gettext(
-                "Lớp “%(name)s” không có trong năm học hiện tại và không tạo được: tên lớp phải bắt đầu bằng "
-                "một khối của trường (%(grades)s)."
-            ) % {"name": name, "grades": ", ".join(map(str, sorted(self.grades)))}
-        else:
-            school_class = SchoolClass(
-                name=clean_name(name), grade=self.grades[leading_grade(name)], year=self.year
-            )
-            self.report.new_classes[key] = school_class
-            return school_class
-        self.report.problem(line, column, name, reason)
-        return None
-
-
-def new_classes_create(report: Report, *, actor, request, write: bool) -> int:
-    """Create the classes the file named that the year did not have (inside the import's transaction, so
-    all or nothing); their objects, already held by the rows, get their ids. Returns how many."""
-    from students.models import SchoolClass
-
-    classes = list(report.new_classes.values())
-    if write and classes:
-        SchoolClass.objects.bulk_create(classes)
-        audit_record(
-            actor=actor,
-            action="class.bulk_create",
-            obj=classes[0].year,
-            after={"created": [c.name for c in classes], "by_import": True},
-            request=request,
-        )
-    return len(classes)
-
-
 # --- headers and rows -------------------------------------------------------------------------------------
 
 
@@ -423,7 +362,7 @@ def data_rows(table: Table, columns: dict[str, int], headers: dict, report: Repo
 class Importer:
     """One kind of import: its columns, workbook sheet, audit action, report class and three functions:
     `check_rows(table, columns, report)`, `check_against_school(rows, report)` and
-    `apply(rows, report, *, school, actor, request, write)`."""
+    `apply(rows, report, *, school, actor, write)`."""
 
     def __init__(self, *, columns, sheet, action, report_class, check_rows, check_against_school, apply):
         self.columns, self.sheet, self.action, self.new_report = columns, sheet, action, report_class
@@ -446,17 +385,17 @@ class Importer:
         report = self.new_report()
         rows = self.validated_rows(data, filename, report)
         if report.ok:
-            self.apply(rows, report, school=None, actor=None, request=None, write=False)
+            self.apply(rows, report, school=None, actor=None, write=False)
         return report
 
-    def commit(self, *, actor, school, data: bytes, filename: str, request=None) -> Report:
+    def commit(self, *, actor, school, data: bytes, filename: str) -> Report:
         """Check again, then commit everything or nothing. `report.committed` tells which happened."""
         report = self.new_report()
         rows = self.validated_rows(data, filename, report)
         if not report.ok:
             return report
         with transaction.atomic():
-            self.apply(rows, report, school=school, actor=actor, request=request, write=True)
+            self.apply(rows, report, school=school, actor=actor, write=True)
             if not report.ok:  # found while writing (e.g. a concurrent change): undo everything
                 transaction.set_rollback(True)
                 return report
@@ -465,7 +404,6 @@ class Importer:
                 action=self.action,
                 object_repr=filename,
                 after=dict(vars(report.summary)),
-                request=request,
             )
             report.committed = True
         return report
@@ -492,43 +430,76 @@ class Importer:
         return out.getvalue()
 
 
-# --- users and affiliations in bulk ----------------------------------------------------------------------
+# --- upload, stored preview, confirmation -----------------------------------------------------------------
 
 
-def users_create(names: dict[str, str], *, actor, request) -> dict[str, User]:
-    """What accounts.services.user_get_or_create does for one new person, in bulk (phone → full name): a
-    user without a usable password (they log in with a one-time code) and a `user.create` audit event."""
-    if not names:
-        return {}
-    new = []
-    for phone, full_name in names.items():
-        user = User(phone=phone, full_name=full_name)
-        user.set_unusable_password()
-        new.append(user)
-    created = User.objects.bulk_create(new, batch_size=1000)
-    actor = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
-    ip = client_ip(request)
-    AuditEvent.objects.bulk_create(
-        [
-            AuditEvent(actor=actor, action="user.create", object_type=User._meta.label_lower,
-                       object_id=str(user.pk), object_repr=str(user)[:200], after={"phone": user.phone},
-                       ip_address=ip)
-            for user in created
-        ],
-        batch_size=1000,
-    )  # fmt: skip
-    return {user.phone: user for user in created}
+class SpreadsheetUploadForm(forms.Form):
+    """Base of an import's upload form; the subclass declares `file` with its own label and accepted types."""
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:
+            raise forms.ValidationError(gettext("Tệp lớn hơn 10 MB."))
+        return upload
 
 
-def affiliations_add(users: list[User], school, *, flag: str) -> None:
-    """tenants.services.affiliation_add(is_guardian=True or is_staff=True) for many users (`flag` is
-    "is_guardian" or "is_staff"): two or three queries."""
-    existing = {a.user_id: a for a in SchoolAffiliation.objects.filter(school=school, user__in=users)}
-    SchoolAffiliation.objects.bulk_create(
-        [SchoolAffiliation(user=user, school=school, **{flag: True}) for user in users
-         if user.pk not in existing],
-        batch_size=1000,
-    )  # fmt: skip
-    SchoolAffiliation.objects.filter(pk__in=[a.pk for a in existing.values() if not getattr(a, flag)]).update(
-        **{flag: True}
+PREVIEW_SECONDS = 30 * 60
+
+
+def _expired_before(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=PREVIEW_SECONDS)
+
+
+@transaction.atomic
+def preview_save(
+    *, actor, kind: str, data: bytes, filename: str, context: dict | None = None
+) -> ImportPreview:
+    """Keep `data` for the actor's confirmation, replacing their previous preview; expired ones go too."""
+    now = timezone.now()
+    ImportPreview.objects.filter(created_at__lt=_expired_before(now)).delete()
+    ImportPreview.objects.filter(user=actor).delete()
+    return ImportPreview.objects.create(
+        user=actor,
+        token=secrets.token_urlsafe(16),
+        kind=kind,
+        filename=filename[-255:],
+        data=data,
+        sha256=hashlib.sha256(data).hexdigest(),
+        context=context or {},
+        created_at=now,
     )
+
+
+def preview_get(*, actor, token: str, kind: str | tuple[str, ...], context: dict | None = None):
+    """The actor's live preview with this token (and kind and context), or None."""
+    kinds = (kind,) if isinstance(kind, str) else kind
+    preview = (
+        ImportPreview.objects.filter(
+            user=actor, token=token, kind__in=kinds, created_at__gte=_expired_before(timezone.now())
+        ).first()
+        if token
+        else None
+    )
+    if preview is None or (context is not None and preview.context != context):
+        return None
+    preview.data = bytes(preview.data)  # psycopg hands back a memoryview
+    return preview
+
+
+def preview_confirmed(
+    *, actor, token: str, sha256: str | None, kind: str | tuple[str, ...], context: dict | None = None
+):
+    """The preview a confirmation names, only if it is also of the bytes the person saw; else None (expired,
+    replaced by a newer upload, or another file)."""
+    preview = preview_get(actor=actor, token=token, kind=kind, context=context)
+    return preview if preview is not None and preview.sha256 == sha256 else None
+
+
+def preview_delete(*, actor, preview: ImportPreview) -> None:
+    ImportPreview.objects.filter(pk=preview.pk, user=actor).delete()
+
+
+def previews_clean(now: dt.datetime | None = None) -> int:
+    """Delete the school's expired previews; how many."""
+    deleted, _ = ImportPreview.objects.filter(created_at__lt=_expired_before(now or timezone.now())).delete()
+    return deleted

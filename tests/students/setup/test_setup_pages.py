@@ -673,7 +673,7 @@ def test_remove_an_assignment_warns_about_scores_and_keeps_them(client, school, 
 
 
 def test_an_archived_class_is_not_promoted_by_the_rollover(client, school, setup):
-    from students.selectors import rollover_preview
+    from students.roster.selectors import rollover_preview
 
     client.force_login(school.admin_a)
     client.post(f"{A}/classes/{setup.class_6a2.pk}/archive/")
@@ -682,7 +682,7 @@ def test_an_archived_class_is_not_promoted_by_the_rollover(client, school, setup
 
 
 def test_an_archived_class_is_no_longer_offered_nor_accepted_for_a_class_change(client, school, setup):
-    from students.services import RosterError, enrolment_move
+    from students.roster.services import RosterError, enrolment_move
 
     client.force_login(school.admin_a)
     client.post(f"{A}/classes/{setup.class_6a2.pk}/archive/")

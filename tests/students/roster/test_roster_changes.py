@@ -1,5 +1,5 @@
 """Changes over time (issue 3, item 5): a class change mid-year and the year rollover (a transfer to
-another school: tests/test_transfers.py)."""
+another school: tests/students/transfers/test_transfers.py)."""
 
 from datetime import date, timedelta
 
@@ -16,7 +16,7 @@ from students.models import (
     Student,
     StudentStatus,
 )
-from students.services import (
+from students.roster.services import (
     RosterError,
     enrolment_move,
     promoted_class_name,

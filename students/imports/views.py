@@ -1,10 +1,7 @@
 """Roster import (students with guardians, or staff) in the browser: upload → preview (problems,
-notices, counts) → confirm → commit.
+notices, counts) → confirm → commit, through students.imports.flow (the uploaded bytes wait in the
+school's schema, one preview per person, for 30 minutes; the confirmation re-reads and re-checks them)."""
 
-The uploaded bytes wait in the school's schema (students.previews, one per person) for 30 minutes under a
-random token, with their SHA-256; the confirmation re-reads and re-checks them before writing."""
-
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -13,9 +10,10 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from schoolbook.permissions import school_role_required
-from students.import_staff import STAFF, staff_template_workbook
-from students.imports import MAX_BYTES, STUDENTS, problems_csv, template_workbook
-from students.previews import preview_delete, preview_get, preview_save
+from students.imports.flow import preview_confirmed, preview_delete, preview_get, preview_save, problems_csv
+from students.imports.forms import RosterUploadForm
+from students.imports.roster import STUDENTS, template_workbook
+from students.imports.staff import STAFF, staff_template_workbook
 
 IMPORTERS = (Role.SCHOOL_ADMIN, Role.PRINCIPAL)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -46,29 +44,6 @@ KINDS = {
         "assignments_created": _("Phân công giảng dạy mới"),
     }),
 }  # fmt: skip
-
-
-class RosterUploadForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("Danh sách"),
-        choices=[("students", _("Học sinh và phụ huynh")), ("staff", _("Cán bộ, giáo viên"))],
-        initial="students",
-        required=False,
-        widget=forms.RadioSelect,
-    )
-    file = forms.FileField(
-        label=_("Tệp danh sách (.xlsx hoặc .csv)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
-    )
-
-    def clean_kind(self):
-        return self.cleaned_data.get("kind") or "students"
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(gettext("Tệp lớn hơn 10 MB."))
-        return upload
 
 
 def _pending(request, token: str):
@@ -108,9 +83,13 @@ def _preview(request, report, pending, status=200):
 
 
 def _confirm(request):
-    token = request.POST.get("token", "")
-    pending = _pending(request, token)
-    if pending is None or pending.sha256 != request.POST.get("sha256"):
+    pending = preview_confirmed(
+        actor=request.user,
+        token=request.POST.get("token", ""),
+        sha256=request.POST.get("sha256"),
+        kind=tuple(KINDS),
+    )
+    if pending is None:
         messages.error(request, gettext("Tệp đã hết hạn chờ xác nhận (30 phút). Vui lòng tải lên lại."))
         return redirect("roster_import")
     report = KINDS[pending.kind][0].commit(
@@ -118,7 +97,6 @@ def _confirm(request):
         school=request.tenant,
         data=pending.data,
         filename=pending.filename,
-        request=request,
     )
     if not report.committed:
         return _preview(request, report, pending, status=422)

@@ -1,8 +1,8 @@
 """Roster import: students with their guardians, from the school's .xlsx or UTF-8 .csv template.
 
 Three steps, each usable alone:
-- `read_table(data, filename)`: bytes → header + rows of cells, or file-level problems (size, empty,
-  not a spreadsheet, not UTF-8). No Django database access.
+- `read_table(data, filename)` (students.imports.flow): bytes → header + rows of cells, or file-level
+  problems (size, empty, not a spreadsheet, not UTF-8). No Django database access.
 - `roster_check(data, filename)`: headers and every cell validated, the current school's classes and
   students consulted, and the changes an import would make counted. Call inside the school's schema.
 - `roster_import(...)`: the same check, then, only if there is no problem at all, every change in one
@@ -15,8 +15,8 @@ Rules chosen here (documented for the school in the template and the preview pag
 - Blank optional cells never clear what the school already has (national ID, guardian e-mail).
 - Students are matched by student code, guardians by phone (E.164). A student's first enrolment of the
   current year starts on the year's first day; a move between classes of the year starts today and ends
-  the old enrolment yesterday (as services.enrolment_move does). Guardian links are created or updated,
-  never removed by an import.
+  the old enrolment yesterday (as students.roster.services.enrolment_move does). Guardian links are
+  created or updated, never removed by an import.
 - Every guardian gets a platform user (no password: they log in with a one-time code) and a guardian
   affiliation with the school, so the parent home finds them.
 """
@@ -35,24 +35,23 @@ from django.utils.translation import gettext
 from accounts.models import User
 from schoolbook.caching import forget_now_and_on_commit
 from schoolbook.text import fold, nfc
-from students.import_common import (
-    MAX_BYTES,
-    Cell,
+from students.imports.common import (
     ClassFinder,
+    SchoolReport,
+    affiliations_add,
+    new_classes_create,
+    users_create,
+)
+from students.imports.flow import (
+    Cell,
     Columns,
     Counts,
     Importer,
-    Report,
     Row,
     Table,
-    affiliations_add,
     data_rows,
     header_key,
-    new_classes_create,
-    problems_csv,
-    read_table,
     text_of,
-    users_create,
 )
 from students.models import (
     Enrolment,
@@ -65,8 +64,6 @@ from students.models import (
     StudentGuardian,
     StudentStatus,
 )
-
-__all__ = ["MAX_BYTES", "STUDENT_COLUMNS", "problems_csv", "read_table", "roster_check", "roster_import"]
 
 MIN_AGE, MAX_AGE = 3, 25
 
@@ -158,7 +155,7 @@ class Summary(Counts):
 
 
 @dataclass
-class RosterReport(Report):
+class RosterReport(SchoolReport):
     summary: Summary = field(default_factory=Summary)
 
 
@@ -344,9 +341,9 @@ def roster_check(data: bytes, filename: str) -> RosterReport:
     return STUDENTS.check(data, filename)
 
 
-def roster_import(*, actor, school, data: bytes, filename: str, request=None) -> RosterReport:
+def roster_import(*, actor, school, data: bytes, filename: str) -> RosterReport:
     """Check again, then commit everything or nothing. `report.committed` tells which happened."""
-    return STUDENTS.commit(actor=actor, school=school, data=data, filename=filename, request=request)
+    return STUDENTS.commit(actor=actor, school=school, data=data, filename=filename)
 
 
 def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
@@ -382,7 +379,7 @@ def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
             )
 
 
-def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, request, write: bool) -> None:
+def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, write: bool) -> None:
     """Count (and with write=True make) the changes. Dry run and commit share this one code path, so
     the preview's numbers are the commit's."""
     from students.selectors import guardian_cache_key
@@ -390,7 +387,7 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
     summary = report.summary
     today = timezone.localdate()
     year = SchoolYear.objects.get(is_current=True)
-    summary.classes_created = new_classes_create(report, actor=actor, request=request, write=write)
+    summary.classes_created = new_classes_create(report, actor=actor, write=write)
     classes = {c.name: c for c in SchoolClass.objects.filter(year=year, archived_at__isnull=True)}
     classes.update((c.name, c) for c in report.new_classes.values())
 
@@ -407,7 +404,7 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
     summary.users_created = len(missing)
     if write:
         names = {phone: wanted[phone].full_name for phone in missing}
-        users.update(users_create(names, actor=actor, request=request))
+        users.update(users_create(names, actor=actor))
         affiliations_add([users[phone] for phone in wanted], school, flag="is_guardian")
     new_guardians = []
     for phone, spec in wanted.items():
@@ -502,8 +499,8 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, reque
         remaining = [e for e in current if e is not target]
         for enrolment in others_open:
             if enrolment.starts_on < today:
-                # The same rule as services.enrolment_move: the old class ends yesterday, so no day
-                # counts in two classes.
+                # The same rule as students.roster.services.enrolment_move: the old class ends yesterday,
+                # so no day counts in two classes.
                 enrolment.ends_on = today - dt.timedelta(days=1)
                 enrolment.save(update_fields=["ends_on"])
             else:  # never began, or began today: it simply goes

@@ -1,7 +1,7 @@
 """Staff import: the school's teachers and other staff from the staff template (.xlsx or UTF-8 .csv).
 
-It shares the student import's machinery (students.import_common): reading, headers, the report, the dry
-run that is the commit's code path, the all-or-nothing transaction. Rules chosen here:
+It shares the student import's machinery (students.imports.flow and .common): reading, headers, the report,
+the dry run that is the commit's code path, the all-or-nothing transaction. Rules chosen here:
 - People are matched by phone (E.164): a user is found or created (no password: one-time code login),
   with a staff affiliation with the school. Roles are added to what the person already has (never
   removed); a blank "Chức vụ" or "Môn dạy" keeps what the school has; a filled "Môn dạy" replaces the list.
@@ -22,18 +22,15 @@ from accounts.models import User
 from accounts.roles import Role
 from schoolbook.caching import forget_now_and_on_commit
 from schoolbook.text import fold
-from students.import_common import (
+from students import marks
+from students.imports.common import (
     ClassFinder,
-    Columns,
-    Counts,
-    Importer,
-    Report,
+    SchoolReport,
     affiliations_add,
-    data_rows,
-    header_key,
     new_classes_create,
     users_create,
 )
+from students.imports.flow import Columns, Counts, Importer, data_rows, header_key
 from students.models import SchoolClass, StaffMember, Subject, TeachingAssignment
 
 STAFF_COLUMNS: list[tuple[str, str, bool]] = [
@@ -79,7 +76,7 @@ class StaffSummary(Counts):
 
 
 @dataclass
-class StaffReport(Report):
+class StaffReport(SchoolReport):
     summary: StaffSummary = field(default_factory=StaffSummary)
 
 
@@ -260,19 +257,18 @@ def _check_against_school(rows: list[StaffRow], report: StaffReport) -> None:
                 row.assignments.append((school_class, subject))
 
 
-def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, request, write: bool) -> None:
+def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, write: bool) -> None:
     """Count (and with write=True make) the changes: the dry run and the commit share this code path."""
-    from grades.results.services import assessment_plan_generate
     from students.selectors import current_year, staff_cache_key
 
     summary = report.summary
-    summary.classes_created = new_classes_create(report, actor=actor, request=request, write=write)
+    summary.classes_created = new_classes_create(report, actor=actor, write=write)
     phones = [row.phone for row in rows]
     users = {u.phone: u for u in User.objects.filter(phone__in=phones)}
     missing = {row.phone: row.full_name for row in rows if row.phone not in users}
     summary.users_created = len(missing)
     if write:
-        users.update(users_create(missing, actor=actor, request=request))
+        users.update(users_create(missing, actor=actor))
         affiliations_add([users[phone] for phone in phones], school, flag="is_staff")
     staff_by_phone = {
         s.user.phone: s for s in StaffMember.objects.filter(user__phone__in=phones).select_related("user")
@@ -329,7 +325,7 @@ def _apply(rows: list[StaffRow], report: StaffReport, *, school, actor, request,
             if write:
                 TeachingAssignment.objects.create(teacher=staff, school_class=school_class, subject=subject)
     if write and summary.assignments_created:  # as assignments_add: the teachers' grids open at once
-        assessment_plan_generate(actor=actor, year=current_year())
+        marks.assignments_added(actor=actor, year=current_year())
 
 
 STAFF = Importer(
@@ -347,8 +343,8 @@ def staff_check(data: bytes, filename: str) -> StaffReport:
     return STAFF.check(data, filename)
 
 
-def staff_import(*, actor, school, data: bytes, filename: str, request=None) -> StaffReport:
-    return STAFF.commit(actor=actor, school=school, data=data, filename=filename, request=request)
+def staff_import(*, actor, school, data: bytes, filename: str) -> StaffReport:
+    return STAFF.commit(actor=actor, school=school, data=data, filename=filename)
 
 
 def staff_template_workbook() -> bytes:

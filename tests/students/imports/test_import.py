@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from accounts.models import User
 from schoolbook.audit.models import AuditEvent
-from students.imports import STUDENT_COLUMNS, roster_check, roster_import
+from students.imports.roster import STUDENT_COLUMNS, roster_check, roster_import
 from students.models import (
     Enrolment,
     Guardian,

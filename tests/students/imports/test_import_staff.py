@@ -10,10 +10,10 @@ from openpyxl import load_workbook
 from accounts.models import User
 from grades.models import AssessmentPlan
 from schoolbook.audit.models import AuditEvent
-from students.import_staff import STAFF_COLUMNS, staff_check, staff_import
+from students.imports.staff import STAFF_COLUMNS, staff_check, staff_import
 from students.models import SchoolClass, StaffMember, TeachingAssignment
 from tenants.models import SchoolAffiliation
-from tests.test_import import xlsx as student_xlsx
+from tests.students.imports.test_import import xlsx as student_xlsx
 
 HEADER = [header for _key, header, _required in STAFF_COLUMNS]
 GOOD = [

@@ -1,8 +1,8 @@
-"""The class-name range syntax of bulk creation and the imports (students.setup.class_names), by table."""
+"""The class-name range syntax of bulk creation and the imports (students.class_names), by table."""
 
 import pytest
 
-from students.setup.class_names import ClassNameError, leading_grade, parse_class_names
+from students.class_names import ClassNameError, leading_grade, parse_class_names
 
 
 @pytest.mark.parametrize(
