@@ -1,20 +1,13 @@
-"""The gradebook import's upload form."""
+"""The gradebook import's upload form (the shared upload checks: students.imports.flow)."""
 
 from django import forms
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from students.imports.flow import MAX_BYTES
+from students.imports.flow import SpreadsheetUploadForm
 
 
-class GradebookUploadForm(forms.Form):
+class GradebookUploadForm(SpreadsheetUploadForm):
     file = forms.FileField(
         label=_("Tệp sổ điểm (.xlsx đã xuất từ trang này)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx"}),
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > MAX_BYTES:
-            raise forms.ValidationError(gettext("Tệp lớn hơn 10 MB."))
-        return upload

@@ -22,7 +22,6 @@ Import rules (shown on the upload page):
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import re
@@ -42,7 +41,7 @@ from grades.permissions import may_write
 from grades.results.selectors import class_results
 from grades.rules.circular22 import ScoreError, parse_score
 from schoolbook.audit.services import audit_record
-from schoolbook.spreadsheets import cell_text, sheet_append
+from schoolbook.spreadsheets import sheet_append
 from students.imports.flow import (
     Columns,
     Report,
@@ -238,17 +237,6 @@ class GradebookReport:
             self.problems.append(
                 SheetProblem(sheet, problem.line, problem.column, problem.value, problem.reason)
             )
-
-
-def problems_csv(problems: list[SheetProblem]) -> str:
-    """Like students.imports.flow.problems_csv, with the sheet first."""
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel then reads UTF-8
-    writer = csv.writer(out)
-    writer.writerow([gettext("Trang"), gettext("Dòng"), gettext("Cột"), gettext("Giá trị"), gettext("Lý do")])
-    for p in problems:
-        writer.writerow([cell_text(p.sheet), p.line or "", cell_text(p.column), cell_text(p.value), p.reason])
-    return out.getvalue()
 
 
 @dataclass

@@ -15,10 +15,10 @@ from django.utils.translation import gettext
 
 from grades.exports.forms import GradebookUploadForm
 from grades.exports.selectors import exportable_assignments, report_cards
-from grades.exports.services import XLSX, gradebook_check, gradebook_import, gradebook_workbook, problems_csv
+from grades.exports.services import XLSX, gradebook_check, gradebook_import, gradebook_workbook
 from grades.models import AssessmentPlan
 from grades.permissions import may_import
-from students.imports.flow import preview_delete, preview_get, preview_save
+from students.imports.flow import preview_confirmed, preview_delete, preview_get, preview_save, problems_csv
 from students.models import SchoolClass, Term
 from students.permissions import is_homeroom_teacher_of, is_manager
 
@@ -117,9 +117,14 @@ def _preview(request, school_class, term, report, pending, status=200):
 
 
 def _confirm(request, school_class, term):
-    token = request.POST.get("token", "")
-    pending = _pending(request, token, school_class, term)
-    if pending is None or pending.sha256 != request.POST.get("sha256"):
+    pending = preview_confirmed(
+        actor=request.user,
+        token=request.POST.get("token", ""),
+        sha256=request.POST.get("sha256"),
+        kind="gradebook",
+        context=_context(school_class, term),
+    )
+    if pending is None:
         messages.error(request, gettext("Tệp đã hết hạn chờ xác nhận (30 phút). Vui lòng tải lên lại."))
         return redirect("gradebook_import", pk=school_class.pk, term_pk=term.pk)
     report = gradebook_import(
@@ -150,7 +155,9 @@ def gradebook_problems_view(request, pk, term_pk):
         data=pending.data,
         filename=pending.filename,
     )
-    response = HttpResponse(problems_csv(report.problems), content_type="text/csv; charset=utf-8")
+    response = HttpResponse(
+        problems_csv(report.problems, with_sheet=True), content_type="text/csv; charset=utf-8"
+    )
     response["Content-Disposition"] = 'attachment; filename="loi-nhap-so-diem.csv"'
     return response
 

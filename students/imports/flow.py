@@ -88,15 +88,18 @@ class Report:
         self.problems.append(Problem(line, column, text_of(value), reason))
 
 
-def problems_csv(problems: list[Problem]) -> str:
-    """The problems as a UTF-8 CSV (with BOM, so Excel shows the accents) for download."""
+def problems_csv(problems: list, *, with_sheet: bool = False) -> str:
+    """The problems as a UTF-8 CSV (with BOM, so Excel shows the accents) for download; `with_sheet`: a
+    workbook of several sheets (the gradebook) names each problem's sheet first."""
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow([gettext("Dòng"), gettext("Cột"), gettext("Giá trị"), gettext("Lý do")])
+    sheet = [gettext("Trang")] if with_sheet else []
+    writer.writerow([*sheet, gettext("Dòng"), gettext("Cột"), gettext("Giá trị"), gettext("Lý do")])
     for problem in problems:
+        sheet = [cell_text(problem.sheet)] if with_sheet else []
         writer.writerow(
-            [problem.line or "", cell_text(problem.column), cell_text(problem.value), problem.reason]
+            [*sheet, problem.line or "", cell_text(problem.column), cell_text(problem.value), problem.reason]
         )
     return out.getvalue()
 
