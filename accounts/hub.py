@@ -79,10 +79,10 @@ def children_hub(user, schools, since: datetime) -> list[ChildCard]:
 
 def _school_news(user, cards: dict[int, ChildCard], since: datetime) -> None:
     from attendance.models import ABSENCES, AttendanceMark, LeaveRequest, Mark
+    from grades.cells import score_text
     from grades.models import PrimaryRating, Score
-    from grades.publication import COLUMN_ORDER
+    from grades.publication.selectors import COLUMN_ORDER
     from grades.rules.circular27 import Checkpoint, SubjectRating
-    from grades.services import score_text
     from notices.models import NoticeRecipient, Status
 
     ids = list(cards)

@@ -172,6 +172,10 @@ class LeaveRequest(models.Model):
         return (self.end_date - self.start_date).days + 1
 
 
+# Leave requests someone still has to decide (the leave pages, the managers' tiles).
+LEAVE_WAITING = (LeaveRequest.Status.PENDING, LeaveRequest.Status.PENDING_PRINCIPAL)
+
+
 class AttendanceSettings(models.Model):
     """A school's attendance choices (one row; `current()` gives the defaults where there is none)."""
 

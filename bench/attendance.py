@@ -5,9 +5,10 @@ One school, `bench-attendance`, is seeded with `seed_demo`'s planner and bulk wr
 `roster_write`: teachers with a homeroom class each, students in classes of 45, guardians who receive
 notifications), then ANALYZEd. Then:
 
-- `roll_call_save` (attendance.services) of one 45-student class, today's morning, by the principal, N times
-  (median, and the queries of one run): each run marks 3 students absent (2 K, 1 P) and 1 late, a different
-  4 each time, so every run writes its marks, deletes the last run's and sends alerts and corrections.
+- `roll_call_save` (attendance.roll_call.services) of one 45-student class, today's morning, by the principal,
+  N times (median, and the queries of one run): each run marks 3 students absent (2 K, 1 P) and 1 late, a
+  different 4 each time, so every run writes its marks, deletes the last run's and sends alerts and
+  corrections.
 - Gate events posted as a device would: JSON batches with `Authorization: Bearer <token>` to
   `/s/bench-attendance/attendance/api/gate/events/` through the **Django test client** (the whole request
   path in process: routing and access middleware, the view, JSON, the service; no socket, no web server).
@@ -145,7 +146,7 @@ def _roll_call(w: World, runs: int) -> dict:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
-    from attendance.services import roll_call_save
+    from attendance.roll_call.services import roll_call_save
     from students.selectors import enrolled_student_ids
 
     day = timezone.localdate()
@@ -180,9 +181,9 @@ def _ingest(w: World, batch: int) -> dict:
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
-    from attendance.gate import device_register
+    from attendance.gate.services import device_register
     from attendance.models import AttendanceMark, AttendanceSettings, GateEvent, RollCall
-    from attendance.services import roll_call_save
+    from attendance.roll_call.services import roll_call_save
     from messaging.models import Message
     from students.models import SchoolClass
 

@@ -14,7 +14,8 @@ Then, on each school, each operation is run N times (median, and the number of S
 - `scores_save`: a teacher saves a 45-cell column (Toán TX1 of a 45-student class; every run changes every
   cell, so each run writes 45 cells and 45 history rows);
 - `class_results` of that class for semester I (the homeroom teacher's results page's selector);
-- `grades.dashboard.dashboard` for semester I, and for the year (the principal dashboard's selector);
+- `grades.dashboard.selectors.dashboard` for semester I, and for the year (the principal dashboard's
+  selector);
 - the dashboard page and one drill-down page through the Django test client (middleware, session, template).
 
 Both schools, their schemas and people are dropped at the end and at the start (bench/_setup.py).
@@ -153,10 +154,10 @@ def _measure(s: School, runs: int) -> dict[str, tuple[float, int]]:
     from django.test import Client
     from django_tenants.utils import schema_context
 
-    from grades.dashboard import Period, dashboard
+    from grades.dashboard.selectors import Period, dashboard
+    from grades.entry.services import scores_save
     from grades.models import Score
-    from grades.selectors import class_results
-    from grades.services import scores_save
+    from grades.results.selectors import class_results
     from students.models import Enrolment
 
     results = {}
@@ -212,7 +213,7 @@ def _parts(s: School, runs: int) -> dict[str, float]:
     """The big school's dashboard part by part (median ms), to see where the time goes."""
     from django_tenants.utils import schema_context
 
-    from grades.dashboard import Period, class_subjects, conduct_counts, student_results
+    from grades.dashboard.selectors import Period, class_subjects, conduct_counts, student_results
 
     period = Period(s.year, s.term1, (s.term1, s.term2))
     with schema_context(s.school.schema_name):

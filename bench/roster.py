@@ -9,12 +9,12 @@ COUNT, one SELECT):
 
 - `spec`: `Student` filtered by `full_name_folded__icontains=fold(q) | student_code__icontains=q`, ordered
   by the Vietnamese sort key (the query of issue 3's search);
-- `student_list`: the student list page's own query, `students.selectors.student_list(search=q)`, which also
-  annotates each student's current class (two subqueries).
+- `student_list`: the student list page's own query, `students.roster.selectors.student_list(search=q)`,
+  which also annotates each student's current class (two subqueries).
 
 Import: a second school `bench-import` gets the 50 classes the workbook names; a workbook of 2,000
 students with one or two guardians each (made with openpyxl in the template's layout) goes through
-`students.imports.roster_check` (the dry-run preview) and `roster_import` (check again, then write
+`students.imports.roster.roster_check` (the dry-run preview) and `roster_import` (check again, then write
 everything in one transaction); then the same file again (nothing changes, matched by student code).
 
 Both schools, their schemas and people are dropped at the end and at the start (bench/_setup.py).
@@ -83,7 +83,7 @@ def main() -> int:
 
     from schoolbook.text import fold
     from students.models import GradeLevel, SchoolClass, SchoolYear, Student
-    from students.selectors import student_list
+    from students.roster.selectors import student_list
     from tenants.management.commands.seed_demo import class_layout, plan_roster, roster_write
     from tenants.services import school_onboard
 
@@ -201,7 +201,7 @@ def _import_part(args, actor, onboard, class_layout, plan_roster, GradeLevel, Sc
     from students.models import SchoolYear, Student
 
     try:
-        from students.imports import STUDENT_COLUMNS, roster_check, roster_import
+        from students.imports.roster import STUDENT_COLUMNS, roster_check, roster_import
     except ImportError as error:  # the import helper's module is not there yet
         return [f"| import a {args.import_students}-student workbook | | not measured: {error} | | |"]
 

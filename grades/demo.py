@@ -20,9 +20,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.roles import Role
+from grades.cells import SECONDARY_KINDS
 from grades.models import FINAL_COLUMNS, AssessmentPlan, Conduct, Score, regular_columns
+from grades.results.services import assessment_plan_generate
 from grades.rules.circular22 import Level
-from grades.services import SECONDARY_KINDS, assessment_plan_generate
 from students.models import (
     Assessment,
     Enrolment,

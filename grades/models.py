@@ -1,4 +1,4 @@
-"""The gradebook's tables (issue 4): the assessment plan, secondary scores with history, deadlines and
+"""The gradebook's tables: the assessment plan, secondary scores with history, deadlines and
 unlocks, conduct, publication, and the primary assessment of Circular 27."""
 
 from django.db import models
@@ -62,7 +62,7 @@ class AssessmentPlan(models.Model):
         return self.locked_at is None and self.assessment != Assessment.PRIMARY_RATING
 
 
-# --- scores (issue 4, items 3 and 5: secondary entry, history and locks) ----------------------------------
+# --- scores (secondary entry, history and locks) ---------------------------------------------------------
 
 FINAL_COLUMNS = ("GK", "CK")  # mid-term (giữa kỳ) and end-of-term (cuối kỳ)
 COLUMN_CHOICES = [(f"TX{n}", f"TX{n}") for n in range(MIN_REGULAR, MAX_REGULAR + 1)] + [
@@ -187,7 +187,7 @@ class Unlock(models.Model):
         return f"{self.school_class} {what} {self.term} → {self.until:%Y-%m-%d %H:%M}"
 
 
-# --- conduct (issue 4, item 4: the homeroom teacher's rating per term) ------------------------------------
+# --- conduct (the homeroom teacher's rating per term) -----------------------------------------------------
 
 CONDUCT_CHOICES = [(level.value, level.value) for level in Level]
 
@@ -204,8 +204,9 @@ class Conduct(models.Model):
         "students.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     updated_at = models.DateTimeField()
-    # What parents see: the homeroom teacher publishes the class's conduct of a term (grades.publication.
-    # conduct_publish); a later change stays invisible to parents until published again.
+    # What parents see: the homeroom teacher publishes the class's conduct of a term
+    # (grades.publication.services.conduct_publish); a later change stays invisible to parents until published
+    # again.
     published_rating = models.CharField(max_length=10, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
 
@@ -221,7 +222,7 @@ class Conduct(models.Model):
         return f"{self.student_id} {self.term_id} {self.rating}"
 
 
-# --- publication (item 6) ---------------------------------------------------------------------------------
+# --- publication -----------------------------------------------------------------------------------------
 
 
 class PublishPolicy(models.TextChoices):

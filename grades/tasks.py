@@ -1,4 +1,5 @@
-"""The automatic publication policy (grades.publication.auto_publish_run), run by beat every 5 minutes.
+"""The automatic publication policy (grades.publication.services.auto_publish_run), run by beat every 5
+minutes.
 
 Beat sends `auto_publish` without a school (it runs in public); it sends `auto_publish_school` once per
 active school with that school's schema in the task's headers (tenant-schemas-celery reads the schema of
@@ -6,7 +7,7 @@ the connection at send time), so one school's failure or slowness never holds up
 
 from celery import shared_task
 
-from grades.publication import auto_publish_run
+from grades.publication.services import auto_publish_run
 from tenants.tasks import for_each_school
 
 

@@ -1,17 +1,19 @@
-"""The gradebook's routes under /s/<code>/grades/. Each page module keeps its routes in its own urls_*.py."""
+"""The gradebook's routes under /s/<code>/grades/; each feature package keeps its own in its urls.py."""
 
-from django.urls import path
-
-from grades import urls_dashboard, urls_entry, urls_excel, urls_parent, urls_primary, views
+from grades.dashboard import urls as dashboard_urls
+from grades.entry import urls as entry_urls
+from grades.exports import urls as exports_urls
+from grades.parent import urls as parent_urls
+from grades.primary import urls as primary_urls
+from grades.publication import urls as publication_urls
+from grades.results import urls as results_urls
 
 urlpatterns = [
-    path("plan/", views.assessment_plan_view, name="assessment_plan"),
-    path("classes/<int:pk>/results/", views.class_results_view, name="class_results"),
-    path("classes/<int:pk>/conduct/", views.conduct_view, name="class_conduct"),
-    path("classes/<int:pk>/conduct/publish/", views.conduct_publish_view, name="conduct_publish"),
-    *urls_entry.urlpatterns,
-    *urls_primary.urlpatterns,
-    *urls_parent.urlpatterns,
-    *urls_dashboard.urlpatterns,
-    *urls_excel.urlpatterns,
+    *results_urls.urlpatterns,
+    *entry_urls.urlpatterns,
+    *primary_urls.urlpatterns,
+    *parent_urls.urlpatterns,
+    *publication_urls.urlpatterns,
+    *dashboard_urls.urlpatterns,
+    *exports_urls.urlpatterns,
 ]

@@ -8,7 +8,8 @@ from accounts.models import Channel
 from notices.audience import AudienceChoice
 from notices.models import Audience, Category, NoticeAttachment
 from notices.permissions import is_notice_manager
-from notices.services import NoticeData, NoticeError, attachment_max_mb, attachments_check
+from notices.services import NoticeData, NoticeError, attachments_check
+from schoolbook.uploads import attachment_max_mb
 from students.models import GradeLevel, SchoolClass, StaffMember, Student, StudentStatus
 from students.selectors import current_enrolments, with_current_class
 

@@ -22,7 +22,7 @@ from notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient, 
 from notices.permissions import can_cancel, can_decide, can_edit, needs_approval
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
-from schoolbook.uploads import detected_type
+from schoolbook.uploads import UploadRefused, attachment_max_mb, attachment_type
 from students.models import StaffMember
 from tenants.models import School
 from tenants.routing import school_reverse
@@ -52,19 +52,6 @@ class NoticeData:
 # --- attachments ----------------------------------------------------------------------------------------
 
 
-def attachment_max_mb() -> str:
-    """The size limit as people read it: "5" (MB)."""
-    return f"{settings.NOTICE_ATTACHMENT_MAX_BYTES / 2**20:g}"
-
-
-def attachment_type(upload) -> str:
-    """The content type from the file's first bytes: PDF, PNG or JPEG, or NoticeError."""
-    detected = detected_type(upload)
-    if detected is not None:
-        return detected[0]
-    raise NoticeError(gettext("“%(name)s” không phải tệp PDF, JPEG hoặc PNG.") % {"name": upload.name})
-
-
 def attachments_check(uploads, *, existing: int = 0) -> list[tuple[object, str]]:
     """Each upload with its content type, or NoticeError for the first one over a limit or of a wrong type."""
     limit = settings.NOTICE_ATTACHMENTS_MAX
@@ -84,7 +71,10 @@ def attachments_check(uploads, *, existing: int = 0) -> list[tuple[object, str]]
                 gettext("“%(name)s” quá lớn: tối đa %(limit)s MB mỗi tệp.")
                 % {"name": upload.name, "limit": attachment_max_mb()}
             )
-        checked.append((upload, attachment_type(upload)))
+        try:
+            checked.append((upload, attachment_type(upload)))
+        except UploadRefused as error:
+            raise NoticeError(str(error)) from error
     return checked
 
 
@@ -113,7 +103,6 @@ def notice_save(
     uploads=(),
     remove=(),
     submit: bool = False,
-    request=None,
 ) -> Notice:
     """Create or edit a draft (an edited rejected notice is a draft again), add and remove attachments,
     and with `submit` send it on its way (notice_submit)."""
@@ -142,7 +131,7 @@ def notice_save(
             notice=notice, file=upload, original_name=name, size=upload.size, content_type=content_type
         )
     if submit:
-        notice = notice_submit(actor_staff=actor_staff, notice=notice, request=request)
+        notice = notice_submit(actor_staff=actor_staff, notice=notice)
     return notice
 
 
@@ -156,7 +145,7 @@ def _release(notice: Notice, now: datetime) -> None:
 
 
 @transaction.atomic
-def notice_submit(*, actor_staff: StaffMember, notice: Notice, request=None) -> Notice:
+def notice_submit(*, actor_staff: StaffMember, notice: Notice) -> Notice:
     notice = _locked(notice)
     if not can_edit(actor_staff, notice):
         raise NoticeError(gettext("Thông báo này đã được gửi đi."))
@@ -168,13 +157,12 @@ def notice_submit(*, actor_staff: StaffMember, notice: Notice, request=None) -> 
         _release(notice, timezone.now())
     audit_record(
         actor=actor_staff.user, action="notice.submit", obj=notice, after={"status": notice.status},
-        request=request,
     )  # fmt: skip
     return notice
 
 
 @transaction.atomic
-def notice_approve(*, actor_staff: StaffMember, notice: Notice, request=None) -> Notice:
+def notice_approve(*, actor_staff: StaffMember, notice: Notice) -> Notice:
     notice = _locked(notice)
     if not can_decide(actor_staff, notice):
         raise NoticeError(gettext("Thông báo này không chờ duyệt."))
@@ -183,13 +171,12 @@ def notice_approve(*, actor_staff: StaffMember, notice: Notice, request=None) ->
     _release(notice, now)
     audit_record(
         actor=actor_staff.user, action="notice.approve", obj=notice, after={"status": notice.status},
-        request=request,
     )  # fmt: skip
     return notice
 
 
 @transaction.atomic
-def notice_reject(*, actor_staff: StaffMember, notice: Notice, reason: str, request=None) -> Notice:
+def notice_reject(*, actor_staff: StaffMember, notice: Notice, reason: str) -> Notice:
     reason = (reason or "").strip()
     if not reason:
         raise NoticeError(gettext("Hãy ghi lý do từ chối để người soạn biết cần sửa gì."))
@@ -199,14 +186,12 @@ def notice_reject(*, actor_staff: StaffMember, notice: Notice, reason: str, requ
     notice.status, notice.rejection_reason = Status.REJECTED, reason
     notice.decided_by, notice.decided_at = actor_staff, timezone.now()
     notice.save()
-    audit_record(
-        actor=actor_staff.user, action="notice.reject", obj=notice, after={"reason": reason}, request=request
-    )
+    audit_record(actor=actor_staff.user, action="notice.reject", obj=notice, after={"reason": reason})
     return notice
 
 
 @transaction.atomic
-def notice_cancel(*, actor_staff: StaffMember, notice: Notice, request=None) -> Notice:
+def notice_cancel(*, actor_staff: StaffMember, notice: Notice) -> Notice:
     notice = _locked(notice)
     if not can_cancel(actor_staff, notice):
         raise NoticeError(gettext("Thông báo này không hủy được nữa."))
@@ -215,7 +200,6 @@ def notice_cancel(*, actor_staff: StaffMember, notice: Notice, request=None) -> 
     notice.save(update_fields=["status", "updated_at"])
     audit_record(
         actor=actor_staff.user, action="notice.cancel", obj=notice, before={"status": before},
-        request=request,
     )  # fmt: skip
     return notice
 
@@ -317,7 +301,7 @@ def notice_mark_read(notice: Notice, *, guardian=None, staff=None) -> int:
 
 
 @transaction.atomic
-def notice_resend_failed(*, actor, notice: Notice, request=None) -> tuple[int, int]:
+def notice_resend_failed(*, actor, notice: Notice) -> tuple[int, int]:
     """ "Resend to failed" for a notice: every message of it that failed on all its channels starts over
     (messaging.outbox.services.messages_resend), audited. Returns (messages resent, messages that no channel
     can reach any more, e.g. every address marked bad since)."""
@@ -331,6 +315,5 @@ def notice_resend_failed(*, actor, notice: Notice, request=None) -> tuple[int, i
         action="notice.resend",
         obj=notice,
         after={"failed": len(failed), "resent": resent, "deliveries": deliveries},
-        request=request,
     )
     return resent, len(failed) - resent

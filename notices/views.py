@@ -95,7 +95,6 @@ def _compose(request, notice=None):
                 uploads=form.cleaned_data["attachments"],
                 remove=form.cleaned_data.get("remove_attachments") or [],
                 submit=send and not confirm_first,
-                request=request,
             )
         except NoticeError as error:
             form.add_error(None, str(error))
@@ -172,7 +171,7 @@ def notice_send_view(request, pk):
         button = gettext("Gửi để duyệt") if pending else gettext("Xác nhận gửi")
         return _confirm(request, notice, button=button, pending=pending)
     try:
-        notice = notice_submit(actor_staff=request.staff, notice=notice, request=request)
+        notice = notice_submit(actor_staff=request.staff, notice=notice)
     except NoticeError as error:
         messages.error(request, str(error))
     else:
@@ -278,7 +277,7 @@ def notice_approve_view(request, pk):
         return _confirm(request, notice, button=gettext("Duyệt và gửi"))
 
     def approve(notice):
-        notice = notice_approve(actor_staff=request.staff, notice=notice, request=request)
+        notice = notice_approve(actor_staff=request.staff, notice=notice)
         messages.success(request, _outcome(notice))
 
     return _decide(request, pk, approve, managers_only=True)
@@ -287,9 +286,7 @@ def notice_approve_view(request, pk):
 @require_POST
 def notice_reject_view(request, pk):
     def reject(notice):
-        notice_reject(
-            actor_staff=request.staff, notice=notice, reason=request.POST.get("reason", ""), request=request
-        )
+        notice_reject(actor_staff=request.staff, notice=notice, reason=request.POST.get("reason", ""))
         messages.success(request, gettext("Đã từ chối. Người soạn sẽ thấy lý do."))
 
     return _decide(request, pk, reject, managers_only=True)
@@ -298,7 +295,7 @@ def notice_reject_view(request, pk):
 @require_POST
 def notice_cancel_view(request, pk):
     def cancel(notice):
-        notice_cancel(actor_staff=request.staff, notice=notice, request=request)
+        notice_cancel(actor_staff=request.staff, notice=notice)
         messages.success(request, gettext("Đã hủy thông báo."))
 
     return _decide(request, pk, cancel, managers_only=False)

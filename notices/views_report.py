@@ -96,7 +96,7 @@ def notice_resend_view(request, pk):
             button=gettext("Xác nhận gửi lại"),
             back=reverse("notice_report", kwargs={"pk": notice.pk}),
         )
-    resent, unreachable = notice_resend_failed(actor=request.user, notice=notice, request=request)
+    resent, unreachable = notice_resend_failed(actor=request.user, notice=notice)
     if resent or unreachable:
         text = gettext("Đã gửi lại %(n)s tin.") % {"n": resent}
         if unreachable:

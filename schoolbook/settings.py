@@ -251,9 +251,14 @@ CELERY_BEAT_SCHEDULE = {
     "messaging-sweep": {"task": "messaging.tasks.sweep", "schedule": 60.0},
     # Scheduled notices whose time has come, one task per school (each published once, under a row lock).
     "notices-publish-due": {"task": "notices.tasks.publish_due", "schedule": 60.0},
-    # Import files left unconfirmed (students.previews): deleted once past their 30 minutes.
+    # Import files left unconfirmed (students.imports.flow): deleted once past their 30 minutes.
     "import-previews-clean": {"task": "students.tasks.previews_clean_all", "schedule": 3600.0},
 }
+
+# Wiring between sibling apps, done here in the composition layer so that neither imports the other: the
+# gradebook's promotion counts the absences of the school year as attendance counts them
+# (grades.results.selectors.year_absence_totals calls this with (student ids, school year)).
+GRADES_YEAR_ABSENCES = "attendance.stats.selectors.year_absences"
 
 # One-time codes (accounts.otp): all limits in one place.
 OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))

@@ -1,5 +1,6 @@
-"""Uploads (issue 12, item 10): the body's size is refused before it is read, and a stored file is named
-after what its first bytes are, never after the uploader's name for it."""
+"""Uploads: the body's size is refused before it is read; an attachment (a notice's file, a doctor's note)
+is a PDF, PNG or JPEG by its first bytes, within one size limit; a stored file is named after what its
+first bytes are, never after the uploader's name for it."""
 
 from __future__ import annotations
 
@@ -27,6 +28,23 @@ def detected_type(upload) -> tuple[str, str] | None:
         if head.startswith(magic):
             return content_type, extension
     return None
+
+
+class UploadRefused(ValueError):
+    """An attachment we do not keep, with a message for the person who sent it."""
+
+
+def attachment_max_mb() -> str:
+    """The attachment size limit as people read it: "5" (MB)."""
+    return f"{settings.NOTICE_ATTACHMENT_MAX_BYTES / 2**20:g}"
+
+
+def attachment_type(upload) -> str:
+    """The content type from the file's first bytes: PDF, PNG or JPEG, or UploadRefused."""
+    detected = detected_type(upload)
+    if detected is not None:
+        return detected[0]
+    raise UploadRefused(gettext("“%(name)s” không phải tệp PDF, JPEG hoặc PNG.") % {"name": upload.name})
 
 
 def stored_name(folder: str, upload) -> str:

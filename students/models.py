@@ -328,7 +328,7 @@ class GuardianInvite(models.Model):
 class ImportPreview(models.Model):
     """An uploaded import file waiting for its confirmation (roster, staff or gradebook import): kept in the
     school's schema, at most one per person (a new upload replaces it), deleted once used and, past
-    students.previews.PREVIEW_SECONDS, by the next upload or the hourly cleanup (students.tasks)."""
+    students.imports.flow.PREVIEW_SECONDS, by the next upload or the hourly cleanup (students.tasks)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     token = models.CharField(max_length=32, unique=True)

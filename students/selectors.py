@@ -1,23 +1,22 @@
+"""Roster reads that several apps and packages use: the cached staff and guardian lookups of the access
+check, the current year and enrolments, class lists, a student's profile, children of a guardian, and the
+students a message about a class reaches."""
+
 from datetime import date
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
-from accounts.roles import Role
 from schoolbook.caching import cached_lookup
-from schoolbook.text import fold
 from students.models import (
     Enrolment,
-    GradeLevel,
     Guardian,
     SchoolClass,
     SchoolYear,
     StaffMember,
     Student,
     StudentGuardian,
-    StudentStatus,
-    TeachingAssignment,
 )
 
 STAFF_CACHE_SECONDS = 300
@@ -35,27 +34,6 @@ def staff_for_user(user) -> StaffMember | None:
         lambda: StaffMember.objects.filter(user=user, is_active=True).first(),
         STAFF_CACHE_SECONDS,
     )
-
-
-def staff_list(*, search: str = ""):
-    """Search ignores accents. A school has at most a few hundred staff, so names are folded here rather than
-    kept in a column that every bulk write (imports, seeding) would have to maintain."""
-    staff = StaffMember.objects.select_related("user").order_by("sort_key", "pk")
-    if search:
-        folded, digits = fold(search), search.lstrip("0").replace(" ", "")
-        matches = [
-            pk
-            for pk, name, phone in staff.values_list("pk", "full_name", "user__phone")
-            if folded in fold(name) or (digits.isdigit() and digits in phone)
-        ]
-        staff = staff.filter(pk__in=matches)
-    return staff
-
-
-def staff_counts() -> dict[str, int]:
-    """Active staff per role, in one query."""
-    aggregates = {role.value: Count("id", filter=Q(roles__contains=[role.value])) for role in Role}
-    return StaffMember.objects.filter(is_active=True).aggregate(total=Count("id"), **aggregates)
 
 
 # --- guardians in the access check ---------------------------------------------------------------------
@@ -127,31 +105,6 @@ def class_list(*, year: SchoolYear | None):
     )
 
 
-def student_list(
-    *, search: str = "", class_id: int | None = None, grade: int | None = None, status: str = ""
-):
-    """Students, each with their current class. The search ignores accents and case ("nguyen van an" finds
-    "Nguyễn Văn An") through the folded name column, and also matches the student code."""
-    students = with_current_class(Student.objects.all())
-    search = search.strip()
-    if search:
-        folded = fold(search)
-        students = students.filter(
-            Q(full_name_folded__contains=folded) | Q(student_code__iexact=search.replace(" ", ""))
-        )
-    if class_id:
-        students = students.filter(
-            Exists(current_enrolments().filter(student=OuterRef("pk"), school_class_id=class_id))
-        )
-    if grade:
-        students = students.filter(
-            Exists(current_enrolments().filter(student=OuterRef("pk"), school_class__grade__number=grade))
-        )
-    if status:
-        students = students.filter(status=status)
-    return students.order_by("sort_key", "student_code")
-
-
 def student_profile(pk: int) -> Student | None:
     """A student with guardians (primary contact first) and enrolment history (newest first)."""
     links = StudentGuardian.objects.select_related("guardian").order_by(
@@ -167,33 +120,6 @@ def student_profile(pk: int) -> Student | None:
         )
         .first()
     )
-
-
-def class_roster(school_class: SchoolClass, *, with_guardians: bool):
-    """The students enrolled today in a class, with their guardians' links when asked."""
-    today = timezone.localdate()
-    students = Student.objects.filter(
-        Exists(
-            Enrolment.objects.filter(student=OuterRef("pk"), school_class=school_class).filter(
-                Q(ends_on__isnull=True) | Q(ends_on__gte=today)
-            )
-        )
-    ).order_by("sort_key", "student_code")
-    if with_guardians:
-        links = StudentGuardian.objects.select_related("guardian").order_by(
-            "-is_primary_contact", "guardian__sort_key"
-        )
-        students = students.prefetch_related(Prefetch("guardian_links", queryset=links))
-    return students
-
-
-def assignment_list(*, year: SchoolYear | None, class_id: int | None = None):
-    assignments = TeachingAssignment.objects.filter(school_class__year=year).select_related(
-        "teacher", "school_class__grade", "subject"
-    )
-    if class_id:
-        assignments = assignments.filter(school_class_id=class_id)
-    return assignments.order_by("school_class__grade__number", "school_class__name", "subject__order")
 
 
 def homeroom_classes(staff: StaffMember):
@@ -241,37 +167,6 @@ def current_class(student):
     return enrolment.school_class if enrolment else None
 
 
-def rollover_preview(year: SchoolYear) -> dict:
-    """What year_rollover would do, read only: each class promoted (old → new name) with its students, the
-    last-grade classes whose students graduate. Raises RosterError as the service would for a class whose
-    name does not start with its grade."""
-    from students.services import promoted_class_name  # the service's own naming rule, so both agree
-
-    grades = set(GradeLevel.objects.values_list("number", flat=True))
-    studying = Q(enrolments__ends_on__isnull=True, enrolments__student__status=StudentStatus.STUDYING)
-    classes = (
-        SchoolClass.objects.filter(year=year, archived_at__isnull=True)
-        .select_related("grade")
-        .annotate(studying=Count("enrolments", filter=studying))
-        .order_by("grade__number", "name")
-    )
-    promoted, graduating = [], []
-    for school_class in classes:
-        if school_class.grade.number + 1 in grades:
-            new_name = promoted_class_name(school_class.name, school_class.grade.number)
-            promoted.append(
-                {"name": school_class.name, "new_name": new_name, "students": school_class.studying}
-            )
-        else:
-            graduating.append({"name": school_class.name, "students": school_class.studying})
-    return {
-        "promoted": promoted,
-        "graduating": graduating,
-        "promoted_students": sum(item["students"] for item in promoted),
-        "graduated_students": sum(item["students"] for item in graduating),
-    }
-
-
 def enrolled_student_ids(school_class: SchoolClass, today) -> set[int]:
     """Ids of the students enrolled in the class on `today`."""
     return set(
@@ -290,3 +185,11 @@ def notified_guardian_links(student_ids):
         .select_related("guardian", "student")
         .order_by("guardian_id", "student__sort_key", "student_id")
     )
+
+
+def class_students(school_class: SchoolClass, today) -> list[Student]:
+    """The students enrolled in the class on `today`, by name (never by result: Circular 22 art. 4)."""
+    enrolled = Enrolment.objects.filter(
+        student=OuterRef("pk"), school_class=school_class, starts_on__lte=today
+    ).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=today))
+    return list(Student.objects.filter(Exists(enrolled)).order_by("sort_key", "student_code"))

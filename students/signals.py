@@ -1,3 +1,5 @@
+"""Forget the cached staff and guardian lookups of the access check when their rows change."""
+
 from django.db import connection
 from django.db.models.signals import post_delete, post_init, post_save
 from django.dispatch import receiver

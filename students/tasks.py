@@ -1,8 +1,9 @@
-"""Hourly: expired import previews (students.previews) are deleted in every school, one task per school."""
+"""Hourly: expired import previews (students.imports.flow) are deleted in every school, one task per
+school."""
 
 from celery import shared_task
 
-from students.previews import previews_clean
+from students.imports.flow import previews_clean
 from tenants.tasks import for_each_school
 
 

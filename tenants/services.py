@@ -69,7 +69,6 @@ def _create_school(*, actor, cleaned: dict, request) -> School:
             phone=cleaned["admin_phone"],
             full_name=cleaned["admin_name"],
             roles=[Role.SCHOOL_ADMIN],
-            request=request,
         )
         catalogue_seed(levels=school.levels, today=timezone.localdate())
     from tenants.tasks import refill_spare_schemas

@@ -17,7 +17,7 @@ from django.utils import timezone
 from accounts.models import User
 from accounts.roles import Role
 from grades.models import AssessmentPlan
-from grades.services import assessment_plan_generate
+from grades.results.services import assessment_plan_generate
 from students.models import (
     Enrolment,
     GradeLevel,

@@ -3,8 +3,9 @@
 import pytest
 from django_tenants.utils import schema_context
 
+from schoolbook.home.selectors import staff_counts
 from students.models import StaffMember
-from students.selectors import staff_counts, staff_for_user
+from students.selectors import staff_for_user
 from tenants.services import school_reactivate, school_suspend
 
 

@@ -6,13 +6,13 @@ import pytest
 from playwright.sync_api import expect
 
 from grades.rules.circular27 import Checkpoint
-from tests import test_primary_entry
+from tests.attendance.roll_call.test_browser_roll_call import roll_call_world  # noqa: F401 (a fixture)
 from tests.browser_checks import accessibility_violations, assert_accessible, violations_text
 from tests.conftest import ARTIFACTS, sign_in
 from tests.gradebook_world import grid_cell
-from tests.test_browser_gradebook import published_world  # noqa: F401 (a fixture)
-from tests.test_browser_roll_call import roll_call_world  # noqa: F401 (a fixture)
-from tests.test_primary_entry import _complete_year, _qualities, _rate
+from tests.grades.entry.test_browser_gradebook import published_world  # noqa: F401 (a fixture)
+from tests.grades.primary import test_primary_entry
+from tests.grades.primary.test_primary_entry import _complete_year, _qualities, _rate
 
 pytestmark = pytest.mark.browser
 pr = test_primary_entry.pr  # the fixture, shared rather than copied

@@ -13,7 +13,7 @@ from students.models import Enrolment, GradeLevel, SchoolClass, SchoolYear, Staf
 from tenants.models import School
 from tests.conftest import ARTIFACTS
 from tests.gradebook_world import student_enrol
-from tests.test_name_order_lists import CLASS_LIST
+from tests.students.roster.test_name_order_lists import CLASS_LIST
 
 pytestmark = pytest.mark.browser
 

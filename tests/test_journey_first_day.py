@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from schoolbook.phones import normalize_phone
-from students.imports import STUDENT_COLUMNS
+from students.imports.roster import STUDENT_COLUMNS
 from students.models import Enrolment, Guardian, GuardianInvite, SchoolClass, TeachingAssignment
 from tenants.models import School
 from tests.browser_checks import assert_accessible, assert_no_sideways_scroll

@@ -18,14 +18,14 @@ from django_tenants.utils import schema_context
 from accounts.models import HomeVisit, User
 from accounts.services import home_visit_record
 from attendance.models import AttendanceMark, LeaveRequest, Mark, RollCall, Session
-from attendance.views_parent import month_of
+from attendance.parent.views import month_of
 from grades.models import Conduct, Score
 from messaging.models import Message
 from notices.models import Notice, NoticeRecipient, Status
 from schoolbook.audit.models import AuditEvent
 from students.models import Guardian, StaffMember, Subject, Term
 from tests.conftest import OTP_RE
-from tests.test_roster_pages import Roster, _enrol, _guardian_of, _student, roster_build
+from tests.students.roster.test_roster_pages import Roster, _enrol, _guardian_of, _student, roster_build
 
 
 @pytest.fixture

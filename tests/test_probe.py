@@ -25,7 +25,7 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 
 from accounts.models import ContactPoint
-from attendance.gate import device_register
+from attendance.gate.services import device_register
 from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, RollCall, Session
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint

@@ -23,17 +23,16 @@ from django.utils import timezone
 from django_tenants.utils import schema_context
 from openpyxl import load_workbook
 
-from grades.excel import gradebook_check
+from grades.exports.services import gradebook_check
 from schoolbook.spreadsheets import cell_text
 from schoolbook.uploads import request_limit
-from students.import_common import Report, problems_csv, read_table
-from students.imports import roster_check
+from students.imports.flow import PREVIEW_SECONDS, Report, previews_clean, problems_csv, read_table
+from students.imports.roster import roster_check
 from students.models import ImportPreview, Student
-from students.previews import PREVIEW_SECONDS, previews_clean
 from students.tasks import previews_clean_all, previews_clean_school
 from tenants.models import School
-from tests.test_gradebook_excel import _export, gb  # noqa: F401 (gb: the gradebook world fixture)
-from tests.test_import import HEADER, student, xlsx
+from tests.grades.exports.test_gradebook_excel import _export, gb  # noqa: F401 (gb: the gradebook world fixture)
+from tests.students.imports.test_import import HEADER, student, xlsx
 
 URL = "/s/test-a/students/import/"
 TOO_BIG = "khi giải nén quá lớn"

@@ -1,4 +1,4 @@
-"""Inviting parents (issue 11): one message per guardian with the sign-in link, through the messaging
+"""Inviting parents: one message per guardian with the sign-in link, through the messaging
 pipeline, recorded (GuardianInvite) and audited. The page confirms first (selectors.invite_selection)."""
 
 from django.db import transaction
@@ -14,7 +14,7 @@ PURPOSE = "invite"
 
 
 @transaction.atomic
-def guardians_invite(*, actor_staff: StaffMember, whom: str, school_name: str, request=None) -> int:
+def guardians_invite(*, actor_staff: StaffMember, whom: str, school_name: str) -> int:
     """Invite the guardians `whom` chooses (selectors.Whom), except those already invited today: one
     message each, one GuardianInvite row each, one audit event ("guardians.invite"). The chosen
     guardians' rows are locked, so two managers inviting at once do not invite anyone twice the same day.
@@ -32,6 +32,5 @@ def guardians_invite(*, actor_staff: StaffMember, whom: str, school_name: str, r
         action="guardians.invite",
         after={"whom": whom, "invited": len(selection.guardians), "skipped_today": selection.invited_today},
         object_repr=gettext("Mời phụ huynh"),
-        request=request,
     )
     return len(selection.guardians)

@@ -62,7 +62,6 @@ def parent_invite_view(request):
         if selection.guardians and confirmed(request, selection.estimate["token"]):
             count = guardians_invite(
                 actor_staff=request.staff, whom=form.cleaned_data["whom"], school_name=school_name,
-                request=request,
             )  # fmt: skip
             text = ngettext(
                 "Đã gửi lời mời cho %(count)s phụ huynh.", "Đã gửi lời mời cho %(count)s phụ huynh.", count

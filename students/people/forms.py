@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from schoolbook.forms import PhoneField
-from students.forms import _date_field
+from students.forms import date_field
 from students.models import Gender, Relationship, Student, StudentStatus
 from students.people.rules import birth_year_fits, expected_birth_years
 
@@ -47,7 +47,7 @@ class StudentForm(forms.Form):
 
     student_code = forms.CharField(label=_("Mã học sinh"), max_length=30)
     full_name = forms.CharField(label=_("Họ và tên"), max_length=150)
-    date_of_birth = _date_field(_("Ngày sinh"))
+    date_of_birth = date_field(_("Ngày sinh"))
     gender = forms.ChoiceField(label=_("Giới tính"), choices=Gender.choices)
     national_id = forms.CharField(
         label=_("Số định danh cá nhân"), max_length=20, required=False, help_text=_("12 chữ số, nếu có.")
@@ -63,7 +63,7 @@ class StudentForm(forms.Form):
                 empty_label=_("— Chọn lớp —"),
                 error_messages={"invalid_choice": _("Chọn một lớp của năm học hiện tại.")},
             )
-            self.fields["starts_on"] = _date_field(_("Vào lớp từ ngày"))
+            self.fields["starts_on"] = date_field(_("Vào lớp từ ngày"))
             self.fields["guardian_name"] = forms.CharField(
                 label=_("Họ tên phụ huynh"), max_length=150, required=False
             )
@@ -144,7 +144,7 @@ class WithdrawForm(forms.Form):
         ],
         widget=forms.RadioSelect,
     )
-    on_date = _date_field(_("Nghỉ học từ ngày"))
+    on_date = date_field(_("Nghỉ học từ ngày"))
     reason = forms.CharField(label=_("Lý do"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
 
     def clean_reason(self):

@@ -1,4 +1,5 @@
-"""Pure rules for adding people one by one (no Django), tested by table in tests/test_people_rules.py.
+"""Pure rules for adding people one by one (no Django), tested by table in
+tests/students/people/test_people_rules.py.
 
 Age for a grade (Circular 32/2020 for primary, 32/2020 and 28/2020 for secondary): a child enters grade 1 in
 the calendar year they turn 6, so a student of grade g in the school year starting in year Y is normally born

@@ -1,4 +1,4 @@
-"""Writes for people one by one (issue 11): staff edited, deactivated, removed from the school; students
+"""Writes for people one by one: staff edited, deactivated, removed from the school; students
 added, edited, withdrawn; guardians added, corrected, removed, made the primary contact. Each service is
 atomic and audited, checks again what its form checked, and keeps the caches and the public user ↔ school
 index (tenants.SchoolAffiliation) true. Call inside the school's schema."""
@@ -68,7 +68,7 @@ def _locked_staff(staff: StaffMember) -> StaffMember:
 
 @transaction.atomic
 def staff_edit(
-    *, actor, staff: StaffMember, full_name: str, roles: list[str], position: str, subjects, request=None
+    *, actor, staff: StaffMember, full_name: str, roles: list[str], position: str, subjects
 ) -> StaffMember:
     """Name, roles (vice principal included), position and the subjects a teacher teaches."""
     staff = _locked_staff(staff)
@@ -91,12 +91,12 @@ def staff_edit(
         "position": position,
         "subjects": sorted(subject.code for subject in subjects),
     }
-    audit_record(actor=actor, action="staff.edit", obj=staff, before=before, after=after, request=request)
+    audit_record(actor=actor, action="staff.edit", obj=staff, before=before, after=after)
     return staff
 
 
 @transaction.atomic
-def staff_set_active(*, actor, school, staff: StaffMember, active: bool, request=None) -> StaffMember:
+def staff_set_active(*, actor, school, staff: StaffMember, active: bool) -> StaffMember:
     """Deactivate (access ends at once: the cached staff lookup is forgotten by students.signals when the
     row is saved) or reactivate (also someone who had left the school)."""
     staff = _locked_staff(staff)
@@ -120,7 +120,6 @@ def staff_set_active(*, actor, school, staff: StaffMember, active: bool, request
         obj=staff,
         before=before,
         after={"is_active": active},
-        request=request,
     )
     return staff
 
@@ -142,7 +141,7 @@ def staff_current_duties(staff: StaffMember, today: date | None = None):
 
 
 @transaction.atomic
-def staff_remove(*, actor, school, staff: StaffMember, request=None) -> dict:
+def staff_remove(*, actor, school, staff: StaffMember) -> dict:
     """Someone leaves the school: their access ends at once (inactive, cached lookup forgotten, no longer
     staff in the public index), their homeroom classes and teaching assignments of the years not yet over
     are released for someone else, and everything they did stays under their name (grades, notices, the
@@ -171,7 +170,6 @@ def staff_remove(*, actor, school, staff: StaffMember, request=None) -> dict:
         obj=staff,
         before=before,
         after={"left_on": staff.left_on.isoformat(), **released},
-        request=request,
     )
     return released
 
@@ -192,7 +190,7 @@ STUDENT_FIELDS = ("student_code", "full_name", "date_of_birth", "gender", "natio
 
 @transaction.atomic
 def student_add(
-    *, actor, school, profile: dict, school_class: SchoolClass, starts_on: date, guardian=None, request=None
+    *, actor, school, profile: dict, school_class: SchoolClass, starts_on: date, guardian=None
 ) -> Student:
     """A new student (`profile`: the STUDENT_FIELDS) enrolled in a class of the current year from
     `starts_on`, with an optional first guardian (a dict of guardian_add's fields), the primary contact."""
@@ -216,17 +214,14 @@ def student_add(
         action="student.add",
         obj=student,
         after={"student_code": student.student_code, "class": school_class.name, "on": starts_on.isoformat()},
-        request=request,
     )
     if guardian:
-        guardian_add(
-            actor=actor, school=school, student=student, is_primary=True, request=request, **guardian
-        )
+        guardian_add(actor=actor, school=school, student=student, is_primary=True, **guardian)
     return student
 
 
 @transaction.atomic
-def student_edit(*, actor, student: Student, profile: dict, request=None) -> Student:
+def student_edit(*, actor, student: Student, profile: dict) -> Student:
     """Correct a student's profile fields (code, name, date of birth, gender, national ID)."""
     student = Student.objects.select_for_update().get(pk=student.pk)
     _check_student_unique(
@@ -240,7 +235,7 @@ def student_edit(*, actor, student: Student, profile: dict, request=None) -> Stu
         setattr(student, name, profile[name])
     student.save()
     after = {name: str(getattr(student, name)) for name in changed}
-    audit_record(actor=actor, action="student.edit", obj=student, before=before, after=after, request=request)
+    audit_record(actor=actor, action="student.edit", obj=student, before=before, after=after)
     return student
 
 
@@ -248,9 +243,7 @@ WITHDRAWAL_STATUSES = (StudentStatus.DROPPED_OUT, StudentStatus.TRANSFERRED)
 
 
 @transaction.atomic
-def student_withdraw(
-    *, actor, student: Student, status: str, on_date: date, reason: str, request=None
-) -> Student:
+def student_withdraw(*, actor, student: Student, status: str, on_date: date, reason: str) -> Student:
     """The student leaves the school from `on_date` (dropped out, or moved to a school not on Schoolbook):
     the current enrolment ends the day before, the status and reason are kept; grades, attendance and the
     guardians stay as history."""
@@ -269,14 +262,13 @@ def student_withdraw(
         _end_enrolment(current, on_date)
     student.status, student.withdrawal_reason = status, reason
     student.save(update_fields=["status", "withdrawal_reason"])
-    transfer_requests_withdraw_for(actor=actor, student=student, request=request)
+    transfer_requests_withdraw_for(actor=actor, student=student)
     audit_record(
         actor=actor,
         action="student.withdraw",
         obj=student,
         before={"status": StudentStatus.STUDYING, "class": current.school_class.name if current else ""},
         after={"status": status, "on": on_date.isoformat(), "reason": reason},
-        request=request,
     )
     return student
 
@@ -284,10 +276,10 @@ def student_withdraw(
 # --- guardians -----------------------------------------------------------------------------------------
 
 
-def _guardian_by_phone(*, school, phone: str, full_name: str, email: str, actor, request) -> tuple:
+def _guardian_by_phone(*, school, phone: str, full_name: str, email: str, actor) -> tuple:
     """The school's guardian with this phone (given a user if it had none), or a new one; its user is
     affiliated to the school as a guardian, so the parent's home finds it. Returns (guardian, existed)."""
-    user = user_get_or_create(phone=phone, full_name=full_name, actor=actor, request=request)
+    user = user_get_or_create(phone=phone, full_name=full_name, actor=actor)
     guardian = Guardian.objects.select_for_update().filter(phone=phone).first()
     existed = guardian is not None
     if guardian is None:
@@ -323,14 +315,14 @@ def _make_primary(student: Student, link: StudentGuardian) -> None:
 @transaction.atomic
 def guardian_add(
     *, actor, school, student: Student, full_name: str, phone: str, relationship: str, email: str = "",
-    is_primary: bool = False, request=None,
+    is_primary: bool = False,
 ) -> tuple[StudentGuardian, bool]:  # fmt: skip
     """Link a guardian to the student, the one already at the school with that phone if there is one
     (linked, not duplicated: returns existed=True and its name is kept). The student's first guardian is
     the primary contact. Returns (link, existed)."""
     student = Student.objects.select_for_update().get(pk=student.pk)
     guardian, existed = _guardian_by_phone(
-        school=school, phone=phone, full_name=full_name, email=email, actor=actor, request=request
+        school=school, phone=phone, full_name=full_name, email=email, actor=actor
     )
     if StudentGuardian.objects.filter(student=student, guardian=guardian).exists():
         raise PeopleError(
@@ -346,7 +338,6 @@ def guardian_add(
         obj=student,
         after={"phone": phone, "relationship": relationship, "existing_guardian": existed,
                "primary": link.is_primary_contact},
-        request=request,
     )  # fmt: skip
     return link, existed
 
@@ -354,7 +345,6 @@ def guardian_add(
 @transaction.atomic
 def guardian_edit(
     *, actor, school, link: StudentGuardian, full_name: str, phone: str, relationship: str, email: str,
-    request=None,
 ) -> StudentGuardian:  # fmt: skip
     """Correct a guardian seen from one student's profile. Name, phone and e-mail belong to the person (the
     correction holds for all their children here); the relationship belongs to this link.
@@ -378,9 +368,8 @@ def guardian_edit(
                 % {"phone": format_national(phone), "name": other.full_name}
             )
         other, _ = _guardian_by_phone(
-            school=school, phone=phone, full_name=other.full_name, email=other.email, actor=actor,
-            request=request,
-        )  # fmt: skip
+            school=school, phone=phone, full_name=other.full_name, email=other.email, actor=actor
+        )
         link.guardian, link.relationship = other, relationship
         link.save(update_fields=["guardian", "relationship"])
         _guardian_release_if_unlinked(guardian, school)
@@ -388,7 +377,7 @@ def guardian_edit(
     else:
         old_user = guardian.user
         if phone != guardian.phone:
-            guardian.user = user_get_or_create(phone=phone, full_name=full_name, actor=actor, request=request)
+            guardian.user = user_get_or_create(phone=phone, full_name=full_name, actor=actor)
         guardian.full_name, guardian.phone, guardian.email = full_name, phone, email
         guardian.save(update_fields=["full_name", "phone", "email", "user"])
         if guardian.user_id is not None:
@@ -399,13 +388,12 @@ def guardian_edit(
         link.relationship = relationship
         link.save(update_fields=["relationship"])
         after = {"phone": phone, "full_name": full_name, "email": email, "relationship": relationship}
-    audit_record(actor=actor, action="guardian.edit", obj=link.student, before=before, after=after,
-                 request=request)  # fmt: skip
+    audit_record(actor=actor, action="guardian.edit", obj=link.student, before=before, after=after)
     return link
 
 
 @transaction.atomic
-def guardian_unlink(*, actor, school, link: StudentGuardian, request=None) -> None:
+def guardian_unlink(*, actor, school, link: StudentGuardian) -> None:
     """Remove a guardian from this student. Another guardian becomes the primary contact if this one was;
     the guardian row stays (for their other children, or as history without access)."""
     link = StudentGuardian.objects.select_for_update().select_related("guardian", "student").get(pk=link.pk)
@@ -425,12 +413,11 @@ def guardian_unlink(*, actor, school, link: StudentGuardian, request=None) -> No
             "relationship": link.relationship,
             "primary": link.is_primary_contact,
         },
-        request=request,
     )
 
 
 @transaction.atomic
-def guardian_set_primary(*, actor, link: StudentGuardian, request=None) -> StudentGuardian:
+def guardian_set_primary(*, actor, link: StudentGuardian) -> StudentGuardian:
     """This guardian becomes the student's only primary contact."""
     link = StudentGuardian.objects.select_for_update().select_related("guardian", "student").get(pk=link.pk)
     previous = StudentGuardian.objects.filter(student=link.student, is_primary_contact=True).first()
@@ -441,6 +428,5 @@ def guardian_set_primary(*, actor, link: StudentGuardian, request=None) -> Stude
         obj=link.student,
         before={"phone": previous.guardian.phone if previous else ""},
         after={"phone": link.guardian.phone},
-        request=request,
     )
     return link

@@ -1,4 +1,4 @@
-"""People one by one (issue 11): thin pages over students.people.services. Staff pages are for school admins
+"""People one by one: thin pages over students.people.services. Staff pages are for school admins
 and principals (who may already add staff on the staff list); student and guardian pages for the managers
 who may already move or transfer a student (students.permissions.MANAGERS). Anyone else gets 404.
 Removing a staff member, withdrawing a student and removing a guardian first show what will happen."""
@@ -61,7 +61,7 @@ def staff_edit_view(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            staff = services.staff_edit(actor=request.user, staff=staff, request=request, **form.cleaned_data)
+            staff = services.staff_edit(actor=request.user, staff=staff, **form.cleaned_data)
         except (StaffError, services.PeopleError) as error:
             form.add_error(None, str(error))
         else:
@@ -78,9 +78,7 @@ def staff_active_view(request, pk):
     staff = _staff_or_404(pk)
     active = request.POST.get("active") == "1"
     try:
-        services.staff_set_active(
-            actor=request.user, school=request.tenant, staff=staff, active=active, request=request
-        )
+        services.staff_set_active(actor=request.user, school=request.tenant, staff=staff, active=active)
     except services.PeopleError as error:
         messages.error(request, str(error))
         return redirect("staff_edit", pk=pk)
@@ -99,9 +97,7 @@ def staff_remove_view(request, pk):
     error = None
     if request.method == "POST":
         try:
-            released = services.staff_remove(
-                actor=request.user, school=request.tenant, staff=staff, request=request
-            )
+            released = services.staff_remove(actor=request.user, school=request.tenant, staff=staff)
         except services.PeopleError as refused:
             error = str(refused)
         else:
@@ -136,7 +132,6 @@ def student_add_view(request):
                 school_class=form.cleaned_data["school_class"],
                 starts_on=form.cleaned_data["starts_on"],
                 guardian=form.guardian(),
-                request=request,
             )
         except services.PeopleError as error:
             form.add_error(None, str(error))
@@ -166,9 +161,7 @@ def student_edit_view(request, pk):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.student_edit(
-                actor=request.user, student=student, profile=form.profile(), request=request
-            )
+            services.student_edit(actor=request.user, student=student, profile=form.profile())
         except services.PeopleError as error:
             form.add_error(None, str(error))
         else:
@@ -188,9 +181,7 @@ def student_withdraw_view(request, pk):
     form = WithdrawForm(request.POST or None, initial={"on_date": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.student_withdraw(
-                actor=request.user, student=student, request=request, **form.cleaned_data
-            )
+            services.student_withdraw(actor=request.user, student=student, **form.cleaned_data)
         except services.PeopleError as error:
             form.add_error(None, str(error))
         else:
@@ -218,7 +209,6 @@ def guardian_add_view(request, pk):
                 actor=request.user,
                 school=request.tenant,
                 student=student,
-                request=request,
                 **form.cleaned_data,
             )
         except services.PeopleError as error:
@@ -257,7 +247,7 @@ def guardian_edit_view(request, pk, link_pk):
     if request.method == "POST" and form.is_valid():
         try:
             changed = services.guardian_edit(
-                actor=request.user, school=request.tenant, link=link, request=request, **form.cleaned_data
+                actor=request.user, school=request.tenant, link=link, **form.cleaned_data
             )
         except services.PeopleError as error:
             form.add_error(None, str(error))
@@ -286,7 +276,7 @@ def guardian_remove_view(request, pk, link_pk):
     student = _student_or_404(pk)
     link = _link_or_404(student, link_pk)
     if request.method == "POST":
-        services.guardian_unlink(actor=request.user, school=request.tenant, link=link, request=request)
+        services.guardian_unlink(actor=request.user, school=request.tenant, link=link)
         messages.success(
             request,
             gettext("%(name)s không còn là phụ huynh của %(student)s.")
@@ -302,6 +292,6 @@ def guardian_remove_view(request, pk, link_pk):
 def guardian_primary_view(request, pk, link_pk):
     student = _student_or_404(pk)
     link = _link_or_404(student, link_pk)
-    services.guardian_set_primary(actor=request.user, link=link, request=request)
+    services.guardian_set_primary(actor=request.user, link=link)
     messages.success(request, gettext("%(name)s là liên hệ chính.") % {"name": link.guardian.full_name})
     return redirect("student_detail", pk=pk)

@@ -2,17 +2,17 @@ from django import forms
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from students.forms import _date_field
+from students.class_names import ClassNameError, parse_class_names
+from students.forms import date_field
 from students.models import Assessment, GradeLevel, SchoolClass, StaffMember, Subject
-from students.setup.class_names import ClassNameError, parse_class_names
 from students.setup.services import YearDates, assignment_teachers, homeroom_candidates
 
 
 class YearDatesForm(forms.Form):
-    starts_on = _date_field(_("Ngày bắt đầu năm học"))
-    term1_ends_on = _date_field(_("Học kỳ I kết thúc ngày"))
-    term2_starts_on = _date_field(_("Học kỳ II bắt đầu ngày"))
-    ends_on = _date_field(_("Ngày kết thúc năm học"))
+    starts_on = date_field(_("Ngày bắt đầu năm học"))
+    term1_ends_on = date_field(_("Học kỳ I kết thúc ngày"))
+    term2_starts_on = date_field(_("Học kỳ II bắt đầu ngày"))
+    ends_on = date_field(_("Ngày kết thúc năm học"))
 
     def clean(self):
         cleaned = super().clean()

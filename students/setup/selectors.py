@@ -2,7 +2,7 @@
 
 from django.db.models import Count, Prefetch, Q
 
-from students.models import GradeLevel, SchoolClass, SchoolYear, Subject, SubjectLoad, Term
+from students.models import GradeLevel, SchoolYear, Subject, SubjectLoad, Term
 
 
 def years_with_terms():
@@ -22,11 +22,3 @@ def grade_catalogue(grade: GradeLevel) -> list[dict]:
         {"subject": subject, "periods": loads.get(subject.pk)}
         for subject in Subject.objects.filter(level=grade.level).order_by("-is_active", "order", "name")
     ]
-
-
-def archived_classes(year: SchoolYear | None):
-    return (
-        SchoolClass.objects.filter(year=year, archived_at__isnull=False)
-        .select_related("grade")
-        .order_by("grade__number", "name")
-    )

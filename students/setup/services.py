@@ -1,4 +1,4 @@
-"""A school sets itself up in the browser (issue 11): school years and their terms, classes, the subject
+"""A school sets itself up in the browser: school years and their terms, classes, the subject
 catalogue per grade and the teaching assignments. Every write is keyword-only, atomic and audited; a
 change that would break data in use is refused with the reason (SetupError). Call inside the school's
 schema."""
@@ -15,10 +15,10 @@ from django.utils.text import slugify
 from django.utils.translation import gettext
 
 from accounts.roles import Role
-from grades.models import PrimaryRating, Score
-from grades.services import assessment_plan_generate
 from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
+from students import marks
+from students.class_names import clean_name, leading_grade
 from students.models import (
     Assessment,
     Enrolment,
@@ -32,7 +32,6 @@ from students.models import (
     Term,
 )
 from students.services import school_year_bounds
-from students.setup.class_names import clean_name, leading_grade
 
 
 class SetupError(ValueError):
@@ -93,7 +92,7 @@ def _check_dates(dates: YearDates) -> None:
 
 
 @transaction.atomic
-def year_create(*, actor, name: str, dates: YearDates, request=None) -> SchoolYear:
+def year_create(*, actor, name: str, dates: YearDates) -> SchoolYear:
     """A school year with its two terms. The first year a school has becomes the current one."""
     name = name.strip()
     first, _dash, second = name.partition("-")
@@ -117,13 +116,12 @@ def year_create(*, actor, name: str, dates: YearDates, request=None) -> SchoolYe
         action="year.create",
         obj=year,
         after={"name": name, "is_current": year.is_current, **dates.as_dict()},
-        request=request,
     )
     return year
 
 
 @transaction.atomic
-def year_dates_set(*, actor, year: SchoolYear, dates: YearDates, request=None) -> SchoolYear:
+def year_dates_set(*, actor, year: SchoolYear, dates: YearDates) -> SchoolYear:
     """Change a year's and its terms' dates. Refused when a class enrolment of the year would start
     before the year does (the roster import enrols from the year's first day). Saving the dates unchanged
     is recorded too: the admin has checked them (the getting-started checklist ticks on it)."""
@@ -150,14 +148,13 @@ def year_dates_set(*, actor, year: SchoolYear, dates: YearDates, request=None) -
         obj=year,
         before=before.as_dict(),
         after=dates.as_dict(),
-        request=request,
     )
     year.refresh_from_db()
     return year
 
 
 @transaction.atomic
-def year_make_current(*, actor, year: SchoolYear, request=None) -> SchoolYear:
+def year_make_current(*, actor, year: SchoolYear) -> SchoolYear:
     """Make `year` the school's current year (exactly one is): classes, imports, grade entry and
     attendance work in it from now on. Promoting students is the rollover's job, not this one's."""
     years = list(SchoolYear.objects.select_for_update().order_by("pk"))
@@ -173,7 +170,6 @@ def year_make_current(*, actor, year: SchoolYear, request=None) -> SchoolYear:
         obj=year,
         before={"current": previous.name if previous else None},
         after={"current": year.name},
-        request=request,
     )
     year.refresh_from_db()
     return year
@@ -225,7 +221,7 @@ def _check_class_name(name: str) -> str:
 
 @transaction.atomic
 def class_create(
-    *, actor, year: SchoolYear, name: str, grade: GradeLevel, homeroom_teacher=None, request=None
+    *, actor, year: SchoolYear, name: str, grade: GradeLevel, homeroom_teacher=None
 ) -> SchoolClass:
     name = _check_class_name(name)
     _check_name_free(year, name)
@@ -238,7 +234,6 @@ def class_create(
         obj=school_class,
         after={"name": name, "grade": grade.number, "year": year.name,
                "homeroom_teacher": homeroom_teacher.full_name if homeroom_teacher else None},
-        request=request,
     )  # fmt: skip
     return school_class
 
@@ -254,7 +249,7 @@ def _class_state(school_class: SchoolClass) -> dict:
 
 @transaction.atomic
 def class_update(
-    *, actor, school_class: SchoolClass, name: str, grade: GradeLevel, homeroom_teacher=None, request=None
+    *, actor, school_class: SchoolClass, name: str, grade: GradeLevel, homeroom_teacher=None
 ) -> SchoolClass:
     """Rename, change the grade, set or clear the homeroom teacher. The grade stays within the class's
     school level once it has students (their scores follow the level's subjects)."""
@@ -276,9 +271,7 @@ def class_update(
     _saved(school_class, update_fields=["name", "grade", "homeroom_teacher"])
     after = _class_state(school_class)
     if after != before:
-        audit_record(
-            actor=actor, action="class.update", obj=school_class, before=before, after=after, request=request
-        )
+        audit_record(actor=actor, action="class.update", obj=school_class, before=before, after=after)
     return school_class
 
 
@@ -292,7 +285,7 @@ def current_enrolment_count(school_class: SchoolClass, today: date | None = None
 
 
 @transaction.atomic
-def class_archive(*, actor, school_class: SchoolClass, request=None) -> SchoolClass:
+def class_archive(*, actor, school_class: SchoolClass) -> SchoolClass:
     """Take a class out of the year's lists and forms; its enrolments, scores and roll calls stay as
     history. Refused while students are enrolled in it (move them first), and its teaching assignments
     end with it."""
@@ -318,7 +311,6 @@ def class_archive(*, actor, school_class: SchoolClass, request=None) -> SchoolCl
         obj=school_class,
         before={"assignments": [f"{subject}: {teacher}" for subject, teacher in assignments]},
         after={"archived_at": school_class.archived_at.isoformat()},
-        request=request,
     )
     return school_class
 
@@ -351,7 +343,7 @@ def classes_bulk_plan(*, year: SchoolYear, names: list[str]) -> BulkPlan:
 
 
 @transaction.atomic
-def classes_bulk_create(*, actor, year: SchoolYear, names: list[str], request=None) -> list[SchoolClass]:
+def classes_bulk_create(*, actor, year: SchoolYear, names: list[str]) -> list[SchoolClass]:
     """Create the classes named that the year does not have yet, all or nothing. Those that exist are
     left as they are (the preview lists them)."""
     SchoolYear.objects.select_for_update().get(pk=year.pk)  # one bulk creation at a time per year
@@ -366,7 +358,6 @@ def classes_bulk_create(*, actor, year: SchoolYear, names: list[str], request=No
         action="class.bulk_create",
         obj=year,
         after={"created": [name for name, _grade in plan.new], "existing": plan.existing},
-        request=request,
     )
     return classes
 
@@ -384,17 +375,13 @@ def subject_use_in_grade(subject: Subject, grade: GradeLevel) -> str | None:
             "count": assigned,
             "grade": grade.number,
         }
-    in_grade = {"student__enrolments__school_class__grade": grade}
-    if (
-        Score.objects.filter(subject=subject, **in_grade).exists()
-        or PrimaryRating.objects.filter(subject=subject, **in_grade).exists()
-    ):
+    if marks.subject_has_marks_in_grade(subject, grade):
         return gettext("đã có điểm hoặc đánh giá ở khối %(grade)d") % {"grade": grade.number}
     return None
 
 
 @transaction.atomic
-def subject_loads_set(*, actor, grade: GradeLevel, periods: dict[int, int | None], request=None) -> int:
+def subject_loads_set(*, actor, grade: GradeLevel, periods: dict[int, int | None]) -> int:
     """Set which subjects of the grade's level are taught in it and their periods per year (subject id →
     periods, None: not taught). All or nothing: a subject that stops being taught while it has
     assignments or scores in the grade refuses the whole change. Returns the number of subjects changed."""
@@ -432,7 +419,6 @@ def subject_loads_set(*, actor, grade: GradeLevel, periods: dict[int, int | None
             action="subject_load.set",
             obj=grade,
             after={"grade": grade.number, "periods": changes},
-            request=request,
         )
     return len(changes)
 
@@ -450,9 +436,7 @@ def _check_subject_name(level: str, name: str, exclude_pk: int | None = None) ->
 
 
 @transaction.atomic
-def subject_add(
-    *, actor, grade: GradeLevel, name: str, assessment: str, periods_per_year: int, request=None
-) -> Subject:
+def subject_add(*, actor, grade: GradeLevel, name: str, assessment: str, periods_per_year: int) -> Subject:
     """A school's own subject (an elective), taught in `grade`; the school adds it to other grades of the
     level in the catalogue. Primary subjects are rated (Circular 27), secondary ones scored or Đạt/Chưa đạt
     (Circular 22)."""
@@ -478,13 +462,12 @@ def subject_add(
         action="subject.add",
         obj=subject,
         after={"name": name, "assessment": assessment, "grade": grade.number, "periods": periods_per_year},
-        request=request,
     )
     return subject
 
 
 @transaction.atomic
-def subject_rename(*, actor, subject: Subject, name: str, request=None) -> Subject:
+def subject_rename(*, actor, subject: Subject, name: str) -> Subject:
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
     name = _check_subject_name(subject.level, name, exclude_pk=subject.pk)
     if name == subject.name:
@@ -498,13 +481,12 @@ def subject_rename(*, actor, subject: Subject, name: str, request=None) -> Subje
         obj=subject,
         before=before,
         after={"name": name},
-        request=request,
     )
     return subject
 
 
 @transaction.atomic
-def subject_active_set(*, actor, subject: Subject, active: bool, request=None) -> Subject:
+def subject_active_set(*, actor, subject: Subject, active: bool) -> Subject:
     """Deactivate a subject (it leaves grade entry, plans and imports; its past scores stay) or bring it
     back. Refused while it has teaching assignments this year."""
     subject = Subject.objects.select_for_update().get(pk=subject.pk)
@@ -530,7 +512,6 @@ def subject_active_set(*, actor, subject: Subject, active: bool, request=None) -
         obj=subject,
         before={"is_active": not active},
         after={"is_active": active},
-        request=request,
     )
     return subject
 
@@ -545,7 +526,7 @@ def assignment_teachers():
 
 @transaction.atomic
 def assignments_add(
-    *, actor, teacher: StaffMember, subject: Subject, classes: list[SchoolClass], request=None
+    *, actor, teacher: StaffMember, subject: Subject, classes: list[SchoolClass]
 ) -> list[TeachingAssignment]:
     """Assign one teacher one subject in one or several classes of the current year, all or nothing:
     the teacher is active, the subject is taught in each class's grade, and no class has that subject
@@ -593,41 +574,28 @@ def assignments_add(
         raise SetupError(gettext("Các phân công này đều đã có."))
     TeachingAssignment.objects.bulk_create(created)
     # The year's assessment plan (columns per subject and grade), so the teacher's grid opens at once.
-    assessment_plan_generate(actor=actor, year=classes[0].year)
+    marks.assignments_added(actor=actor, year=classes[0].year)
     audit_record(
         actor=actor,
         action="assignment.add",
         obj=teacher,
         after={"subject": subject.name, "classes": [a.school_class.name for a in created]},
-        request=request,
     )
     return created
 
 
-def assignment_scores(assignment: TeachingAssignment) -> int:
-    """How many marks the class's students have in the assignment's subject this year."""
-    year = assignment.school_class.year
-    students = Enrolment.objects.filter(school_class=assignment.school_class).values("student_id")
-    scores = Score.objects.filter(
-        subject=assignment.subject, term__year=year, student_id__in=students
-    ).exclude(value__isnull=True, rating__isnull=True)
-    ratings = PrimaryRating.objects.filter(subject=assignment.subject, year=year, student_id__in=students)
-    return scores.count() + ratings.count()
-
-
 @transaction.atomic
-def assignment_remove(*, actor, assignment: TeachingAssignment, request=None) -> None:
+def assignment_remove(*, actor, assignment: TeachingAssignment) -> None:
     """End a teaching assignment. The class's scores in the subject stay (they belong to the students);
     the teacher no longer sees or enters them, until the subject is assigned again."""
     assignment = TeachingAssignment.objects.select_related("teacher", "school_class", "subject").get(
         pk=assignment.pk
     )
-    scores = assignment_scores(assignment)
+    scores = marks.assignment_marks(assignment)
     audit_record(
         actor=actor,
         action="assignment.remove",
         obj=assignment.teacher,
         before={"subject": assignment.subject.name, "class": assignment.school_class.name, "scores": scores},
-        request=request,
     )
     assignment.delete()

@@ -1,4 +1,4 @@
-"""School setup pages (issue 11): years and terms, classes, the subject catalogue, teaching assignments.
+"""School setup pages: years and terms, classes, the subject catalogue, teaching assignments.
 Managers of the school only; anyone else gets 404 (schoolbook.permissions). Each POST validates a form,
 calls one service of students.setup.services, shows a SetupError next to the form (status 400) or
 redirects with a flash message. Costly or irreversible steps (make a year current, archive a class, bulk
@@ -13,6 +13,7 @@ from django.utils.translation import gettext
 
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
+from students import marks
 from students.models import GradeLevel, SchoolClass, SchoolYear, Subject, TeachingAssignment
 from students.permissions import MANAGERS
 from students.selectors import current_year
@@ -56,7 +57,7 @@ def year_list_view(request):
         if form.is_valid():
             try:
                 year = services.year_create(
-                    actor=request.user, name=form.cleaned_data["name"], dates=form.dates, request=request
+                    actor=request.user, name=form.cleaned_data["name"], dates=form.dates
                 )
             except SetupError as error:
                 form.add_error(None, str(error))
@@ -77,7 +78,7 @@ def year_edit_view(request, pk):
     form = YearDatesForm(request.POST or None, initial=vars(YearDates.of(year)))
     if request.method == "POST" and form.is_valid():
         try:
-            services.year_dates_set(actor=request.user, year=year, dates=form.dates, request=request)
+            services.year_dates_set(actor=request.user, year=year, dates=form.dates)
         except SetupError as error:
             form.add_error(None, str(error))
         else:
@@ -96,7 +97,7 @@ def year_make_current_view(request, pk):
     error = None
     if request.method == "POST":
         try:
-            services.year_make_current(actor=request.user, year=year, request=request)
+            services.year_make_current(actor=request.user, year=year)
         except SetupError as refused:
             error = str(refused)
         else:
@@ -122,9 +123,7 @@ def class_create_view(request):
     form = ClassForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            school_class = services.class_create(
-                actor=request.user, year=year, request=request, **form.cleaned_data
-            )
+            school_class = services.class_create(actor=request.user, year=year, **form.cleaned_data)
         except SetupError as error:
             form.add_error("name", str(error))
         else:
@@ -157,9 +156,7 @@ def class_edit_view(request, pk):
     form = ClassForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.class_update(
-                actor=request.user, school_class=school_class, request=request, **form.cleaned_data
-            )
+            services.class_update(actor=request.user, school_class=school_class, **form.cleaned_data)
         except SetupError as error:
             form.add_error(None, str(error))
         else:
@@ -183,7 +180,7 @@ def class_archive_view(request, pk):
     error = None
     if request.method == "POST":
         try:
-            services.class_archive(actor=request.user, school_class=school_class, request=request)
+            services.class_archive(actor=request.user, school_class=school_class)
         except SetupError as refused:
             error = str(refused)
         else:
@@ -208,9 +205,7 @@ def class_bulk_create_view(request):
         names = form.cleaned_data["names"]
         try:
             if request.POST.get("confirm"):
-                created = services.classes_bulk_create(
-                    actor=request.user, year=year, names=names, request=request
-                )
+                created = services.classes_bulk_create(actor=request.user, year=year, names=names)
                 messages.success(
                     request,
                     gettext("Đã tạo %(count)d lớp: %(names)s.")
@@ -257,9 +252,7 @@ def subject_catalogue_view(request):
         periods, errors = _periods_from(request, rows)
         if not errors:
             try:
-                changed = services.subject_loads_set(
-                    actor=request.user, grade=grade, periods=periods, request=request
-                )
+                changed = services.subject_loads_set(actor=request.user, grade=grade, periods=periods)
             except SetupError as refused:
                 error = str(refused)
             else:
@@ -288,9 +281,7 @@ def subject_add_view(request):
     form = SubjectAddForm(request.POST or None, grade=grade)
     if request.method == "POST" and form.is_valid():
         try:
-            subject = services.subject_add(
-                actor=request.user, grade=grade, request=request, **form.cleaned_data
-            )
+            subject = services.subject_add(actor=request.user, grade=grade, **form.cleaned_data)
         except SetupError as error:
             form.add_error("name", str(error))
         else:
@@ -325,7 +316,7 @@ def subject_edit_view(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             subject = services.subject_rename(
-                actor=request.user, subject=subject, name=form.cleaned_data["name"], request=request
+                actor=request.user, subject=subject, name=form.cleaned_data["name"]
             )
         except SetupError as error:
             form.add_error("name", str(error))
@@ -346,7 +337,7 @@ def subject_active_view(request, pk):
     back = _subject_back(request, subject)
     active = request.POST.get("active") == "1"
     try:
-        services.subject_active_set(actor=request.user, subject=subject, active=active, request=request)
+        services.subject_active_set(actor=request.user, subject=subject, active=active)
     except SetupError as error:
         form = SubjectRenameForm(initial={"name": subject.name})
         context = {"subject": subject, "form": form, "back": back, "error": str(error)}
@@ -379,7 +370,6 @@ def assignment_add_view(request):
                 teacher=form.cleaned_data["teacher"],
                 subject=form.cleaned_data["subject"],
                 classes=list(form.cleaned_data["classes"]),
-                request=request,
             )
         except SetupError as error:
             form.add_error(None, str(error))
@@ -405,7 +395,7 @@ def assignment_remove_view(request, pk):
         TeachingAssignment.objects.select_related("teacher", "school_class__year", "subject"), pk=pk
     )
     if request.method == "POST":
-        services.assignment_remove(actor=request.user, assignment=assignment, request=request)
+        services.assignment_remove(actor=request.user, assignment=assignment)
         messages.success(
             request,
             gettext("Đã bỏ phân công %(teacher)s dạy %(subject)s lớp %(class)s.")
@@ -416,5 +406,5 @@ def assignment_remove_view(request, pk):
             },
         )
         return redirect("assignment_list")
-    context = {"assignment": assignment, "scores": services.assignment_scores(assignment)}
+    context = {"assignment": assignment, "scores": marks.assignment_marks(assignment)}
     return render(request, "students/setup/assignment_remove.html", context)

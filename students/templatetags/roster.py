@@ -1,3 +1,5 @@
+"""Template filters for the roster pages."""
+
 from django import template
 
 from schoolbook.phones import display_phone

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from students.forms import _date_field
+from students.forms import date_field
 
 
 def _one_line(value: str) -> str:
@@ -21,7 +21,7 @@ class TransferRequestForm(forms.Form):
             "invalid_choice": _("Chọn một trường khác đang hoạt động trên Schoolbook."),
         },
     )
-    on_date = _date_field(_("Từ ngày"))
+    on_date = date_field(_("Từ ngày"))
     reason = forms.CharField(
         label=_("Lý do chuyển trường"),
         max_length=300,

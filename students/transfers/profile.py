@@ -1,4 +1,4 @@
-"""The "Chuyển trường" card of a student's profile (students.views, students.views_roster)."""
+"""The "Chuyển trường" card of a student's profile (students.roster.views)."""
 
 from django.utils import timezone
 

@@ -1,4 +1,4 @@
-"""A transfer between two schools is a request the receiving school decides (issue 12, item 2).
+"""A transfer between two schools is a request the receiving school decides.
 
 The sending school (A) creates a TransferRequest in the public schema with the student's snapshot and
 guardians; the student goes on studying in A. The receiving school (B) accepts (choosing its class and its
@@ -50,7 +50,6 @@ def _snapshot_after(transfer: TransferRequest, **extra) -> dict:
 @transaction.atomic
 def transfer_request_create(
     *, actor, from_school: School, student: Student, to_school: School, on_date: date, reason: str,
-    request=None,
 ) -> TransferRequest:  # fmt: skip
     """Ask `to_school` to take `student` of `from_school` from `on_date`. Call inside A's schema. Reads
     nothing of B but that it is an active school; refuses only for reasons of A's own data."""
@@ -88,8 +87,8 @@ def transfer_request_create(
         reason=reason, on_date=on_date, requested_by=actor,
     )  # fmt: skip
     after = _snapshot_after(transfer, reason=reason)
-    audit_record(actor=actor, action="transfer.request", obj=student, after=after, request=request)
-    _audit_in(to_school, actor=actor, action="transfer.incoming", obj=transfer, after=after, request=request)
+    audit_record(actor=actor, action="transfer.request", obj=student, after=after)
+    _audit_in(to_school, actor=actor, action="transfer.incoming", obj=transfer, after=after)
     return transfer
 
 
@@ -117,19 +116,17 @@ def _decide(transfer: TransferRequest, *, actor, status, decline_reason="") -> N
 
 
 @transaction.atomic
-def transfer_request_withdraw(*, actor, transfer: TransferRequest, request=None) -> TransferRequest:
+def transfer_request_withdraw(*, actor, transfer: TransferRequest) -> TransferRequest:
     """The sending school takes its pending request back."""
     transfer = _locked_pending(transfer)
     _decide(transfer, actor=actor, status=TransferRequest.Status.WITHDRAWN)
     after = _snapshot_after(transfer)
-    _audit_in(transfer.from_school, actor=actor, action="transfer.withdraw", obj=transfer,
-              after=after, request=request)  # fmt: skip
-    _audit_in(transfer.to_school, actor=actor, action="transfer.withdraw", obj=transfer, after=after,
-              request=request)  # fmt: skip
+    _audit_in(transfer.from_school, actor=actor, action="transfer.withdraw", obj=transfer, after=after)
+    _audit_in(transfer.to_school, actor=actor, action="transfer.withdraw", obj=transfer, after=after)
     return transfer
 
 
-def transfer_requests_withdraw_for(*, actor, student: Student, request=None) -> int:
+def transfer_requests_withdraw_for(*, actor, student: Student) -> int:
     """The student leaves this school otherwise (students.people.services.student_withdraw): its pending
     request, if any, is withdrawn with it, so that no acceptance comes after. Call inside the school's
     schema and the caller's transaction."""
@@ -139,28 +136,24 @@ def transfer_requests_withdraw_for(*, actor, student: Student, request=None) -> 
         status=TransferRequest.Status.PENDING,
     )
     for transfer in pending:
-        transfer_request_withdraw(actor=actor, transfer=transfer, request=request)
+        transfer_request_withdraw(actor=actor, transfer=transfer)
     return len(pending)
 
 
 @transaction.atomic
-def transfer_decline(*, actor, transfer: TransferRequest, reason: str, request=None) -> TransferRequest:
+def transfer_decline(*, actor, transfer: TransferRequest, reason: str) -> TransferRequest:
     """The receiving school says no, with a reason the sending school sees. A is unchanged."""
     transfer = _locked_pending(transfer)
     _decide(transfer, actor=actor, status=TransferRequest.Status.DECLINED, decline_reason=reason)
     after = _snapshot_after(transfer, reason=reason)
-    _audit_in(transfer.to_school, actor=actor, action="transfer.decline", obj=transfer, after=after,
-              request=request)  # fmt: skip
+    _audit_in(transfer.to_school, actor=actor, action="transfer.decline", obj=transfer, after=after)
     # In A's log the decision is the platform's ("Hệ thống"): who in B decided is B's business.
-    _audit_in(transfer.from_school, actor=None, action="transfer.declined", obj=transfer, after=after,
-              request=None)  # fmt: skip
+    _audit_in(transfer.from_school, actor=None, action="transfer.declined", obj=transfer, after=after)
     return transfer
 
 
 @transaction.atomic
-def transfer_accept(
-    *, actor, transfer: TransferRequest, to_class: SchoolClass, student_code: str, request=None
-) -> Student:
+def transfer_accept(*, actor, transfer: TransferRequest, to_class: SchoolClass, student_code: str) -> Student:
     """The receiving school takes the student into `to_class` (one of its current classes) under its own
     `student_code`, from the request's date. Call inside B's schema. Guardians are matched by phone or
     created, each affiliated to B. Then A's enrolment ends and its student becomes transferred, in the same
@@ -180,11 +173,10 @@ def transfer_accept(
         date_of_birth=transfer.date_of_birth, gender=transfer.gender, status=StudentStatus.STUDYING,
     )  # fmt: skip
     Enrolment.objects.create(student=new, school_class=to_class, starts_on=transfer.on_date)
-    _guardians_link(actor=actor, student=new, guardians=transfer.guardians, school=transfer.to_school,
-                    request=request)  # fmt: skip
+    _guardians_link(actor=actor, student=new, guardians=transfer.guardians, school=transfer.to_school)
     _decide(transfer, actor=actor, status=TransferRequest.Status.ACCEPTED)
     audit_record(
-        actor=actor, action="student.transfer_in", obj=new, request=request,
+        actor=actor, action="student.transfer_in", obj=new,
         after=_snapshot_after(transfer, **{"class": to_class.name,
                                            "guardians": [g["phone"] for g in transfer.guardians]}),
     )  # fmt: skip
@@ -193,7 +185,7 @@ def transfer_accept(
     return new
 
 
-def _guardians_link(*, actor, student, guardians, school, request) -> None:
+def _guardians_link(*, actor, student, guardians, school) -> None:
     from accounts.models import User
 
     users = User.objects.in_bulk([g["user_id"] for g in guardians if g["user_id"]])
@@ -203,9 +195,7 @@ def _guardians_link(*, actor, student, guardians, school, request) -> None:
         user = (
             users.get(item["user_id"])
             or by_phone.get(item["phone"])
-            or user_get_or_create(
-                phone=item["phone"], full_name=item["full_name"], actor=actor, request=request
-            )
+            or user_get_or_create(phone=item["phone"], full_name=item["full_name"], actor=actor)
         )
         guardian, created = Guardian.objects.get_or_create(
             phone=item["phone"],

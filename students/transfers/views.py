@@ -12,6 +12,7 @@ from django.utils.translation import gettext
 from schoolbook.permissions import school_role_required
 from students.models import SchoolClass
 from students.permissions import MANAGERS
+from students.roster.views import profile_page
 from students.selectors import student_profile
 from students.transfers.forms import TransferAcceptForm, TransferDeclineForm
 from students.transfers.profile import transfer_form
@@ -23,7 +24,6 @@ from students.transfers.services import (
     transfer_request_create,
     transfer_request_withdraw,
 )
-from students.views_roster import profile_page
 
 PAGE_SIZE = 20
 
@@ -51,7 +51,6 @@ def student_transfer_view(request, pk):
                 to_school=form.cleaned_data["to_school"],
                 on_date=form.cleaned_data["on_date"],
                 reason=form.cleaned_data["reason"],
-                request=request,
             )
         except TransferError as error:
             form.add_error(None, str(error))
@@ -78,7 +77,7 @@ def transfer_withdraw_view(request, pk, transfer_pk):
         raise Http404
     if request.method == "POST":
         try:
-            transfer_request_withdraw(actor=request.user, transfer=transfer, request=request)
+            transfer_request_withdraw(actor=request.user, transfer=transfer)
         except TransferError as error:
             messages.error(request, str(error))
         else:
@@ -135,7 +134,6 @@ def transfer_accept_view(request, pk):
                 transfer=transfer,
                 to_class=form.cleaned_data["to_class"],
                 student_code=form.cleaned_data["student_code"],
-                request=request,
             )
         except TransferError as error:
             form.add_error(None, str(error))
@@ -158,8 +156,7 @@ def transfer_decline_view(request, pk):
     form = TransferDeclineForm(request.POST)
     if form.is_valid():
         try:
-            transfer_decline(actor=request.user, transfer=transfer, reason=form.cleaned_data["reason"],
-                             request=request)  # fmt: skip
+            transfer_decline(actor=request.user, transfer=transfer, reason=form.cleaned_data["reason"])
         except TransferError as error:
             form.add_error(None, str(error))
         else:

@@ -1,10 +1,12 @@
+"""The roster or staff import from the command line, for a school given by its code: dry run or commit."""
+
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django_tenants.utils import schema_context
 
-from students.import_staff import STAFF
-from students.imports import STUDENTS
+from students.imports.roster import STUDENTS
+from students.imports.staff import STAFF
 from tenants.models import School
 
 

@@ -1,0 +1,27 @@
+"""A school's home page (/s/<code>/), for staff and for guardians."""
+
+from django.shortcuts import render
+
+from accounts.roles import Role
+from schoolbook.home.selectors import manager_figures, staff_counts
+from students.permissions import MANAGERS
+from students.selectors import children_here, homeroom_classes
+
+
+def school_home(request):
+    """Each role sees the figures it needs; the access middleware has already checked membership.
+    A guardian who is not staff here sees their children in this school."""
+    staff = request.staff
+    if staff is None:
+        context = {"school": request.tenant, "children": children_here(request.guardian)}
+        return render(request, "students/guardian_home.html", context)
+    context = {
+        "counts": staff_counts(),
+        "is_manager": staff.has_role(*MANAGERS),
+        "sets_grade_rules": staff.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL),
+        "homeroom_classes": homeroom_classes(staff),
+        "children": children_here(request.guardian) if request.guardian else [],
+    }
+    if context["is_manager"]:
+        context.update(manager_figures(request.tenant))
+    return render(request, "students/school_home.html", context)
