@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from messaging.models import MessagingSettings
 from messaging.selectors import format_vnd, items_estimate, send_estimate
 from messaging.services import Recipient
-from tests.gradebook_world import guardian_account
+from tests.factories import guardian_account
 from tests.test_notices import build
 
 PRICE = 800
