@@ -17,7 +17,7 @@ from students.models import (
     TeachingAssignment,
 )
 from tenants.models import SchoolAffiliation
-from tests.gradebook_world import assignment_make, parent_make, student_enrol
+from tests.factories import assignment_make, parent_make, student_enrol
 
 MOTHER_PHONE = "+84981330001"
 FATHER_PHONE = "+84981330002"

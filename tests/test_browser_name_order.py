@@ -12,7 +12,7 @@ from accounts.models import User
 from students.models import Enrolment, GradeLevel, SchoolClass, SchoolYear, StaffMember, Student
 from tenants.models import School
 from tests.conftest import ARTIFACTS
-from tests.gradebook_world import student_enrol
+from tests.factories import student_enrol
 from tests.students.roster.test_name_order_lists import CLASS_LIST
 
 pytestmark = pytest.mark.browser

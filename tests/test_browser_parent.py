@@ -34,7 +34,8 @@ from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.browser_checks import assert_no_sideways_scroll
 from tests.conftest import ARTIFACTS, OTP_RE, ROOT, sign_in
-from tests.gradebook_world import guardian_link, plans_generate_undoable, student_enrol
+from tests.factories import guardian_link, student_enrol
+from tests.gradebook_world import plans_generate_undoable
 
 pytestmark = pytest.mark.browser
 PHONES = [{"width": 390, "height": 844}, {"width": 360, "height": 740}]

@@ -43,7 +43,7 @@ def test_staff_first_login_with_a_code_then_a_password(client, world):
     from django_tenants.utils import schema_context
 
     from accounts.models import User
-    from tests.gradebook_world import staff_make
+    from tests.factories import staff_make
 
     with schema_context(world.school_a.schema_name):
         staff_make(world, "0966 555 444", "Giáo Viên Mới")

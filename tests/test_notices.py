@@ -28,7 +28,7 @@ from notices.tasks import publish_due, publish_due_school
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentStatus
 from tests.conftest import confirm_token
-from tests.gradebook_world import guardian_account, guardian_link, staff_make, student_enrol
+from tests.factories import guardian_account, guardian_link, staff_make, student_enrol
 
 SITE = "https://sobl.example.vn"
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"

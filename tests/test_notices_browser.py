@@ -14,7 +14,7 @@ from notices.models import Notice
 from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, StaffMember, Student
 from tests.conftest import ARTIFACTS, sign_in
-from tests.gradebook_world import guardian_link, student_enrol
+from tests.factories import guardian_link, student_enrol
 from tests.test_notices import PDF, SITE
 
 pytestmark = pytest.mark.browser

@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 
 from messaging.models import MessagingSettings
 from messaging.outbox.selectors import Recipient, format_vnd, items_estimate, send_estimate
-from tests.gradebook_world import guardian_account
+from tests.factories import guardian_account
 from tests.test_notices import build
 
 PRICE = 800

@@ -14,7 +14,7 @@ from notices.selectors import inbox_across_schools
 from notices.services import notice_save
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember
 from tenants.services import affiliation_add
-from tests.gradebook_world import guardian_account, guardian_link, student_enrol
+from tests.factories import guardian_account, guardian_link, student_enrol
 from tests.test_notices import SITE, build, data, reads
 
 INBOX = "/notices/"

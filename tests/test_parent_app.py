@@ -25,7 +25,8 @@ from notices.models import Notice, NoticeRecipient, Status
 from schoolbook.audit.models import AuditEvent
 from students.models import Guardian, StaffMember, Subject, Term
 from tests.conftest import OTP_RE
-from tests.students.roster.test_roster_pages import Roster, _enrol, _guardian_of, _student, roster_build
+from tests.factories import guardian_of
+from tests.students.roster.test_roster_pages import Roster, _enrol, _student, roster_build
 
 
 @pytest.fixture
@@ -167,7 +168,7 @@ def test_the_hub_costs_the_same_queries_for_one_child_or_five_per_school(client,
         for number in range(4):
             child = _student(f"S{number}", f"Nguyễn Em {number}")
             _enrol(child, roster.class_a2)
-            _guardian_of(world.school_a, child, roster.parent, primary=False)
+            guardian_of(world.school_a, child, roster.parent, primary=False)
             score_published(child, "toan", "TX1", "9")
             mark_made(child, roster.class_a2, timezone.localdate(), Mark.ABSENT_EXCUSED)
             leave_decided(child, roster.parent)

@@ -33,7 +33,7 @@ from notices.models import Notice, NoticeAttachment, Status
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
-from tests.gradebook_world import assignment_make, parent_make, staff_make, student_enrol
+from tests.factories import assignment_make, parent_make, staff_make, student_enrol
 
 # --- what may answer without a 404, and why ---------------------------------------------------------------
 

@@ -196,7 +196,7 @@ def test_five_wrong_codes_lock_even_the_right_code_out(client, world):
 
 def test_teachers_and_parents_are_never_asked(client, world):
     from students.models import SchoolClass, SchoolYear
-    from tests.gradebook_world import parent_make, student_enrol
+    from tests.factories import parent_make, student_enrol
 
     client.force_login(world.teacher_a)
     assert client.get("/s/test-a/").status_code == 200
@@ -328,7 +328,7 @@ def test_2fa_follows_the_manager_permission_for_every_role():
 
 def test_vice_principal_is_sent_to_2fa_setup_on_every_manager_page(client, world):
     from accounts.roles import Role
-    from tests.gradebook_world import staff_make
+    from tests.factories import staff_make
 
     with schema_context(world.school_a.schema_name):
         vice = staff_make(world, "0966 222 333", "Phó Hiệu Trưởng", roles=[Role.VICE_PRINCIPAL]).user

@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 
 from attendance.models import AttendanceSettings
 from schoolbook.audit.models import AuditEvent
-from tests.gradebook_world import staff_make
+from tests.factories import staff_make
 
 URL = "/s/test-a/attendance/settings/"
 VALID = {

@@ -21,7 +21,7 @@ from messaging.models import Message
 from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, GradeLevel, SchoolClass, SchoolYear, StaffMember
 from tenants.models import School
-from tests.gradebook_world import guardian_account, guardian_link, staff_make, student_enrol
+from tests.factories import guardian_account, guardian_link, staff_make, student_enrol
 
 API = "/s/test-a/attendance/api/gate/events/"
 API_B = "/s/test-b/attendance/api/gate/events/"

@@ -21,7 +21,7 @@ from attendance.roll_call.services import roll_call_save
 from messaging.models import Message
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember
-from tests.gradebook_world import guardian_link, parent_make, staff_make, student_enrol
+from tests.factories import guardian_link, parent_make, staff_make, student_enrol
 
 SITE = "https://sobl.example.vn"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 40

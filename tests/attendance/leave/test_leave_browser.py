@@ -19,7 +19,7 @@ from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.attendance.leave.test_leave import PNG, SITE
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
-from tests.gradebook_world import guardian_link, student_enrol
+from tests.factories import guardian_link, student_enrol
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

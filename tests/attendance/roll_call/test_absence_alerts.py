@@ -14,7 +14,7 @@ from attendance.models import AbsenceAlert
 from messaging.models import Message
 from students.models import StudentGuardian
 from tests.attendance.roll_call.test_roll_call import AFTERNOON, LATE, MORNING, K, P, build, save
-from tests.gradebook_world import guardian_link
+from tests.factories import guardian_link
 
 SCHOOL = "Trường THCS Thử Nghiệm A"
 

@@ -23,7 +23,7 @@ from students.models import (
     StudentGuardian,
 )
 from tests.conftest import ARTIFACTS, sign_in
-from tests.gradebook_world import guardian_link, student_enrol
+from tests.factories import guardian_link, student_enrol
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}

@@ -25,7 +25,8 @@ from students.models import (
     TeachingAssignment,
 )
 from tests.conftest import TEST_PASSWORD
-from tests.gradebook_world import guardian_link, page_queries, parent_make, staff_make
+from tests.factories import guardian_link, parent_make, staff_make, student_enrol
+from tests.gradebook_world import page_queries
 
 P, K, LATE = Mark.ABSENT_EXCUSED, Mark.ABSENT_UNEXCUSED, Mark.LATE
 MORNING, AFTERNOON = "morning", "afternoon"
@@ -33,15 +34,8 @@ MORNING, AFTERNOON = "morning", "afternoon"
 
 def enrol(code, school_class, name, since_days=60) -> Student:
     """A student enrolled in `school_class` since `since_days` ago (so past days count too)."""
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2014-01-01", gender="male"
-    )
-    Enrolment.objects.create(
-        student=student,
-        school_class=school_class,
-        starts_on=timezone.localdate() - datetime.timedelta(days=since_days),
-    )
-    return student
+    since = timezone.localdate() - datetime.timedelta(days=since_days)
+    return student_enrol(code, school_class, name, starts_on=since)
 
 
 def build(world, size=4) -> SimpleNamespace:

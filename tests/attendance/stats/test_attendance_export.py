@@ -18,7 +18,8 @@ from attendance.models import AttendanceMark, Mark, RollCall
 from attendance.stats.export import CLASS_FIELDS, MARK_FIELDS, export_period
 from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment
-from tests.gradebook_world import gradebook_world, guardian_account, guardian_link, staff_make, student_enrol
+from tests.factories import guardian_account, guardian_link, staff_make, student_enrol
+from tests.gradebook_world import gradebook_world
 
 P, K, LATE = Mark.ABSENT_EXCUSED, Mark.ABSENT_UNEXCUSED, Mark.LATE
 

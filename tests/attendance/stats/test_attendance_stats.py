@@ -23,15 +23,8 @@ from grades.results.services import conduct_set
 from grades.rules.circular22 import Outcome
 from students.models import Enrolment
 from tenants.routing import school_urlconf
-from tests.gradebook_world import (
-    assignment_make,
-    gradebook_world,
-    guardian_account,
-    guardian_link,
-    page_queries,
-    staff_make,
-    student_enrol,
-)
+from tests.factories import assignment_make, guardian_account, guardian_link, staff_make, student_enrol
+from tests.gradebook_world import gradebook_world, page_queries
 
 P, K, LATE = Mark.ABSENT_EXCUSED, Mark.ABSENT_UNEXCUSED, Mark.LATE
 SLOTS = [(n, session) for n in range(200) for session in ("morning", "afternoon")]

@@ -20,20 +20,18 @@ from grades.entry.services import scores_save
 from grades.models import AssessmentPlan, EntryDeadline, Score
 from grades.results.services import assessment_plan_generate, assessment_plan_update, conduct_set
 from students.models import (
-    Enrolment,
     GradeLevel,
     Guardian,
     SchoolClass,
     SchoolYear,
     StaffMember,
-    Student,
     StudentGuardian,
     Subject,
     TeachingAssignment,
 )
 from students.services import staff_add
 from tenants.services import affiliation_add
-from tests.gradebook_world import enrolment_start
+from tests.factories import student_enrol
 
 # Six scored subjects (the learning-result table needs six) and one comment-only subject, with the number
 # of regular assessments (TX) of grade 6: the catalogue's, except Ngoại ngữ 1, which the school sets to 3
@@ -54,11 +52,7 @@ class G:
 
 
 def _student(code, school_class, name):
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2014-01-01", gender="female"
-    )
-    Enrolment.objects.create(student=student, school_class=school_class, starts_on=enrolment_start())
-    return student
+    return student_enrol(code, school_class, name, gender="female")
 
 
 def _cells(student, count, texts):

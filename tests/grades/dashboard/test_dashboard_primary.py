@@ -13,7 +13,8 @@ import pytest
 from accounts.models import User
 from grades.dashboard.primary import quality_band, score_band
 from grades.rules.circular27 import Checkpoint
-from tests.gradebook_world import page_queries, parent_make
+from tests.factories import parent_make
+from tests.gradebook_world import page_queries
 from tests.grades.primary import test_primary_entry
 from tests.grades.primary.test_primary_entry import _complete_year, _qualities, _rate, _student
 

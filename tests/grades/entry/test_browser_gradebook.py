@@ -29,13 +29,8 @@ from students.models import (
 from tenants.models import SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, paste_from_excel, sign_in
-from tests.gradebook_world import (
-    GradebookWorld,
-    grid_cell,
-    guardian_link,
-    plans_generate_undoable,
-    student_enrol,
-)
+from tests.factories import guardian_link, student_enrol
+from tests.gradebook_world import GradebookWorld, grid_cell, plans_generate_undoable
 
 pytestmark = pytest.mark.browser
 

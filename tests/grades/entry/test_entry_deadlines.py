@@ -15,7 +15,8 @@ from grades.models import EntryDeadline, Unlock
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, Subject, TeachingAssignment
 from students.services import catalogue_seed
-from tests.gradebook_world import gradebook_base, page_queries, staff_make
+from tests.factories import staff_make
+from tests.gradebook_world import gradebook_base, page_queries
 
 DEADLINES, UNLOCK = "/s/test-a/grades/deadlines/", "/s/test-a/grades/unlock/"
 

@@ -29,16 +29,14 @@ from students.models import (
     TeachingAssignment,
 )
 from tests.conftest import paste_from_excel
+from tests.factories import parent_make, staff_make, student_enrol
 from tests.gradebook_world import (
     GradebookWorld,
     cells_from,
     gradebook_world,
     grid_cell,
     page_queries,
-    parent_make,
     plans_generate_undoable,
-    staff_make,
-    student_enrol,
 )
 
 

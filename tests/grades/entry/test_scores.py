@@ -12,7 +12,8 @@ from grades.cells import CONFLICT, INVALID, SAVED, GradeError
 from grades.entry.services import entry_unlock, score_history, scores_save, semester_averages
 from grades.models import AssessmentPlan, EntryDeadline, Score, ScoreChange
 from schoolbook.audit.models import AuditEvent
-from tests.gradebook_world import assignment_make, cells_from, gradebook_world, student_enrol
+from tests.factories import assignment_make, student_enrol
+from tests.gradebook_world import cells_from, gradebook_world
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ from grades.exports.services import gradebook_check, gradebook_import, gradebook
 from grades.models import AssessmentPlan, EntryDeadline, Score, ScoreChange
 from schoolbook.audit.models import AuditEvent
 from students.models import Student
-from tests.gradebook_world import assignment_make, gradebook_world, staff_make, student_enrol
+from tests.factories import assignment_make, staff_make, student_enrol
+from tests.gradebook_world import gradebook_world
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from grades.results.services import conduct_set
 from grades.rules import circular22
 from grades.rules.circular22 import Level
 from students.models import Enrolment
-from tests.gradebook_world import assignment_make, gradebook_world, parent_make, staff_make, student_enrol
+from tests.factories import assignment_make, parent_make, staff_make, student_enrol
+from tests.gradebook_world import gradebook_world
 
 BORN = "2014-03-05"  # printed on the report as 05/03/2014
 

@@ -17,7 +17,7 @@ from grades.parent.selectors import child_grades
 from students.models import GradeLevel, Guardian, SchoolClass
 from students.selectors import student_profile
 from students.services import catalogue_seed
-from tests.gradebook_world import assignment_make, guardian_account, guardian_link, staff_make, student_enrol
+from tests.factories import assignment_make, guardian_account, guardian_link, staff_make, student_enrol
 from tests.grades.publication.test_publication import build, publish, save
 
 

@@ -28,15 +28,8 @@ from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, SubjectLoad, TeachingAssignment
 from students.services import catalogue_seed
-from tests.gradebook_world import (
-    GradebookWorld,
-    assignment_make,
-    cells_from,
-    page_queries,
-    parent_make,
-    staff_make,
-    student_enrol,
-)
+from tests.factories import assignment_make, parent_make, staff_make, student_enrol
+from tests.gradebook_world import GradebookWorld, cells_from, page_queries
 
 MID1, END1, MID2, END = (
     Checkpoint.MID_SEMESTER_I,

@@ -18,7 +18,7 @@ from accounts.roles import Role
 from grades.primary.services import SLUG_OF_ITEM
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
 from students.models import Enrolment
-from tests.gradebook_world import parent_make, staff_make
+from tests.factories import parent_make, staff_make
 from tests.grades.primary import test_primary_entry
 from tests.grades.primary.test_primary_entry import _complete_year, _qualities, _rate, _student
 

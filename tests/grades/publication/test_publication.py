@@ -28,15 +28,8 @@ from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, StaffMember, StudentGuardian, TeachingAssignment
 from students.services import catalogue_seed
 from tests.conftest import confirm_token
-from tests.gradebook_world import (
-    GradebookWorld,
-    assignment_make,
-    gradebook_world,
-    guardian_account,
-    guardian_link,
-    staff_make,
-    student_enrol,
-)
+from tests.factories import assignment_make, guardian_account, guardian_link, staff_make, student_enrol
+from tests.gradebook_world import GradebookWorld, gradebook_world
 
 
 def build(world) -> GradebookWorld:

@@ -18,7 +18,8 @@ from grades.results.services import ConductError, conduct_set
 from grades.rules import circular22
 from grades.rules.circular22 import Level, Outcome
 from schoolbook.audit.models import AuditEvent
-from tests.gradebook_world import assignment_make, gradebook_world, parent_make, staff_make, student_enrol
+from tests.factories import assignment_make, parent_make, staff_make, student_enrol
+from tests.gradebook_world import gradebook_world
 
 SIX_SCORED = ("toan", "ngu-van", "ngoai-ngu-1", "lich-su-dia-li", "khoa-hoc-tu-nhien", "tin-hoc")
 

@@ -22,7 +22,7 @@ from students.models import (
 )
 from tenants.models import School
 from tests.conftest import ARTIFACTS, WORLD_CHILD_A, sign_in
-from tests.gradebook_world import guardian_link, student_enrol
+from tests.factories import guardian_link, student_enrol
 
 pytestmark = pytest.mark.browser
 

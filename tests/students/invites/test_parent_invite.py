@@ -22,7 +22,7 @@ from students.models import (
     StudentStatus,
 )
 from tests.conftest import WORLD_CHILD_A, confirm_token
-from tests.gradebook_world import guardian_account, guardian_link, student_enrol
+from tests.factories import guardian_account, guardian_link, student_enrol
 
 URL = "/s/test-a/guardians/invite/"
 

@@ -12,7 +12,7 @@ from schoolbook.audit.models import AuditEvent
 from students.models import Guardian, StudentGuardian
 from tenants.models import SchoolAffiliation, schema_name_for
 from tests.conftest import assert_refused
-from tests.gradebook_world import guardian_link, student_enrol
+from tests.factories import guardian_link, student_enrol
 from tests.people_world import FATHER_PHONE, MOTHER_PHONE, people_world, school_state
 
 SCHEMA = schema_name_for("test-a")

@@ -11,7 +11,7 @@ from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
 from students.models import SchoolClass, StaffMember, TeachingAssignment
 from tenants.models import SchoolAffiliation, schema_name_for
-from tests.gradebook_world import staff_make
+from tests.factories import staff_make
 from tests.people_world import people_world, school_state
 
 SCHEMA = schema_name_for("test-a")

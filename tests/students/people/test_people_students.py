@@ -13,7 +13,7 @@ from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, Guardian, Student, StudentGuardian, StudentStatus
 from tenants.models import SchoolAffiliation, schema_name_for
 from tests.conftest import assert_refused
-from tests.gradebook_world import enrolment_start, staff_make
+from tests.factories import enrolment_start, staff_make
 from tests.people_world import MOTHER_PHONE, people_world, school_state
 
 SCHEMA = schema_name_for("test-a")

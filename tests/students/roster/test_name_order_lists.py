@@ -14,7 +14,8 @@ from notices.audience import AudienceChoice, audience_resolve
 from notices.models import Audience
 from schoolbook.name_order import vietnamese_sort_key
 from students.models import Guardian, StaffMember, Student
-from tests.gradebook_world import gradebook_world, guardian_link, staff_make
+from tests.factories import guardian_link, staff_make
+from tests.gradebook_world import gradebook_world
 
 # The class list as a Vietnamese teacher writes it: by given name, then middle names, then family name, in
 # the Vietnamese alphabet (a < ă < â, d < đ, u < ư), tones only between equal letters (Anh < Ánh).

@@ -24,6 +24,7 @@ from students.models import (
 from tenants.models import SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.conftest import confirm_token
+from tests.factories import student_enrol
 
 MOTHER_PHONE = "+84981220001"
 
@@ -47,13 +48,7 @@ def _class(name, grade, year, homeroom=None):
 
 
 def _student(code, name, school_class):
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth="2014-03-02", gender="male"
-    )
-    Enrolment.objects.create(
-        student=student, school_class=school_class, starts_on=school_class.year.starts_on
-    )
-    return student
+    return student_enrol(code, school_class, name, born="2014-03-02", starts_on=school_class.year.starts_on)
 
 
 @pytest.fixture

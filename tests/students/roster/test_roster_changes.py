@@ -22,6 +22,7 @@ from students.roster.services import (
     promoted_class_name,
     year_rollover,
 )
+from tests.factories import student_enrol
 
 
 def current_year() -> SchoolYear:
@@ -36,13 +37,9 @@ def make_class(name: str, grade: int, year: SchoolYear | None = None, homeroom=N
 
 
 def make_student(code: str, school_class: SchoolClass, name: str = "Nguyễn Văn An", **extra) -> Student:
-    student = Student.objects.create(
-        student_code=code, full_name=name, date_of_birth=date(2014, 3, 2), gender="male", **extra
+    return student_enrol(
+        code, school_class, name, born=date(2014, 3, 2), starts_on=school_class.year.starts_on, **extra
     )
-    Enrolment.objects.create(
-        student=student, school_class=school_class, starts_on=school_class.year.starts_on
-    )
-    return student
 
 
 # --- moving class -------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from students.models import (
 )
 from students.selectors import class_list, guardian_for_user
 from students.services import staff_add
-from tenants.services import affiliation_add
+from tests.factories import enrol, guardian_of, student_make
 
 
 @dataclass
@@ -44,27 +44,11 @@ class Roster:
 
 
 def _student(code, name, born=date(2014, 3, 2), gender="male", **extra):
-    return Student.objects.create(
-        student_code=code, full_name=name, date_of_birth=born, gender=gender, **extra
-    )
+    return student_make(code, name, born=born, gender=gender, **extra)
 
 
 def _enrol(student, school_class, starts_on=None, ends_on=None):
-    starts_on = starts_on or school_class.year.starts_on
-    return Enrolment.objects.create(
-        student=student, school_class=school_class, starts_on=starts_on, ends_on=ends_on
-    )
-
-
-def _guardian_of(school, student, user, relationship="mother", primary=True):
-    guardian, _ = Guardian.objects.get_or_create(
-        phone=user.phone, defaults={"full_name": user.full_name, "user": user}
-    )
-    StudentGuardian.objects.create(
-        student=student, guardian=guardian, relationship=relationship, is_primary_contact=primary
-    )
-    affiliation_add(user=user, school=school, is_guardian=True)
-    return guardian
+    return enrol(student, school_class, starts_on=starts_on or school_class.year.starts_on, ends_on=ends_on)
 
 
 def _class(name, grade, homeroom=None):
@@ -100,13 +84,13 @@ def roster_build(world) -> Roster:
         binh = _student("HS002", "Trần Thị Bình", gender="female")
         _enrol(an, class_a1)
         _enrol(binh, class_a2)
-        _guardian_of(world.school_a, an, parent)
-        _guardian_of(world.school_a, binh, other_parent, relationship="father")
+        guardian_of(world.school_a, an, parent)
+        guardian_of(world.school_a, binh, other_parent, relationship="father")
     with schema_context(world.school_b.schema_name):
         class_b = _class("7B1", 7)
         cuong = _student("B-07", "Lê Văn Cường")
         _enrol(cuong, class_b)
-        _guardian_of(world.school_b, cuong, parent)
+        guardian_of(world.school_b, cuong, parent)
     return Roster(
         class_a1, class_a2, class_b, an, binh, cuong, teacher_a2.user, maths.user, parent, other_parent
     )
@@ -256,7 +240,7 @@ def test_profile_shows_details_guardians_and_history_newest_first(client, world,
         old_class = SchoolClass.objects.create(name="5Z1", grade=GradeLevel.objects.get(number=6), year=old)
         _enrol(roster.an, old_class, ends_on=date(2021, 5, 31))
         grandpa = User.objects.create_user("0911000009", full_name="Nguyễn Văn Ông")
-        guardian = _guardian_of(world.school_a, roster.an, grandpa, relationship="grandparent", primary=False)
+        guardian = guardian_of(world.school_a, roster.an, grandpa, relationship="grandparent", primary=False)
         StudentGuardian.objects.filter(guardian=guardian).update(receives_notifications=False)
     client.force_login(world.principal_a)
     page = _page(client, f"/s/test-a/students/{roster.an.pk}/")
@@ -316,7 +300,7 @@ def test_guardian_lookup_is_cached_and_follows_changes(client, world, roster):
     client.force_login(stranger)
     _page(client, "/s/test-a/", 404)  # "not a guardian here" is now cached
     with schema_context(world.school_a.schema_name):
-        guardian = _guardian_of(world.school_a, roster.binh, stranger, relationship="other", primary=False)
+        guardian = guardian_of(world.school_a, roster.binh, stranger, relationship="other", primary=False)
     _page(client, "/s/test-a/")
     with schema_context(world.school_a.schema_name):
         assert guardian_for_user(stranger) == guardian
@@ -355,7 +339,7 @@ def test_parent_home_costs_one_query_per_school_not_per_child(client, world, ros
         for number in range(4):
             child = _student(f"S{number}", f"Nguyễn Em {number}")
             _enrol(child, roster.class_a2)
-            _guardian_of(world.school_a, child, roster.parent, primary=True)
+            guardian_of(world.school_a, child, roster.parent, primary=True)
     with CaptureQueriesContext(connection) as many:
         page = client.get("/home/").content.decode()
     assert page.count("Nguyễn Em") == 4
@@ -364,7 +348,7 @@ def test_parent_home_costs_one_query_per_school_not_per_child(client, world, ros
 
 def test_staff_who_is_also_a_parent_sees_school_and_children(client, world, roster):
     with schema_context(world.school_b.schema_name):
-        _guardian_of(world.school_b, roster.cuong, world.teacher_a, relationship="father", primary=False)
+        guardian_of(world.school_b, roster.cuong, world.teacher_a, relationship="father", primary=False)
     client.force_login(world.teacher_a)
     response = client.get("/home/")
     assert response.status_code == 200  # no redirect to the only school: there are children to show

@@ -6,7 +6,7 @@ from django.utils import timezone
 from schoolbook.audit.models import AuditEvent
 from students.models import Guardian, GuardianInvite, SchoolClass, StaffMember
 from students.setup.checklist import setup_steps
-from tests.gradebook_world import assignment_make, guardian_link, student_enrol
+from tests.factories import assignment_make, guardian_link, student_enrol
 
 
 def _done(steps) -> dict[str, bool]:

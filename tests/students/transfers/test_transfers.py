@@ -32,7 +32,7 @@ from students.transfers.services import (
 )
 from tenants.models import School, SchoolAffiliation, TransferRequest
 from tests.conftest import assert_refused
-from tests.gradebook_world import guardian_link, student_enrol
+from tests.factories import guardian_link, student_enrol
 from tests.people_world import FATHER_PHONE, MOTHER_PHONE, people_world
 
 B_CLASS = "6C3"  # B's class: a name A has not, so that a page of A showing it would be a leak
