@@ -21,7 +21,8 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from accounts.roles import Role
 from grades.cells import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError
-from grades.entry.services import entry_unlock, lock_state
+from grades.entry.services import entry_unlock
+from grades.locks import lock_state
 from grades.models import EntryDeadline, PrimaryQuality, PrimaryRating, PrimaryReview, Unlock
 from grades.primary.services import SLUG_OF_ITEM, primary_qualities_save, primary_ratings_save
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint
