@@ -38,15 +38,6 @@ class Enrolment:
     uri: str
 
 
-def required_for_staff(staff) -> bool:
-    """Whoever reaches the manager pages: the same predicate those pages use (students.permissions.MANAGERS,
-    is_manager), so a role given manager rights is asked for 2FA without anyone remembering to list it here.
-    Teachers, accountants and parents are never asked."""
-    from students.permissions import is_manager
-
-    return settings.STAFF_2FA_REQUIRED and is_manager(staff)
-
-
 def required_for_console(user) -> bool:
     return settings.STAFF_2FA_REQUIRED and user.is_platform_admin
 

@@ -18,7 +18,7 @@ urlpatterns = [
     path("leave/<int:pk>/decide/", views_leave.leave_decide_view, name="leave_decide"),
     path("leave/<int:pk>/cancel/", views_leave.leave_cancel_view, name="leave_cancel"),
     path("leave/<int:pk>/attachment/", views_leave.leave_attachment_view, name="leave_attachment"),
-    # The school gate: devices, the review list, the devices' API (tenants.middleware.MACHINE_PATHS),
+    # The school gate: devices, the review list, the devices' API (schoolbook.access.MACHINE_PATHS),
     # the attendance settings.
     path("gate/devices/", views_gate.gate_devices_view, name="gate_devices"),
     path(

@@ -36,7 +36,7 @@ import _setup
 URLCONF = "bench_school_urls"  # a module built here and put in sys.modules
 SCHOOL_CODE = f"{_setup.CODE_PREFIX}routing"
 ROUTING = "tenants.middleware.SchoolRoutingMiddleware"
-ACCESS = "tenants.middleware.SchoolAccessMiddleware"
+ACCESS = "schoolbook.access.SchoolAccessMiddleware"
 STOCK = "django_tenants.middleware.subfolder.TenantSubfolderMiddleware"
 TARGET_RATIO = 1.3
 WARMUP_REQUESTS = 5

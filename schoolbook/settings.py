@@ -111,7 +111,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tenants.middleware.SchoolAccessMiddleware",
+    "schoolbook.access.SchoolAccessMiddleware",
 ]
 
 ROOT_URLCONF = "schoolbook.urls_public"
