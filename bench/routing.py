@@ -140,7 +140,7 @@ def main() -> int:
     from django.test import Client, override_settings
 
     from accounts.models import User
-    from tenants.services import school_onboard
+    from schoolbook.onboarding import school_onboard
 
     _setup.drop_bench_schools()
     install_urlconf()

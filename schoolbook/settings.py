@@ -69,6 +69,7 @@ SHARED_APPS = [
     "accounts",
     "schoolbook.audit",
     "messaging",
+    "schoolbook",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",

@@ -9,8 +9,8 @@ from accounts import views_push as push_views
 from messaging import views as messaging_views
 from messaging import views_zalo
 from schoolbook import views as site_views
+from schoolbook.console import views as console_views
 from schoolbook.parent_home import views as parent_home_views
-from tenants import views as console_views
 
 urlpatterns = [
     path("", accounts_views.landing_view, name="landing"),

@@ -25,11 +25,11 @@ from accounts.roles import Role
 from messaging.models import DEFAULT_CHANNEL_ORDER, Delivery, Message, MessagingSettings
 from schoolbook.caching import forget_local
 from schoolbook.devstack import WORKER_QUEUES
+from schoolbook.onboarding import school_onboard
 from schoolbook.phones import PhoneError, normalize_phone
 from schoolbook.ratelimit import redis_client
 from students.services import staff_add
 from tenants.models import School
-from tenants.services import school_onboard
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
