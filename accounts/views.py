@@ -39,9 +39,7 @@ def login_view(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            user = login_check(
-                phone=form.cleaned_data["phone"], password=form.cleaned_data["password"], request=request
-            )
+            user = login_check(phone=form.cleaned_data["phone"], password=form.cleaned_data["password"])
         except AccountError as error:
             form.add_error(None, str(error))
             status = 429 if isinstance(error, TooManyAttempts) else 200
@@ -56,7 +54,7 @@ def code_request_view(request):
     form = CodeRequestForm(request.POST or None, initial={"phone": request.GET.get("phone", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            sent = otp_request(phone=form.cleaned_data["phone"], request=request)
+            sent = otp_request(phone=form.cleaned_data["phone"])
         except AccountError as error:
             form.add_error("phone", str(error))
         else:
@@ -73,7 +71,7 @@ def code_verify_view(request):
     form = CodeVerifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = otp_verify(phone=phone, code=form.cleaned_data["code"], request=request)
+            user = otp_verify(phone=phone, code=form.cleaned_data["code"])
         except AccountError as error:
             form.add_error("code", str(error))
         else:
@@ -113,7 +111,7 @@ def password_set_view(request):
     form = PasswordSetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            password_set(user=user, password=form.cleaned_data["password1"], request=request)
+            password_set(user=user, password=form.cleaned_data["password1"])
         except ValidationError as error:
             form.add_error("password1", error)
         else:

@@ -34,7 +34,7 @@ def staff_add(*, actor, school, phone: str, full_name: str, roles: list[str], re
     roles = sorted(set(roles))
     if not roles or any(role not in Role.values for role in roles):
         raise StaffError(gettext("Chọn ít nhất một vai trò hợp lệ."))
-    user = user_get_or_create(phone=phone, full_name=full_name, actor=actor, request=request)
+    user = user_get_or_create(phone=phone, full_name=full_name, actor=actor)
     staff = StaffMember.objects.filter(user=user).first()
     before = None
     if staff is None:

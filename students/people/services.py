@@ -287,7 +287,7 @@ def student_withdraw(
 def _guardian_by_phone(*, school, phone: str, full_name: str, email: str, actor, request) -> tuple:
     """The school's guardian with this phone (given a user if it had none), or a new one; its user is
     affiliated to the school as a guardian, so the parent's home finds it. Returns (guardian, existed)."""
-    user = user_get_or_create(phone=phone, full_name=full_name, actor=actor, request=request)
+    user = user_get_or_create(phone=phone, full_name=full_name, actor=actor)
     guardian = Guardian.objects.select_for_update().filter(phone=phone).first()
     existed = guardian is not None
     if guardian is None:
@@ -388,7 +388,7 @@ def guardian_edit(
     else:
         old_user = guardian.user
         if phone != guardian.phone:
-            guardian.user = user_get_or_create(phone=phone, full_name=full_name, actor=actor, request=request)
+            guardian.user = user_get_or_create(phone=phone, full_name=full_name, actor=actor)
         guardian.full_name, guardian.phone, guardian.email = full_name, phone, email
         guardian.save(update_fields=["full_name", "phone", "email", "user"])
         if guardian.user_id is not None:

@@ -203,9 +203,7 @@ def _guardians_link(*, actor, student, guardians, school, request) -> None:
         user = (
             users.get(item["user_id"])
             or by_phone.get(item["phone"])
-            or user_get_or_create(
-                phone=item["phone"], full_name=item["full_name"], actor=actor, request=request
-            )
+            or user_get_or_create(phone=item["phone"], full_name=item["full_name"], actor=actor)
         )
         guardian, created = Guardian.objects.get_or_create(
             phone=item["phone"],
