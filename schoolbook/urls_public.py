@@ -5,12 +5,12 @@ from django.views.i18n import set_language
 
 from accounts import views as accounts_views
 from accounts import views_2fa
-from accounts import views_push as push_views
 from messaging import views as messaging_views
 from messaging import views_zalo
 from schoolbook import views as site_views
 from schoolbook.console import views as console_views
 from schoolbook.parent_home import views as parent_home_views
+from schoolbook.push import views as push_views
 
 urlpatterns = [
     path("", accounts_views.landing_view, name="landing"),
