@@ -4,18 +4,19 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import HomeVisit, OneTimeCode, User
-from messaging.services import message_send
 from schoolbook import ratelimit
 from schoolbook.audit.services import audit_record, client_ip
 from schoolbook.forms import phone_error_text
@@ -28,6 +29,16 @@ class AccountError(ValueError):
 
 class TooManyAttempts(AccountError):
     """A refusal because of a rate limit: the page answers 429."""
+
+
+# How a login code reaches the phone. messaging sits above accounts, so accounts does not import it: the
+# composition layer registers the sender at start-up (schoolbook.apps), and no code is issued without one.
+_code_senders: list[Callable[..., None]] = []
+
+
+def code_sender_register(send: Callable[..., None]) -> None:
+    """`send(recipient=e164, body=text)` puts one login code on its way; the last one registered is used."""
+    _code_senders.append(send)
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,9 @@ def _issue_code(user: User) -> None:
         "Ma xac thuc Schoolbook: %(code)s. Hieu luc %(minutes)d phut. Khong chia se ma nay cho bat ky ai.",
         minutes,
     ) % {"code": code, "minutes": minutes}
-    message_send(purpose="otp", recipient=user.phone, body=body, urgent=True)
+    if not _code_senders:
+        raise ImproperlyConfigured("No login code sender registered (schoolbook.apps registers messaging's).")
+    _code_senders[-1](recipient=user.phone, body=body)
     audit_record(actor=user, action="otp.sent", obj=otp, object_repr=user.phone)
 
 
