@@ -227,7 +227,7 @@ def published():
 @pytest.fixture(autouse=True)
 def _staff_2fa_off(settings):
     """The whole suite logs managers in with force_login and no authenticator app; staff 2FA is off here.
-    tests/test_two_factor.py turns it on and tests the enforcement."""
+    tests/accounts/test_two_factor.py turns it on and tests the enforcement."""
     settings.STAFF_2FA_REQUIRED = False
 
 
