@@ -1,4 +1,4 @@
-"""Uploads (issue 12, item 10): the body's size is refused before it is read, and a stored file is named
+"""Uploads: the body's size is refused before it is read, and a stored file is named
 after what its first bytes are, never after the uploader's name for it."""
 
 from __future__ import annotations

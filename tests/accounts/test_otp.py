@@ -133,7 +133,7 @@ def test_password_rules_are_enforced_and_nothing_is_saved_on_failure(world):
     assert world.teacher_a.check_password("Trống-đồng-Đông-Sơn")
 
 
-# --- no account enumeration (issue 12, item 5) -----------------------------------------------------------
+# --- no account enumeration ------------------------------------------------------------------------------
 
 KNOWN, UNKNOWN = "0900000013", "0987654300"  # the teacher of school A; a number nobody has
 

@@ -1,4 +1,4 @@
-"""The URL × role probe (issue 12, item 20): every URL pattern of both URLconfs, walked from the resolver so
+"""The URL × role probe: every URL pattern of both URLconfs, walked from the resolver so
 a new URL is covered without anyone remembering, × every role that must not reach school A's objects —
 anonymous, a parent of another child, a teacher of another class, staff and a parent of another school — for
 GET and POST.

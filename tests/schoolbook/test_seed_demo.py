@@ -1,4 +1,4 @@
-"""`manage.py seed_demo --schools N --students-per-school M` (issue 3, item 7)."""
+"""`manage.py seed_demo --schools N --students-per-school M`."""
 
 import io
 import random
