@@ -3,7 +3,6 @@
 from functools import wraps
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,25 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import services_2fa
+from accounts.forms import TwoFactorCodeForm, TwoFactorResetForm
 from accounts.models import User
 from accounts.services_2fa import TwoFactorError
 from accounts.views import safe_next
-from schoolbook.forms import PhoneField
 from schoolbook.permissions import platform_admin_required
 from schoolbook.qr import qr_svg
-
-
-class TwoFactorCodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Mã xác thực"),
-        max_length=20,
-        help_text=_("6 chữ số trên ứng dụng xác thực, hoặc một mã dự phòng dạng xxxxx-xxxxx."),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
-    )
-
-
-class TwoFactorResetForm(forms.Form):
-    phone = PhoneField(label=_("Số điện thoại của người dùng"))
 
 
 def challenge_redirect(request):

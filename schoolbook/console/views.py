@@ -8,9 +8,10 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.views_2fa import two_factor_required
+from schoolbook.console.forms import SuspendForm
 from schoolbook.onboarding import OnboardingError, school_onboard
 from schoolbook.permissions import platform_admin_required
-from tenants.forms import SchoolOnboardForm, SuspendForm
+from tenants.forms import SchoolOnboardForm
 from tenants.models import School
 from tenants.selectors import school_counts, school_list
 from tenants.services import school_reactivate, school_suspend
