@@ -81,11 +81,11 @@ def main() -> int:
     from django.db.models import Q
     from django_tenants.utils import schema_context
 
+    from schoolbook.management.commands.seed_demo import class_layout, plan_roster, roster_write
+    from schoolbook.onboarding import school_onboard
     from schoolbook.text import fold
     from students.models import GradeLevel, SchoolClass, SchoolYear, Student
     from students.roster.selectors import student_list
-    from tenants.management.commands.seed_demo import class_layout, plan_roster, roster_write
-    from tenants.services import school_onboard
 
     _setup.drop_bench_schools()
     actor = _setup.bench_admin()

@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.roles import Role
+from schoolbook.onboarding import school_onboard
 from students.models import SchoolClass, TeachingAssignment
 from students.services import staff_add
-from tenants.services import school_onboard
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser

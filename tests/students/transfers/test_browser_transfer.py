@@ -13,8 +13,8 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from accounts.models import User
+from schoolbook.onboarding import school_onboard
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, Student, StudentGuardian
-from tenants.services import school_onboard
 from tests.browser_checks import assert_no_sideways_scroll
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
 
