@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS, sign_in
-from tests.test_uploads_hardening import bomb  # noqa: F401 (the fixture that builds the file)
+from tests.schoolbook.test_uploads_hardening import bomb  # noqa: F401 (the fixture that builds the file)
 
 pytestmark = pytest.mark.browser
 
