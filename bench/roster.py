@@ -8,7 +8,7 @@ twice, each time as a page would: the first page of 25 with the total count (Dja
 COUNT, one SELECT):
 
 - `spec`: `Student` filtered by `full_name_folded__icontains=fold(q) | student_code__icontains=q`, ordered
-  by the Vietnamese sort key (the query of issue 3's search);
+  by the Vietnamese sort key (the roster search's query);
 - `student_list`: the student list page's own query, `students.roster.selectors.student_list(search=q)`,
   which also annotates each student's current class (two subqueries).
 

@@ -1,4 +1,4 @@
-"""Issue 12, item 1 in a real browser: a principal uploads a decompression bomb to the roster import and is
+"""In a real browser: a principal uploads a decompression bomb to the roster import and is
 told at once, in Vietnamese, why it is refused; nothing is kept for confirmation. On a phone and a laptop."""
 
 import time

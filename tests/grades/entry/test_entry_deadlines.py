@@ -1,4 +1,4 @@
-"""Entry deadlines and the principal's unlock (issue 4, item 5): who may set them, validation errors in
+"""Entry deadlines and the principal's unlock: who may set them, validation errors in
 Vietnamese, audit events, and what the pages list."""
 
 from datetime import datetime, timedelta

@@ -1,4 +1,4 @@
-"""Primary entry by Circular 27 (issue 4, item 3): a subject teacher's ratings, written tests and comments per
+"""Primary entry by Circular 27: a subject teacher's ratings, written tests and comments per
 checkpoint, the homeroom teacher's qualities, competencies and general comment, the class's end-of-year
 results, with per-cell validation, conflicts, deadlines and unlocks, access (404) and fixed query counts.
 

@@ -1,4 +1,4 @@
-"""A new school's admin sets the school up in a real browser (issue 11), on a laptop and on a phone: the
+"""A new school's admin sets the school up in a real browser, on a laptop and on a phone: the
 years page, eight classes in one go (6A1–6A8, previewed then confirmed), a homeroom teacher, the subject
 catalogue of a grade, and one teacher given a subject across several classes. Every page fits the screen
 (nothing scrolls sideways, not the page and not any table in it). Screenshots go to artifacts/."""

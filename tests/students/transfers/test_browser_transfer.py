@@ -1,4 +1,4 @@
-"""A transfer between two schools in a real browser (issue 12, item 2): A's admin finds school B by name on
+"""A transfer between two schools in a real browser: A's admin finds school B by name on
 the student's profile and sends the request (on a phone); B's admin sees it on the home page, opens it and
 accepts into a class (on a laptop); A's profile then shows the outcome. Every page fits the screen.
 Screenshots go to artifacts/."""
