@@ -1,5 +1,9 @@
+"""The sign-in and two-factor forms."""
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from schoolbook.forms import PhoneField
 
 
 class LoginForm(forms.Form):
@@ -49,3 +53,16 @@ class PasswordSetForm(forms.Form):
         if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
             self.add_error("password2", _("Hai mật khẩu không khớp."))
         return cleaned
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Mã xác thực"),
+        max_length=20,
+        help_text=_("6 chữ số trên ứng dụng xác thực, hoặc một mã dự phòng dạng xxxxx-xxxxx."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )
+
+
+class TwoFactorResetForm(forms.Form):
+    phone = PhoneField(label=_("Số điện thoại của người dùng"))

@@ -3,7 +3,9 @@ webpush) and the receipts their service worker sends back once a notification is
 
 A subscription is the platform's, not a school's: one per browser, serving every school of the parent who
 is signed in there. The receipt token ties a receipt to one delivery's idempotency key, so the unauthenticated
-receipt endpoint can only ever confirm a notification our gateway actually put in a payload."""
+receipt endpoint can only ever confirm a notification our gateway actually put in a payload. Applying a
+receipt and the VAPID key need messaging, which sits above accounts: they are in schoolbook.push with the
+pages."""
 
 import base64
 import binascii
@@ -14,13 +16,10 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
 from accounts.models import Channel, ContactPoint
-from messaging.gateways.base import Receipt, ReceiptStatus
-from messaging.gateways.registry import gateway_configured
-from messaging.receipts.services import receipts_apply_by_schema
 from schoolbook.outbound import url_allowed
 
 GATEWAY = "webpush"
@@ -143,20 +142,6 @@ def receipt_token(idempotency_key: str) -> str:
     return salted_hmac(RECEIPT_PURPOSE, idempotency_key, algorithm="sha256").hexdigest()
 
 
-class ReceiptRefused(Exception):
-    """The token does not match the key: nothing was changed."""
-
-
-def push_receipt_apply(*, key: str, token: str) -> int:
-    """A service worker showed the notification of delivery `key`: that delivery is delivered (in the
-    schema the key names). Idempotent: a replay finds it delivered already and changes nothing."""
-    if not (isinstance(key, str) and isinstance(token, str) and key and token):
-        raise ReceiptRefused("key and receipt are required")
-    if not constant_time_compare(token, receipt_token(key)):
-        raise ReceiptRefused("receipt token does not match the key")
-    return receipts_apply_by_schema([Receipt(ReceiptStatus.DELIVERED, idempotency_key=key)], gateway=GATEWAY)
-
-
 # --- selectors ---------------------------------------------------------------------------------------
 
 
@@ -175,12 +160,6 @@ def device_endpoint(point: ContactPoint) -> str:
         return json.loads(point.address).get("endpoint", "")
     except (json.JSONDecodeError, AttributeError):
         return ""
-
-
-def vapid_public_key() -> str:
-    """The key browsers subscribe with; empty when push is not configured (then nobody is offered it)."""
-    options = settings.GATEWAYS.get(GATEWAY, {})
-    return options.get("vapid_public_key", "") if gateway_configured(GATEWAY) else ""
 
 
 # --- "Chrome trên Android" ---------------------------------------------------------------------------

@@ -4,18 +4,19 @@ import hashlib
 import hmac
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate, password_validation
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from accounts.models import HomeVisit, OneTimeCode, User
-from messaging.outbox.services import message_send
 from schoolbook import ratelimit
 from schoolbook.audit.services import audit_record, client_ip
 from schoolbook.forms import phone_error_text
@@ -30,18 +31,28 @@ class TooManyAttempts(AccountError):
     """A refusal because of a rate limit: the page answers 429."""
 
 
+# How a login code reaches the phone. messaging sits above accounts, so accounts does not import it: the
+# composition layer registers the sender at start-up (schoolbook.apps), and no code is issued without one.
+_code_senders: list[Callable[..., None]] = []
+
+
+def code_sender_register(send: Callable[..., None]) -> None:
+    """`send(recipient=e164, body=text)` puts one login code on its way; the last one registered is used."""
+    _code_senders.append(send)
+
+
 @dataclass(frozen=True)
 class CodeRequest:
     phone: str  # E.164
     legacy_from: str | None
 
 
-def user_get_or_create(*, phone: str, full_name: str = "", actor=None, request=None) -> User:
+def user_get_or_create(*, phone: str, full_name: str = "", actor=None) -> User:
     e164 = normalize_phone(phone).e164
     user = User.objects.filter(phone=e164).first()
     if user is None:
         user = User.objects.create_user(e164, full_name=full_name.strip())
-        audit_record(actor=actor, action="user.create", obj=user, after={"phone": e164}, request=request)
+        audit_record(actor=actor, action="user.create", obj=user, after={"phone": e164})
     elif full_name and not user.full_name:
         user.full_name = full_name.strip()
         user.save(update_fields=["full_name"])
@@ -52,25 +63,25 @@ def _code_hash(user_id: int, code: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), f"{user_id}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
-def otp_request(*, phone: str, request=None) -> CodeRequest:
+def otp_request(*, phone: str) -> CodeRequest:
     """Send a 6-digit code to a known, active user. The answer is the same for unknown numbers, so the
     page cannot be used to find out who has an account; the limits apply to both, and so does the time it
     takes: sending a code costs a few queries an unknown number does not, so every answer waits until
     OTP_REQUEST_MIN_SECONDS have passed."""
     started = time.monotonic()
     try:
-        return _otp_request(phone, request)
+        return _otp_request(phone)
     finally:
         time.sleep(max(0.0, started + settings.OTP_REQUEST_MIN_SECONDS - time.monotonic()))
 
 
-def _otp_request(phone: str, request) -> CodeRequest:
+def _otp_request(phone: str) -> CodeRequest:
     try:
         normalized = normalize_phone(phone)
     except PhoneError as error:
         raise AccountError(phone_error_text(error)) from error
     e164 = normalized.e164
-    ip = client_ip(request) or "unknown"
+    ip = client_ip() or "unknown"
     if ratelimit.hit(f"otp:ip:{ip}", 3600) > settings.OTP_MAX_PER_IP_PER_HOUR:
         raise AccountError(gettext("Có quá nhiều yêu cầu mã từ thiết bị này. Vui lòng thử lại sau một giờ."))
     cooldown_key = f"otp:cooldown:{e164}"
@@ -91,12 +102,12 @@ def _otp_request(phone: str, request) -> CodeRequest:
     ratelimit.clear(_tries_key(e164))  # a new code, new tries: for every number, known or not
     user = User.objects.filter(phone=e164, is_active=True).first()
     if user is not None:
-        _issue_code(user, request)
+        _issue_code(user)
     return CodeRequest(phone=e164, legacy_from=normalized.legacy_from)
 
 
 @transaction.atomic
-def _issue_code(user: User, request) -> None:
+def _issue_code(user: User) -> None:
     now = timezone.now()
     OneTimeCode.objects.filter(user=user, used_at=None, revoked_at=None).update(revoked_at=now)
     code = f"{secrets.randbelow(10**6):06d}"
@@ -115,11 +126,13 @@ def _issue_code(user: User, request) -> None:
         "Ma xac thuc Schoolbook: %(code)s. Hieu luc %(minutes)d phut. Khong chia se ma nay cho bat ky ai.",
         minutes,
     ) % {"code": code, "minutes": minutes}
-    message_send(purpose="otp", recipient=user.phone, body=body, urgent=True)
-    audit_record(actor=user, action="otp.sent", obj=otp, object_repr=user.phone, request=request)
+    if not _code_senders:
+        raise ImproperlyConfigured("No login code sender registered (schoolbook.apps registers messaging's).")
+    _code_senders[-1](recipient=user.phone, body=body)
+    audit_record(actor=user, action="otp.sent", obj=otp, object_repr=user.phone)
 
 
-def otp_verify(*, phone: str, code: str, request=None) -> User:
+def otp_verify(*, phone: str, code: str) -> User:
     """Check a code. A wrong guess is counted (committed) before the error is raised. A number without an
     account (or without a live code) gets the same words, the same count of tries left and the same
     queries as a wrong guess at a real code, so this page cannot tell who has an account either."""
@@ -129,7 +142,7 @@ def otp_verify(*, phone: str, code: str, request=None) -> User:
     except PhoneError:
         e164 = None
     with transaction.atomic():
-        user, error = _check_code(e164, code, request) if e164 else (None, None)
+        user, error = _check_code(e164, code) if e164 else (None, None)
     if user is None:
         raise AccountError(
             error or gettext("Mã không đúng hoặc đã hết hạn. Vui lòng kiểm tra lại hoặc yêu cầu mã mới.")
@@ -141,7 +154,7 @@ def _tries_key(e164: str) -> str:
     return f"otp:tries:{e164}"
 
 
-def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]:
+def _check_code(e164: str, code: str) -> tuple[User | None, str | None]:
     """Every path does the same work whether `e164` has an account: one locking SELECT, one HMAC, one
     Redis count, then on a wrong code one UPDATE (of no row, id 0, when there is no code), one audit row
     and one Redis increment. Tries are counted per number in Redis (reset by each code request), so an unknown
@@ -165,12 +178,10 @@ def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]
         otp.used_at = timezone.now()
         otp.save(update_fields=["used_at"])
         ratelimit.clear(tries_key)
-        audit_record(actor=otp.user, action="otp.verified", obj=otp, object_repr=e164, request=request)
+        audit_record(actor=otp.user, action="otp.verified", obj=otp, object_repr=e164)
         return otp.user, None
     OneTimeCode.objects.filter(pk=otp.pk if otp else 0).update(attempts=F("attempts") + 1)  # 0: no row
-    audit_record(
-        actor=otp.user if otp else None, action="otp.failed", obj=otp, object_repr=e164, request=request
-    )
+    audit_record(actor=otp.user if otp else None, action="otp.failed", obj=otp, object_repr=e164)
     left = settings.OTP_MAX_ATTEMPTS - ratelimit.hit(tries_key, settings.OTP_TTL_SECONDS)
     if left <= 0:
         return None, locked
@@ -182,21 +193,21 @@ def _check_code(e164: str, code: str, request) -> tuple[User | None, str | None]
 
 
 @transaction.atomic
-def password_set(*, user: User, password: str, request=None) -> None:
+def password_set(*, user: User, password: str) -> None:
     """Raises django.core.exceptions.ValidationError with the validators' messages (active language)."""
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
     ratelimit.clear(f"login:fail:{user.phone}")
-    audit_record(actor=user, action="password.set", obj=user, request=request)
+    audit_record(actor=user, action="password.set", obj=user)
 
 
-def login_check(*, phone: str, password: str, request=None) -> User:
+def login_check(*, phone: str, password: str) -> User:
     """Phone + password, with a lockout after repeated failures. Returns the user to log in."""
     wrong = AccountError(gettext("Số điện thoại hoặc mật khẩu không đúng."))
     # Per address first, before any password is hashed: one address trying one password on many phones
     # (each a fresh Argon2 hash) is stopped here whatever the phones are.
-    ip_key = f"login:ip:{client_ip(request) or 'unknown'}"
+    ip_key = f"login:ip:{client_ip() or 'unknown'}"
     if ratelimit.count(ip_key) >= settings.LOGIN_MAX_FAILURES_PER_IP:
         minutes = max(-(-ratelimit.seconds_left(ip_key) // 60), 1)  # rounded up
         raise TooManyAttempts(
@@ -224,14 +235,14 @@ def login_check(*, phone: str, password: str, request=None) -> User:
             )
             % {"minutes": minutes}
         )
-    user = authenticate(request, phone=e164, password=password)
+    user = authenticate(None, phone=e164, password=password)
     if user is None:
         ratelimit.hit(fail_key, settings.LOGIN_LOCKOUT_SECONDS)
         ratelimit.hit(ip_key, settings.LOGIN_IP_WINDOW_SECONDS)
-        audit_record(actor=None, action="login.failed", object_repr=e164, request=request)
+        audit_record(actor=None, action="login.failed", object_repr=e164)
         raise wrong
     ratelimit.clear(fail_key)
-    audit_record(actor=user, action="login.succeeded", obj=user, request=request)
+    audit_record(actor=user, action="login.succeeded", obj=user)
     return user
 
 

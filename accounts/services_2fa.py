@@ -38,15 +38,6 @@ class Enrolment:
     uri: str
 
 
-def required_for_staff(staff) -> bool:
-    """Whoever reaches the manager pages: the same predicate those pages use (students.permissions.MANAGERS,
-    is_manager), so a role given manager rights is asked for 2FA without anyone remembering to list it here.
-    Teachers, accountants and parents are never asked."""
-    from students.permissions import is_manager
-
-    return settings.STAFF_2FA_REQUIRED and is_manager(staff)
-
-
 def required_for_console(user) -> bool:
     return settings.STAFF_2FA_REQUIRED and user.is_platform_admin
 
@@ -75,7 +66,7 @@ def setup_begin(*, user: User) -> Enrolment:
     )
 
 
-def setup_confirm(*, user: User, code: str, request=None) -> list[str]:
+def setup_confirm(*, user: User, code: str) -> list[str]:
     """The first correct code confirms the setup. Returns the recovery codes, in clear this once only."""
     _refuse_if_locked(user)
     with transaction.atomic():
@@ -89,14 +80,14 @@ def setup_confirm(*, user: User, code: str, request=None) -> list[str]:
             two_factor.last_step = step
             two_factor.recovery_hashes = [_recovery_hash(user.pk, c) for c in recovery_codes]
             two_factor.save(update_fields=["confirmed_at", "last_step", "recovery_hashes"])
-            audit_record(actor=user, action="two_factor.setup", obj=two_factor, request=request)
+            audit_record(actor=user, action="two_factor.setup", obj=two_factor)
     if step is None:
-        _failed(user, two_factor, request)
-    _passed(user, request)
+        _failed(user, two_factor)
+    _passed(user)
     return recovery_codes
 
 
-def verify(*, user: User, code: str, request=None) -> None:
+def verify(*, user: User, code: str) -> None:
     """A current authenticator code (each accepted once) or an unused recovery code (then spent)."""
     _refuse_if_locked(user)
     with transaction.atomic():
@@ -110,7 +101,7 @@ def verify(*, user: User, code: str, request=None) -> None:
         if accepted:
             two_factor.last_step = step
             two_factor.save(update_fields=["last_step"])
-            audit_record(actor=user, action="two_factor.verified", obj=two_factor, request=request)
+            audit_record(actor=user, action="two_factor.verified", obj=two_factor)
         elif step is None and (hashed := _recovery_hash(user.pk, code)) in two_factor.recovery_hashes:
             accepted = True
             two_factor.recovery_hashes.remove(hashed)
@@ -120,19 +111,18 @@ def verify(*, user: User, code: str, request=None) -> None:
                 action="two_factor.recovery_used",
                 obj=two_factor,
                 after={"recovery_codes_left": len(two_factor.recovery_hashes)},
-                request=request,
             )
     if not accepted:
-        _failed(user, two_factor, request, replayed=step is not None)
-    _passed(user, request)
+        _failed(user, two_factor, replayed=step is not None)
+    _passed(user)
 
 
 @transaction.atomic
-def reset(*, actor: User, user: User, request=None) -> bool:
+def reset(*, actor: User, user: User) -> bool:
     """Remove a user's 2FA (lost phone and recovery codes): they set it up again at their next staff page."""
     deleted, _ = TwoFactor.objects.filter(user=user).delete()
     if deleted:
-        audit_record(actor=actor, action="two_factor.reset", obj=user, request=request)
+        audit_record(actor=actor, action="two_factor.reset", obj=user)
     return bool(deleted)
 
 
@@ -154,12 +144,10 @@ def _refuse_if_locked(user: User) -> None:
         )
 
 
-def _failed(user: User, two_factor: TwoFactor, request, replayed: bool = False) -> None:
+def _failed(user: User, two_factor: TwoFactor, replayed: bool = False) -> None:
     """Count the failure (outside the transaction, so it stays counted), audit it, raise the message."""
     failures = ratelimit.hit(_fail_key(user), LOCKOUT_SECONDS)
-    audit_record(
-        actor=user, action="two_factor.failed", obj=two_factor, after={"replayed": replayed}, request=request
-    )
+    audit_record(actor=user, action="two_factor.failed", obj=two_factor, after={"replayed": replayed})
     if failures >= MAX_FAILURES:
         _refuse_if_locked(user)
     if replayed:
@@ -174,12 +162,8 @@ def _failed(user: User, two_factor: TwoFactor, request, replayed: bool = False) 
     )
 
 
-def _passed(user: User, request) -> None:
+def _passed(user: User) -> None:
     ratelimit.clear(_fail_key(user))
-    if request is not None:
-        # A new session key with the raised privilege, as login() does: a key known before is worthless.
-        request.session.cycle_key()
-        request.session[SESSION_KEY] = user.pk
 
 
 def _recovery_code_new() -> str:

@@ -2,31 +2,25 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import login, logout, update_session_auth_hash
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts.forms import CodeRequestForm, CodeVerifyForm, LoginForm, PasswordSetForm
-from accounts.hub import children_hub
 from accounts.models import User
 from accounts.services import (
     AccountError,
     TooManyAttempts,
-    home_visit_record,
     login_check,
     otp_request,
     otp_verify,
     password_set,
 )
 from schoolbook.phones import format_national
-from tenants.routing import school_reverse
 from tenants.selectors import affiliations_of_user
 
 VERIFIED_WINDOW_SECONDS = 600
-PASSWORD_OFFER_DISMISSED = "password_offer_dismissed"
 
 
 def safe_next(request) -> str | None:
@@ -45,9 +39,7 @@ def login_view(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            user = login_check(
-                phone=form.cleaned_data["phone"], password=form.cleaned_data["password"], request=request
-            )
+            user = login_check(phone=form.cleaned_data["phone"], password=form.cleaned_data["password"])
         except AccountError as error:
             form.add_error(None, str(error))
             status = 429 if isinstance(error, TooManyAttempts) else 200
@@ -62,7 +54,7 @@ def code_request_view(request):
     form = CodeRequestForm(request.POST or None, initial={"phone": request.GET.get("phone", "")})
     if request.method == "POST" and form.is_valid():
         try:
-            sent = otp_request(phone=form.cleaned_data["phone"], request=request)
+            sent = otp_request(phone=form.cleaned_data["phone"])
         except AccountError as error:
             form.add_error("phone", str(error))
         else:
@@ -79,7 +71,7 @@ def code_verify_view(request):
     form = CodeVerifyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = otp_verify(phone=phone, code=form.cleaned_data["code"], request=request)
+            user = otp_verify(phone=phone, code=form.cleaned_data["code"])
         except AccountError as error:
             form.add_error("code", str(error))
         else:
@@ -119,7 +111,7 @@ def password_set_view(request):
     form = PasswordSetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            password_set(user=user, password=form.cleaned_data["password1"], request=request)
+            password_set(user=user, password=form.cleaned_data["password1"])
         except ValidationError as error:
             form.add_error("password1", error)
         else:
@@ -138,40 +130,6 @@ def password_set_view(request):
 def logout_view(request):
     logout(request)
     return redirect("login")
-
-
-@login_required
-def home_view(request):
-    """Where a person lands after logging in: their only school, a chooser, or the platform console.
-
-    A guardian gets the parent hub (accounts.hub): a card per child in every school with what is new since
-    the last visit and a tap to each of the child's pages; staff who are also guardians see their schools
-    under their children."""
-    affiliations = list(affiliations_of_user(request.user))
-    schools = [affiliation.school for affiliation in affiliations if affiliation.is_staff]
-    is_guardian = any(affiliation.is_guardian for affiliation in affiliations)
-    if len(schools) == 1 and not is_guardian and not request.user.is_platform_admin:
-        return redirect(school_reverse(schools[0], "school_home"))
-    if not affiliations and request.user.is_platform_admin:
-        return redirect(reverse("console_schools"))
-    context = {"schools": schools, "is_guardian": is_guardian, "children": []}
-    if is_guardian:
-        since = home_visit_record(user=request.user)
-        guardian_schools = [affiliation.school for affiliation in affiliations if affiliation.is_guardian]
-        context["children"] = children_hub(request.user, guardian_schools, since)
-        context["since"] = since
-        context["offer_password"] = not (
-            request.user.has_usable_password() or request.session.get(PASSWORD_OFFER_DISMISSED)
-        )
-    return render(request, "accounts/schools.html", context)
-
-
-@require_POST
-@login_required
-def password_offer_dismiss_view(request):
-    """ "Không, cảm ơn" on the home page's offer to set a password: not asked again on this device."""
-    request.session[PASSWORD_OFFER_DISMISSED] = True
-    return redirect("home")
 
 
 def landing_view(request):

@@ -3,7 +3,6 @@
 from functools import wraps
 from urllib.parse import urlencode
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,25 +13,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from accounts import services_2fa
+from accounts.forms import TwoFactorCodeForm, TwoFactorResetForm
 from accounts.models import User
 from accounts.services_2fa import TwoFactorError
 from accounts.views import safe_next
-from schoolbook.forms import PhoneField
 from schoolbook.permissions import platform_admin_required
 from schoolbook.qr import qr_svg
-
-
-class TwoFactorCodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Mã xác thực"),
-        max_length=20,
-        help_text=_("6 chữ số trên ứng dụng xác thực, hoặc một mã dự phòng dạng xxxxx-xxxxx."),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
-    )
-
-
-class TwoFactorResetForm(forms.Form):
-    phone = PhoneField(label=_("Số điện thoại của người dùng"))
 
 
 def challenge_redirect(request):
@@ -40,6 +26,12 @@ def challenge_redirect(request):
     (/s/<code>/…) have their own, without the platform's pages."""
     path = reverse("two_factor", urlconf=settings.PUBLIC_SCHEMA_URLCONF)
     return redirect(f"{path}?{urlencode({'next': request.get_full_path()})}")
+
+
+def _session_pass(request) -> None:
+    # A new session key with the raised privilege, as login() does: a key known before is worthless.
+    request.session.cycle_key()
+    request.session[services_2fa.SESSION_KEY] = request.user.pk
 
 
 def two_factor_required(view):
@@ -64,21 +56,21 @@ def two_factor_view(request):
     if services_2fa.is_confirmed(request.user):
         if request.method == "POST" and form.is_valid():
             try:
-                services_2fa.verify(user=request.user, code=form.cleaned_data["code"], request=request)
+                services_2fa.verify(user=request.user, code=form.cleaned_data["code"])
             except TwoFactorError as error:
                 form.add_error("code", str(error))
             else:
+                _session_pass(request)
                 return redirect(next_url)
         return render(request, "accounts/two_factor_verify.html", context)
     form.fields["code"].help_text = _("6 chữ số đang hiện trên ứng dụng xác thực.")
     if request.method == "POST" and form.is_valid():
         try:
-            recovery_codes = services_2fa.setup_confirm(
-                user=request.user, code=form.cleaned_data["code"], request=request
-            )
+            recovery_codes = services_2fa.setup_confirm(user=request.user, code=form.cleaned_data["code"])
         except TwoFactorError as error:
             form.add_error("code", str(error))
         else:
+            _session_pass(request)
             # Rendered, not redirected to: the codes exist in clear only in this response.
             return render(
                 request,
@@ -101,7 +93,7 @@ def console_two_factor_reset(request):
         user = User.objects.filter(phone=form.cleaned_data["phone"]).first()
         if user is None:
             form.add_error("phone", gettext("Không có tài khoản nào với số điện thoại này."))
-        elif not services_2fa.reset(actor=request.user, user=user, request=request):
+        elif not services_2fa.reset(actor=request.user, user=user):
             form.add_error("phone", gettext("Tài khoản này chưa thiết lập xác thực hai lớp."))
         else:
             messages.success(

@@ -83,11 +83,11 @@ def _school(actor, students: int) -> World:
     from django_tenants.utils import schema_context
 
     from accounts.roles import Role
+    from schoolbook.management.commands.seed_demo import CLASS_SIZE as SEED_CLASS_SIZE
+    from schoolbook.management.commands.seed_demo import class_layout, plan_roster, roster_write
+    from schoolbook.onboarding import school_onboard
     from students.models import Enrolment, SchoolClass, SchoolYear
     from students.services import staff_add
-    from tenants.management.commands.seed_demo import CLASS_SIZE as SEED_CLASS_SIZE
-    from tenants.management.commands.seed_demo import class_layout, plan_roster, roster_write
-    from tenants.services import school_onboard
 
     school = school_onboard(actor=actor, data={
         "code": f"{_setup.CODE_PREFIX}attendance", "name": "Trường THCS Đo Điểm Danh",

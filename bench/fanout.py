@@ -118,9 +118,9 @@ def _schools(actor, args) -> list:
     from django_tenants.utils import schema_context
 
     from messaging.models import DEFAULT_CHANNEL_ORDER, MessagingSettings
+    from schoolbook.onboarding import school_onboard
     from students.models import Guardian
     from tenants.schemas import spares_refill
-    from tenants.services import school_onboard
 
     spares_refill(target=args.schools)
     schools = []

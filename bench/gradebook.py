@@ -82,10 +82,10 @@ def _school(actor, code: str, index: int, students: int, classes: int) -> School
     from accounts.roles import Role
     from grades.demo import gradebook_seed
     from grades.models import Score
+    from schoolbook.management.commands.seed_demo import CLASS_SIZE, class_layout, plan_roster, roster_write
+    from schoolbook.onboarding import school_onboard
     from students.models import SchoolClass, SchoolYear, TeachingAssignment
     from students.services import staff_add
-    from tenants.management.commands.seed_demo import CLASS_SIZE, class_layout, plan_roster, roster_write
-    from tenants.services import school_onboard
 
     school = school_onboard(actor=actor, data={
         "code": f"{_setup.CODE_PREFIX}{code}", "name": f"Trường THCS Đo Sổ Điểm {index}",

@@ -1,6 +1,6 @@
 """Onboarding a school: the app's pool path (rename a ready spare schema) vs. migrating a new schema.
 
-Both paths are the app as it is, through the real service `tenants.services.school_onboard` (form
+Both paths are the app as it is, through the real service `schoolbook.onboarding.school_onboard` (form
 validation, School and Domain rows, audit, the school admin's account, staff row and affiliation, and the
 spare-refill task sent on commit, all in one transaction), and through the app's own
 `tenants.schemas.create_school_schema`; nothing is patched to choose the path, only the pool's content:
@@ -101,7 +101,7 @@ def main() -> int:
     _setup.setup()
     from django.db import connection
 
-    import students.services
+    import schoolbook.onboarding
     import tenants.schemas
     import tenants.services
     import tenants.tasks
@@ -129,7 +129,7 @@ def main() -> int:
             raise SystemExit(f"{code}: {spares} spares before a {path} onboarding")
         phases.reset()
         start = time.perf_counter()
-        tenants.services.school_onboard(actor=actor, data=data)
+        schoolbook.onboarding.school_onboard(actor=actor, data=data)
         total = time.perf_counter() - start
         result = phases.reset()
         result["total"] = total
@@ -161,7 +161,11 @@ def main() -> int:
     started = time.perf_counter()
     try:
         with (
-            patched(tenants.services, "_create_school", phases.wrap(tenants.services._create_school, "all")),
+            patched(
+                schoolbook.onboarding,
+                "_create_school",
+                phases.wrap(schoolbook.onboarding._create_school, "all"),
+            ),
             patched(School, "create_schema", phases.wrap(School.create_schema, "schema")),
             patched(
                 tenants.schemas,
@@ -169,7 +173,9 @@ def main() -> int:
                 phases.wrap(tenants.schemas._migrate_new_schema, "migrate"),
             ),
             patched(tenants.services, "audit_record", phases.wrap(tenants.services.audit_record, "audit")),
-            patched(students.services, "staff_add", phases.wrap(students.services.staff_add, "staff_add")),
+            patched(
+                schoolbook.onboarding, "staff_add", phases.wrap(schoolbook.onboarding.staff_add, "staff_add")
+            ),
             # An instance attribute: what `transaction.on_commit(refill_spare_schemas.delay)` picks up.
             patched(refill_task, "delay", phases.wrap(refill_task.delay, "enqueue")),
         ):

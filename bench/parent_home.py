@@ -69,9 +69,9 @@ def _school(actor, index: int, students: int):
     from django_tenants.utils import schema_context
 
     from grades.demo import gradebook_seed
+    from schoolbook.management.commands.seed_demo import plan_roster, roster_write
+    from schoolbook.onboarding import school_onboard
     from students.models import SchoolYear
-    from tenants.management.commands.seed_demo import plan_roster, roster_write
-    from tenants.services import school_onboard
 
     school = school_onboard(actor=actor, data={
         "code": f"{_setup.CODE_PREFIX}home-{index}", "name": f"Trường THCS Đo Trang Chủ {index}",

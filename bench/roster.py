@@ -8,7 +8,7 @@ twice, each time as a page would: the first page of 25 with the total count (Dja
 COUNT, one SELECT):
 
 - `spec`: `Student` filtered by `full_name_folded__icontains=fold(q) | student_code__icontains=q`, ordered
-  by the Vietnamese sort key (the query of issue 3's search);
+  by the Vietnamese sort key (the roster search's query);
 - `student_list`: the student list page's own query, `students.roster.selectors.student_list(search=q)`,
   which also annotates each student's current class (two subqueries).
 
@@ -81,11 +81,11 @@ def main() -> int:
     from django.db.models import Q
     from django_tenants.utils import schema_context
 
+    from schoolbook.management.commands.seed_demo import class_layout, plan_roster, roster_write
+    from schoolbook.onboarding import school_onboard
     from schoolbook.text import fold
     from students.models import GradeLevel, SchoolClass, SchoolYear, Student
     from students.roster.selectors import student_list
-    from tenants.management.commands.seed_demo import class_layout, plan_roster, roster_write
-    from tenants.services import school_onboard
 
     _setup.drop_bench_schools()
     actor = _setup.bench_admin()

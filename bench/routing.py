@@ -36,7 +36,7 @@ import _setup
 URLCONF = "bench_school_urls"  # a module built here and put in sys.modules
 SCHOOL_CODE = f"{_setup.CODE_PREFIX}routing"
 ROUTING = "tenants.middleware.SchoolRoutingMiddleware"
-ACCESS = "tenants.middleware.SchoolAccessMiddleware"
+ACCESS = "schoolbook.access.SchoolAccessMiddleware"
 STOCK = "django_tenants.middleware.subfolder.TenantSubfolderMiddleware"
 TARGET_RATIO = 1.3
 WARMUP_REQUESTS = 5
@@ -140,7 +140,7 @@ def main() -> int:
     from django.test import Client, override_settings
 
     from accounts.models import User
-    from tenants.services import school_onboard
+    from schoolbook.onboarding import school_onboard
 
     _setup.drop_bench_schools()
     install_urlconf()

@@ -1,4 +1,4 @@
-"""Confirmation before anything costly or irreversible (issue 11, item 4): the preview shows what will happen
+"""Confirmation before anything costly or irreversible: the preview shows what will happen
 and carries a token computed from it; the POST that does the thing must bring the same token back. A missing
 token, or one computed from a preview that is no longer true (a recipient added, a score changed since), makes
 the view show the preview again instead of acting. The token is a fingerprint, not a secret: it proves the

@@ -69,6 +69,7 @@ SHARED_APPS = [
     "accounts",
     "schoolbook.audit",
     "messaging",
+    "schoolbook",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -111,7 +112,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "tenants.middleware.SchoolAccessMiddleware",
+    "schoolbook.access.SchoolAccessMiddleware",
 ]
 
 ROOT_URLCONF = "schoolbook.urls_public"
@@ -196,7 +197,7 @@ SPREADSHEET_MAX_PARSED_WHOLE_BYTES = 4 * 2**20  # larger entries: only worksheet
 SPREADSHEET_MAX_ENTRIES = 500
 SPREADSHEET_MAX_RATIO = 100  # uncompressed / compressed, for entries over SPREADSHEET_RATIO_FROM_BYTES
 SPREADSHEET_RATIO_FROM_BYTES = 2**20
-# Request bodies (issue 12, item 10): Django refuses a form body over DATA_UPLOAD_MAX_MEMORY_SIZE (files
+# Request bodies: Django refuses a form body over DATA_UPLOAD_MAX_MEMORY_SIZE (files
 # aside); schoolbook.uploads.RequestSizeMiddleware refuses a declared Content-Length over the limit of the
 # path with 413 before anything reads the body. Paths matching a pattern of REQUEST_MAX_BYTES_BY_PATH (the
 # upload pages) get that limit; every other request the default, enough for a form and no file.

@@ -1,4 +1,4 @@
-"""Spreadsheets that come in and go out (issue 12, items 1 and 4).
+"""Spreadsheets that come in and go out.
 
 In: an .xlsx is a zip of XML files. Before openpyxl sees one, `zip_check` reads the zip's directory (no
 decompression) and refuses a file whose entries are too many, would expand to too much in total, expand too

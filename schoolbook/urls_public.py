@@ -5,9 +5,10 @@ from django.views.i18n import set_language
 
 from accounts import views as accounts_views
 from accounts import views_2fa
-from accounts import views_push as push_views
 from schoolbook import views as site_views
-from tenants import views as console_views
+from schoolbook.console import views as console_views
+from schoolbook.parent_home import views as parent_home_views
+from schoolbook.push import views as push_views
 
 urlpatterns = [
     path("", accounts_views.landing_view, name="landing"),
@@ -18,10 +19,10 @@ urlpatterns = [
     path("login/code/verify/", accounts_views.code_verify_view, name="code_verify"),
     path("login/password/", accounts_views.password_set_view, name="password_set"),
     path("logout/", accounts_views.logout_view, name="logout"),
-    path("home/", accounts_views.home_view, name="home"),
+    path("home/", parent_home_views.home_view, name="home"),
     path(
         "home/password-offer/dismiss/",
-        accounts_views.password_offer_dismiss_view,
+        parent_home_views.password_offer_dismiss_view,
         name="password_offer_dismiss",
     ),
     path("i18n/setlang/", set_language, name="set_language"),

@@ -34,7 +34,3 @@ class SchoolOnboardForm(forms.Form):
 
     def clean_admin_name(self):
         return " ".join(self.cleaned_data["admin_name"].split())
-
-
-class SuspendForm(forms.Form):
-    reason = forms.CharField(label=_("Lý do tạm ngừng"), max_length=300)

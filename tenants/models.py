@@ -129,7 +129,7 @@ class SchoolAffiliation(models.Model):
 
 
 class TransferRequest(models.Model):
-    """A sending school's request that another school take one of its students (issue 12, item 2). It lives
+    """A sending school's request that another school take one of its students. It lives
     in the public schema so that both schools see it, and holds only what the sending school chose to send:
     the student's snapshot and guardians, the reason and the date. Nothing of the receiving school is written
     here but its decision (who, when, a decline's reason): the class and code it chose stay in its schema.

@@ -25,11 +25,11 @@ from accounts.roles import Role
 from messaging.models import DEFAULT_CHANNEL_ORDER, Delivery, Message, MessagingSettings
 from schoolbook.caching import forget_local
 from schoolbook.devstack import WORKER_QUEUES
+from schoolbook.onboarding import school_onboard
 from schoolbook.phones import PhoneError, normalize_phone
 from schoolbook.ratelimit import redis_client
 from students.services import staff_add
 from tenants.models import School
-from tenants.services import school_onboard
 
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "artifacts"
@@ -227,7 +227,7 @@ def published():
 @pytest.fixture(autouse=True)
 def _staff_2fa_off(settings):
     """The whole suite logs managers in with force_login and no authenticator app; staff 2FA is off here.
-    tests/test_two_factor.py turns it on and tests the enforcement."""
+    tests/accounts/test_two_factor.py turns it on and tests the enforcement."""
     settings.STAFF_2FA_REQUIRED = False
 
 

@@ -1,4 +1,4 @@
-"""Issue 11 in a real browser: axe-core (WCAG 2.1 A/AA) finds nothing on the main page of each role, and the
+"""In a real browser: axe-core (WCAG 2.1 A/AA) finds nothing on the main page of each role, and the
 gradebook grid is usable on a tablet (its header row and names column stay in view while it scrolls inside
 its own focusable, labelled region; cells a finger can hit)."""
 
@@ -30,7 +30,8 @@ def _signed_in(browser, live_server_url, phone, viewport=LAPTOP, **options):
 
 
 def test_the_check_finds_what_it_should(browser, live_server_url):
-    """The three violations issue 11 found, rebuilt in a blank page: the check names each of them."""
+    """The three violations the first accessibility review found, rebuilt in a blank page: the check names
+    each of them."""
     context, page = _signed_in(browser, live_server_url, None)
     page.goto("/login/")
     page.set_content(

@@ -1,4 +1,4 @@
-"""Notices (issue 5 §1): who a notice reaches, who may send what (approval), publishing into the messaging
+"""Notices: who a notice reaches, who may send what (approval), publishing into the messaging
 outbox, scheduled publication, attachments and who may open them, and the staff pages."""
 
 import io
@@ -316,7 +316,7 @@ def test_attachments_are_recognised_by_their_bytes(nw):
     stored = list(notice.attachments.values_list("original_name", "content_type", "size"))
     assert stored == [("anh.png", "application/pdf", len(PDF)), ("so-do.JPG", "image/jpeg", len(JPEG))]
     paths = [a.file.name for a in notice.attachments.order_by("pk")]
-    # Stored under the extension of what the bytes are, never the uploader's (issue 12, item 10).
+    # Stored under the extension of what the bytes are, never the uploader's.
     assert paths[0].startswith(f"notices/school_test_a/{notice.pk}/") and paths[0].endswith(".pdf")
     assert paths[1].endswith(".jpg")
     program = SimpleUploadedFile("thoi-khoa-bieu.pdf", b"MZ\x90\x00" + b"\x00" * 60)

@@ -1,4 +1,4 @@
-"""The compose page's estimate (issue 5 §5): recipients per channel, the unreachable, SMS segments and cost in
+"""The compose page's estimate: recipients per channel, the unreachable, SMS segments and cost in
 đồng, planned as messages_send plans, with the school's accent setting."""
 
 import re

@@ -1,4 +1,4 @@
-"""The parents' inbox (issue 5 §1): notices from every school where they are a guardian, newest first,
+"""The parents' inbox: notices from every school where they are a guardian, newest first,
 unread marked; opening a notice marks it read once; a parent never sees a notice not addressed to them."""
 
 from datetime import timedelta

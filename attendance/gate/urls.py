@@ -10,7 +10,7 @@ urlpatterns = [
     path("gate/review/", views.gate_review_view, name="gate_review"),
     path("gate/review/<int:pk>/assign/", views.gate_event_assign_view, name="gate_event_assign"),
     path("gate/review/<int:pk>/dismiss/", views.gate_event_dismiss_view, name="gate_event_dismiss"),
-    # The devices' API: tenants.middleware.MACHINE_PATHS lets it through without a session.
+    # The devices' API: schoolbook.access.MACHINE_PATHS lets it through without a session.
     path("api/gate/events/", views.gate_events_api_view, name="gate_events_api"),
     path("settings/", views.attendance_settings_view, name="attendance_settings"),
 ]

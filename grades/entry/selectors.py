@@ -11,7 +11,7 @@ from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 
 from grades.cells import SECONDARY_KINDS, cell_average, result_text, score_text
-from grades.entry.services import LockState, lock_state
+from grades.locks import LockState, lock_state
 from grades.models import FINAL_COLUMNS, AssessmentPlan, EntryDeadline, Score, Unlock, regular_columns
 from students.models import Assessment, Enrolment, StaffMember, Student, TeachingAssignment, Term
 from students.selectors import class_students

@@ -34,8 +34,9 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from grades.cells import GradeError, parse_rating, result_text, score_text
-from grades.entry.services import entry_lock, scores_save
+from grades.entry.services import scores_save
 from grades.exports.selectors import cells_by_student, secondary_assignments
+from grades.locks import entry_lock
 from grades.models import FINAL_COLUMNS, MAX_REGULAR, Score, regular_columns
 from grades.permissions import may_write
 from grades.results.selectors import class_results

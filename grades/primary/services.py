@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from grades.cells import CONFLICT, INVALID, SAVED, UNCHANGED, CellResult, GradeError, SaveResult
-from grades.entry.services import entry_lock
+from grades.locks import entry_lock
 from grades.models import PrimaryQuality, PrimaryRating, PrimaryReview
 from grades.rules.circular27 import (
     COMPETENCIES,

@@ -16,7 +16,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from grades.cells import GradeError, SaveResult
-from grades.entry.services import lock_state
 from grades.grid import (
     cells_of,
     grid_messages,
@@ -24,6 +23,7 @@ from grades.grid import (
     qualities_refused,
     ratings_refused,
 )
+from grades.locks import lock_state
 from grades.primary.selectors import (
     item_columns,
     primary_entry_grid,

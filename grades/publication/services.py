@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from grades.cells import GradeError, score_text
-from grades.entry.services import entry_context
+from grades.locks import entry_context
 from grades.models import (
     FINAL_COLUMNS,
     Conduct,

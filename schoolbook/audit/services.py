@@ -1,13 +1,14 @@
+"""The audit log's one writer: `audit_record` stores who did what to which object, from where (the
+current origin: address, browser, request id), in the current schema."""
+
 from django.db import models
 
-from schoolbook.audit.context import current_origin, request_address
+from schoolbook.audit.context import current_origin
 from schoolbook.audit.models import AuditEvent
 
 
-def client_ip(request=None) -> str | None:
-    """The address of the current request (set by OriginMiddleware); `request` is read only when given."""
-    if request is not None:
-        return request_address(request)
+def client_ip() -> str | None:
+    """The address of the current request (set by OriginMiddleware), None outside one."""
     return current_origin().address
 
 

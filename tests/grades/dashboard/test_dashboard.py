@@ -1,4 +1,4 @@
-"""The principal's dashboard (issue 4, item 8): entry progress, subject averages per class, learning and
+"""The principal's dashboard: entry progress, subject averages per class, learning and
 conduct distributions, students at risk and re-sit candidates, each figure's drill-down list; checked
 against values computed by hand on a small class, with a query count that does not grow with the school."""
 

@@ -1,4 +1,4 @@
-"""The principal's dashboard for primary classes (Circular 27, issue 11 item 7): per checkpoint, the subject
+"""The principal's dashboard for primary classes (Circular 27): per checkpoint, the subject
 ratings and written tests per class × subject, the qualities and competencies per class, the year's results
 per class at the end of the year; each figure links to its students; managers only; a fixed number of
 queries.

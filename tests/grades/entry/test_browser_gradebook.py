@@ -1,4 +1,4 @@
-"""Issue 4 end to end in a real browser: a teacher types and pastes scores into the grid and the average
+"""The gradebook end to end in a real browser: a teacher types and pastes scores into the grid and the average
 updates; the parent sees nothing until the teacher publishes the column, then exactly that column (and gets
 one message); a parent of another class's child gets 404 on this child's page."""
 

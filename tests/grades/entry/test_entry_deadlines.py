@@ -1,4 +1,4 @@
-"""Entry deadlines and the principal's unlock (issue 4, item 5): who may set them, validation errors in
+"""Entry deadlines and the principal's unlock: who may set them, validation errors in
 Vietnamese, audit events, and what the pages list."""
 
 from datetime import datetime, timedelta
@@ -10,7 +10,8 @@ from django_tenants.utils import schema_context
 
 from accounts.roles import Role
 from grades.cells import GradeError
-from grades.entry.services import entry_deadline_set, lock_state
+from grades.entry.services import entry_deadline_set
+from grades.locks import lock_state
 from grades.models import EntryDeadline, Unlock
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, Subject, TeachingAssignment

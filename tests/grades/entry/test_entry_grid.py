@@ -1,4 +1,4 @@
-"""The secondary entry grid over HTTP (issue 4, items 3 and 5): the gradebook home with fill progress, the
+"""The secondary entry grid over HTTP: the gradebook home with fill progress, the
 grid page, the JSON save of static/js/gradebook.js (per-cell results, conflicts, deadlines and unlocks,
 averages), cell history, and who gets 404. Query counts must not grow with the class."""
 

@@ -1,4 +1,4 @@
-"""Score entry for secondary subjects (issue 4, items 3 and 5): validation cell by cell, conflicts between two
+"""Score entry for secondary subjects: validation cell by cell, conflicts between two
 editors, history of a cell, entry deadlines and the principal's unlock, semester averages (Circular 22)."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Excel export and import of a class's gradebook for a term (issue 4, item 9): a sheet per subject, the
+"""Excel export and import of a class's gradebook for a term: a sheet per subject, the
 round trip changes nothing, an edited file changes exactly its cells (with history, through scores_save),
 every problem is reported with its sheet, line, column and reason and nothing is applied, a file of another
 class or term is refused, cells changed in the app after the export are conflicts, and who may do what."""

@@ -1,4 +1,4 @@
-"""The printable term report (phiếu liên lạc, issue 4, item 10): per student, each subject's TX / GK / CK and
+"""The printable term report (phiếu liên lạc): per student, each subject's TX / GK / CK and
 semester result, the learning result and conduct from grades.results.selectors.class_results, the homeroom
 comment line and signatures; for managers and the homeroom teacher only; a constant number of queries."""
 

@@ -1,4 +1,4 @@
-"""The parent view of a child's gradebook (issue 4, item 7): only published values, this week's by day,
+"""The parent view of a child's gradebook: only published values, this week's by day,
 per term and year results computed from published values, primary checkpoints; 404 for everyone who is
 not a guardian of the child, a manager or the child's homeroom teacher; a constant number of queries."""
 

@@ -1,4 +1,4 @@
-"""Primary entry by Circular 27 (issue 4, item 3): a subject teacher's ratings, written tests and comments per
+"""Primary entry by Circular 27: a subject teacher's ratings, written tests and comments per
 checkpoint, the homeroom teacher's qualities, competencies and general comment, the class's end-of-year
 results, with per-cell validation, conflicts, deadlines and unlocks, access (404) and fixed query counts.
 
@@ -21,7 +21,8 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from accounts.roles import Role
 from grades.cells import CONFLICT, INVALID, SAVED, UNCHANGED, GradeError
-from grades.entry.services import entry_unlock, lock_state
+from grades.entry.services import entry_unlock
+from grades.locks import lock_state
 from grades.models import EntryDeadline, PrimaryQuality, PrimaryRating, PrimaryReview, Unlock
 from grades.primary.services import SLUG_OF_ITEM, primary_qualities_save, primary_ratings_save
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint

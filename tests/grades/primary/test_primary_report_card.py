@@ -1,4 +1,4 @@
-"""The printable primary report card (phiếu liên lạc, Circular 27, issue 4): per student and checkpoint, each
+"""The printable primary report card (phiếu liên lạc, Circular 27): per student and checkpoint, each
 subject's rating, written test where the checkpoint has one and the teacher's comment, the qualities and
 competencies, the homeroom teacher's general comment and, at the end of the year, the year's result as on the
 results page; one A4 page per student; for managers and the homeroom teacher only; a constant number of

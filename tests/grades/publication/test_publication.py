@@ -1,4 +1,4 @@
-"""Publication (issue 4, item 6): a column reaches parents only when published, one message per guardian
+"""Publication: a column reaches parents only when published, one message per guardian
 (however many cells and children), the automatic policy, the publish button and the settings page."""
 
 from datetime import timedelta

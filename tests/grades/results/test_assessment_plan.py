@@ -1,4 +1,4 @@
-"""The assessment plan (issue 4, item 2): per year × grade × subject, the number of regular assessments per
+"""The assessment plan: per year × grade × subject, the number of regular assessments per
 semester generated from the periods (Circular 22, art. 7), shown to managers and adjustable by the school
 admin and the principal until grade entry starts."""
 

@@ -1,4 +1,4 @@
-"""The homeroom teacher's pages (issue 4, item 4): conduct per term and the class results per term and
+"""The homeroom teacher's pages: conduct per term and the class results per term and
 year, computed by Circular 22 (grades.rules.circular22), with a number of queries
 that does not grow with the class."""
 

@@ -264,7 +264,7 @@ def test_push_batch_is_encrypted_signed_and_carries_ttl_topic_tag_and_receipt(pu
     first = push.received[0]
     assert first.payload == {
         "title": "Điểm mới", "body": "Đã có điểm giữa kì môn Toán.", "url": "/s/test-a/diem/", "tag": "p-0",
-        "receipt": receipt_token("p-0"),  # the service worker posts it back: tests/test_push_subscriptions.py
+        "receipt": receipt_token("p-0"),  # sent back: tests/accounts/test_push_subscriptions.py
     }  # fmt: skip
     assert WebPushGateway.reports_delivery
     assert first.headers["ttl"] == "86400"

@@ -1,4 +1,4 @@
-"""The roster and staff imports offer to create the classes their file names (issue 11): listed in the
+"""The roster and staff imports offer to create the classes their file names: listed in the
 preview, created on confirm in the same all-or-nothing transaction; a name whose leading number is not one
 of the school's grades is refused with the reason. The command behaves the same."""
 

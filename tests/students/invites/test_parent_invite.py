@@ -1,4 +1,4 @@
-"""Mời phụ huynh (issue 11, parent_invite): managers choose whom, see the count and the cost, confirm; one
+"""Mời phụ huynh: managers choose whom, see the count and the cost, confirm; one
 message each with the sign-in link, recorded and audited, never twice the same day; nothing for another
 school's guardians; 404 for everyone else."""
 

@@ -1,4 +1,4 @@
-"""The pages for changes over time (issue 3, item 5): a class change from the student's
+"""The pages for changes over time: a class change from the student's
 profile, the year rollover from the classes page. Managers only; bad input shows its error and changes
 nothing."""
 

@@ -1,4 +1,4 @@
-"""Changes over time (issue 3, item 5): a class change mid-year and the year rollover (a transfer to
+"""Changes over time: a class change mid-year and the year rollover (a transfer to
 another school: tests/students/transfers/test_transfers.py)."""
 
 from datetime import date, timedelta

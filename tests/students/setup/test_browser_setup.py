@@ -1,4 +1,4 @@
-"""A new school's admin sets the school up in a real browser (issue 11), on a laptop and on a phone: the
+"""A new school's admin sets the school up in a real browser, on a laptop and on a phone: the
 years page, eight classes in one go (6A1–6A8, previewed then confirmed), a homeroom teacher, the subject
 catalogue of a grade, and one teacher given a subject across several classes. Every page fits the screen
 (nothing scrolls sideways, not the page and not any table in it). Screenshots go to artifacts/."""
@@ -12,9 +12,9 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.roles import Role
+from schoolbook.onboarding import school_onboard
 from students.models import SchoolClass, TeachingAssignment
 from students.services import staff_add
-from tenants.services import school_onboard
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser

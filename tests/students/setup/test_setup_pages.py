@@ -1,4 +1,4 @@
-"""School setup in the browser (issue 11): years and terms, classes, the subject catalogue, teaching
+"""School setup in the browser: years and terms, classes, the subject catalogue, teaching
 assignments. Managers only (404 for teachers, parents and other schools' staff; anonymous to login); every
 write audited; bad input shows a clear Vietnamese error and changes nothing."""
 

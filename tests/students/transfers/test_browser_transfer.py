@@ -1,4 +1,4 @@
-"""A transfer between two schools in a real browser (issue 12, item 2): A's admin finds school B by name on
+"""A transfer between two schools in a real browser: A's admin finds school B by name on
 the student's profile and sends the request (on a phone); B's admin sees it on the home page, opens it and
 accepts into a class (on a laptop); A's profile then shows the outcome. Every page fits the screen.
 Screenshots go to artifacts/."""
@@ -13,8 +13,8 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from accounts.models import User
+from schoolbook.onboarding import school_onboard
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, Student, StudentGuardian
-from tenants.services import school_onboard
 from tests.browser_checks import assert_no_sideways_scroll
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
 

@@ -1,7 +1,7 @@
-"""A transfer between schools is a request the receiving school decides (issue 12, item 2;
-students.transfers). School A (the `school` fixture: 6A1, 6A2) asks school B to take An; B accepts into its
-own class under its own code, or declines. The attack of the old service (A placing a student, with phones
-of its choosing, into B's class) is impossible, and nothing A sees depends on B's rows."""
+"""A transfer between schools is a request the receiving school decides (students.transfers). School A (the
+`school` fixture: 6A1, 6A2) asks school B to take An; B accepts into its own class under its own code, or
+declines. The attack of the old service (A placing a student, with phones of its choosing, into B's class)
+is impossible, and nothing A sees depends on B's rows."""
 
 from datetime import timedelta
 from types import SimpleNamespace

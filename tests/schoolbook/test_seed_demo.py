@@ -1,4 +1,4 @@
-"""`manage.py seed_demo --schools N --students-per-school M` (issue 3, item 7)."""
+"""`manage.py seed_demo --schools N --students-per-school M`."""
 
 import io
 import random
@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from messaging.models import Message
 from notices.models import Notice, NoticeRecipient
+from schoolbook.management.commands.seed_demo import class_layout, guardian_phone, plan_roster
 from schoolbook.phones import normalize_phone
 from students.models import (
     Enrolment,
@@ -22,7 +23,6 @@ from students.models import (
     StudentGuardian,
     TeachingAssignment,
 )
-from tenants.management.commands.seed_demo import class_layout, guardian_phone, plan_roster
 from tenants.models import School, SchoolAffiliation
 
 

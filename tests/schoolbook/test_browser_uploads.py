@@ -1,4 +1,4 @@
-"""Issue 12, item 1 in a real browser: a principal uploads a decompression bomb to the roster import and is
+"""In a real browser: a principal uploads a decompression bomb to the roster import and is
 told at once, in Vietnamese, why it is refused; nothing is kept for confirmation. On a phone and a laptop."""
 
 import time
@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ARTIFACTS, sign_in
-from tests.test_uploads_hardening import bomb  # noqa: F401 (the fixture that builds the file)
+from tests.schoolbook.test_uploads_hardening import bomb  # noqa: F401 (the fixture that builds the file)
 
 pytestmark = pytest.mark.browser
 

@@ -11,10 +11,10 @@ from django_tenants.utils import schema_context, schema_exists
 from accounts.models import User
 from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
+from schoolbook.onboarding import school_onboard, schools_onboard_csv
 from students.models import StaffMember
 from tenants.models import Domain, School, SchoolAffiliation, SpareSchema
 from tenants.schemas import spares_refill
-from tenants.services import school_onboard, schools_onboard_csv
 
 
 def _tables(schema):

@@ -6,7 +6,7 @@ Subscribing is not exercised here: pushManager.subscribe() asks the browser vend
 chromium) for an endpoint, which is out of reach offline, and faking it inside the browser would test the
 fake. The push event is the one DevTools delivers (its "Push" button: ServiceWorker.deliverPushMessage),
 with the payload our gateway builds; the subscription endpoints, and the gateway's pushes through a push
-service that speaks the protocol, are tested in tests/test_push_subscriptions.py."""
+service that speaks the protocol, are tested in tests/accounts/test_push_subscriptions.py."""
 
 import json
 import random

@@ -303,7 +303,7 @@ def _school_paths():
     from django.urls import URLPattern, URLResolver
 
     from schoolbook import urls_school
-    from tenants.middleware import MACHINE_PATHS
+    from schoolbook.access import MACHINE_PATHS
 
     def walk(patterns, prefix):
         for entry in patterns:
@@ -318,12 +318,13 @@ def _school_paths():
 
 def test_2fa_follows_the_manager_permission_for_every_role():
     from accounts.roles import Role
+    from schoolbook.access import required_for_staff
     from students.models import StaffMember
     from students.permissions import MANAGERS
 
     for role in Role:
-        assert services_2fa.required_for_staff(StaffMember(roles=[role])) == (role in MANAGERS), role
-    assert not services_2fa.required_for_staff(None)
+        assert required_for_staff(StaffMember(roles=[role])) == (role in MANAGERS), role
+    assert not required_for_staff(None)
 
 
 def test_vice_principal_is_sent_to_2fa_setup_on_every_manager_page(client, world):

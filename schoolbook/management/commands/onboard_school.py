@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from schoolbook.onboarding import OnboardingError, school_onboard
 from tenants.models import Level
-from tenants.services import OnboardingError, school_onboard
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""Issue 12, items 1, 4, 7 and 10: uploads and spreadsheets, each tested with the attack itself.
+"""Uploads and spreadsheets, each tested with the attack itself.
 
 1. decompression bombs and hostile zips are refused from the zip's directory, before openpyxl, fast;
    a workbook is opened once, read-only;

@@ -1,4 +1,4 @@
-"""Issue 11's "Show": a school's whole first day in a real browser, against the live server and the real
+"""A school's whole first day in a real browser, against the live server and the real
 Celery worker. The platform admin onboards a school; its admin signs in with a code, follows the
 getting-started checklist (year, two classes, a teacher, three students with guardians, ten more imported
 from a file that names a new class, a teaching assignment, parent invitations), watching it tick; the teacher

@@ -5,19 +5,22 @@ from datetime import timedelta
 from urllib.parse import quote
 
 import pytest
-from django.test import RequestFactory, override_settings
+from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import OneTimeCode
 from accounts.services import AccountError, otp_request, otp_verify, password_set
 from messaging.models import Message
+from schoolbook.audit.context import origin
 from tests.conftest import OTP_RE
 
 PHONE = "0900000013"  # the teacher of school A
 
 
-def _request(ip="203.0.113.7"):
-    return RequestFactory().post("/login/code/", REMOTE_ADDR=ip)
+def _ask(*, phone, ip="203.0.113.7"):
+    """otp_request as a request from `ip` makes it (the address OriginMiddleware would set)."""
+    with origin(address=ip):
+        return otp_request(phone=phone)
 
 
 def _sent_code(phone_e164="+84900000013") -> str:
@@ -26,7 +29,7 @@ def _sent_code(phone_e164="+84900000013") -> str:
 
 
 def test_code_is_sent_through_messaging_and_only_its_hash_is_stored(world):
-    result = otp_request(phone="+84 900 000 013", request=_request())
+    result = _ask(phone="+84 900 000 013")
     assert result.phone == "+84900000013"
     code = _sent_code()
     stored = OneTimeCode.objects.get(user=world.teacher_a)
@@ -38,23 +41,23 @@ def test_code_is_sent_through_messaging_and_only_its_hash_is_stored(world):
 
 
 def test_unknown_number_gets_the_same_answer_and_no_message(world):
-    result = otp_request(phone="0987654321", request=_request())
+    result = _ask(phone="0987654321")
     assert result.phone == "+84987654321"
     assert not Message.objects.filter(recipient="+84987654321").exists()
 
 
 def test_legacy_eleven_digit_number_is_converted_and_reported(world):
-    result = otp_request(phone="01212345678", request=_request())
+    result = _ask(phone="01212345678")
     assert (result.phone, result.legacy_from) == ("+84792345678", "01212345678")
 
 
 def test_invalid_phone_is_a_clear_error(world):
     with pytest.raises(AccountError, match="không hợp lệ"):
-        otp_request(phone="12ab", request=_request())
+        _ask(phone="12ab")
 
 
 def test_code_expires_after_five_minutes(world):
-    otp_request(phone=PHONE, request=_request())
+    _ask(phone=PHONE)
     code = _sent_code()
     OneTimeCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(AccountError, match="hết hạn"):
@@ -62,7 +65,7 @@ def test_code_expires_after_five_minutes(world):
 
 
 def test_five_wrong_tries_lock_the_code_and_are_counted(world):
-    otp_request(phone=PHONE, request=_request())
+    _ask(phone=PHONE)
     code = _sent_code()
     wrong = f"{(int(code) + 1) % 10**6:06d}"
     messages = []
@@ -78,14 +81,14 @@ def test_five_wrong_tries_lock_the_code_and_are_counted(world):
 
 
 def test_resend_waits_for_the_cooldown_and_revokes_the_old_code(world):
-    otp_request(phone=PHONE, request=_request())
+    _ask(phone=PHONE)
     first = _sent_code()
     with pytest.raises(AccountError, match="đợi"):
-        otp_request(phone=PHONE, request=_request())
+        _ask(phone=PHONE)
     from schoolbook import ratelimit
 
     ratelimit.clear("otp:cooldown:+84900000013")  # the cooldown has passed
-    otp_request(phone=PHONE, request=_request())
+    _ask(phone=PHONE)
     second = _sent_code()
     assert OneTimeCode.objects.filter(user=world.teacher_a, revoked_at__isnull=False).count() == 1
     if first != second:
@@ -99,20 +102,20 @@ def test_codes_per_phone_per_hour_are_limited(world):
     from schoolbook import ratelimit
 
     for _ in range(3):
-        otp_request(phone=PHONE, request=_request())
+        _ask(phone=PHONE)
         ratelimit.clear("otp:cooldown:+84900000013")
     with pytest.raises(AccountError, match="quá nhiều mã"):
-        otp_request(phone=PHONE, request=_request())
+        _ask(phone=PHONE)
     assert Message.objects.filter(purpose="otp").count() == 3
 
 
 @override_settings(OTP_MAX_PER_IP_PER_HOUR=2)
 def test_codes_per_ip_are_limited_across_phones(world):
-    otp_request(phone="0900000011", request=_request("198.51.100.1"))
-    otp_request(phone="0900000012", request=_request("198.51.100.1"))
+    _ask(phone="0900000011", ip="198.51.100.1")
+    _ask(phone="0900000012", ip="198.51.100.1")
     with pytest.raises(AccountError, match="thiết bị này"):
-        otp_request(phone="0900000013", request=_request("198.51.100.1"))
-    otp_request(phone="0900000013", request=_request("198.51.100.2"))  # another address is not blocked
+        _ask(phone="0900000013", ip="198.51.100.1")
+    _ask(phone="0900000013", ip="198.51.100.2")  # another address is not blocked
 
 
 def test_password_rules_are_enforced_and_nothing_is_saved_on_failure(world):
@@ -130,7 +133,7 @@ def test_password_rules_are_enforced_and_nothing_is_saved_on_failure(world):
     assert world.teacher_a.check_password("Trống-đồng-Đông-Sơn")
 
 
-# --- no account enumeration (issue 12, item 5) -----------------------------------------------------------
+# --- no account enumeration ------------------------------------------------------------------------------
 
 KNOWN, UNKNOWN = "0900000013", "0987654300"  # the teacher of school A; a number nobody has
 
@@ -187,11 +190,11 @@ def test_asking_for_a_code_takes_as_long_for_an_unknown_number(world):
     taken = {}
     for phone, ip in ((KNOWN, "203.0.113.30"), (UNKNOWN, "203.0.113.31")):
         started = time.monotonic()
-        otp_request(phone=phone, request=_request(ip))
+        _ask(phone=phone, ip=ip)
         taken[phone] = time.monotonic() - started
     assert Message.objects.filter(purpose="otp").count() == 1  # only the known number got a code
     assert taken[KNOWN] >= 0.25 and taken[UNKNOWN] >= 0.25
     with pytest.raises(AccountError):  # a refusal (here the resend cooldown) waits as long
         started = time.monotonic()
-        otp_request(phone=KNOWN, request=_request("203.0.113.30"))
+        _ask(phone=KNOWN, ip="203.0.113.30")
     assert time.monotonic() - started >= 0.25

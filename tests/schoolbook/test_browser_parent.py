@@ -1,4 +1,4 @@
-"""The parent app in a real browser on a phone (issue 11, item 3): a parent with a child in each of two
+"""The parent app in a real browser on a phone: a parent with a child in each of two
 schools signs in with a one-time code alone, lands on /home/, reaches a child's grades in one tap, opens a
 subject's scores, the attendance page and the other school's child; no page scrolls sideways at 360×740 or
 390×844, nor any element in it (tests.browser_checks). Screenshots go to artifacts/ (and, with

@@ -170,7 +170,7 @@ def test_beyond_the_limit_broken_devices_go_first_then_the_oldest(parent, vapid)
             "Địa chỉ endpoint không phải URL hợp lệ.",
         ),
         (subscription(endpoint="https://fcm.googleapis.com/" + "x" * 2100), "Địa chỉ endpoint quá dài."),
-        # The probe's SSRF bypasses (issue 12 item 3), and names that are not a push service's.
+        # The probe's SSRF bypasses, and names that are not a push service's.
         *(
             (subscription(endpoint=endpoint), "Địa chỉ endpoint không phải của một dịch vụ")
             for endpoint in (

@@ -1,5 +1,6 @@
 """Web Push pages and endpoints on the platform's origin (outside /s/<code>/): one service worker and one
-subscription per browser serve a parent's children in every school."""
+subscription per browser serve a parent's children in every school. The subscriptions are accounts', the
+receipts and the gateway's key messaging's, so the pages are composition."""
 
 import json
 
@@ -14,16 +15,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.push import (
-    ReceiptRefused,
     SubscriptionInvalid,
     device_endpoint,
     devices_of_user,
-    push_receipt_apply,
     push_subscription_delete,
     push_subscription_save,
     subscription_parse,
-    vapid_public_key,
 )
+from schoolbook.push.selectors import vapid_public_key
+from schoolbook.push.services import ReceiptRefused, push_receipt_apply
 
 RECEIPT_MAX_BYTES = 1024  # {key, receipt}: ~120 bytes
 

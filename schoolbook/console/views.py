@@ -1,3 +1,6 @@
+"""The platform console at /console/: the schools, onboarding one, suspending and reactivating. Its admins
+pass 2FA (accounts) before any page, and onboarding is wiring (schoolbook.onboarding), so it lives here."""
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -5,11 +8,13 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts.views_2fa import two_factor_required
+from schoolbook.console.forms import SuspendForm
+from schoolbook.onboarding import OnboardingError, school_onboard
 from schoolbook.permissions import platform_admin_required
-from tenants.forms import SchoolOnboardForm, SuspendForm
+from tenants.forms import SchoolOnboardForm
 from tenants.models import School
 from tenants.selectors import school_counts, school_list
-from tenants.services import OnboardingError, school_onboard, school_reactivate, school_suspend
+from tenants.services import school_reactivate, school_suspend
 
 PAGE_SIZE = 25
 
@@ -35,7 +40,7 @@ def console_school_new(request):
     form = SchoolOnboardForm(request.POST or None)
     if request.method == "POST":
         try:
-            school = school_onboard(actor=request.user, data=request.POST, request=request)
+            school = school_onboard(actor=request.user, data=request.POST)
         except OnboardingError:
             pass  # the bound form validates the same way and shows every error next to its field
         else:
@@ -55,7 +60,7 @@ def console_school_suspend(request, code):
     school = get_object_or_404(School.objects.exclude(schema_name="public"), code=code)
     form = SuspendForm(request.POST)
     if form.is_valid():
-        school_suspend(actor=request.user, school=school, reason=form.cleaned_data["reason"], request=request)
+        school_suspend(actor=request.user, school=school, reason=form.cleaned_data["reason"])
         messages.success(
             request,
             gettext("Đã tạm ngừng trường “%(name)s”. Dữ liệu của trường được giữ nguyên.")
@@ -71,6 +76,6 @@ def console_school_suspend(request, code):
 @require_POST
 def console_school_reactivate(request, code):
     school = get_object_or_404(School.objects.exclude(schema_name="public"), code=code)
-    school_reactivate(actor=request.user, school=school, request=request)
+    school_reactivate(actor=request.user, school=school)
     messages.success(request, gettext("Trường “%(name)s” đã hoạt động trở lại.") % {"name": school.name})
     return redirect("console_schools")

@@ -1,4 +1,4 @@
-"""The URL × role probe (issue 12, item 20): every URL pattern of both URLconfs, walked from the resolver so
+"""The URL × role probe: every URL pattern of both URLconfs, walked from the resolver so
 a new URL is covered without anyone remembering, × every role that must not reach school A's objects —
 anonymous, a parent of another child, a teacher of another class, staff and a parent of another school — for
 GET and POST.
@@ -250,7 +250,8 @@ def kwargs_for(name: str, route: str, params: list, target) -> dict:
             if attribute is None:
                 raise AssertionError(
                     f"The URL probe cannot fill <pk> of URL {name!r} ({route}). Add its kwargs to KWARGS "
-                    f"in tests/test_probe.py, e.g. {name!r}: lambda t: {{'pk': t.<object>.pk}} with an "
+                    f"in tests/schoolbook/test_probe.py, e.g. {name!r}: lambda t: {{'pk': t.<object>.pk}} "
+                    f"with an "
                     f"object of school A built in target_build(), or add {segment!r} to PK_BY_SEGMENT."
                 )
             kwargs[param] = getattr(target, attribute).pk
@@ -259,7 +260,8 @@ def kwargs_for(name: str, route: str, params: list, target) -> dict:
         else:
             raise AssertionError(
                 f"The URL probe cannot fill <{param}> of URL {name!r} ({route}). Add it to PARAMS in "
-                f"tests/test_probe.py ({param!r}: lambda t: <a value aiming at school A's target>), or the "
+                f"tests/schoolbook/test_probe.py ({param!r}: lambda t: <a value aiming at school A's "
+                f"target>), or the "
                 f"whole URL to KWARGS ({name!r}: lambda t: {{...}}); if the URL is public by design, list "
                 f"it in PUBLIC with the reason and the test file that tests its own authentication."
             )

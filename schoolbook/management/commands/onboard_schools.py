@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.services import CSV_COLUMNS, schools_onboard_csv
+from schoolbook.onboarding import CSV_COLUMNS, schools_onboard_csv
 
 
 class Command(BaseCommand):

@@ -1,15 +1,15 @@
 """Vietnamese first, English on request: the language cookie, the switcher, and the English catalogue."""
 
-import ast
 import gettext
 import re
 from pathlib import Path
 
+import polib
 import pytest
 from django.conf import settings
 from django.utils import translation
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PO = ROOT / "locale" / "en" / "LC_MESSAGES" / "django.po"
 MO = PO.with_suffix(".mo")
 ENGLISH_PHONE = {"HTTP_ACCEPT_LANGUAGE": "en-US,en;q=0.9"}
@@ -157,44 +157,29 @@ def test_flash_messages_are_translated(client, world):
 # --- the catalogue ------------------------------------------------------------------------------------
 
 
-def _po_entries(text: str) -> list[dict]:
-    """A small .po reader: enough for the files makemessages writes (no obsolete #~ entries)."""
-    entries = []
-    for block in text.strip().split("\n\n"):
-        entry, key = {"flags": set()}, None
-        for line in block.splitlines():
-            if line.startswith("#,"):
-                entry["flags"] |= {flag.strip() for flag in line[2:].split(",")}
-            elif line.startswith("#~"):
-                raise AssertionError(f"obsolete entry left in {PO.name}: {block}")
-            elif line.startswith("#") or not line.strip():
-                continue
-            elif line.startswith('"'):
-                entry[key] += ast.literal_eval(line)
-            else:
-                key, _, value = line.partition(" ")
-                entry[key] = ast.literal_eval(value)
-        entries.append(entry)
-    return entries
+def _catalogue() -> polib.POFile:
+    return polib.pofile(str(PO))
 
 
-def _translations(entry: dict) -> list[str]:
-    return [value for key, value in entry.items() if key == "msgstr" or key.startswith("msgstr[")]
+def _translations(entry: polib.POEntry) -> list[str]:
+    return list(entry.msgstr_plural.values()) if entry.msgid_plural else [entry.msgstr]
 
 
 def test_every_message_is_translated_and_nothing_is_fuzzy():
-    header, *entries = _po_entries(PO.read_text(encoding="utf-8"))
-    assert header["msgid"] == "" and "Language: en" in header["msgstr"]
-    assert "fuzzy" not in header["flags"]
+    catalogue = _catalogue()
+    assert catalogue.metadata.get("Language") == "en"
+    assert not catalogue.metadata_is_fuzzy
+    assert not catalogue.obsolete_entries(), f"obsolete entries left in {PO.name}"
+    entries = [entry for entry in catalogue if not entry.obsolete]
     assert len(entries) > 100
     for entry in entries:
-        assert "fuzzy" not in entry["flags"], entry["msgid"]
-        assert _translations(entry) and all(_translations(entry)), f"untranslated: {entry['msgid']!r}"
-        if "msgid_plural" in entry:
-            assert set(entry) >= {"msgstr[0]", "msgstr[1]"}, entry["msgid"]
-        if "python-format" in entry["flags"]:
+        assert "fuzzy" not in entry.flags, entry.msgid
+        assert _translations(entry) and all(_translations(entry)), f"untranslated: {entry.msgid!r}"
+        if entry.msgid_plural:
+            assert set(entry.msgstr_plural) >= {0, 1}, entry.msgid
+        if "python-format" in entry.flags:
             for text in _translations(entry):
-                assert set(re.findall(r"%\(\w+\)", text)) == set(re.findall(r"%\(\w+\)", entry["msgid"]))
+                assert set(re.findall(r"%\(\w+\)", text)) == set(re.findall(r"%\(\w+\)", entry.msgid))
 
 
 def test_the_compiled_catalogue_matches_the_po_file():
@@ -202,14 +187,15 @@ def test_the_compiled_catalogue_matches_the_po_file():
     with MO.open("rb") as handle:
         catalog = gettext.GNUTranslations(handle)
     expected = {}
-    for entry in _po_entries(PO.read_text(encoding="utf-8"))[1:]:
-        msgid = entry["msgid"] if "msgctxt" not in entry else f"{entry['msgctxt']}\x04{entry['msgid']}"
-        if "msgid_plural" in entry:
-            for key, value in entry.items():
-                if key.startswith("msgstr["):
-                    expected[(msgid, int(key[7:-1]))] = value
+    for entry in _catalogue():
+        if entry.obsolete:
+            continue
+        msgid = entry.msgid if entry.msgctxt is None else f"{entry.msgctxt}\x04{entry.msgid}"
+        if entry.msgid_plural:
+            for index, value in entry.msgstr_plural.items():
+                expected[(msgid, int(index))] = value
         else:
-            expected[msgid] = entry["msgstr"]
+            expected[msgid] = entry.msgstr
     compiled = {key: value for key, value in catalog._catalog.items() if key != ""}
     assert compiled == expected, "run: manage.py compilemessages -l en --ignore=.venv"
     assert catalog.gettext("Đăng nhập") == "Log in"
@@ -227,7 +213,7 @@ def _template_literals() -> set[str]:
 
 
 def test_every_translate_tag_is_in_the_catalogue():
-    msgids = {entry["msgid"] for entry in _po_entries(PO.read_text(encoding="utf-8"))[1:]}
+    msgids = {entry.msgid for entry in _catalogue() if not entry.obsolete}
     missing = _template_literals() - msgids
     assert not missing, f"run makemessages and translate: {sorted(missing)}"
 

@@ -31,6 +31,7 @@ from accounts.roles import Role
 from grades.demo import gradebook_seed
 from notices.demo import notices_seed
 from schoolbook.audit.services import audit_record
+from schoolbook.onboarding import school_onboard
 from schoolbook.text import fold, nfc
 from students.catalogue import GRADES
 from students.models import (
@@ -48,7 +49,6 @@ from students.models import (
 )
 from students.services import school_year_bounds, staff_add
 from tenants.models import School, SchoolAffiliation
-from tenants.services import school_onboard
 
 DEMO_SCHOOL = {
     "code": "thcs-demo",

@@ -1,5 +1,5 @@
-"""Issue 12 as a person sees it: the password login's per-address limit, and the code page's one message
-for every number, on a phone and on a laptop (no sideways scrolling; screenshots in artifacts/)."""
+"""The login limits as a person sees them: the password login's per-address limit, and the code page's one
+message for every number, on a phone and on a laptop (no sideways scrolling; screenshots in artifacts/)."""
 
 import pytest
 from django.test import override_settings

@@ -1,4 +1,4 @@
-"""The parent app (issue 11, item 3 and conduct from item 7): the /home/ hub with what is new since the last
+"""The parent app: the /home/ hub with what is new since the last
 visit for each child in every school, in a constant number of queries per school; a parent's sign-in with a
 one-time code alone (a long session, a password offered, never forced); the child's attendance page; the
 homeroom teacher's publication of conduct and the parent's view of it. Everyone else gets 404."""

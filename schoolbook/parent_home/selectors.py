@@ -1,5 +1,7 @@
-"""The parent hub (issue 11, item 3): one card per child in every school, with what is new since the
+"""The parent's home across schools: one card per child in every school, with what is new since the
 parent's last visit (accounts.services.home_visit_record) and the links to the child's pages.
+
+It reads students, grades, attendance and notices, so it lives in the composition layer, not in accounts.
 
 Per school, a constant number of queries in its schema whatever the number of children: the children
 (students.selectors.children_across_schools), then one query each for published scores, published primary

@@ -1,0 +1,112 @@
+"""Onboarding a school: the platform's school (tenants), then, in its new schema, its admin and the
+subject catalogue (students). All-or-nothing: PostgreSQL DDL is transactional, so a failure after the
+spare schema was renamed (or a new one migrated) rolls it back too. The console, the commands and the CSV
+import all come through here."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django_tenants.utils import schema_context
+
+from accounts.roles import Role
+from students.services import catalogue_seed, staff_add
+from tenants.forms import SchoolOnboardForm
+from tenants.models import School
+from tenants.services import school_create
+from tenants.tasks import refill_spare_schemas
+
+
+class OnboardingError(ValueError):
+    def __init__(self, errors: dict[str, list[str]]):
+        super().__init__("; ".join(f"{name}: {' '.join(messages)}" for name, messages in errors.items()))
+        self.errors = errors
+
+
+def school_onboard(*, actor, data: dict) -> School:
+    """Validate `data` (the onboarding form's fields) and create the school, its schema and its admin."""
+    form = SchoolOnboardForm(data)
+    if not form.is_valid():
+        raise OnboardingError({name: list(messages) for name, messages in form.errors.items()})
+    return _create_school(actor=actor, cleaned=form.cleaned_data)
+
+
+@transaction.atomic
+def _create_school(*, actor, cleaned: dict) -> School:
+    school = school_create(actor=actor, cleaned=cleaned)
+    with schema_context(school.schema_name):
+        staff_add(
+            actor=actor,
+            school=school,
+            phone=cleaned["admin_phone"],
+            full_name=cleaned["admin_name"],
+            roles=[Role.SCHOOL_ADMIN],
+        )
+        catalogue_seed(levels=school.levels, today=timezone.localdate())
+    transaction.on_commit(refill_spare_schemas.delay)
+    return school
+
+
+# --- bulk onboarding from CSV --------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    "code",
+    "name",
+    "levels",
+    "province",
+    "district",
+    "address",
+    "phone",
+    "email",
+    "admin_name",
+    "admin_phone",
+]
+
+
+@dataclass
+class RowProblem:
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass
+class BulkReport:
+    created: list[School] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+def schools_onboard_csv(*, actor, text: str) -> BulkReport:
+    """Each good row is onboarded (all-or-nothing per row); each bad row is reported with its line,
+    field and reason. `levels` is separated by ';' or '|', e.g. "lower_secondary;upper_secondary"."""
+    report = BulkReport()
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    missing = [
+        column
+        for column in ("code", "name", "levels", "admin_name", "admin_phone")
+        if column not in (reader.fieldnames or [])
+    ]
+    if missing:
+        report.problems.append(RowProblem(1, ", ".join(missing), gettext("Thiếu cột bắt buộc")))
+        return report
+    seen_codes: dict[str, int] = {}
+    for row in reader:
+        line = reader.line_num
+        data = {column: (row.get(column) or "").strip() for column in CSV_COLUMNS}
+        data["levels"] = [
+            level.strip() for level in data["levels"].replace("|", ";").split(";") if level.strip()
+        ]
+        if data["code"] in seen_codes:
+            reason = gettext("Trùng mã trường với dòng %(line)d") % {"line": seen_codes[data["code"]]}
+            report.problems.append(RowProblem(line, "code", reason))
+            continue
+        seen_codes[data["code"]] = line
+        try:
+            report.created.append(school_onboard(actor=actor, data=data))
+        except OnboardingError as error:
+            for name, messages in error.errors.items():
+                report.problems.extend(RowProblem(line, name, message) for message in messages)
+    return report

@@ -1,0 +1,48 @@
+"""The home page at /home/: where a person lands after logging in (their only school, a chooser, the platform
+console), with the parent's cards across schools. It links to every app's pages, so it is composition."""
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from accounts.services import home_visit_record
+from schoolbook.parent_home.selectors import children_hub
+from tenants.routing import school_reverse
+from tenants.selectors import affiliations_of_user
+
+PASSWORD_OFFER_DISMISSED = "password_offer_dismissed"
+
+
+@login_required
+def home_view(request):
+    """Where a person lands after logging in: their only school, a chooser, or the platform console.
+
+    A guardian gets the parent hub (selectors.children_hub): a card per child in every school with what is
+    new since the last visit and a tap to each of the child's pages; staff who are also guardians see their
+    schools under their children."""
+    affiliations = list(affiliations_of_user(request.user))
+    schools = [affiliation.school for affiliation in affiliations if affiliation.is_staff]
+    is_guardian = any(affiliation.is_guardian for affiliation in affiliations)
+    if len(schools) == 1 and not is_guardian and not request.user.is_platform_admin:
+        return redirect(school_reverse(schools[0], "school_home"))
+    if not affiliations and request.user.is_platform_admin:
+        return redirect(reverse("console_schools"))
+    context = {"schools": schools, "is_guardian": is_guardian, "children": []}
+    if is_guardian:
+        since = home_visit_record(user=request.user)
+        guardian_schools = [affiliation.school for affiliation in affiliations if affiliation.is_guardian]
+        context["children"] = children_hub(request.user, guardian_schools, since)
+        context["since"] = since
+        context["offer_password"] = not (
+            request.user.has_usable_password() or request.session.get(PASSWORD_OFFER_DISMISSED)
+        )
+    return render(request, "accounts/schools.html", context)
+
+
+@require_POST
+@login_required
+def password_offer_dismiss_view(request):
+    """ "Không, cảm ơn" on the home page's offer to set a password: not asked again on this device."""
+    request.session[PASSWORD_OFFER_DISMISSED] = True
+    return redirect("home")
