@@ -12,7 +12,7 @@ from messaging.models import MessagingSettings
 from messaging.selectors import format_vnd, items_estimate, send_estimate
 from messaging.services import Recipient
 from tests.factories import guardian_account
-from tests.test_notices import build
+from tests.notices.test_notices import build
 
 PRICE = 800
 VIETNAMESE = "Thông báo: học sinh nghỉ học ngày mai do bão, phụ huynh đón con lúc 10 giờ."  # 76 characters
