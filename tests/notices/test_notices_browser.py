@@ -15,7 +15,7 @@ from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, StaffMember, Student
 from tests.conftest import ARTIFACTS, sign_in
 from tests.factories import guardian_link, student_enrol
-from tests.test_notices import PDF, SITE
+from tests.notices.test_notices import PDF, SITE
 
 pytestmark = pytest.mark.browser
 

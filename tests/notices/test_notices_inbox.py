@@ -15,7 +15,7 @@ from notices.services import notice_save
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember
 from tenants.services import affiliation_add
 from tests.factories import guardian_account, guardian_link, student_enrol
-from tests.test_notices import SITE, build, data, reads
+from tests.notices.test_notices import SITE, build, data, reads
 
 INBOX = "/notices/"
 

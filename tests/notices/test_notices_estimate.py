@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from messaging.models import MessagingSettings
 from messaging.outbox.selectors import Recipient, format_vnd, items_estimate, send_estimate
 from tests.factories import guardian_account
-from tests.test_notices import build
+from tests.notices.test_notices import build
 
 PRICE = 800
 VIETNAMESE = "Thông báo: học sinh nghỉ học ngày mai do bão, phụ huynh đón con lúc 10 giờ."  # 76 characters
