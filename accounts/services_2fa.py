@@ -42,8 +42,9 @@ def required_for_console(user) -> bool:
     return settings.STAFF_2FA_REQUIRED and user.is_platform_admin
 
 
-def session_passed(request) -> bool:
-    return request.session.get(SESSION_KEY) == request.user.pk
+def session_passed(session, user) -> bool:
+    """Whether this session passed the authenticator check for this user (views write SESSION_KEY)."""
+    return session.get(SESSION_KEY) == user.pk
 
 
 def is_confirmed(user: User) -> bool:

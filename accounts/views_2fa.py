@@ -39,7 +39,9 @@ def two_factor_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if services_2fa.required_for_console(request.user) and not services_2fa.session_passed(request):
+        if services_2fa.required_for_console(request.user) and not services_2fa.session_passed(
+            request.session, request.user
+        ):
             return challenge_redirect(request)
         return view(request, *args, **kwargs)
 
@@ -49,7 +51,7 @@ def two_factor_required(view):
 @login_required
 def two_factor_view(request):
     next_url = safe_next(request) or reverse("home")
-    if services_2fa.session_passed(request):
+    if services_2fa.session_passed(request.session, request.user):
         return redirect(next_url)
     form = TwoFactorCodeForm(request.POST or None)
     context = {"form": form, "next": next_url}

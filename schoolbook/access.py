@@ -56,6 +56,8 @@ class SchoolAccessMiddleware:
                 raise Http404(gettext("Bạn không có quyền truy cập trường này."))
             # Managers pass 2FA once per session before any school page; checked here,
             # not at login, so every way of logging in meets it.
-            if required_for_staff(request.staff) and not services_2fa.session_passed(request):
+            if required_for_staff(request.staff) and not services_2fa.session_passed(
+                request.session, request.user
+            ):
                 return challenge_redirect(request)
         return self.get_response(request)

@@ -19,7 +19,6 @@ def audit_record(
     obj: models.Model | None = None,
     before: dict | None = None,
     after: dict | None = None,
-    request=None,
     object_repr: str = "",
 ) -> AuditEvent:
     """Write one audit event in the current schema. Call it inside the service's transaction.
