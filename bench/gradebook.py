@@ -151,7 +151,6 @@ def _timed(runs: int, call, before=None) -> tuple[float, int]:
 
 def _measure(s: School, runs: int) -> dict[str, tuple[float, int]]:
     from django.db import connection
-    from django.test import Client
     from django_tenants.utils import schema_context
 
     from grades.dashboard.selectors import Period, dashboard
@@ -192,8 +191,7 @@ def _measure(s: School, runs: int) -> dict[str, tuple[float, int]]:
         results["results"] = _timed(runs, lambda: class_results(s.school_class, s.term1))
         results["dashboard"] = _timed(runs, lambda: dashboard(Period(s.year, s.term1, terms)))
         results["dashboard_year"] = _timed(runs, lambda: dashboard(Period(s.year, None, terms)))
-    client = Client()
-    client.force_login(s.principal)
+    client = _setup.signed_in_client(s.principal)
     base = f"/s/{s.school.code}/grades/dashboard/"
 
     def get(path):

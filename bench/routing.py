@@ -13,10 +13,11 @@ so the three variants resolve and reverse through the very same patterns:
 - (c) stock: settings.MIDDLEWARE with django-tenants' TenantSubfolderMiddleware in place of ours: a
   domain → school query, clear_url_caches() and a fresh URLconf on every request, then the access check.
 
-Every request is authenticated as the school's admin (a real session cookie from Client.force_login) and
-carries the CSRF cookie a browser would have. Rounds alternate the variants (rotating their order); each
-round runs one variant for --seconds after a short warm-up. The cost ratio is the median, over rounds, of
-(time per request of the variant) / (time per request of plain Django) in the same round.
+Every request is authenticated as the school's admin (a real session cookie from Client.force_login, past
+the 2FA check: _setup.signed_in_client) and carries the CSRF cookie a browser would have. Rounds alternate
+the variants (rotating their order); each round runs one variant for --seconds after a short warm-up. The
+cost ratio is the median, over rounds, of (time per request of the variant) / (time per request of plain
+Django) in the same round.
 
     .venv/bin/python bench/routing.py [--rounds 9] [--seconds 1.0]
 """
@@ -137,7 +138,7 @@ def main() -> int:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
     from django.db import connection
-    from django.test import Client, override_settings
+    from django.test import override_settings
 
     from accounts.models import User
     from schoolbook.onboarding import school_onboard
@@ -162,8 +163,7 @@ def main() -> int:
         )
         connection.set_schema_to_public()
         admin = User.objects.get(phone="+84" + admin_phone[1:])
-        client = Client()
-        client.force_login(admin)
+        client = _setup.signed_in_client(admin)
         cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
 
         middleware = list(settings.MIDDLEWARE)
