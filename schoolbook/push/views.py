@@ -22,6 +22,7 @@ from accounts.push import (
     push_subscription_save,
     subscription_parse,
 )
+from schoolbook.json_errors import json_error
 from schoolbook.push.selectors import vapid_public_key
 from schoolbook.push.services import ReceiptRefused, push_receipt_apply
 
@@ -62,7 +63,7 @@ def push_subscriptions(request):
         try:
             subscription = subscription_parse(request.body)
         except SubscriptionInvalid as error:
-            return JsonResponse({"error": str(error)}, status=400)
+            return json_error(str(error))
         point = push_subscription_save(
             user=request.user, subscription=subscription, user_agent=request.headers.get("User-Agent", "")
         )
