@@ -26,6 +26,20 @@ def esms(django_db_blocker):
     with FakeEsms() as fake, override_settings(SMS_GATEWAY="esms", GATEWAYS={"esms": fake.settings()}):
         fake.API_KEY, fake.SECRET_KEY, fake.BRANDNAME = KEY, SECRET, "THCS-A"
         yield fake
+    _forget_accounts(django_db_blocker)
+
+
+def _settings_page(browser, live_server_url, viewport):
+    """The school admin on the messaging settings page, at a phone's or a laptop's width."""
+    context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport=viewport)
+    page = context.new_page()
+    sign_in(page, "0900000011")
+    page.goto(SETTINGS)
+    return ("phone" if viewport["width"] < 500 else "laptop"), context, page
+
+
+def _forget_accounts(django_db_blocker):
+    """What the live server committed (the accounts and their audit events) goes after each test."""
     with django_db_blocker.unblock(), schema_context("school_test_a"):
         ProviderAccount.objects.all().delete()
         AuditEvent.objects.filter(action__startswith="provider_account.").delete()
@@ -33,11 +47,7 @@ def esms(django_db_blocker):
 
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 900}])
 def test_admin_saves_tests_and_removes_the_schools_sms_account(browser, live_server_url, esms, viewport):
-    name = "phone" if viewport["width"] < 500 else "laptop"
-    context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport=viewport)
-    page = context.new_page()
-    sign_in(page, "0900000011")
-    page.goto(SETTINGS)
+    name, context, page = _settings_page(browser, live_server_url, viewport)
     account = page.locator("#sms-account")
     expect(account).to_contain_text("Trường đang dùng tài khoản SMS của hệ thống")
 
@@ -83,18 +93,12 @@ def zalo(django_db_blocker):
         addresses = {key: fake.settings()[key] for key in ("url", "oauth_url", "timeout")}
         with override_settings(GATEWAYS={"zalo": addresses}):
             yield fake
-    with django_db_blocker.unblock(), schema_context("school_test_a"):
-        ProviderAccount.objects.all().delete()
-        AuditEvent.objects.filter(action__startswith="provider_account.").delete()
+    _forget_accounts(django_db_blocker)
 
 
 @pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 900}])
 def test_admin_brings_the_schools_own_zalo_oa(browser, live_server_url, zalo, viewport):
-    name = "phone" if viewport["width"] < 500 else "laptop"
-    context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport=viewport)
-    page = context.new_page()
-    sign_in(page, "0900000011")
-    page.goto(SETTINGS)
+    name, context, page = _settings_page(browser, live_server_url, viewport)
     account = page.locator("#zalo-account")
     expect(account).to_contain_text("Trường đang dùng Zalo OA của hệ thống")
     account.get_by_label("App ID").fill("app-" + zalo.APP_ID)
