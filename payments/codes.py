@@ -2,7 +2,7 @@
 delivers. Pure rules, no Django.
 
 A code is a two-letter kind, the number in Crockford base 32 (digits and capitals without I, L, O, U), and a
-Luhn mod 32 check character: `HD` an invoice ("HD3F7K2Q"), `GD` a family's open invoices paid at once. It is
+Luhn mod 32 check character: `HD` an invoice ("HD003RJ0T" is invoice 123,456), `GD` a family's open invoices paid at once. It is
 written in the VietQR's transfer note (≤ 25 ASCII characters, payments.vietqr) and typed by parents who copy
 it.
 
