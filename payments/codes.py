@@ -2,9 +2,9 @@
 delivers. Pure rules, no Django.
 
 A code is a two-letter kind, the number in Crockford base 32 (digits and capitals without I, L, O, U), and a
-Luhn mod 32 check character: `HD` an invoice ("HD003RJ0T" is invoice 123,456), `GD` a family's open invoices paid at once. It is
-written in the VietQR's transfer note (≤ 25 ASCII characters, payments.vietqr) and typed by parents who copy
-it.
+Luhn mod 32 check character: `HD` an invoice ("HD003RJ0T" is invoice 123,456), `GD` a family's open
+invoices paid at once. It is written in the VietQR's transfer note (≤ 25 ASCII characters,
+payments.vietqr) and typed by parents who copy it.
 
 Banks rewrite notes (../shared/DOMAIN.md §8): prefixes ("MBVCB.1234567.…"), suffixes ("…CT tu 0123 toi …"),
 case, spaces lost or added, accents dropped. So a note is searched, never compared: `codes_in` folds it to
