@@ -16,4 +16,5 @@ urlpatterns = [
     path("notices/", include("notices.urls")),
     path("messaging/", include("messaging.settings.urls")),
     path("attendance/", include("attendance.urls")),
+    path("fees/", include("payments.urls")),
 ]

@@ -104,3 +104,45 @@ def parent_make(world, child, phone, full_name) -> User:
     guardian_link(child, user.phone, full_name=full_name, user=user)
     affiliation_add(user=user, school=world.school_a, is_guardian=True)
     return user
+
+
+# --- fees (payments) ---------------------------------------------------------------------------------
+
+
+def fee_item_make(name, amount, *, unit="month", compulsory=True, grades=(), classes=(), students=()):
+    """An item of the current school year's fee catalogue, for the whole school unless scoped."""
+    from payments.models import FeeItem
+    from students.models import SchoolYear
+
+    item = FeeItem.objects.create(
+        year=SchoolYear.objects.get(is_current=True),
+        name=name,
+        amount=amount,
+        unit=unit,
+        compulsory=compulsory,
+    )
+    item.grades.set(grades)
+    item.classes.set(classes)
+    item.students.set(students)
+    return item
+
+
+def round_make(creator, items, *, name="Tháng 9", months=1, due_on=None):
+    """A collection round of the current year billing `items`, due in a week (default)."""
+    from payments.models import CollectionRound
+    from students.models import SchoolYear
+
+    round_ = CollectionRound.objects.create(
+        year=SchoolYear.objects.get(is_current=True), name=name, months=months,
+        due_on=due_on or timezone.localdate() + datetime.timedelta(days=7), created_by=creator,
+    )  # fmt: skip
+    round_.items.set(items)
+    return round_
+
+
+def round_invoice(actor, round_):
+    """Generate the round's invoices as the confirmed preview does; returns the applied plan."""
+    from payments.invoicing.plan import round_plan
+    from payments.invoicing.services import round_generate
+
+    return round_generate(actor=actor, round_=round_, token=round_plan(round_).token)

@@ -1,0 +1,164 @@
+"""What a collection round should bill, and how that differs from what it has billed: the preview the
+accountant confirms before invoices are created or changed (payments.invoicing.services applies it).
+
+The plan is computed from the catalogue in a handful of queries whatever the number of students: the round's
+items with their scopes, the students enrolled in the round's year, approved reductions and opt-ins of those
+items, and the invoices the round already has with their lines.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.utils import timezone
+
+from payments.models import CollectionRound, FeeItem, FeeOptIn, FeeReduction, Invoice, InvoiceState, Unit
+from schoolbook.confirm import confirmation_token
+from students.models import Enrolment, StudentStatus
+
+# (item id, description, quantity, unit amount, reduction, amount): a line as the plan and the database see it
+Line = tuple[int, str, int, int, int, int]
+
+
+@dataclass
+class StudentBill:
+    student_id: int
+    student_name: str
+    class_name: str
+    lines: list[Line]
+
+    @property
+    def total(self) -> int:
+        return sum(line[5] for line in self.lines)
+
+
+@dataclass
+class Plan:
+    """The difference between the round's invoices and the catalogue: `new` bills to create, `changed`
+    (invoice, bill) pairs to rewrite, `cancel` unpaid invoices no longer owed, `stuck` invoices no longer owed
+    but with payments (left for the accountant), `unchanged` a count."""
+
+    round: CollectionRound
+    new: list[StudentBill] = field(default_factory=list)
+    changed: list[tuple[Invoice, StudentBill]] = field(default_factory=list)
+    cancel: list[Invoice] = field(default_factory=list)
+    stuck: list[Invoice] = field(default_factory=list)
+    unchanged: int = 0
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.new or self.changed or self.cancel)
+
+    @property
+    def token(self) -> str:
+        """The fingerprint of exactly what this preview shows (schoolbook.confirm)."""
+        return confirmation_token(
+            self.round.pk,
+            [(bill.student_id, bill.lines) for bill in self.new],
+            [(invoice.pk, bill.lines) for invoice, bill in self.changed],
+            [invoice.pk for invoice in self.cancel],
+        )
+
+    @property
+    def new_total(self) -> int:
+        return sum(bill.total for bill in self.new)
+
+
+def line_for(item: FeeItem, *, months: int, reduction: FeeReduction | None) -> Line:
+    quantity = months if item.unit == Unit.MONTH else 1
+    gross = item.amount * quantity
+    off = 0
+    if reduction is not None:
+        if reduction.kind == FeeReduction.Kind.PERCENT:
+            off = (gross * min(reduction.value, 100) + 50) // 100  # whole đồng, half up
+        else:
+            off = min(reduction.value * quantity, gross)
+    return (item.pk, item.name, quantity, item.amount, off, gross - off)
+
+
+def round_plan(round_: CollectionRound) -> Plan:
+    items = list(
+        round_.items.filter(archived_at__isnull=True).prefetch_related("grades", "classes", "students")
+    )
+    item_ids = [item.pk for item in items]
+    enrolments = (
+        Enrolment.objects.filter(school_class__year_id=round_.year_id, student__status=StudentStatus.STUDYING)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=timezone.localdate()))
+        .select_related("student", "school_class")
+        .order_by("school_class__name", "student__sort_key")
+    )
+    reductions = {
+        (r.item_id, r.student_id): r
+        for r in FeeReduction.objects.filter(item_id__in=item_ids, status=FeeReduction.Status.APPROVED)
+    }
+    opted = set(FeeOptIn.objects.filter(item_id__in=item_ids).values_list("item_id", "student_id"))
+    scopes = {
+        item.pk: (
+            {g.pk for g in item.grades.all()},
+            {c.pk for c in item.classes.all()},
+            {s.pk for s in item.students.all()},
+        )
+        for item in items
+    }
+    bills, billed = {}, set()
+    for enrolment in enrolments:
+        student, school_class = enrolment.student, enrolment.school_class
+        if student.pk in billed:  # two open enrolments: the first class (by name) bills
+            continue
+        billed.add(student.pk)
+        lines = []
+        for item in items:
+            grades, classes, students = scopes[item.pk]
+            scoped = grades or classes or students
+            if scoped and not (
+                school_class.grade_id in grades or school_class.pk in classes or student.pk in students
+            ):
+                continue
+            if not item.compulsory and (item.pk, student.pk) not in opted:
+                continue
+            lines.append(
+                line_for(item, months=round_.months, reduction=reductions.get((item.pk, student.pk)))
+            )
+        if lines:
+            bills[student.pk] = StudentBill(student.pk, student.full_name, school_class.name, lines)
+    plan = Plan(round=round_)
+    existing = (
+        Invoice.objects.filter(round=round_)
+        .filter(~Q(state=InvoiceState.CANCELLED))
+        .select_related("student")
+        .prefetch_related("lines")
+    )
+    seen = set()
+    for invoice in existing:
+        seen.add(invoice.student_id)
+        bill = bills.get(invoice.student_id)
+        if bill is None:
+            (plan.stuck if invoice.paid else plan.cancel).append(invoice)
+            continue
+        have = sorted(invoice_lines(invoice))
+        if have == sorted(bill.lines):
+            plan.unchanged += 1
+        else:
+            plan.changed.append((invoice, bill))
+    cancelled = set(
+        Invoice.objects.filter(round=round_, state=InvoiceState.CANCELLED).values_list(
+            "student_id", flat=True
+        )
+    )
+    plan.new = [bill for sid, bill in bills.items() if sid not in seen and sid not in cancelled]
+    return plan
+
+
+def invoice_lines(invoice: Invoice) -> list[Line]:
+    return [
+        (line.item_id, line.description, line.quantity, line.unit_amount, line.reduction, line.amount)
+        for line in invoice.lines.all()
+    ]
+
+
+def student_ids_by_class(plan: Plan) -> dict[str, int]:
+    """How many new invoices each class gets: the preview's summary table."""
+    counts = defaultdict(int)
+    for bill in plan.new:
+        counts[bill.class_name] += 1
+    return dict(sorted(counts.items()))

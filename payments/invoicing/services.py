@@ -1,0 +1,98 @@
+"""Creating and changing a round's invoices from its plan (payments.invoicing.plan), all or nothing.
+
+`round_generate` recomputes the plan under a lock on the round and applies it only if it is still the plan
+the accountant confirmed (its token): a catalogue changed in between shows the new preview instead. Running
+it again with nothing changed does nothing. Invoice numbers come from the table's own sequence in one query,
+so each invoice is inserted with its code (payments.codes) in the same statement.
+"""
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from payments.codes import INVOICE, code_make
+from payments.invoicing.plan import Plan, round_plan
+from payments.ledger.services import state_for
+from payments.models import CollectionRound, Invoice, InvoiceLine, InvoiceState
+from schoolbook.audit.services import audit_record
+
+
+class PlanChanged(Exception):
+    """The plan is no longer the one confirmed; `plan` is the current one, to show again."""
+
+    def __init__(self, plan: Plan):
+        super().__init__("the round's plan changed since its preview")
+        self.plan = plan
+
+
+def round_generate(*, actor, round_: CollectionRound, token: str) -> Plan:
+    with transaction.atomic():
+        round_ = CollectionRound.objects.select_for_update().get(pk=round_.pk)
+        plan = round_plan(round_)
+        if plan.token != token:
+            raise PlanChanged(plan)
+        if plan.is_empty:
+            return plan
+        _create(round_, plan)
+        _rewrite(plan)
+        now = timezone.now()
+        cancelled = [invoice.pk for invoice in plan.cancel]
+        Invoice.objects.filter(pk__in=cancelled).update(
+            state=InvoiceState.CANCELLED, cancelled_at=now, updated_at=now,
+            cancel_reason="Không còn khoản phải thu khi lập lại đợt thu",
+        )  # fmt: skip
+        round_.generated_at = now
+        round_.save(update_fields=["generated_at"])
+        audit_record(
+            actor=actor, action="payments.round_generate", obj=round_,
+            after={"new": len(plan.new), "changed": len(plan.changed), "cancelled": len(cancelled),
+                   "new_total": plan.new_total},
+        )  # fmt: skip
+    return plan
+
+
+def _create(round_: CollectionRound, plan: Plan) -> None:
+    if not plan.new:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Invoice._meta.db_table, len(plan.new)],
+        )
+        ids = [row[0] for row in cursor.fetchall()]
+    Invoice.objects.bulk_create(
+        Invoice(
+            pk=pk,
+            code=code_make(INVOICE, pk),
+            round=round_,
+            student_id=bill.student_id,
+            due_on=round_.due_on,
+            total=bill.total,
+        )  # fmt: skip
+        for pk, bill in zip(ids, plan.new, strict=True)
+    )
+    InvoiceLine.objects.bulk_create(
+        _line(pk, line) for pk, bill in zip(ids, plan.new, strict=True) for line in bill.lines
+    )
+
+
+def _rewrite(plan: Plan) -> None:
+    if not plan.changed:
+        return
+    invoices = [invoice for invoice, _ in plan.changed]
+    InvoiceLine.objects.filter(invoice__in=invoices).delete()
+    InvoiceLine.objects.bulk_create(
+        _line(invoice.pk, line) for invoice, bill in plan.changed for line in bill.lines
+    )
+    for invoice, bill in plan.changed:
+        invoice.total = bill.total
+        invoice.state = state_for(invoice.total, invoice.paid)
+        invoice.updated_at = timezone.now()
+    Invoice.objects.bulk_update(invoices, ["total", "state", "updated_at"])
+
+
+def _line(invoice_id: int, line) -> InvoiceLine:
+    item_id, description, quantity, unit_amount, reduction, amount = line
+    return InvoiceLine(
+        invoice_id=invoice_id, item_id=item_id, description=description, quantity=quantity,
+        unit_amount=unit_amount, reduction=reduction, amount=amount,
+    )  # fmt: skip

@@ -1,0 +1,3 @@
+"""The fee catalogue, collection rounds and invoices (/s/<code>/fees/…)."""
+
+urlpatterns = []

@@ -1,0 +1,7 @@
+"""A school's fee pages, mounted at /s/<code>/fees/ (schoolbook.urls_school): one include per feature package."""
+
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("payments.invoicing.urls")),
+]
