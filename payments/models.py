@@ -70,6 +70,9 @@ class FeeOptIn(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["item", "student"], name="fee_opt_in_once")]
 
+    def __str__(self):
+        return f"{self.student_id}: {self.item}"
+
 
 class FeeReduction(models.Model):
     """An exemption or reduction (miễn, giảm) of one item for one student: a percentage or an amount per unit,
@@ -109,10 +112,14 @@ class FeeReduction(models.Model):
             )
         ]
 
+    def __str__(self):
+        return f"{self.item}: {self.get_kind_display()} {self.value}"
+
 
 class CollectionRound(models.Model):
-    """A collection round (đợt thu): which items are billed, for how many months, due when. Generating it makes
-    one invoice per student who owes something; generating again changes nothing unless the catalogue did."""
+    """A collection round (đợt thu): which items are billed, for how many months, due when. Generating it
+    makes one invoice per student who owes something; generating again changes nothing unless the catalogue
+    did."""
 
     year = models.ForeignKey(SchoolYear, on_delete=models.PROTECT, related_name="collection_rounds")
     name = models.CharField(_("tên đợt thu"), max_length=120)
@@ -190,6 +197,9 @@ class InvoiceLine(models.Model):
         ordering = ["pk"]
         constraints = [models.UniqueConstraint(fields=["invoice", "item"], name="invoice_line_per_item")]
 
+    def __str__(self):
+        return self.description
+
 
 class ReceivingAccount(models.Model):
     """The school's bank account that parents pay into (one per school): the VietQR on every invoice."""
@@ -199,11 +209,14 @@ class ReceivingAccount(models.Model):
     account_name = models.CharField(_("tên tài khoản"), max_length=70)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self):
+        return f"{self.bank_bin} {self.account_number}"
+
 
 class PaymentProvider(models.Model):
     """The school's own account with a payment service: a bank-notification service (SePay or Casso, whose
-    webhooks are checked with its key) or VNPay (merchant code and hash secret). The credentials are one JSON
-    object sealed (schoolbook.sealed); only `hint` (the last characters of a key, for the page) is in clear."""
+    webhooks are checked with its key) or VNPay (merchant code and hash secret). The credentials are one
+    JSON object sealed (schoolbook.sealed); only `hint` (the last characters of a key) is in clear."""
 
     class Provider(models.TextChoices):
         SEPAY = "sepay", "SePay"
@@ -214,6 +227,9 @@ class PaymentProvider(models.Model):
     credentials = models.TextField()
     hint = models.CharField(max_length=8, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.get_provider_display()
 
 
 class BankTransaction(models.Model):
@@ -251,6 +267,9 @@ class BankTransaction(models.Model):
         ]
         indexes = [models.Index(fields=["status", "occurred_at"])]
 
+    def __str__(self):
+        return f"{self.get_source_display()} {self.provider_id}"
+
 
 class Payment(models.Model):
     """Money applied to an invoice from a transaction. Written once, never changed: a correction is another
@@ -270,6 +289,9 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["created_at", "pk"]
+
+    def __str__(self):
+        return f"{self.amount} → {self.invoice_id}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -292,6 +314,9 @@ class Receipt(models.Model):
     class Meta:
         ordering = ["year", "number"]
         constraints = [models.UniqueConstraint(fields=["year", "number"], name="receipt_number_once")]
+
+    def __str__(self):
+        return self.label
 
     @property
     def label(self) -> str:
@@ -317,6 +342,9 @@ class VnpayOrder(models.Model):
     transaction_no = models.CharField(max_length=40, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
 
+    def __str__(self):
+        return self.txn_ref
+
 
 class Reminder(models.Model):
     """A reminder sent for one invoice at one step: the constraint makes it once per invoice and step."""
@@ -332,6 +360,9 @@ class Reminder(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["invoice", "step"], name="reminder_once_per_step")]
 
+    def __str__(self):
+        return f"{self.invoice_id}: {self.step}"
+
 
 class StatementMapping(models.Model):
     """How one bank's statement file names its columns, saved after the first import so the next one from
@@ -340,3 +371,6 @@ class StatementMapping(models.Model):
     bank_bin = models.CharField(max_length=6, unique=True)
     columns = models.JSONField()  # {"date": "...", "amount": "...", "note": "...", "reference": "..."}
     updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return self.bank_bin

@@ -1,4 +1,4 @@
-"""A school's fee pages, mounted at /s/<code>/fees/ (schoolbook.urls_school): one include per feature package."""
+"""A school's fee pages, mounted at /s/<code>/fees/ (schoolbook.urls_school), one include per package."""
 
 from django.urls import include, path
 

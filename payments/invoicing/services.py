@@ -67,7 +67,7 @@ def _create(round_: CollectionRound, plan: Plan) -> None:
             student_id=bill.student_id,
             due_on=round_.due_on,
             total=bill.total,
-        )  # fmt: skip
+        )
         for pk, bill in zip(ids, plan.new, strict=True)
     )
     InvoiceLine.objects.bulk_create(

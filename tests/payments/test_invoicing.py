@@ -46,7 +46,7 @@ def test_scopes_voluntary_items_and_months(fees):
 
 
 def test_regenerating_changes_nothing_and_a_change_is_previewed_first(fees):
-    accountant, an, binh, meals, club, books = fees
+    accountant, an, binh, meals, _club, books = fees
     round_ = round_make(accountant, [meals, books])
     round_invoice(accountant, round_)
     before = {i.pk: (i.total, i.updated_at) for i in Invoice.objects.filter(round=round_)}
@@ -67,7 +67,7 @@ def test_regenerating_changes_nothing_and_a_change_is_previewed_first(fees):
 
 
 def test_approved_reductions_only_and_leavers_cancelled(fees, world):
-    accountant, an, binh, meals, club, books = fees
+    accountant, an, binh, meals, _club, _books = fees
     FeeReduction.objects.create(
         item=meals,
         student=an,

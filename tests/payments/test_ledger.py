@@ -78,7 +78,7 @@ def test_a_family_code_pays_every_child_oldest_due_first(billed):
 
 
 def test_unmatched_assigned_or_refunded_and_payments_only_reversed(billed):
-    accountant, an, em, _ = billed
+    accountant, an, _em, _ = billed
     row, _ = transaction_record(incoming("sp-5", 500_000, "hoc phi con An lop 6A1"))
     assert row.status == BankTransaction.Status.UNMATCHED and row.unapplied == 500_000
     with pytest.raises(LedgerError):
