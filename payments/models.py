@@ -10,10 +10,11 @@ deleted: a correction is a reversing Payment. Every applied payment has its Rece
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from schoolbook.uploads import stored_name
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, Student
 
 MAX_AMOUNT = (
@@ -74,6 +75,11 @@ class FeeOptIn(models.Model):
         return f"{self.student_id}: {self.item}"
 
 
+def evidence_path(reduction: "FeeReduction", filename: str) -> str:
+    """fee-evidence/<schema>/<random>.<pdf|jpg|png>: per school, never the uploaded name nor its extension."""
+    return stored_name(f"fee-evidence/{connection.schema_name}", reduction.evidence)
+
+
 class FeeReduction(models.Model):
     """An exemption or reduction (miễn, giảm) of one item for one student: a percentage or an amount per unit,
     with the reason and evidence; it applies only once the principal has approved it."""
@@ -92,7 +98,7 @@ class FeeReduction(models.Model):
     kind = models.CharField(_("hình thức"), max_length=10, choices=Kind.choices)
     value = models.PositiveBigIntegerField(_("mức giảm"))  # percent 1–100, or đồng per unit
     reason = models.CharField(_("lý do"), max_length=300)
-    evidence = models.FileField(_("minh chứng"), upload_to="fee-evidence/%Y/%m/", blank=True)
+    evidence = models.FileField(_("minh chứng"), upload_to=evidence_path, max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(StaffMember, on_delete=models.PROTECT, related_name="+")
     requested_at = models.DateTimeField(auto_now_add=True)
@@ -156,6 +162,9 @@ class Invoice(models.Model):
 
     round = models.ForeignKey(CollectionRound, on_delete=models.PROTECT, related_name="invoices")
     student = models.ForeignKey(Student, on_delete=models.PROTECT, related_name="invoices")
+    school_class = models.ForeignKey(  # the class when billed: the dashboard's rows
+        SchoolClass, null=True, on_delete=models.PROTECT, related_name="+"
+    )
     code = models.CharField(max_length=12, unique=True, null=True)  # set right after the row has its id
     due_on = models.DateField()
     total = models.BigIntegerField(default=0)

@@ -3,5 +3,7 @@
 from django.urls import include, path
 
 urlpatterns = [
+    path("", include("payments.dashboard.urls")),
+    path("", include("payments.catalogue.urls")),
     path("", include("payments.invoicing.urls")),
 ]

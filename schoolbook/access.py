@@ -10,15 +10,16 @@ from django.utils.translation import gettext
 
 from accounts import services_2fa
 from accounts.views_2fa import challenge_redirect
+from payments.permissions import can_manage_fees
 from students.permissions import is_manager
 from students.selectors import guardian_for_user, staff_for_user
 
 
 def required_for_staff(staff) -> bool:
-    """Whoever reaches the manager pages: the same predicate those pages use (students.permissions.MANAGERS,
-    is_manager), so a role given manager rights is asked for 2FA without anyone remembering to list it here.
-    Teachers, accountants and parents are never asked."""
-    return settings.STAFF_2FA_REQUIRED and is_manager(staff)
+    """Whoever reaches the manager pages or handles money: the same predicates those pages use
+    (students.permissions.is_manager, payments.permissions.can_manage_fees), so a role given those rights is
+    asked for 2FA without anyone remembering to list it here. Teachers and parents are never asked."""
+    return settings.STAFF_2FA_REQUIRED and (is_manager(staff) or can_manage_fees(staff))
 
 
 # Paths under /s/<code>/ that machines call with credentials of their own instead of a person's session

@@ -8,7 +8,7 @@ import re
 import uuid
 
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.utils.translation import gettext
 
 # Recognised by their first bytes: the browser's content type and the file name are the uploader's word.
@@ -17,6 +17,7 @@ MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
     (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
 )
+EXTENSIONS = {content_type: extension[1:] for _, content_type, extension in MAGIC}
 
 
 def detected_type(upload) -> tuple[str, str] | None:
@@ -45,6 +46,36 @@ def attachment_type(upload) -> str:
     if detected is not None:
         return detected[0]
     raise UploadRefused(gettext("“%(name)s” không phải tệp PDF, JPEG hoặc PNG.") % {"name": upload.name})
+
+
+def attachment_check(upload) -> None:
+    """A supporting document (a doctor's note, an exemption's evidence): JPEG, PNG or PDF by its first
+    bytes, within the attachments' size limit; UploadRefused saying which limit it broke."""
+    if upload.size > settings.NOTICE_ATTACHMENT_MAX_BYTES:
+        raise UploadRefused(
+            gettext("“%(name)s” quá lớn: tối đa %(limit)s MB.")
+            % {"name": upload.name, "limit": attachment_max_mb()}
+        )
+    attachment_type(upload)
+
+
+def attachment_response(field_file, *, stem: str) -> FileResponse:
+    """A stored attachment served to someone the caller has allowed: the type read from the file's bytes,
+    never guessed, PDFs downloaded, never cached. 404 for a file changed on disk since it was checked."""
+    file = field_file.open("rb")
+    try:
+        content_type = attachment_type(file)
+    except UploadRefused as error:
+        file.close()
+        raise Http404 from error
+    response = FileResponse(
+        file,
+        content_type=content_type,
+        as_attachment=content_type == "application/pdf",
+        filename=f"{stem}.{EXTENSIONS[content_type]}",
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def stored_name(folder: str, upload) -> str:

@@ -32,7 +32,7 @@ from messaging.outbox.selectors import guardian_recipient
 from messaging.outbox.services import messages_send
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
-from schoolbook.uploads import UploadRefused, attachment_max_mb, attachment_type
+from schoolbook.uploads import UploadRefused, attachment_check
 from students.models import StaffMember, Student, StudentGuardian
 from tenants.models import School
 from tenants.routing import school_reverse
@@ -74,15 +74,9 @@ def leave_period_text(leave: LeaveRequest) -> str:
 
 
 def leave_attachment_check(upload) -> None:
-    """A doctor's note: JPEG, PNG or PDF by its first bytes, within the notices' size limit."""
-    if upload.size > settings.NOTICE_ATTACHMENT_MAX_BYTES:
-        raise LeaveError(
-            gettext("“%(name)s” quá lớn: tối đa %(limit)s MB.")
-            % {"name": upload.name, "limit": attachment_max_mb()},
-            "attachment",
-        )
+    """A doctor's note (schoolbook.uploads.attachment_check), refused as a LeaveError on its field."""
     try:
-        attachment_type(upload)
+        attachment_check(upload)
     except UploadRefused as error:
         raise LeaveError(str(error), "attachment") from error
 

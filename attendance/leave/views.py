@@ -4,7 +4,7 @@ attachment. Who may not see a request gets 404 (attendance.leave.selectors.leave
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -22,11 +22,10 @@ from attendance.leave.services import LeaveError, leave_cancel, leave_decide, le
 from attendance.models import LEAVE_WAITING, AttendanceSettings, LeaveRequest
 from attendance.permissions import can_decide, is_class_teacher_of, is_principal, staff_required
 from schoolbook.forms import int_or_none
-from schoolbook.uploads import UploadRefused, attachment_type
+from schoolbook.uploads import attachment_response
 from students.permissions import is_guardian_of
 
 PAGE_SIZE = 25
-EXTENSIONS = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}
 
 
 def _guardian_required(request):
@@ -172,17 +171,4 @@ def leave_attachment_view(request, pk):
     leave = _visible_or_404(request, pk)
     if not leave.attachment:
         raise Http404
-    file = leave.attachment.open("rb")
-    try:
-        content_type = attachment_type(file)
-    except UploadRefused as error:  # checked on upload: a file changed on disk since is not served
-        file.close()
-        raise Http404 from error
-    response = FileResponse(
-        file,
-        content_type=content_type,
-        as_attachment=content_type == "application/pdf",
-        filename=f"don-xin-nghi-{leave.pk}.{EXTENSIONS[content_type]}",
-    )
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(leave.attachment, stem=f"don-xin-nghi-{leave.pk}")

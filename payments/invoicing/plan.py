@@ -24,6 +24,7 @@ Line = tuple[int, str, int, int, int, int]
 class StudentBill:
     student_id: int
     student_name: str
+    class_id: int
     class_name: str
     lines: list[Line]
 
@@ -120,7 +121,9 @@ def round_plan(round_: CollectionRound) -> Plan:
                 line_for(item, months=round_.months, reduction=reductions.get((item.pk, student.pk)))
             )
         if lines:
-            bills[student.pk] = StudentBill(student.pk, student.full_name, school_class.name, lines)
+            bills[student.pk] = StudentBill(
+                student.pk, student.full_name, school_class.pk, school_class.name, lines
+            )
     plan = Plan(round=round_)
     existing = (
         Invoice.objects.filter(round=round_)

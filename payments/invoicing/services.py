@@ -6,14 +6,19 @@ it again with nothing changed does nothing. Invoice numbers come from the table'
 so each invoice is inserted with its code (payments.codes) in the same statement.
 """
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from payments.codes import INVOICE, code_make
 from payments.invoicing.plan import Plan, round_plan
-from payments.ledger.services import state_for
-from payments.models import CollectionRound, Invoice, InvoiceLine, InvoiceState
+from payments.ledger.services import mask_account, state_for
+from payments.models import CollectionRound, Invoice, InvoiceLine, InvoiceState, ReceivingAccount
 from schoolbook.audit.services import audit_record
+
+
+class InvoiceError(ValueError):
+    """A change to an invoice refused, with the Vietnamese reason."""
 
 
 class PlanChanged(Exception):
@@ -37,16 +42,24 @@ def round_generate(*, actor, round_: CollectionRound, token: str) -> Plan:
         now = timezone.now()
         cancelled = [invoice.pk for invoice in plan.cancel]
         Invoice.objects.filter(pk__in=cancelled).update(
-            state=InvoiceState.CANCELLED, cancelled_at=now, updated_at=now,
+            state=InvoiceState.CANCELLED,
+            cancelled_at=now,
+            updated_at=now,
             cancel_reason="Không còn khoản phải thu khi lập lại đợt thu",
-        )  # fmt: skip
+        )
         round_.generated_at = now
         round_.save(update_fields=["generated_at"])
         audit_record(
-            actor=actor, action="payments.round_generate", obj=round_,
-            after={"new": len(plan.new), "changed": len(plan.changed), "cancelled": len(cancelled),
-                   "new_total": plan.new_total},
-        )  # fmt: skip
+            actor=actor,
+            action="payments.round_generate",
+            obj=round_,
+            after={
+                "new": len(plan.new),
+                "changed": len(plan.changed),
+                "cancelled": len(cancelled),
+                "new_total": plan.new_total,
+            },
+        )
     return plan
 
 
@@ -65,6 +78,7 @@ def _create(round_: CollectionRound, plan: Plan) -> None:
             code=code_make(INVOICE, pk),
             round=round_,
             student_id=bill.student_id,
+            school_class_id=bill.class_id,
             due_on=round_.due_on,
             total=bill.total,
         )
@@ -93,6 +107,83 @@ def _rewrite(plan: Plan) -> None:
 def _line(invoice_id: int, line) -> InvoiceLine:
     item_id, description, quantity, unit_amount, reduction, amount = line
     return InvoiceLine(
-        invoice_id=invoice_id, item_id=item_id, description=description, quantity=quantity,
-        unit_amount=unit_amount, reduction=reduction, amount=amount,
-    )  # fmt: skip
+        invoice_id=invoice_id,
+        item_id=item_id,
+        description=description,
+        quantity=quantity,
+        unit_amount=unit_amount,
+        reduction=reduction,
+        amount=amount,
+    )
+
+
+def invoice_cancel(*, actor, invoice: Invoice, reason: str) -> Invoice:
+    """Cancel an invoice nobody has paid anything on (money received is corrected by reversals first)."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        if invoice.state == InvoiceState.CANCELLED:
+            raise InvoiceError(gettext("Hoá đơn này đã huỷ."))
+        if invoice.paid:
+            raise InvoiceError(
+                gettext("Hoá đơn đã có tiền nộp: hãy điều chỉnh các khoản đã nộp trước khi huỷ.")
+            )
+        invoice.state = InvoiceState.CANCELLED
+        invoice.cancelled_at = timezone.now()
+        invoice.cancel_reason = reason.strip()[:300]
+        invoice.save(update_fields=["state", "cancelled_at", "cancel_reason", "updated_at"])
+        audit_record(
+            actor=actor,
+            action="payments.invoice_cancel",
+            obj=invoice,
+            after={"reason": invoice.cancel_reason},
+        )
+    return invoice
+
+
+def receiving_account_save(*, actor, data: dict) -> ReceivingAccount:
+    """The school's one receiving account, created or replaced; the number is audited masked."""
+    with transaction.atomic():
+        account = ReceivingAccount.objects.select_for_update().first() or ReceivingAccount()
+        before = (
+            {"bank": account.bank_bin, "account": mask_account(account.account_number)}
+            if account.pk
+            else None
+        )
+        for field in ("bank_bin", "account_number", "account_name"):
+            setattr(account, field, data[field])
+        account.save()
+        audit_record(
+            actor=actor,
+            action="payments.receiving_account_save",
+            obj=account,
+            before=before,
+            after={
+                "bank": account.bank_bin,
+                "account": mask_account(account.account_number),
+                "name": account.account_name,
+            },
+        )
+    return account
+
+
+def round_create(*, actor, staff, year, data: dict) -> CollectionRound:
+    try:
+        with transaction.atomic():
+            round_ = CollectionRound.objects.create(
+                year=year, name=data["name"], months=data["months"], due_on=data["due_on"], created_by=staff
+            )
+            round_.items.set(data["items"])
+            audit_record(
+                actor=actor,
+                action="payments.round_create",
+                obj=round_,
+                after={
+                    "name": round_.name,
+                    "months": round_.months,
+                    "due_on": round_.due_on.isoformat(),
+                    "items": [item.name for item in data["items"]],
+                },
+            )
+    except IntegrityError as error:
+        raise InvoiceError(gettext("Năm học này đã có đợt thu tên này.")) from error
+    return round_

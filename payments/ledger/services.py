@@ -95,9 +95,11 @@ def transaction_assign(*, actor, row: BankTransaction, invoice: Invoice, amount:
         payment = payment_apply(invoice=invoice, row=row, amount=amount, actor=actor)
         _settle(row)
         audit_record(
-            actor=actor, action="payments.assign", obj=payment,
+            actor=actor,
+            action="payments.assign",
+            obj=payment,
             after={"transaction": row.pk, "invoice": invoice.code, "amount": amount},
-        )  # fmt: skip
+        )
     return payment
 
 
@@ -111,9 +113,11 @@ def transaction_refund(*, actor, row: BankTransaction, note: str) -> BankTransac
         row.refund_note = note[:300]
         row.save(update_fields=["status", "refund_note"])
         audit_record(
-            actor=actor, action="payments.refund", obj=row,
+            actor=actor,
+            action="payments.refund",
+            obj=row,
             after={"amount": row.unapplied, "note": row.refund_note},
-        )  # fmt: skip
+        )
     return row
 
 
@@ -139,19 +143,25 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
         invoice = Invoice.objects.select_for_update().get(pk=original.invoice_id)
         row = BankTransaction.objects.select_for_update().get(pk=original.transaction_id)
         reversal = Payment.objects.create(
-            invoice=invoice, transaction=row, amount=-original.amount, reverses=original,
-            created_by=actor, note=reason[:300],
-        )  # fmt: skip
+            invoice=invoice,
+            transaction=row,
+            amount=-original.amount,
+            reverses=original,
+            created_by=actor,
+            note=reason[:300],
+        )
         Invoice.objects.filter(pk=invoice.pk).update(paid=F("paid") - original.amount)
         invoice.refresh_from_db(fields=["paid", "total", "state"])
         _restate(invoice)
         Receipt.objects.filter(payment=original).update(voided_at=timezone.now())
         _settle(row)
         audit_record(
-            actor=actor, action="payments.reverse", obj=reversal,
+            actor=actor,
+            action="payments.reverse",
+            obj=reversal,
             before={"payment": original.pk, "invoice": invoice.code, "amount": original.amount},
             after={"reason": reversal.note},
-        )  # fmt: skip
+        )
     return reversal
 
 

@@ -3,6 +3,7 @@
 from django.shortcuts import render
 
 from accounts.roles import Role
+from payments.permissions import can_view_fees
 from schoolbook.home.selectors import manager_figures, staff_counts
 from students.permissions import MANAGERS
 from students.selectors import children_here, homeroom_classes
@@ -18,6 +19,8 @@ def school_home(request):
     context = {
         "counts": staff_counts(),
         "is_manager": staff.has_role(*MANAGERS),
+        "teaches": staff.has_role(Role.TEACHER, *MANAGERS),  # an accountant alone keeps no gradebook
+        "sees_fees": can_view_fees(staff),
         "sets_grade_rules": staff.has_role(Role.SCHOOL_ADMIN, Role.PRINCIPAL),
         "homeroom_classes": homeroom_classes(staff),
         "children": children_here(request.guardian) if request.guardian else [],

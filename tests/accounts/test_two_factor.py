@@ -316,14 +316,17 @@ def _school_paths():
     return sorted({p for p in walk(urls_school.urlpatterns, "") if not p.startswith(MACHINE_PATHS)})
 
 
-def test_2fa_follows_the_manager_permission_for_every_role():
+def test_2fa_follows_the_manager_and_money_permissions_for_every_role():
     from accounts.roles import Role
+    from payments.permissions import FEE_MANAGERS
     from schoolbook.access import required_for_staff
     from students.models import StaffMember
     from students.permissions import MANAGERS
 
     for role in Role:
-        assert required_for_staff(StaffMember(roles=[role])) == (role in MANAGERS), role
+        expected = role in MANAGERS or role in FEE_MANAGERS
+        assert required_for_staff(StaffMember(roles=[role])) == expected, role
+    assert required_for_staff(StaffMember(roles=[Role.ACCOUNTANT]))
     assert not required_for_staff(None)
 
 

@@ -33,7 +33,16 @@ from notices.models import Notice, NoticeAttachment, Status
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
-from tests.factories import assignment_make, parent_make, staff_make, student_enrol
+from payments.models import FeeReduction, Invoice, ReceivingAccount
+from tests.factories import (
+    assignment_make,
+    fee_item_make,
+    parent_make,
+    round_invoice,
+    round_make,
+    staff_make,
+    student_enrol,
+)
 
 # --- what may answer without a 404, and why ---------------------------------------------------------------
 
@@ -114,6 +123,10 @@ PK_BY_SEGMENT = {
     "review": "gate_event",
     "push": "push_subscription",
     "transfers": "transfer_in",
+    "items": "fee_item",
+    "reductions": "reduction",
+    "rounds": "fee_round",
+    "invoices": "invoice",
 }
 
 # Other parameters by name → a function of the target.
@@ -141,9 +154,10 @@ TARGET_NOTICE = "Thông báo riêng của lớp mục tiêu"
 TARGET_LEAVE = "Lý do nghỉ riêng của học sinh mục tiêu"
 TARGET_DEVICE = "Cổng mục tiêu"
 TARGET_INCOMING = "Lương Văn Chuyển Đến"
+TARGET_FEE = "Khoản thu mục tiêu"
 # What the target's pages show and no refused answer may contain.
 TARGET_MARKERS = (TARGET_STUDENT, TARGET_PARENT, "917770001", TARGET_TEACHER, TARGET_NOTICE, TARGET_LEAVE,
-                  TARGET_DEVICE, "MT-001", TARGET_INCOMING)  # fmt: skip
+                  TARGET_DEVICE, "MT-001", TARGET_INCOMING, TARGET_FEE)  # fmt: skip
 
 
 def target_build(world) -> SimpleNamespace:
@@ -211,6 +225,17 @@ def target_build(world) -> SimpleNamespace:
         from_school=world.school_b, to_school=world.school_a, student_id=999_999, student_code="B-MT",
         full_name=TARGET_INCOMING, **request,
     )  # fmt: skip
+    # The school's fees: an item billed to the target student, a reduction with evidence, a generated round.
+    t.fee_item = fee_item_make(TARGET_FEE, 500_000)
+    (settings.MEDIA_ROOT / "minh-chung.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
+    t.reduction = FeeReduction.objects.create(
+        item=t.fee_item, student=t.student, kind="percent", value=50, reason=TARGET_FEE,
+        evidence="minh-chung.pdf", requested_by=StaffMember.objects.get(user=world.admin_a),
+    )  # fmt: skip
+    t.fee_round = round_make(StaffMember.objects.get(user=world.admin_a), [t.fee_item], name=TARGET_FEE)
+    round_invoice(world.admin_a, t.fee_round)
+    t.invoice = Invoice.objects.get(student=t.student)
+    ReceivingAccount.objects.create(bank_bin="970436", account_number="0011223344", account_name="TRUONG A")
     return t
 
 
@@ -414,7 +439,7 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
 CONTROLS = {
     "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
               "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
-              "attendance_stats_class"],
+              "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions"],
     "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail"],
 }  # fmt: skip
 
