@@ -9,7 +9,6 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
-from payments import vietqr
 from payments.ledger.services import Incoming, transaction_record
 from payments.models import CollectionRound, FeeItem, FeeReduction, Invoice, InvoiceState, ReceivingAccount
 from schoolbook.audit.models import AuditEvent
@@ -49,32 +48,50 @@ def test_the_accountant_sets_up_the_year_and_invoices_it(fees, world):
     assert refused.status_code == 400
     body = refused.content.decode()
     assert "Số tài khoản gồm 6 đến 19 chữ số." in body and "Hãy chọn một lựa chọn hợp lệ" in body
-    saved = accountant.post(url("settings/"), {"bank_bin": "970436", "account_number": "0011 2233 4455",
-                                               "account_name": "Trường THCS Thử Nghiệm A"})  # fmt: skip
+    saved = accountant.post(
+        url("settings/"),
+        {
+            "bank_bin": "970436",
+            "account_number": "0011 2233 4455",
+            "account_name": "Trường THCS Thử Nghiệm A",
+        },
+    )
     assert saved.status_code == 302
     account = ReceivingAccount.objects.get()
     assert (account.account_number, account.account_name) == ("001122334455", "TRUONG THCS THU NGHIEM A")
     assert "••••4455" in accountant.get(url("settings/")).content.decode()
 
     for amount, error in (("-600000", "lớn hơn 0"), ("600.000,5", "số nguyên")):
-        response = accountant.post(url("items/new/"), {"name": "Tiền ăn", "amount": amount, "unit": "month",
-                                                        "compulsory": "True"})  # fmt: skip
+        response = accountant.post(
+            url("items/new/"), {"name": "Tiền ăn", "amount": amount, "unit": "month", "compulsory": "True"}
+        )
         assert response.status_code == 400 and error in response.content.decode()
     assert not FeeItem.objects.exists()
-    unknown = accountant.post(url("items/new/"), {"name": "Sách", "amount": "180.000", "unit": "year",
-                                                  "compulsory": "True", "student_codes": "FP-1, KHONG-CO"})  # fmt: skip
+    unknown = accountant.post(
+        url("items/new/"),
+        {
+            "name": "Sách",
+            "amount": "180.000",
+            "unit": "year",
+            "compulsory": "True",
+            "student_codes": "FP-1, KHONG-CO",
+        },
+    )
     assert "Không có học sinh mang mã: KHONG-CO." in unknown.content.decode()
-    created = accountant.post(url("items/new/"), {"name": "Tiền ăn", "amount": "600.000", "unit": "month",
-                                                  "compulsory": "True"})  # fmt: skip
+    created = accountant.post(
+        url("items/new/"), {"name": "Tiền ăn", "amount": "600.000", "unit": "month", "compulsory": "True"}
+    )
     assert created.status_code == 302
     meals = FeeItem.objects.get(name="Tiền ăn")
     assert meals.amount == 600_000
 
-    response = accountant.post(url("rounds/new/"), {"name": "Tháng 9", "months": "1", "due_on": "2000-01-01",
-                                                    "items": [meals.pk]})  # fmt: skip
+    response = accountant.post(
+        url("rounds/new/"), {"name": "Tháng 9", "months": "1", "due_on": "2000-01-01", "items": [meals.pk]}
+    )
     assert "Hạn nộp không được ở trong quá khứ." in response.content.decode()
-    response = accountant.post(url("rounds/new/"), {"name": "Tháng 9", "months": "2", "due_on": "2099-09-15",
-                                                    "items": [meals.pk]})  # fmt: skip
+    response = accountant.post(
+        url("rounds/new/"), {"name": "Tháng 9", "months": "2", "due_on": "2099-09-15", "items": [meals.pk]}
+    )
     round_ = CollectionRound.objects.get()
     assert response.url == url(f"rounds/{round_.pk}/")
     preview = accountant.get(response.url).content.decode()
@@ -99,8 +116,15 @@ def test_the_accountant_sets_up_the_year_and_invoices_it(fees, world):
     png = accountant.get(url(f"invoices/{invoice.pk}/qr.png"))
     assert png["Content-Type"] == "image/png" and png.content.startswith(b"\x89PNG")
 
-    transaction_record(Incoming(source="sepay", provider_id="fp-1", amount=1_300_000, note=invoice.code,
-                                occurred_at=invoice.created_at))  # fmt: skip
+    transaction_record(
+        Incoming(
+            source="sepay",
+            provider_id="fp-1",
+            amount=1_300_000,
+            note=invoice.code,
+            occurred_at=invoice.created_at,
+        )
+    )
     home = accountant.get(url("")).content.decode()
     assert "Đã thu 1.300.000 đ / 2.600.000 đ" in home and 'data-class="6A1"' in home
 
@@ -130,13 +154,31 @@ def test_a_reduction_waits_for_the_principal(fees, world):
     meals = fee_item_make("Tiền ăn", 500_000)
     accountant = client_for(fees.user)
     fake = SimpleUploadedFile("giay.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
-    refused = accountant.post(url("reductions/new/"), {"student_code": "FP-1", "item": meals.pk, "kind": "percent",
-                                                       "value": "150", "reason": "Hộ nghèo", "evidence": fake})  # fmt: skip
+    refused = accountant.post(
+        url("reductions/new/"),
+        {
+            "student_code": "FP-1",
+            "item": meals.pk,
+            "kind": "percent",
+            "value": "150",
+            "reason": "Hộ nghèo",
+            "evidence": fake,
+        },
+    )
     body = refused.content.decode()
     assert refused.status_code == 400 and "không phải tệp PDF" in body and "từ 1 đến 100" in body
     evidence = SimpleUploadedFile("giay.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
-    accountant.post(url("reductions/new/"), {"student_code": "FP-1", "item": meals.pk, "kind": "percent",
-                                             "value": "50", "reason": "Hộ nghèo", "evidence": evidence})  # fmt: skip
+    accountant.post(
+        url("reductions/new/"),
+        {
+            "student_code": "FP-1",
+            "item": meals.pk,
+            "kind": "percent",
+            "value": "50",
+            "reason": "Hộ nghèo",
+            "evidence": evidence,
+        },
+    )
     reduction = FeeReduction.objects.get()
     assert reduction.status == FeeReduction.Status.PENDING and reduction.evidence.name.endswith(".pdf")
     assert accountant.get(url(f"reductions/{reduction.pk}/decide/")).status_code == 404  # not the principal's

@@ -30,10 +30,10 @@ from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, Rol
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
+from payments.models import FeeReduction, Invoice, ReceivingAccount
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
-from payments.models import FeeReduction, Invoice, ReceivingAccount
 from tests.factories import (
     assignment_make,
     fee_item_make,
