@@ -188,3 +188,70 @@ def signed_in_client(user):
     session[SESSION_KEY] = user.pk
     session.save()
     return client
+
+
+def machine() -> str:
+    """One line naming the machine and the servers, for the benchmark's table."""
+    import platform
+
+    from django.db import connection
+
+    model = "unknown"
+    if os.path.exists("/proc/cpuinfo"):
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(
+                (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model
+            )
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW server_version")
+        postgres = cursor.fetchone()[0]
+    return (
+        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, PostgreSQL {postgres}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def roster_school(actor, *, code: str, name: str, students: int, seed: int, class_size: int = 45,
+                  teachers: int, guardians: int, admins: int):  # fmt: skip
+    """Onboard a bench school and write its roster with `seed_demo`'s planner and bulk writer: grades 6–9,
+    `students` students spread over classes of about `class_size` (one homeroom teacher each), guardians
+    who receive notifications; phones from the bench ranges starting at `teachers`, `guardians` and
+    `admins`. Enrolled since the start of the year, ANALYZEd. Returns (school, roster counts)."""
+    import random
+
+    from django.db import connection, transaction
+    from django_tenants.utils import schema_context
+
+    from schoolbook.management.commands.seed_demo import CLASS_SIZE, class_layout, plan_roster, roster_write
+    from schoolbook.onboarding import school_onboard
+    from students.models import Enrolment, SchoolYear
+
+    school = school_onboard(actor=actor, data={
+        "code": f"{CODE_PREFIX}{code}", "name": name, "levels": ["lower_secondary"], "province": "Hà Nội",
+        "admin_name": "Quản Trị Đo", "admin_phone": bench_phone(admins),
+    })  # fmt: skip
+    guardian_numbers = iter(range(guardians, guardians + 300_000))
+    with schema_context(school.schema_name):
+        year = SchoolYear.objects.get(is_current=True)
+        plan = plan_roster(
+            rng=random.Random(seed), grades=[6, 7, 8, 9], students=students,
+            first_year=year.starts_on.year, next_phone=lambda: bench_phone(next(guardian_numbers)),
+        )  # fmt: skip
+        classes = max(1, students // class_size)
+        # `class_layout` makes classes of about CLASS_SIZE; ask for `classes` of them, then spread the
+        # students over them.
+        plan.classes = class_layout([6, 7, 8, 9], classes * CLASS_SIZE)
+        names = list(plan.classes)
+        for number, student in enumerate(plan.students):
+            student.class_name = names[number * len(names) // len(plan.students)]
+        with transaction.atomic():
+            roster = roster_write(
+                actor=actor,
+                school=school,
+                plan=plan,
+                teacher_phone=lambda number: bench_phone(teachers + number),
+            )
+        Enrolment.objects.update(starts_on=year.starts_on)
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return school, roster

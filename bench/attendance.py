@@ -28,8 +28,6 @@ The school, its schema and people are dropped at the end and at the start (bench
 import argparse
 import datetime
 import json
-import os
-import platform
 import random
 import statistics
 import sys
@@ -78,49 +76,23 @@ class World:
 
 def _school(actor, students: int) -> World:
     """Onboard the bench school and write its roster (classes of 45, one homeroom teacher each)."""
-    from django.db import connection, transaction
     from django.db.models import Count
     from django_tenants.utils import schema_context
 
     from accounts.roles import Role
-    from schoolbook.management.commands.seed_demo import CLASS_SIZE as SEED_CLASS_SIZE
-    from schoolbook.management.commands.seed_demo import class_layout, plan_roster, roster_write
-    from schoolbook.onboarding import school_onboard
     from students.models import Enrolment, SchoolClass, SchoolYear
     from students.services import staff_add
 
-    school = school_onboard(actor=actor, data={
-        "code": f"{_setup.CODE_PREFIX}attendance", "name": "Trường THCS Đo Điểm Danh",
-        "levels": ["lower_secondary"], "province": "Hà Nội",
-        "admin_name": "Quản Trị Đo", "admin_phone": _setup.bench_phone(ADMINS),
-    })  # fmt: skip
-    guardian_numbers = iter(range(GUARDIANS, GUARDIANS + 300_000))
+    school, roster = _setup.roster_school(
+        actor, code="attendance", name="Trường THCS Đo Điểm Danh", students=students, seed=SEED,
+        class_size=CLASS_SIZE, teachers=TEACHERS, guardians=GUARDIANS, admins=ADMINS,
+    )  # fmt: skip
     with schema_context(school.schema_name):
         year = SchoolYear.objects.get(is_current=True)
-        plan = plan_roster(
-            rng=random.Random(SEED), grades=[6, 7, 8, 9], students=students,
-            first_year=year.starts_on.year, next_phone=lambda: _setup.bench_phone(next(guardian_numbers)),
-        )  # fmt: skip
-        classes = max(1, students // CLASS_SIZE)
-        # `class_layout` makes classes of about SEED_CLASS_SIZE; ask for `classes` of them, then spread the
-        # students over them (about 45 each).
-        plan.classes = class_layout([6, 7, 8, 9], classes * SEED_CLASS_SIZE)
-        names = list(plan.classes)
-        for number, student in enumerate(plan.students):
-            student.class_name = names[number * len(names) // len(plan.students)]
-        with transaction.atomic():
-            roster = roster_write(
-                actor=actor, school=school, plan=plan,
-                teacher_phone=lambda number: _setup.bench_phone(TEACHERS + number),
-            )  # fmt: skip
         principal = staff_add(
             actor=actor, school=school, phone=_setup.bench_phone(ADMINS + 1),
             full_name="Hiệu Trưởng Đo", roles=[Role.PRINCIPAL],
         )  # fmt: skip
-        # Enrolled since the start of the year, so that any day of the run is within every enrolment.
-        Enrolment.objects.update(starts_on=year.starts_on)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
         sizes = SchoolClass.objects.filter(year=year).annotate(size=Count("enrolments")).order_by("name")
         school_class = min(sizes, key=lambda c: abs(c.size - CLASS_SIZE))  # 45 unless --students is small
         codes = list(Enrolment.objects.values_list("student__student_code", flat=True))
@@ -274,24 +246,6 @@ def _ingest(w: World, batch: int) -> dict:
     return results
 
 
-def _machine() -> str:
-    from django.db import connection
-
-    model = "unknown"
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next(
-                (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model
-            )
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW server_version")
-        postgres = cursor.fetchone()[0]
-    return (
-        f"{os.cpu_count()} CPUs ({model}), Python {platform.python_version()}, PostgreSQL {postgres}, "
-        f"{platform.system()} {platform.release()}"
-    )
-
-
 def _print(args, w: World, save: dict, ingest: dict) -> None:
     met = "met" if save["median"] < TARGET_SAVE_MS else "NOT met"
     school = f"{w.roster.students} students, {w.roster.classes} classes"
@@ -322,7 +276,8 @@ def _print(args, w: World, save: dict, ingest: dict) -> None:
             f"median request {r['batch_ms']:.0f} ms | **{r['per_second']:.0f} events/s** | "
             f"| ≥ {target}/s: {'met' if r['per_second'] >= target else 'NOT met'} |"
         )
-    print(f"\nGate requests through the Django test client (in process, no socket). Machine: {_machine()}.")
+    print("\nGate requests through the Django test client (in process, no socket).")
+    print(f"Machine: {_setup.machine()}.")
 
 
 if __name__ == "__main__":

@@ -1,21 +1,23 @@
 """The ledger: money received (BankTransaction) and applied to invoices (Payment, Receipt).
 
-Every source (bank webhooks, statement rows, VNPay's IPN) ends in `transaction_record`, which stores a
-transaction once per (source, provider id) and, when it is new, matches it in the same database transaction:
-a replay finds its row and changes nothing. Payments are only ever added; `payment_reverse` corrects one by
-adding its opposite. Invoices touched are locked (SELECT … FOR UPDATE) so two transfers for one invoice at
-the same moment both count.
+Every source (bank webhooks, statement rows, VNPay's IPN) ends in `transactions_record` (or
+`transaction_record` for one), which stores a transaction once per (source, provider id) and, when it is
+new, matches it in the same database transaction: a replay finds its row and changes nothing. A batch (a
+statement's rows) is stored and matched with a fixed number of statements, whatever its size. Payments are
+only ever added; `payment_reverse` corrects one by adding its opposite. Invoices touched are locked
+(SELECT … FOR UPDATE, in id order) so two transfers for one invoice at the same moment both count.
 """
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import transaction
-from django.db.models import F, Sum
+from django.db import connection, transaction
+from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from payments import matching
-from payments.codes import FAMILY, INVOICE, code_number, codes_in
+from payments.codes import FAMILY, INVOICE, code_make, code_number, codes_in
 from payments.models import BankTransaction, Invoice, InvoiceState, Payment, Receipt
 from schoolbook.audit.services import audit_record
 from students.models import SchoolYear, StudentGuardian
@@ -47,53 +49,180 @@ def mask_account(number: str) -> str:
 
 
 def transaction_record(incoming: Incoming) -> tuple[BankTransaction, bool]:
-    """(the stored transaction, whether it is new). A new one is matched at once (`transaction_match`)."""
+    """(the stored transaction, whether it is new): `transactions_record` of one."""
+    new = transactions_record([incoming])
+    if new:
+        return new[0], True
+    return BankTransaction.objects.get(source=incoming.source, provider_id=incoming.provider_id), False
+
+
+def transactions_record(incomings: list[Incoming]) -> list[BankTransaction]:
+    """Store the transactions not seen before (one INSERT … ON CONFLICT DO NOTHING for all) and match them,
+    in one database transaction; returns the new ones, matched. Replays, and repeats within the list, are
+    left out: a webhook delivered twice or a statement imported twice changes nothing."""
+    if not incomings:
+        return []
     with transaction.atomic():
-        row, created = BankTransaction.objects.get_or_create(
-            source=incoming.source,
-            provider_id=incoming.provider_id,
-            defaults={
-                "amount": incoming.amount,
-                "note": incoming.note[:500],
-                "occurred_at": incoming.occurred_at,
-                "reference": incoming.reference[:64],
-                "counter_account": mask_account(incoming.counter_account),
-                "unapplied": incoming.amount,
-            },
-        )
-        if created:
-            transaction_match(row)
-    return row, created
+        new = _insert_new(incomings)
+        if new:
+            _match(new)
+    return new
 
 
-def transaction_match(row: BankTransaction) -> matching.Allocation:
-    """Apply a new transaction to the open invoices its note names (payments.matching); what no invoice
-    takes stays `unapplied` and the transaction waits in the unmatched queue."""
-    invoices = _named_open_invoices(row.note)
-    allocation = matching.allocate(row.note, row.amount, [open_invoice(i) for i in invoices.values()])
-    parts = dict(allocation.paid)  # one payment (and receipt) per invoice: the overpayment joins its part
-    if allocation.overpaid:
-        code, extra = allocation.overpaid
-        parts[code] = parts.get(code, 0) + extra
-    for code, amount in parts.items():
-        payment_apply(invoice=invoices[code], row=row, amount=amount, actor=None)
-    _settle(row)
-    return allocation
+def _insert_new(incomings: list[Incoming]) -> list[BankTransaction]:
+    now = timezone.now()
+    columns = {
+        "source": ("varchar", [i.source for i in incomings]),
+        "provider_id": ("varchar", [i.provider_id[:64] for i in incomings]),
+        "amount": ("bigint", [i.amount for i in incomings]),
+        "note": ("varchar", [i.note[:500] for i in incomings]),
+        "reference": ("varchar", [i.reference[:64] for i in incomings]),
+        "counter_account": ("varchar", [mask_account(i.counter_account) for i in incomings]),
+        "occurred_at": ("timestamptz", [i.occurred_at for i in incomings]),
+        "received_at": ("timestamptz", [now] * len(incomings)),
+        "status": ("varchar", [BankTransaction.Status.UNMATCHED] * len(incomings)),
+        "unapplied": ("bigint", [i.amount for i in incomings]),
+        "refund_note": ("varchar", [""] * len(incomings)),
+    }
+    arrays = ", ".join(f"%s::{kind}[]" for kind, _ in columns.values())
+    sql = (
+        f"INSERT INTO {BankTransaction._meta.db_table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
+        "ON CONFLICT (source, provider_id) DO NOTHING RETURNING id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values for _, values in columns.values()])
+        ids = [row[0] for row in cursor.fetchall()]
+    return list(BankTransaction.objects.filter(pk__in=ids).order_by("pk")) if ids else []
+
+
+def _match(rows: list[BankTransaction]) -> None:
+    """Share each new transaction among the open invoices its note names (payments.matching), in arrival
+    order, what each invoice still owes kept up to date between them; then write every payment, receipt,
+    invoice and transaction touched in a few statements. What no invoice takes stays `unapplied`: the
+    unmatched queue."""
+    named = {row.pk: _codes(row.note) for row in rows}
+    invoice_ids = {number for invoices, _ in named.values() for number in invoices}
+    guardian_ids = {number for _, families in named.values() for number in families}
+    if not invoice_ids and not guardian_ids:
+        return
+    children = defaultdict(list)  # guardian id → their children's ids
+    for student_id, guardian_id in StudentGuardian.objects.filter(guardian_id__in=guardian_ids).values_list(
+        "student_id", "guardian_id"
+    ):
+        children[guardian_id].append(student_id)
+    child_ids = {student_id for ids in children.values() for student_id in ids}
+    invoices = {
+        invoice.pk: invoice
+        for invoice in Invoice.objects.select_for_update(of=("self",))
+        .filter(state__in=OPEN_STATES)
+        .filter(Q(pk__in=invoice_ids) | Q(student_id__in=child_ids))
+        .annotate(year_id=F("round__year_id"))
+        .order_by("pk")  # one lock order for everyone: no deadlock between two batches
+    }
+    by_student = defaultdict(list)
+    for invoice in invoices.values():
+        by_student[invoice.student_id].append(invoice)
+    parts = []
+    for row in rows:
+        own, families = named[row.pk]
+        candidates = {}
+        for number in own:
+            if number in invoices:
+                candidates[number] = (invoices[number], "")
+        for guardian_id in families:
+            family = code_make(FAMILY, guardian_id)
+            for student_id in children[guardian_id]:
+                for invoice in by_student[student_id]:
+                    candidates.setdefault(invoice.pk, (invoice, family))
+        open_now = [
+            _open_invoice(invoice, family)
+            for invoice, family in candidates.values()
+            if invoice.outstanding > 0
+        ]
+        by_code = {invoice.code: invoice for invoice, _ in candidates.values()}
+        allocation = matching.allocate(row.note, row.amount, open_now)
+        shares = dict(allocation.paid)  # one payment (and receipt) per invoice: an overpayment joins its part
+        if allocation.overpaid:
+            code, extra = allocation.overpaid
+            shares[code] = shares.get(code, 0) + extra
+        for code, amount in shares.items():
+            invoice = by_code[code]
+            invoice.paid += amount  # what the next transaction of the batch sees
+            invoice.state = state_for(invoice.total, invoice.paid)
+            parts.append((invoice, row, amount))
+            row.unapplied -= amount
+    _apply(parts, actor=None)
+
+
+def _codes(note: str) -> tuple[list[int], list[int]]:
+    """(invoice ids, guardian ids) the note's payment codes name, in the note's order."""
+    invoices, families = [], []
+    for code in codes_in(note):
+        kind, number = code_number(code)
+        (invoices if kind == INVOICE else families).append(number)
+    return invoices, families
+
+
+def _apply(parts: list[tuple[Invoice, BankTransaction, int]], *, actor) -> list[Payment]:
+    """Write payments (with their receipts) whose invoices and transactions were locked and already carry
+    their new `paid`, `state` and `unapplied`."""
+    if not parts:
+        return []
+    payments = Payment.objects.bulk_create(
+        Payment(invoice=invoice, transaction=row, amount=amount, created_by=actor)
+        for invoice, row, amount in parts
+    )
+    _receipts_issue(
+        [(payment, invoice.year_id) for payment, (invoice, _, _) in zip(payments, parts, strict=True)]
+    )
+    now = timezone.now()
+    invoices = list({invoice.pk: invoice for invoice, _, _ in parts}.values())
+    for invoice in invoices:
+        invoice.updated_at = now
+    Invoice.objects.bulk_update(invoices, ["paid", "state", "updated_at"])
+    rows = list({row.pk: row for _, row, _ in parts}.values())
+    for row in rows:
+        if row.status != BankTransaction.Status.REFUNDED:
+            row.status = BankTransaction.Status.UNMATCHED if row.unapplied else BankTransaction.Status.MATCHED
+    BankTransaction.objects.bulk_update(rows, ["status", "unapplied"])
+    return payments
+
+
+def _receipts_issue(payments: list[tuple[Payment, int]]) -> None:
+    """The next numbers of each payment's school year, in order. The years' rows are locked for the count,
+    so numbers have no gaps and no duplicates however many payments arrive at once."""
+    year_ids = sorted({year_id for _, year_id in payments})
+    list(SchoolYear.objects.select_for_update().filter(pk__in=year_ids).order_by("pk").values_list("pk"))
+    last = dict(
+        Receipt.objects.filter(year_id__in=year_ids).values("year_id").annotate(last=Max("number"))
+        .values_list("year_id", "last")
+    )  # fmt: skip
+    receipts = []
+    for payment, year_id in payments:
+        last[year_id] = last.get(year_id, 0) + 1
+        receipts.append(Receipt(payment=payment, year_id=year_id, number=last[year_id]))
+    Receipt.objects.bulk_create(receipts)
 
 
 def transaction_assign(*, actor, row: BankTransaction, invoice: Invoice, amount: int) -> Payment:
     """The accountant applies (part of) what is left of a transaction to an invoice they chose."""
     with transaction.atomic():
         row = BankTransaction.objects.select_for_update().get(pk=row.pk)
-        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
+        invoice = (
+            Invoice.objects.select_for_update(of=("self",))
+            .annotate(year_id=F("round__year_id"))
+            .get(pk=invoice.pk)
+        )
         if row.status == BankTransaction.Status.REFUNDED:
             raise LedgerError("Giao dịch này đã được đánh dấu hoàn tiền.")
         if invoice.state == InvoiceState.CANCELLED:
             raise LedgerError("Hoá đơn này đã huỷ.")
         if not 0 < amount <= row.unapplied:
             raise LedgerError(f"Số tiền phải từ 1 đến {row.unapplied} đồng (phần còn lại của giao dịch).")
-        payment = payment_apply(invoice=invoice, row=row, amount=amount, actor=actor)
-        _settle(row)
+        invoice.paid += amount
+        invoice.state = state_for(invoice.total, invoice.paid)
+        row.unapplied -= amount
+        (payment,) = _apply([(invoice, row, amount)], actor=actor)
         audit_record(
             actor=actor,
             action="payments.assign",
@@ -121,16 +250,6 @@ def transaction_refund(*, actor, row: BankTransaction, note: str) -> BankTransac
     return row
 
 
-def payment_apply(*, invoice: Invoice, row: BankTransaction, amount: int, actor) -> Payment:
-    """Add a payment and its receipt; the caller holds the transaction and invoice in its db transaction."""
-    payment = Payment.objects.create(invoice=invoice, transaction=row, amount=amount, created_by=actor)
-    Invoice.objects.filter(pk=invoice.pk).update(paid=F("paid") + amount)
-    invoice.refresh_from_db(fields=["paid", "total", "state"])
-    _restate(invoice)
-    receipt_issue(payment, invoice)
-    return payment
-
-
 def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
     """The one correction: a payment with the opposite amount; the money goes back to the transaction's
     unapplied part (the queue), the original receipt is voided. A payment is reversed at most once."""
@@ -142,6 +261,8 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
             raise LedgerError("Khoản thanh toán này đã được điều chỉnh trước đó.")
         invoice = Invoice.objects.select_for_update().get(pk=original.invoice_id)
         row = BankTransaction.objects.select_for_update().get(pk=original.transaction_id)
+        if row.status == BankTransaction.Status.REFUNDED:
+            raise LedgerError("Giao dịch này đã được đánh dấu hoàn tiền: không điều chỉnh được nữa.")
         reversal = Payment.objects.create(
             invoice=invoice,
             transaction=row,
@@ -150,11 +271,14 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
             created_by=actor,
             note=reason[:300],
         )
-        Invoice.objects.filter(pk=invoice.pk).update(paid=F("paid") - original.amount)
-        invoice.refresh_from_db(fields=["paid", "total", "state"])
-        _restate(invoice)
+        invoice.paid -= original.amount
+        if invoice.state != InvoiceState.CANCELLED:
+            invoice.state = state_for(invoice.total, invoice.paid)
+        invoice.save(update_fields=["paid", "state", "updated_at"])
+        row.unapplied += original.amount
+        row.status = BankTransaction.Status.UNMATCHED
+        row.save(update_fields=["unapplied", "status"])
         Receipt.objects.filter(payment=original).update(voided_at=timezone.now())
-        _settle(row)
         audit_record(
             actor=actor,
             action="payments.reverse",
@@ -165,14 +289,6 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
     return reversal
 
 
-def receipt_issue(payment: Payment, invoice: Invoice) -> Receipt:
-    """The next number of the invoice's school year. The year row is locked for the count, so numbers have
-    no gaps and no duplicates however many payments arrive at once."""
-    year = SchoolYear.objects.select_for_update().get(pk=invoice.round.year_id)
-    last = Receipt.objects.filter(year=year).order_by("-number").values_list("number", flat=True).first()
-    return Receipt.objects.create(payment=payment, year=year, number=(last or 0) + 1)
-
-
 def state_for(total: int, paid: int) -> str:
     if paid <= 0:
         return InvoiceState.OPEN
@@ -181,50 +297,7 @@ def state_for(total: int, paid: int) -> str:
     return InvoiceState.PAID if paid == total else InvoiceState.OVERPAID
 
 
-def open_invoice(invoice: Invoice) -> matching.OpenInvoice:
-    family = getattr(invoice, "family_code", "")
+def _open_invoice(invoice: Invoice, family: str) -> matching.OpenInvoice:
     return matching.OpenInvoice(
         code=invoice.code, outstanding=invoice.outstanding, due=invoice.due_on.isoformat(), family=family
     )
-
-
-def _restate(invoice: Invoice) -> None:
-    if invoice.state == InvoiceState.CANCELLED:
-        return
-    state = state_for(invoice.total, invoice.paid)
-    if state != invoice.state:
-        invoice.state = state
-        invoice.save(update_fields=["state", "updated_at"])
-
-
-def _settle(row: BankTransaction) -> None:
-    applied = row.payments.aggregate(total=Sum("amount"))["total"] or 0
-    row.unapplied = row.amount - applied
-    if row.status != BankTransaction.Status.REFUNDED:
-        row.status = BankTransaction.Status.UNMATCHED if row.unapplied else BankTransaction.Status.MATCHED
-    row.save(update_fields=["unapplied", "status"])
-
-
-def _named_open_invoices(note: str) -> dict[str, Invoice]:
-    """The open invoices a note's codes name, locked, by code; a family code brings the open invoices of
-    every child of that guardian, each marked with the family code."""
-    invoice_ids, families = [], {}
-    for code in codes_in(note):
-        kind, number = code_number(code)  # codes_in returns valid codes only
-        if kind == INVOICE:
-            invoice_ids.append(number)
-        elif kind == FAMILY:
-            families[number] = code
-    found = {}
-    locked = Invoice.objects.select_for_update().filter(state__in=OPEN_STATES).select_related("round")
-    for invoice in locked.filter(pk__in=invoice_ids):
-        found[invoice.code] = invoice
-    if families:
-        links = StudentGuardian.objects.filter(guardian_id__in=families).values_list(
-            "student_id", "guardian_id"
-        )
-        family_of = {student: families[guardian] for student, guardian in links}
-        for invoice in locked.filter(student_id__in=family_of):
-            invoice = found.setdefault(invoice.code, invoice)
-            invoice.family_code = family_of[invoice.student_id]
-    return found

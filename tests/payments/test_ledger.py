@@ -16,6 +16,7 @@ from payments.ledger.services import (
     transaction_assign,
     transaction_record,
     transaction_refund,
+    transactions_record,
 )
 from payments.models import BankTransaction, Invoice, InvoiceState, Payment, Receipt
 from schoolbook.audit.models import AuditEvent
@@ -110,3 +111,25 @@ def test_unmatched_assigned_or_refunded_and_payments_only_reversed(billed):
     assert set(
         AuditEvent.objects.filter(action__startswith="payments.").values_list("action", flat=True)
     ) >= {"payments.assign", "payments.reverse", "payments.refund"}
+
+
+def test_a_batch_is_stored_once_and_matched_in_order(billed):
+    _, an, em, mother = billed
+    batch = [
+        incoming("st-1", 300_000, f"IBFT {an.code}"),
+        incoming("st-1", 300_000, f"IBFT {an.code}"),  # the same row twice in one statement
+        incoming("st-2", 300_000, f"{an.code} lan 2"),  # sees what st-1 left: 200,000 owed, 100,000 over
+        incoming("st-3", 450_000, f"{family_code(mother.pk)} ca nha"),  # Em's 500,000 first, partly
+        incoming("st-4", 90_000, "khong co ma"),
+    ]
+    new = transactions_record(batch)
+    assert [row.provider_id for row in new] == ["st-1", "st-2", "st-3", "st-4"]
+    an.refresh_from_db(), em.refresh_from_db()
+    assert (an.paid, an.state) == (600_000, InvoiceState.OVERPAID)
+    assert (em.paid, em.state) == (450_000, InvoiceState.PARTLY_PAID)
+    statuses = dict(BankTransaction.objects.values_list("provider_id", "status"))
+    assert statuses == {"st-1": "matched", "st-2": "matched", "st-3": "matched", "st-4": "unmatched"}
+    numbers = sorted(Receipt.objects.values_list("number", flat=True))
+    assert numbers == list(range(numbers[0], numbers[0] + 3))
+    assert transactions_record(batch) == []
+    assert Payment.objects.count() == 3
