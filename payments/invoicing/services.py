@@ -15,6 +15,7 @@ from payments.invoicing.plan import Plan, round_plan
 from payments.ledger.services import mask_account, state_for
 from payments.models import CollectionRound, Invoice, InvoiceLine, InvoiceState, ReceivingAccount
 from schoolbook.audit.services import audit_record
+from schoolbook.bulk import bulk_set
 
 
 class InvoiceError(ValueError):
@@ -101,7 +102,7 @@ def _rewrite(plan: Plan) -> None:
         invoice.total = bill.total
         invoice.state = state_for(invoice.total, invoice.paid)
         invoice.updated_at = timezone.now()
-    Invoice.objects.bulk_update(invoices, ["total", "state", "updated_at"])
+    bulk_set(Invoice, invoices, {"total": "bigint", "state": "varchar", "updated_at": "timestamptz"})
 
 
 def _line(invoice_id: int, line) -> InvoiceLine:

@@ -20,6 +20,7 @@ from payments import matching
 from payments.codes import FAMILY, INVOICE, code_make, code_number, codes_in
 from payments.models import BankTransaction, Invoice, InvoiceState, Payment, Receipt
 from schoolbook.audit.services import audit_record
+from schoolbook.bulk import bulk_set
 from students.models import SchoolYear, StudentGuardian
 
 OPEN_STATES = (InvoiceState.OPEN, InvoiceState.PARTLY_PAID)
@@ -179,13 +180,14 @@ def _apply(parts: list[tuple[Invoice, BankTransaction, int]], *, actor) -> list[
     invoices = list({invoice.pk: invoice for invoice, _, _ in parts}.values())
     for invoice in invoices:
         invoice.updated_at = now
-    Invoice.objects.bulk_update(invoices, ["paid", "state", "updated_at"])
+    bulk_set(Invoice, invoices, {"paid": "bigint", "state": "varchar", "updated_at": "timestamptz"})
     rows = list({row.pk: row for _, row, _ in parts}.values())
     for row in rows:
         if row.status != BankTransaction.Status.REFUNDED:
             row.status = BankTransaction.Status.UNMATCHED if row.unapplied else BankTransaction.Status.MATCHED
-    BankTransaction.objects.bulk_update(rows, ["status", "unapplied"])
+    bulk_set(BankTransaction, rows, {"status": "varchar", "unapplied": "bigint"})
     return payments
+
 
 
 def _receipts_issue(payments: list[tuple[Payment, int]]) -> None:
