@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from messaging.models import Message
 from notices.models import Notice, NoticeRecipient
+from payments.models import BankTransaction, Invoice, InvoiceState, Payment, Receipt
 from schoolbook.management.commands.seed_demo import class_layout, guardian_phone, plan_roster
 from schoolbook.phones import normalize_phone
 from students.models import (
@@ -98,6 +99,11 @@ def test_seed_two_schools_with_siblings_and_parents_in_both(world):
             siblings = Guardian.objects.annotate(n=Count("student_links")).filter(n__gte=2)
             assert siblings.exists()
             guardian_users = set(Guardian.objects.values_list("user_id", flat=True))
+            # fees: one invoice per student, most paid through the ledger, a few transfers left unmatched
+            assert Invoice.objects.count() == 100
+            assert Invoice.objects.filter(state=InvoiceState.PAID).count() >= 40
+            assert BankTransaction.objects.filter(status=BankTransaction.Status.UNMATCHED).count() >= 3
+            assert Receipt.objects.count() == Payment.objects.count() > 0
         affiliated = set(
             SchoolAffiliation.objects.filter(school=school, is_guardian=True).values_list(
                 "user_id", flat=True
@@ -110,7 +116,7 @@ def test_seed_two_schools_with_siblings_and_parents_in_both(world):
     assert both.exists()  # parents with children in two schools
     with schema_context(primary.schema_name):
         assert Guardian.objects.filter(phone=both.first().phone).exists()
-    assert "parent, 2 schools" in output and "principal" in output
+    assert "parent, 2 schools" in output and "principal" in output and "accountant" in output
 
 
 def test_rerun_does_not_duplicate(world):

@@ -30,6 +30,7 @@ from accounts.models import User
 from accounts.roles import Role
 from grades.demo import gradebook_seed
 from notices.demo import notices_seed
+from payments.demo import fees_seed
 from schoolbook.audit.services import audit_record
 from schoolbook.onboarding import school_onboard
 from schoolbook.text import fold, nfc
@@ -64,6 +65,7 @@ DEMO_SCHOOL = {
 }
 PLATFORM_ADMIN = ("0912 000 000", "Quản trị Schoolbook")
 PRINCIPAL = ("0912 000 002", "Trần Văn Minh")
+ACCOUNTANT_NUMBER = 3  # staff_phone(index, 3): each school's accountant (kế toán)
 # The second, third… demo schools: a primary and an upper secondary school first (parents with a child in
 # each level are common), then more lower secondary schools.
 MORE_SCHOOLS = [
@@ -467,12 +469,18 @@ class Command(BaseCommand):
                         year, [year.terms.get(number=1)], random.Random(f"{seed}:{index}")
                     )
                     notices = notices_seed()
+                    accountant = staff_add(
+                        actor=platform_admin, school=school, phone=staff_phone(index, ACCOUNTANT_NUMBER),
+                        full_name=_person(random.Random(f"{seed}:{index}:accountant"), "female"),
+                        roles=[Role.ACCOUNTANT],
+                    )  # fmt: skip
+                    fees = fees_seed(accountant=accountant, rng=random.Random(f"{seed}:{index}:fees"))
                 self.stdout.write(
                     f"{school.code}: {counts.students} students in {counts.classes} classes, "
                     f"{counts.guardians} guardians, {counts.teachers} teachers, "
                     f"{counts.assignments} teaching assignments, {counts.users_created} new users, "
                     f"{grades.scores} scores and {grades.conducts} conduct ratings for semester I, "
-                    f"{notices} notices"
+                    f"{notices} notices, {fees.invoices} invoices and {fees.transfers} bank transfers"
                 )
         self._print_logins()
         self.stdout.write(f"  (seeding took {time.monotonic() - started:.1f} s)\n")
@@ -499,6 +507,7 @@ class Command(BaseCommand):
             (e164(PLATFORM_ADMIN[0]), "platform admin"),
             (e164(DEMO_SCHOOL["admin_phone"]), "school admin"),
             (e164(PRINCIPAL[0]), "principal"),
+            (e164(staff_phone(0, ACCOUNTANT_NUMBER)), "accountant"),
         ]
         homeroom = None
         with schema_context(School.objects.get(code=DEMO_SCHOOL["code"]).schema_name):
