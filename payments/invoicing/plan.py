@@ -12,7 +12,16 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils import timezone
 
-from payments.models import CollectionRound, FeeItem, FeeOptIn, FeeReduction, Invoice, InvoiceState, Unit
+from payments.models import (
+    CollectionRound,
+    FeeItem,
+    FeeOptIn,
+    FeeReduction,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    Unit,
+)
 from schoolbook.confirm import confirmation_token
 from students.models import Enrolment, StudentStatus
 
@@ -125,38 +134,35 @@ def round_plan(round_: CollectionRound) -> Plan:
                 student.pk, student.full_name, school_class.pk, school_class.name, lines
             )
     plan = Plan(round=round_)
-    existing = (
-        Invoice.objects.filter(round=round_)
-        .filter(~Q(state=InvoiceState.CANCELLED))
-        .select_related("student")
-        .prefetch_related("lines")
-    )
-    seen = set()
-    for invoice in existing:
-        seen.add(invoice.student_id)
-        bill = bills.get(invoice.student_id)
+    # What is billed already, as plain tuples (thousands of rows: no model instances but for the few shown).
+    live = Invoice.objects.filter(round=round_).exclude(state=InvoiceState.CANCELLED)
+    have = defaultdict(list)
+    for invoice_id, *line in (
+        InvoiceLine.objects.filter(invoice__in=live)
+        .order_by("pk")
+        .values_list("invoice_id", "item_id", "description", "quantity", "unit_amount", "reduction", "amount")
+    ):
+        have[invoice_id].append(tuple(line))
+    changed, cancel, stuck = {}, [], []
+    for invoice_id, student_id, paid in live.values_list("pk", "student_id", "paid"):
+        bill = bills.pop(student_id, None)
         if bill is None:
-            (plan.stuck if invoice.paid else plan.cancel).append(invoice)
-            continue
-        have = sorted(invoice_lines(invoice))
-        if have == sorted(bill.lines):
+            (stuck if paid else cancel).append(invoice_id)
+        elif sorted(have[invoice_id]) == sorted(bill.lines):
             plan.unchanged += 1
         else:
-            plan.changed.append((invoice, bill))
+            changed[invoice_id] = bill
+    shown = Invoice.objects.filter(pk__in=[*changed, *cancel, *stuck]).select_related("student").in_bulk()
+    plan.changed = [(shown[pk], bill) for pk, bill in changed.items()]
+    plan.cancel = [shown[pk] for pk in cancel]
+    plan.stuck = [shown[pk] for pk in stuck]
     cancelled = set(
         Invoice.objects.filter(round=round_, state=InvoiceState.CANCELLED).values_list(
             "student_id", flat=True
         )
     )
-    plan.new = [bill for sid, bill in bills.items() if sid not in seen and sid not in cancelled]
+    plan.new = [bill for student_id, bill in bills.items() if student_id not in cancelled]
     return plan
-
-
-def invoice_lines(invoice: Invoice) -> list[Line]:
-    return [
-        (line.item_id, line.description, line.quantity, line.unit_amount, line.reduction, line.amount)
-        for line in invoice.lines.all()
-    ]
 
 
 def student_ids_by_class(plan: Plan) -> dict[str, int]:

@@ -189,7 +189,6 @@ def _apply(parts: list[tuple[Invoice, BankTransaction, int]], *, actor) -> list[
     return payments
 
 
-
 def _receipts_issue(payments: list[tuple[Payment, int]]) -> None:
     """The next numbers of each payment's school year, in order. The years' rows are locked for the count,
     so numbers have no gaps and no duplicates however many payments arrive at once."""
