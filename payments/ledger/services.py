@@ -4,20 +4,23 @@ Every source (bank webhooks, statement rows, VNPay's IPN) ends in `transaction_r
 transaction once per (source, provider id) and, when it is new, matches it in the same database transaction:
 a replay finds its row and changes nothing. Payments are only ever added; `payment_reverse` corrects one by
 adding its opposite. Invoices touched are locked (SELECT … FOR UPDATE) so two transfers for one invoice at
-the same moment both count.
+the same moment both count. Every payment applied, matched or assigned, is announced to the child's
+guardians once it is committed (payments.ledger.notify, from the worker).
 """
 
 import datetime
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from payments import matching
 from payments.codes import FAMILY, INVOICE, code_number, codes_in
 from payments.models import BankTransaction, Invoice, InvoiceState, Payment, Receipt
 from schoolbook.audit.services import audit_record
+from schoolbook.celery import app as celery_app
 from students.models import SchoolYear, StudentGuardian
 
 OPEN_STATES = (InvoiceState.OPEN, InvoiceState.PARTLY_PAID)
@@ -86,8 +89,8 @@ def transaction_assign(*, actor, row: BankTransaction, invoice: Invoice, amount:
     with transaction.atomic():
         row = BankTransaction.objects.select_for_update().get(pk=row.pk)
         invoice = Invoice.objects.select_for_update().get(pk=invoice.pk)
-        if row.status == BankTransaction.Status.REFUNDED:
-            raise LedgerError("Giao dịch này đã được đánh dấu hoàn tiền.")
+        if refusal := assign_refusal(row):
+            raise LedgerError(refusal)
         if invoice.state == InvoiceState.CANCELLED:
             raise LedgerError("Hoá đơn này đã huỷ.")
         if not 0 < amount <= row.unapplied:
@@ -105,8 +108,8 @@ def transaction_refund(*, actor, row: BankTransaction, note: str) -> BankTransac
     """Mark what is left of a transaction as refunded to the payer (the refund itself is made in the bank)."""
     with transaction.atomic():
         row = BankTransaction.objects.select_for_update().get(pk=row.pk)
-        if row.unapplied <= 0 or row.status == BankTransaction.Status.REFUNDED:
-            raise LedgerError("Giao dịch này không còn tiền chưa khớp để hoàn.")
+        if refusal := refund_refusal(row):
+            raise LedgerError(refusal)
         row.status = BankTransaction.Status.REFUNDED
         row.refund_note = note[:300]
         row.save(update_fields=["status", "refund_note"])
@@ -117,6 +120,30 @@ def transaction_refund(*, actor, row: BankTransaction, note: str) -> BankTransac
     return row
 
 
+def assign_refusal(row: BankTransaction) -> str:
+    """Why nothing of `row` can be assigned any more ("" if something can): what transaction_assign checks
+    first, for pages to say before asking for a confirmation."""
+    if row.status == BankTransaction.Status.REFUNDED:
+        return "Giao dịch này đã được đánh dấu hoàn tiền."
+    if row.unapplied <= 0:
+        return "Giao dịch này không còn tiền chưa khớp để gán."
+    return ""
+
+
+def refund_refusal(row: BankTransaction) -> str:
+    """Why `row` cannot be marked refunded ("" if it can)."""
+    if row.unapplied <= 0 or row.status == BankTransaction.Status.REFUNDED:
+        return "Giao dịch này không còn tiền chưa khớp để hoàn."
+    return ""
+
+
+def reverse_refusal(payment: Payment) -> str:
+    """Why `payment` cannot be reversed ("" if it can): a reversal, or one reversed already."""
+    if payment.amount <= 0 or Payment.objects.filter(reverses=payment).exists():
+        return "Khoản thanh toán này đã được điều chỉnh trước đó."
+    return ""
+
+
 def payment_apply(*, invoice: Invoice, row: BankTransaction, amount: int, actor) -> Payment:
     """Add a payment and its receipt; the caller holds the transaction and invoice in its db transaction."""
     payment = Payment.objects.create(invoice=invoice, transaction=row, amount=amount, created_by=actor)
@@ -124,7 +151,21 @@ def payment_apply(*, invoice: Invoice, row: BankTransaction, amount: int, actor)
     invoice.refresh_from_db(fields=["paid", "total", "state"])
     _restate(invoice)
     receipt_issue(payment, invoice)
+    _confirm_on_commit(payment.pk)
     return payment
+
+
+def _confirm_on_commit(payment_id: int) -> None:
+    """The guardians' confirmation leaves from the worker once the payment is committed, so a webhook never
+    waits for messaging. By name: payments.tasks imports the ledger. The schema is pinned to the caller's,
+    in case the commit happens after the caller has left its school's schema."""
+    schema = connection.schema_name
+
+    def send():
+        with schema_context(schema):
+            celery_app.send_task("payments.tasks.payment_confirm", args=[payment_id], ignore_result=True)
+
+    transaction.on_commit(send)
 
 
 def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
@@ -134,8 +175,8 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
         raise LedgerError("Hãy ghi lý do điều chỉnh.")
     with transaction.atomic():
         original = Payment.objects.select_for_update().get(pk=payment.pk)
-        if original.amount <= 0 or Payment.objects.filter(reverses=original).exists():
-            raise LedgerError("Khoản thanh toán này đã được điều chỉnh trước đó.")
+        if refusal := reverse_refusal(original):
+            raise LedgerError(refusal)
         invoice = Invoice.objects.select_for_update().get(pk=original.invoice_id)
         row = BankTransaction.objects.select_for_update().get(pk=original.transaction_id)
         reversal = Payment.objects.create(
