@@ -30,10 +30,20 @@ from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, Rol
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
+from payments.ledger.services import Incoming, transaction_record
+from payments.models import Invoice, Payment
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
-from tests.factories import assignment_make, parent_make, staff_make, student_enrol
+from tests.factories import (
+    assignment_make,
+    fee_item_make,
+    parent_make,
+    round_invoice,
+    round_make,
+    staff_make,
+    student_enrol,
+)
 
 # --- what may answer without a 404, and why ---------------------------------------------------------------
 
@@ -55,6 +65,8 @@ PUBLIC = {
     "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
     "zalo_school_webhook": "a school's own Zalo OA's webhook, signed by it (test_messaging_zalo_account)",
     "gate_events_api": "gate devices post with their own bearer token (test_gate)",
+    "sepay_webhook": "a school's SePay webhook, authenticated by its API key (payments/feeds/test_webhooks)",
+    "casso_webhook": "a school's Casso webhook, signed with its key (payments/feeds/test_webhooks)",
 }
 
 # Pages about the signed-in user themself, which every signed-in role may open: they answer, but never show
@@ -114,6 +126,8 @@ PK_BY_SEGMENT = {
     "review": "gate_event",
     "push": "push_subscription",
     "transfers": "transfer_in",
+    "transactions": "bank_transaction",
+    "payments": "payment",
 }
 
 # Other parameters by name → a function of the target.
@@ -211,6 +225,15 @@ def target_build(world) -> SimpleNamespace:
         from_school=world.school_b, to_school=world.school_a, student_id=999_999, student_code="B-MT",
         full_name=TARGET_INCOMING, **request,
     )  # fmt: skip
+    # The target student's invoice, paid by a bank transfer naming its code (a payment with its receipt).
+    fees = fee_item_make("Học phí mục tiêu", 100_000, classes=[t.school_class])
+    round_invoice(world.admin_a, round_make(t.staff, [fees]))
+    invoice = Invoice.objects.get(student=t.student)
+    t.bank_transaction, _ = transaction_record(
+        Incoming(source="sepay", provider_id="probe-1", amount=100_000, note=f"{invoice.code} MT-001",
+                 occurred_at=timezone.now(), counter_account="0917770001")
+    )  # fmt: skip
+    t.payment = Payment.objects.get(transaction=t.bank_transaction)
     return t
 
 
