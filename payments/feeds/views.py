@@ -10,6 +10,13 @@ such active school, no account with that provider, a wrong key or signature, a s
 authenticated body that cannot be read gets a 400 with a short reason, which SePay and Casso show in their
 delivery logs. Otherwise the answer is what the providers document: `{"success": true}`
 with a 2xx (201 when the transfer is new, 200 for a replay or an outgoing transfer, which are not stored).
+
+Sources: SePay, developer.sepay.vn "SePay Webhooks" (tich-hop-webhook: the body, `Authorization: Apikey`,
+`{"success": true}` with 200 or 201; xu-ly-loi: retries on any status outside 200–299 or no answer within
+30 s, 8 attempts with Fibonacci waits over about 33 minutes, so the same id comes again). Casso,
+developer.casso.vn "Thiết lập Webhook thủ công" (Webhook V2, the "Gọi thử" test call) and
+CassoHQ/casso-webhook-v2-verify-signature (the signature and its sample transaction, id 0). docs/bank-feeds.md
+says it for schools.
 """
 
 import json
