@@ -7,7 +7,8 @@ per 20 students, and its receiving account. Then:
 
 - *generate*: `round_plan` (the preview) and `round_generate` (its confirmation) of a round billing the 6
   items, for every student: one invoice each with its lines. Then the same again: nothing to do.
-- *match*: `transactions_record` of N bank transactions as one batch (a statement import), then
+- *match* (after four more monthly rounds, so there is an invoice for each transaction): `transactions_record`
+  of N bank transactions as one batch (a statement import), then
   `transaction_record` of more, one at a time as webhooks deliver them, each in its own database
   transaction: 60 % name one invoice in a note mangled as banks do (prefix, suffix, case,
   lost spaces), 10 % a family code, 10 % two invoice codes, 20 % no code (the unmatched queue); amounts are
@@ -139,7 +140,7 @@ def _generate(school, accountant) -> dict:
 
     from payments.invoicing.plan import round_plan
     from payments.invoicing.services import round_generate
-    from payments.models import CollectionRound, InvoiceLine
+    from payments.models import CollectionRound, Invoice, InvoiceLine
 
     with schema_context(school.schema_name):
         round_ = CollectionRound.objects.create(
@@ -160,12 +161,20 @@ def _generate(school, accountant) -> dict:
                 total = time.perf_counter() - start
             result[key] = {"preview": preview, "total": total, "queries": len(captured), "new": len(plan.new)}
         result["lines"] = InvoiceLine.objects.count()
+        # Four more monthly rounds (not timed): the invoices the transactions of `_match` pay.
+        for month in range(1, 5):
+            more = CollectionRound.objects.create(
+                year=round_.year, name=f"Tháng {month}", months=1, created_by=accountant, due_on=round_.due_on
+            )
+            more.items.set(school.items[:2])
+            round_generate(actor=accountant.user, round_=more, token=round_plan(more).token)
+        result["invoices"] = Invoice.objects.count()
     return result
 
 
-def _notes(rng, invoices, families):
-    """A transfer note as a bank might deliver it, and the amount, for one random kind of payment."""
-    invoice = rng.choice(invoices)
+def _notes(rng, invoice, invoices, families):
+    """A transfer note for `invoice` as a bank might deliver it, and the amount, for one random kind of
+    payment (the second code of a two-invoice note, and a family's children, are drawn from all)."""
     roll = rng.random()
     owed = invoice.total
     amount = rng.choice([owed, owed, owed // 2, owed + 50_000])
@@ -214,7 +223,8 @@ def _match(school, count: int, singles: int) -> dict:
                 counter_account="0123456789",
             )
             for n, (note, amount) in enumerate(
-                _notes(rng, invoices, families) for _ in range(count + singles)
+                _notes(rng, invoice, invoices, families)
+                for invoice in rng.sample(invoices, min(len(invoices), count + singles))
             )
         ]
         batch, one_by_one = incoming[:count], incoming[count:]
@@ -308,7 +318,7 @@ def _print(args, roster, generate, match, webhook) -> None:
         f"| then {match['singles']} more one at a time, each in its own transaction (as webhooks): median "
         f"| {match['single_ms']:.1f} ms | |"
     )
-    print(f"| (all: {statuses}; {match['payments']} payments with receipts) | | |")
+    print(f"| (all, over {generate['invoices']} invoices: {statuses}; {match['payments']} payments) | | |")
     print(
         f"| the same {match['count']} delivered again (replays change nothing) | {match['replay']:.2f} s | |"
     )

@@ -1,5 +1,5 @@
 """Bank-transaction feeds: what SePay and Casso post when money reaches a school's account, checked and
-turned into one shape. Pure rules, no Django; the webhooks that call them come with the invoices.
+turned into one shape. Pure rules, no Django; the webhooks that call them are payments.feeds.views.
 
 SePay (developer.sepay.vn; ../shared/DOMAIN.md §8): a JSON POST with `id, gateway, transactionDate,
 accountNumber, code, content, transferType ("in"/"out"), transferAmount, accumulated, subAccount,

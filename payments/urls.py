@@ -6,4 +6,6 @@ urlpatterns = [
     path("", include("payments.dashboard.urls")),
     path("", include("payments.catalogue.urls")),
     path("", include("payments.invoicing.urls")),
+    path("", include("payments.feeds.urls")),
+    path("", include("payments.ledger.urls")),
 ]

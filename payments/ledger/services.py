@@ -5,7 +5,9 @@ Every source (bank webhooks, statement rows, VNPay's IPN) ends in `transactions_
 new, matches it in the same database transaction: a replay finds its row and changes nothing. A batch (a
 statement's rows) is stored and matched with a fixed number of statements, whatever its size. Payments are
 only ever added; `payment_reverse` corrects one by adding its opposite. Invoices touched are locked
-(SELECT … FOR UPDATE, in id order) so two transfers for one invoice at the same moment both count.
+(SELECT … FOR UPDATE, in id order) so two transfers for one invoice at the same moment both count. Every
+payment applied, matched or assigned, is announced to the child's guardians once it is committed
+(payments.ledger.notify, from the worker).
 """
 
 import datetime
@@ -15,12 +17,14 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
 from payments import matching
 from payments.codes import FAMILY, INVOICE, code_make, code_number, codes_in
 from payments.models import BankTransaction, Invoice, InvoiceState, Payment, Receipt
 from schoolbook.audit.services import audit_record
 from schoolbook.bulk import bulk_set
+from schoolbook.celery import app as celery_app
 from students.models import SchoolYear, StudentGuardian
 
 OPEN_STATES = (InvoiceState.OPEN, InvoiceState.PARTLY_PAID)
@@ -186,7 +190,26 @@ def _apply(parts: list[tuple[Invoice, BankTransaction, int]], *, actor) -> list[
         if row.status != BankTransaction.Status.REFUNDED:
             row.status = BankTransaction.Status.UNMATCHED if row.unapplied else BankTransaction.Status.MATCHED
     bulk_set(BankTransaction, rows, {"status": "varchar", "unapplied": "bigint"})
+    _confirm_on_commit([payment.pk for payment in payments])
     return payments
+
+
+CONFIRM_BATCH = 200  # payments per confirmation task: a statement's thousands spread over the workers
+
+
+def _confirm_on_commit(payment_ids: list[int]) -> None:
+    """The guardians' confirmations leave from the worker once the payments are committed, so a webhook
+    never waits for messaging. By name: payments.tasks imports the ledger. The schema is pinned to the
+    caller's, in case the commit happens after the caller has left its school's schema."""
+    schema = connection.schema_name
+
+    def send():
+        with schema_context(schema):
+            for start in range(0, len(payment_ids), CONFIRM_BATCH):
+                chunk = payment_ids[start : start + CONFIRM_BATCH]
+                celery_app.send_task("payments.tasks.payments_confirm", args=[chunk], ignore_result=True)
+
+    transaction.on_commit(send)
 
 
 def _receipts_issue(payments: list[tuple[Payment, int]]) -> None:
@@ -214,8 +237,8 @@ def transaction_assign(*, actor, row: BankTransaction, invoice: Invoice, amount:
             .annotate(year_id=F("round__year_id"))
             .get(pk=invoice.pk)
         )
-        if row.status == BankTransaction.Status.REFUNDED:
-            raise LedgerError("Giao dịch này đã được đánh dấu hoàn tiền.")
+        if refusal := assign_refusal(row):
+            raise LedgerError(refusal)
         if invoice.state == InvoiceState.CANCELLED:
             raise LedgerError("Hoá đơn này đã huỷ.")
         if not 0 < amount <= row.unapplied:
@@ -237,8 +260,8 @@ def transaction_refund(*, actor, row: BankTransaction, note: str) -> BankTransac
     """Mark what is left of a transaction as refunded to the payer (the refund itself is made in the bank)."""
     with transaction.atomic():
         row = BankTransaction.objects.select_for_update().get(pk=row.pk)
-        if row.unapplied <= 0 or row.status == BankTransaction.Status.REFUNDED:
-            raise LedgerError("Giao dịch này không còn tiền chưa khớp để hoàn.")
+        if refusal := refund_refusal(row):
+            raise LedgerError(refusal)
         row.status = BankTransaction.Status.REFUNDED
         row.refund_note = note[:300]
         row.save(update_fields=["status", "refund_note"])
@@ -251,6 +274,30 @@ def transaction_refund(*, actor, row: BankTransaction, note: str) -> BankTransac
     return row
 
 
+def assign_refusal(row: BankTransaction) -> str:
+    """Why nothing of `row` can be assigned any more ("" if something can): what transaction_assign checks
+    first, for pages to say before asking for a confirmation."""
+    if row.status == BankTransaction.Status.REFUNDED:
+        return "Giao dịch này đã được đánh dấu hoàn tiền."
+    if row.unapplied <= 0:
+        return "Giao dịch này không còn tiền chưa khớp để gán."
+    return ""
+
+
+def refund_refusal(row: BankTransaction) -> str:
+    """Why `row` cannot be marked refunded ("" if it can)."""
+    if row.unapplied <= 0 or row.status == BankTransaction.Status.REFUNDED:
+        return "Giao dịch này không còn tiền chưa khớp để hoàn."
+    return ""
+
+
+def reverse_refusal(payment: Payment) -> str:
+    """Why `payment` cannot be reversed ("" if it can): a reversal, or one reversed already."""
+    if payment.amount <= 0 or Payment.objects.filter(reverses=payment).exists():
+        return "Khoản thanh toán này đã được điều chỉnh trước đó."
+    return ""
+
+
 def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
     """The one correction: a payment with the opposite amount; the money goes back to the transaction's
     unapplied part (the queue), the original receipt is voided. A payment is reversed at most once."""
@@ -258,8 +305,8 @@ def payment_reverse(*, actor, payment: Payment, reason: str) -> Payment:
         raise LedgerError("Hãy ghi lý do điều chỉnh.")
     with transaction.atomic():
         original = Payment.objects.select_for_update().get(pk=payment.pk)
-        if original.amount <= 0 or Payment.objects.filter(reverses=original).exists():
-            raise LedgerError("Khoản thanh toán này đã được điều chỉnh trước đó.")
+        if refusal := reverse_refusal(original):
+            raise LedgerError(refusal)
         invoice = Invoice.objects.select_for_update().get(pk=original.invoice_id)
         row = BankTransaction.objects.select_for_update().get(pk=original.transaction_id)
         if row.status == BankTransaction.Status.REFUNDED:

@@ -30,7 +30,8 @@ from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, Rol
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
-from payments.models import FeeReduction, Invoice, ReceivingAccount
+from payments.ledger.services import Incoming, transaction_record
+from payments.models import FeeReduction, Invoice, Payment, ReceivingAccount
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
@@ -64,6 +65,8 @@ PUBLIC = {
     "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
     "zalo_school_webhook": "a school's own Zalo OA's webhook, signed by it (test_messaging_zalo_account)",
     "gate_events_api": "gate devices post with their own bearer token (test_gate)",
+    "sepay_webhook": "a school's SePay webhook, authenticated by its API key (payments/feeds/test_webhooks)",
+    "casso_webhook": "a school's Casso webhook, signed with its key (payments/feeds/test_webhooks)",
 }
 
 # Pages about the signed-in user themself, which every signed-in role may open: they answer, but never show
@@ -127,6 +130,8 @@ PK_BY_SEGMENT = {
     "reductions": "reduction",
     "rounds": "fee_round",
     "invoices": "invoice",
+    "transactions": "bank_transaction",
+    "payments": "payment",
 }
 
 # Other parameters by name → a function of the target.
@@ -225,7 +230,8 @@ def target_build(world) -> SimpleNamespace:
         from_school=world.school_b, to_school=world.school_a, student_id=999_999, student_code="B-MT",
         full_name=TARGET_INCOMING, **request,
     )  # fmt: skip
-    # The school's fees: an item billed to the target student, a reduction with evidence, a generated round.
+    # The school's fees: an item billed to the target student, a reduction with evidence, a generated round,
+    # and the invoice paid by a bank transfer naming its code (a payment with its receipt).
     t.fee_item = fee_item_make(TARGET_FEE, 500_000)
     (settings.MEDIA_ROOT / "minh-chung.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     t.reduction = FeeReduction.objects.create(
@@ -236,6 +242,11 @@ def target_build(world) -> SimpleNamespace:
     round_invoice(world.admin_a, t.fee_round)
     t.invoice = Invoice.objects.get(student=t.student)
     ReceivingAccount.objects.create(bank_bin="970436", account_number="0011223344", account_name="TRUONG A")
+    t.bank_transaction, _ = transaction_record(
+        Incoming(source="sepay", provider_id="probe-1", amount=500_000, note=f"{t.invoice.code} MT-001",
+                 occurred_at=timezone.now(), counter_account="0917770001")
+    )  # fmt: skip
+    t.payment = Payment.objects.get(transaction=t.bank_transaction)
     return t
 
 
