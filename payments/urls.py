@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("payments.invoicing.urls")),
+    path("", include("payments.vnpay.urls")),
 ]

@@ -30,10 +30,20 @@ from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, Rol
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
+from payments.models import Invoice
+from payments.vnpay.services import vnpay_merchant_save
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
-from tests.factories import assignment_make, parent_make, staff_make, student_enrol
+from tests.factories import (
+    assignment_make,
+    fee_item_make,
+    parent_make,
+    round_invoice,
+    round_make,
+    staff_make,
+    student_enrol,
+)
 
 # --- what may answer without a 404, and why ---------------------------------------------------------------
 
@@ -55,6 +65,7 @@ PUBLIC = {
     "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
     "zalo_school_webhook": "a school's own Zalo OA's webhook, signed by it (test_messaging_zalo_account)",
     "gate_events_api": "gate devices post with their own bearer token (test_gate)",
+    "vnpay_ipn": "VNPay's IPN, authenticated by its signature (tests/payments/vnpay/test_ipn.py)",
 }
 
 # Pages about the signed-in user themself, which every signed-in role may open: they answer, but never show
@@ -114,6 +125,7 @@ PK_BY_SEGMENT = {
     "review": "gate_event",
     "push": "push_subscription",
     "transfers": "transfer_in",
+    "invoices": "invoice",
 }
 
 # Other parameters by name → a function of the target.
@@ -211,6 +223,13 @@ def target_build(world) -> SimpleNamespace:
         from_school=world.school_b, to_school=world.school_a, student_id=999_999, student_code="B-MT",
         full_name=TARGET_INCOMING, **request,
     )  # fmt: skip
+    # The target's invoice, in a school that takes VNPay (so paying it is refused for who may not, not for
+    # want of a merchant).
+    round_invoice(
+        world.admin_a, round_make(t.staff, [fee_item_make("Học phí", 500_000, students=[t.student])])
+    )
+    t.invoice = Invoice.objects.get(student=t.student)
+    vnpay_merchant_save(actor=world.admin_a, tmn_code="PROBE001", hash_secret="PROBESECRET" * 3)
     return t
 
 
@@ -415,7 +434,7 @@ CONTROLS = {
     "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
               "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
               "attendance_stats_class"],
-    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail"],
+    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "vnpay_start"],
 }  # fmt: skip
 
 
