@@ -3,18 +3,34 @@ test's transaction), and the IPN VNPay would send for an order, signed by the fa
 (tests.fakes.vnpay)."""
 
 import datetime
+import random
 from types import SimpleNamespace
+from uuid import uuid4
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django_tenants.utils import schema_context
 
+from accounts.models import User
 from accounts.roles import Role
-from payments.models import Invoice, VnpayOrder
+from payments.models import BankTransaction, Invoice, Payment, PaymentProvider, Receipt, VnpayOrder
 from payments.vnpay.services import vnpay_merchant_save
-from students.models import SchoolClass
-from tests.factories import fee_item_make, parent_make, round_invoice, round_make, staff_make, student_enrol
-from tests.fakes.vnpay import GMT7, signed
+from schoolbook.audit.models import AuditEvent
+from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, StaffMember, Student
+from tenants.models import School, SchoolAffiliation
+from tenants.services import affiliation_add
+from tests.conftest import TEST_PASSWORD
+from tests.factories import (
+    fee_item_make,
+    guardian_link,
+    parent_make,
+    round_invoice,
+    round_make,
+    staff_make,
+    student_enrol,
+)
+from tests.fakes.vnpay import GMT7, FakeVnpay, signed
 
 TMN_CODE = "THCSA001"
 HASH_SECRET = "SANDBOXSECRETOFSCHOOLA0123456789"
@@ -71,3 +87,68 @@ def request_here(method: str, path: str, *, user=None, **extra):
         return getattr(client, method)(path, **extra)
     finally:
         connection.set_schema(schema)
+
+
+# --- committed data for the live server (tests/payments/vnpay/test_end_to_end.py, test_browser_vnpay.py) ----
+
+
+@pytest.fixture
+def live_family(django_db_blocker, settings, live_server_url):
+    """Committed, since the live server must see it: a class with one student whose mother can sign in (her
+    password is TEST_PASSWORD), an invoice of 1,250,000 đ, and the school's VNPay merchant, registered with a
+    local VNPay (tests.fakes.vnpay) whose IPN URL is the live server's. Everything made here is removed
+    afterwards (the mother's user stays, as other live tests do)."""
+    tag = uuid4().hex[:6]
+    with FakeVnpay() as fake, django_db_blocker.unblock():
+        settings.VNPAY_PAYMENT_URL = fake.payment_url
+        fake.add_merchant(TMN_CODE, HASH_SECRET, f"{live_server_url}/hooks/vnpay/test-a/")
+        school = School.objects.get(code="test-a")
+        admin = User.objects.get(phone="+84900000011")
+        phone = "0917" + "".join(random.choices("0123456789", k=6))
+        mother = User.objects.create_user(phone, full_name="Phạm Thị Mẹ")
+        mother.set_password(TEST_PASSWORD)
+        mother.save(update_fields=["password"])
+        affiliation_add(user=mother, school=school, is_guardian=True)
+        with schema_context(school.schema_name):
+            first_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+            school_class = SchoolClass.objects.create(
+                name=f"6V-{tag}",
+                grade=GradeLevel.objects.get(number=6),
+                year=SchoolYear.objects.get(is_current=True),
+            )
+            child = student_enrol(f"VP-{tag}", school_class, "Phạm Minh Khôi")
+            guardian = guardian_link(child, phone, full_name=mother.full_name, user=mother)
+            creator = StaffMember.objects.get(user=admin)
+            item = fee_item_make(f"Học phí {tag}", 1_250_000, classes=[school_class])
+            round_ = round_make(creator, [item], name=f"Tháng 9 {tag}")
+            round_invoice(admin, round_)
+            vnpay_merchant_save(actor=admin, tmn_code=TMN_CODE, hash_secret=HASH_SECRET)
+            invoice = Invoice.objects.get(student=child)
+        yield SimpleNamespace(fake=fake, mother=mother, child=child, invoice=invoice, url=live_server_url)
+        with schema_context(school.schema_name):
+            payments = Payment.objects.filter(invoice=invoice)
+            transactions = list(payments.values_list("transaction_id", flat=True))
+            Receipt.objects.filter(payment__invoice=invoice).delete()
+            payments.delete()  # a queryset delete: Payment.delete() refuses one by one, as it should
+            BankTransaction.objects.filter(pk__in=transactions).delete()
+            BankTransaction.objects.filter(source="vnpay", reference__startswith=invoice.code).delete()
+            VnpayOrder.objects.filter(invoice=invoice).delete()
+            invoice.delete()
+            round_.delete()
+            item.delete()
+            PaymentProvider.objects.filter(provider="vnpay").delete()
+            AuditEvent.objects.filter(pk__gt=first_event, action__startswith="payments.").delete()
+            Guardian.objects.filter(pk=guardian.pk).delete()
+            Enrolment.objects.filter(student=child).delete()
+            Student.objects.filter(pk=child.pk).delete()
+            school_class.delete()
+        SchoolAffiliation.objects.filter(user=mother).delete()
+
+
+def ledger_of(invoice) -> tuple:
+    """(paid, state, VNPay orders' statuses, VNPay transactions) of a committed invoice, read in school A."""
+    with schema_context("school_test_a"):
+        invoice = Invoice.objects.get(pk=invoice.pk)
+        orders = sorted(VnpayOrder.objects.filter(invoice=invoice).values_list("status", flat=True))
+        rows = BankTransaction.objects.filter(source="vnpay", reference__startswith=invoice.code).count()
+        return invoice.paid, invoice.state, orders, rows
