@@ -22,9 +22,11 @@ As VNPAY's guide says (https://sandbox.vnpayment.vn/apis/docs/thanh-toan-pay/pay
 payments/vnpay_protocol.py): the signature is HMAC-SHA512 over the vnp_* parameters but the hash, sorted,
 quote_plus-encoded, joined with "&". It is computed here on its own, from the guide, not with the code under
 test, so a mistake there is not mirrored here. The redirect is refused, as VNPay's payment page does, by a
-redirect to /paymentv2/Payment/Error.html?code=…: 70 a wrong signature ("Sai chữ ký"), 72 an unknown
-terminal, 03 a parameter missing or malformed (vnp_Version not 2.1.0, vnp_Command not pay, vnp_CurrCode not
-VND, vnp_Amount not Numeric[1,12], a date not yyyyMMddHHmmss, vnp_TxnRef not Alphanumeric[1,100]). A payment
+redirect to /paymentv2/Payment/Error.html?code=…: 70 a wrong signature ("Sai chữ ký") and 72 an unknown
+terminal, as integrators report VNPay's page (public client code tests both); 03 a parameter missing or
+malformed (vnp_Version not 2.1.0, vnp_Command not pay, vnp_CurrCode not VND, vnp_Amount not Numeric[1,12], a
+date not yyyyMMddHHmmss, vnp_TxnRef not Alphanumeric[1,100]) is this fake's choice: the guide gives the
+formats but no table of the page's error codes. A payment
 made after vnp_ExpireDate fails with vnp_ResponseCode 11 (payment window expired). Success is
 vnp_ResponseCode and vnp_TransactionStatus "00"; a failure carries TransactionStatus "02" and TransactionNo
 "0". The IPN is a GET of the merchant's IPN URL with the signed query; its JSON answer is kept.
