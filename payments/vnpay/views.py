@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 from django_tenants.utils import schema_context
 
 from payments import vnpay_protocol as vnpay
@@ -76,6 +76,7 @@ def _ipn_address(request) -> str:
     return request.build_absolute_uri(path)
 
 
+@require_http_methods(["GET", "POST"])
 def vnpay_settings_view(request):
     _fee_manager(request)
     form = VnpayMerchantForm(request.POST or None)
@@ -95,6 +96,7 @@ def vnpay_settings_view(request):
     return render(request, "payments/vnpay/settings.html", context, status=400 if form.errors else 200)
 
 
+@require_http_methods(["GET", "POST"])
 def vnpay_remove_view(request):
     _fee_manager(request)
     provider = vnpay_provider()
@@ -128,6 +130,7 @@ def vnpay_remove_view(request):
     )  # fmt: skip
 
 
+@require_http_methods(["GET", "POST"])
 def vnpay_start_view(request, pk):
     invoice = invoice_with_student(pk)
     if invoice is None or not is_guardian_of(request.guardian, invoice.student):
@@ -157,6 +160,7 @@ def _start_page(request, invoice, status=200):
     return render(request, "payments/vnpay/start.html", context, status=status)
 
 
+@require_GET
 def vnpay_return_view(request):
     if request.guardian is None:
         raise Http404
