@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("payments.invoicing.urls")),
     path("", include("payments.feeds.urls")),
     path("", include("payments.ledger.urls")),
+    path("", include("payments.vnpay.urls")),
 ]

@@ -395,6 +395,9 @@ GATEWAYS = {
         **_rate_limit("FCM", "100", "100"),
     },
 }
+# VNPay's payment page (payments.vnpay): its sandbox unless configured; each school's terminal and hash secret
+# are its own (fees settings), never configuration.
+VNPAY_PAYMENT_URL = os.environ.get("VNPAY_PAYMENT_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
 # Seals provider tokens stored in the database (schoolbook.sealed); derived from SECRET_KEY when unset.
 SEALING_KEY = os.environ.get("SEALING_KEY", "")
 

@@ -39,6 +39,7 @@ urlpatterns = [
     path("account/devices/", push_views.devices_view, name="devices"),
     path("", include("messaging.receipts.urls")),
     path("", include("payments.feeds.urls_public")),
+    path("", include("payments.vnpay.urls_public")),
     path("console/", console_views.console_schools, name="console_schools"),
     path("console/two-factor/", views_2fa.console_two_factor_reset, name="console_two_factor_reset"),
     path("console/schools/new/", console_views.console_school_new, name="console_school_new"),

@@ -32,6 +32,7 @@ from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
 from payments.ledger.services import Incoming, transaction_record
 from payments.models import FeeReduction, Invoice, Payment, ReceivingAccount
+from payments.vnpay.services import vnpay_merchant_save
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
@@ -67,6 +68,7 @@ PUBLIC = {
     "gate_events_api": "gate devices post with their own bearer token (test_gate)",
     "sepay_webhook": "a school's SePay webhook, authenticated by its API key (payments/feeds/test_webhooks)",
     "casso_webhook": "a school's Casso webhook, signed with its key (payments/feeds/test_webhooks)",
+    "vnpay_ipn": "VNPay's IPN, authenticated by its signature (tests/payments/vnpay/test_ipn.py)",
 }
 
 # Pages about the signed-in user themself, which every signed-in role may open: they answer, but never show
@@ -231,7 +233,9 @@ def target_build(world) -> SimpleNamespace:
         full_name=TARGET_INCOMING, **request,
     )  # fmt: skip
     # The school's fees: an item billed to the target student, a reduction with evidence, a generated round,
-    # and the invoice paid by a bank transfer naming its code (a payment with its receipt).
+    # and the invoice paid by a bank transfer naming its code (a payment with its receipt),
+    # part of it only: VNPay still takes the rest, so paying it is refused for who may not, not for want of
+    # something owed or of a merchant.
     t.fee_item = fee_item_make(TARGET_FEE, 500_000)
     (settings.MEDIA_ROOT / "minh-chung.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     t.reduction = FeeReduction.objects.create(
@@ -243,10 +247,11 @@ def target_build(world) -> SimpleNamespace:
     t.invoice = Invoice.objects.get(student=t.student)
     ReceivingAccount.objects.create(bank_bin="970436", account_number="0011223344", account_name="TRUONG A")
     t.bank_transaction, _ = transaction_record(
-        Incoming(source="sepay", provider_id="probe-1", amount=500_000, note=f"{t.invoice.code} MT-001",
+        Incoming(source="sepay", provider_id="probe-1", amount=200_000, note=f"{t.invoice.code} MT-001",
                  occurred_at=timezone.now(), counter_account="0917770001")
     )  # fmt: skip
     t.payment = Payment.objects.get(transaction=t.bank_transaction)
+    vnpay_merchant_save(actor=world.admin_a, tmn_code="PROBE001", hash_secret="PROBESECRET" * 3)
     return t
 
 
@@ -451,7 +456,7 @@ CONTROLS = {
     "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
               "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
               "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions"],
-    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail"],
+    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "vnpay_start"],
 }  # fmt: skip
 
 
