@@ -4,4 +4,6 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("payments.invoicing.urls")),
+    path("", include("payments.parent.urls")),
+    path("", include("payments.receipts.urls")),
 ]
