@@ -30,10 +30,20 @@ from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, Rol
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
+from payments.models import Invoice, Receipt
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
-from tests.factories import assignment_make, parent_make, staff_make, student_enrol
+from tests.factories import (
+    assignment_make,
+    fee_item_make,
+    money_receive,
+    parent_make,
+    round_invoice,
+    round_make,
+    staff_make,
+    student_enrol,
+)
 
 # --- what may answer without a 404, and why ---------------------------------------------------------------
 
@@ -74,6 +84,7 @@ ROLE_PAGES = {
         "school_home": "the parent's own home in the school",
         "leave_parent_list": "the parent's own leave requests",
         "leave_request": "asks leave for the parent's own children only",
+        "parent_fees": "the fees of the parent's own children",
     },
     "teacher_of_another_class": {
         "school_home": "the teacher's own home in the school",
@@ -114,6 +125,8 @@ PK_BY_SEGMENT = {
     "review": "gate_event",
     "push": "push_subscription",
     "transfers": "transfer_in",
+    "invoices": "invoice",
+    "receipts": "receipt",
 }
 
 # Other parameters by name → a function of the target.
@@ -128,6 +141,7 @@ PARAMS = {
     "fmt": lambda t: "csv",
     "code": lambda t: t.school.code,
     "transfer_pk": lambda t: t.transfer_out.pk,
+    "item_pk": lambda t: t.fee_item.pk,
 }
 
 # URL name → its kwargs, where the defaults above would not name the right object.
@@ -211,6 +225,12 @@ def target_build(world) -> SimpleNamespace:
         from_school=world.school_b, to_school=world.school_a, student_id=999_999, student_code="B-MT",
         full_name=TARGET_INCOMING, **request,
     )  # fmt: skip
+    # Fees: the target student's invoice, the receipt of a payment, a voluntary item she may choose.
+    meals = fee_item_make("Tiền ăn mục tiêu", 500_000, students=[t.student])
+    t.fee_item = fee_item_make("Câu lạc bộ mục tiêu", 100_000, compulsory=False, students=[t.student])
+    round_invoice(world.admin_a, round_make(t.staff, [meals], name="Đợt thu mục tiêu"))
+    t.invoice = Invoice.objects.get(student=t.student)
+    t.receipt = Receipt.objects.get(payment__transaction=money_receive(200_000, t.invoice.code))
     return t
 
 
@@ -398,7 +418,7 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
     listed = set(PUBLIC) | set(OWN_PAGES) | set(KWARGS) | {n for pages in ROLE_PAGES.values() for n in pages}
     assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
     assert len(ALL_PATTERNS) > 100
-    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out"]
+    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out", "fee_item"]
     placeholder = SimpleNamespace(
         **{attribute: SimpleNamespace(pk=1) for attribute in objects},
         today=datetime.date(2026, 1, 1),
@@ -414,8 +434,9 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
 CONTROLS = {
     "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
               "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
-              "attendance_stats_class"],
-    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail"],
+              "attendance_stats_class", "fee_receipt"],
+    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "parent_invoice",
+               "fee_receipt"],
 }  # fmt: skip
 
 
