@@ -17,6 +17,7 @@ from payments import vietqr
 from payments.banks import bank_for
 from payments.invoicing.plan import in_scope, item_scope
 from payments.invoicing.qr import family_transfer, invoice_transfer
+from payments.ledger.services import OPEN_STATES
 from payments.models import (
     FeeItem,
     FeeOptIn,
@@ -29,8 +30,6 @@ from payments.models import (
 )
 from students.models import Guardian, SchoolClass, Student, StudentGuardian
 from students.selectors import children_here
-
-OPEN_STATES = (InvoiceState.OPEN, InvoiceState.PARTLY_PAID)
 
 
 @dataclass

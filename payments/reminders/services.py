@@ -19,7 +19,8 @@ from django.utils.translation import gettext
 
 from messaging.outbox.selectors import format_vnd, guardian_recipient
 from messaging.outbox.services import messages_send
-from payments.models import Invoice, InvoiceState, Reminder
+from payments.ledger.services import OPEN_STATES
+from payments.models import Invoice, Reminder
 from schoolbook.text import nfc
 from students.selectors import notified_guardian_links
 from tenants.models import School
@@ -28,7 +29,6 @@ from tenants.routing import school_reverse
 PURPOSE = "fee_reminder"
 BEFORE_DUE_DAYS = 3  # remind this many days before the due date (or fewer, for an invoice made late)
 OVERDUE_AFTER_DAYS = 1  # and once it is this many days past it
-OPEN_STATES = (InvoiceState.OPEN, InvoiceState.PARTLY_PAID)
 
 
 def reminders_send(*, today: datetime.date | None = None) -> int:
@@ -41,10 +41,10 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
         ),
         (Reminder.Step.OVERDUE, Q(due_on__lte=today - datetime.timedelta(OVERDUE_AFTER_DAYS))),
     )
-    return sum(_step_send(step, due) for step, due in steps)
+    return sum(_step_send(step, due, today) for step, due in steps)
 
 
-def _step_send(step: str, due: Q) -> int:
+def _step_send(step: str, due: Q, today: datetime.date) -> int:
     with transaction.atomic():
         candidates = list(
             Invoice.objects.filter(due, state__in=OPEN_STATES, total__gt=F("paid"))
@@ -68,7 +68,7 @@ def _step_send(step: str, due: Q) -> int:
             items=items,
             title=gettext("Nhắc nộp học phí"),
             link=settings.SITE_URL + school_reverse(school, "parent_fees"),
-            reference=f"fee-reminder:{step}:{timezone.localdate().isoformat()}",
+            reference=f"fee-reminder:{step}:{today.isoformat()}",
         )
     return len(items)
 
