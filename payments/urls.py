@@ -9,4 +9,6 @@ urlpatterns = [
     path("", include("payments.feeds.urls")),
     path("", include("payments.ledger.urls")),
     path("", include("payments.vnpay.urls")),
+    path("", include("payments.parent.urls")),
+    path("", include("payments.receipts.urls")),
 ]

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -254,6 +255,11 @@ CELERY_BEAT_SCHEDULE = {
     "notices-publish-due": {"task": "notices.tasks.publish_due", "schedule": 60.0},
     # Import files left unconfirmed (students.imports.flow): deleted once past their 30 minutes.
     "import-previews-clean": {"task": "students.tasks.previews_clean_all", "schedule": 3600.0},
+    # Fee reminders before the due date and when overdue, once a day per school (each invoice and step once).
+    "payments-fee-reminders": {
+        "task": "payments.tasks.fee_reminders",
+        "schedule": crontab(hour=7, minute=30),
+    },
 }
 
 # Wiring between sibling apps, done here in the composition layer so that neither imports the other: the

@@ -131,11 +131,12 @@ def children_here(guardian: Guardian):
     return with_current_class(Student.objects.filter(guardian_links__guardian=guardian)).order_by("sort_key")
 
 
-def children_across_schools(user, schools=None) -> list[dict]:
+def children_across_schools(user, schools=None, annotate=None) -> list[dict]:
     """Every child of a guardian user in every active school, for the parent home: the schools come from the
     public index (SchoolAffiliation.is_guardian) unless given, then one query per school in its schema
     (never one per child). Each item: {"school", "student"}; the student carries current_class_name (None
-    when not in a class this year)."""
+    when not in a class this year). `annotate` (queryset → queryset) lets the caller add figures of an app
+    above this one to the same query (the parent home adds the fees)."""
     from django_tenants.utils import schema_context
 
     from tenants.models import School
@@ -147,11 +148,10 @@ def children_across_schools(user, schools=None) -> list[dict]:
     children = []
     for school in schools:
         with schema_context(school.schema_name):
-            students = list(
-                with_current_class(Student.objects.filter(guardian_links__guardian__user=user))
-                .distinct()
-                .order_by("sort_key")
-            )
+            students = with_current_class(Student.objects.filter(guardian_links__guardian__user=user))
+            if annotate is not None:
+                students = annotate(students)
+            students = list(students.distinct().order_by("sort_key"))
         children.extend({"school": school, "student": student} for student in students)
     return children
 

@@ -146,3 +146,26 @@ def round_invoice(actor, round_):
     from payments.invoicing.services import round_generate
 
     return round_generate(actor=actor, round_=round_, token=round_plan(round_).token)
+
+
+def account_make(bank_bin="970436", number="0011001234567", name="TRUONG THCS THU NGHIEM A"):
+    """The school's receiving account (the VietQR on every invoice), Vietcombank by default."""
+    from payments.models import ReceivingAccount
+
+    return ReceivingAccount.objects.create(bank_bin=bank_bin, account_number=number, account_name=name)
+
+
+def money_receive(amount, note, *, source="sepay", provider_id=None, reference=""):
+    """A transfer reaching the school's account as a bank feed reports it (the ledger stores and matches
+    it); returns the stored BankTransaction."""
+    from uuid import uuid4
+
+    from payments.ledger.services import Incoming, transaction_record
+
+    row, _ = transaction_record(
+        Incoming(
+            source=source, provider_id=provider_id or uuid4().hex, amount=amount, note=note,
+            occurred_at=timezone.now(), reference=reference,
+        )
+    )  # fmt: skip
+    return row

@@ -86,6 +86,29 @@ def line_for(item: FeeItem, *, months: int, reduction: FeeReduction | None) -> L
     return (item.pk, item.name, quantity, item.amount, off, gross - off)
 
 
+Scope = tuple[set[int], set[int], set[int]]  # an item's grade, class and student ids
+
+
+def item_scope(item: FeeItem) -> Scope:
+    """Whom an item applies to; read from prefetched grades, classes and students."""
+    return (
+        {g.pk for g in item.grades.all()},
+        {c.pk for c in item.classes.all()},
+        {s.pk for s in item.students.all()},
+    )
+
+
+def in_scope(scope: Scope, school_class, student_id: int) -> bool:
+    """An item with no scope is for the whole school; otherwise for the union of its grades, classes and
+    students. `school_class` is the student's class (None: in no class, reached only by name)."""
+    grades, classes, students = scope
+    if not (grades or classes or students):
+        return True
+    if student_id in students:
+        return True
+    return school_class is not None and (school_class.grade_id in grades or school_class.pk in classes)
+
+
 def round_plan(round_: CollectionRound) -> Plan:
     items = list(
         round_.items.filter(archived_at__isnull=True).prefetch_related("grades", "classes", "students")
@@ -102,14 +125,7 @@ def round_plan(round_: CollectionRound) -> Plan:
         for r in FeeReduction.objects.filter(item_id__in=item_ids, status=FeeReduction.Status.APPROVED)
     }
     opted = set(FeeOptIn.objects.filter(item_id__in=item_ids).values_list("item_id", "student_id"))
-    scopes = {
-        item.pk: (
-            {g.pk for g in item.grades.all()},
-            {c.pk for c in item.classes.all()},
-            {s.pk for s in item.students.all()},
-        )
-        for item in items
-    }
+    scopes = {item.pk: item_scope(item) for item in items}
     bills, billed = {}, set()
     for enrolment in enrolments:
         student, school_class = enrolment.student, enrolment.school_class
@@ -118,11 +134,7 @@ def round_plan(round_: CollectionRound) -> Plan:
         billed.add(student.pk)
         lines = []
         for item in items:
-            grades, classes, students = scopes[item.pk]
-            scoped = grades or classes or students
-            if scoped and not (
-                school_class.grade_id in grades or school_class.pk in classes or student.pk in students
-            ):
+            if not in_scope(scopes[item.pk], school_class, student.pk):
                 continue
             if not item.compulsory and (item.pk, student.pk) not in opted:
                 continue

@@ -19,6 +19,7 @@ from messaging.outbox.services import messages_send
 from payments.models import Invoice, Payment, Receipt
 from students.selectors import notified_guardian_links
 from tenants.models import School
+from tenants.routing import school_reverse
 
 PURPOSE = "fees"
 
@@ -81,6 +82,5 @@ def confirmation_text(school_name: str, payment: Payment, receipt: Receipt | Non
 
 
 def parent_invoice_url(school: School, invoice: Invoice) -> str:
-    """The invoice's page for parents. Its view is built in another package (URL name `parent_invoice`);
-    until it is on this branch the path is written out here rather than reversed."""
-    return settings.SITE_URL + f"/s/{school.code}/fees/my/invoices/{invoice.pk}/"
+    """The invoice's page for parents (payments.parent), as a link in a message."""
+    return settings.SITE_URL + school_reverse(school, "parent_invoice", pk=invoice.pk)

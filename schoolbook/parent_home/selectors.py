@@ -1,11 +1,14 @@
 """The parent's home across schools: one card per child in every school, with what is new since the
 parent's last visit (accounts.services.home_visit_record) and the links to the child's pages.
 
-It reads students, grades, attendance and notices, so it lives in the composition layer, not in accounts.
+It reads students, grades, attendance, notices and payments, so it lives in the composition layer, not in
+accounts.
 
 Per school, a constant number of queries in its schema whatever the number of children: the children
-(students.selectors.children_across_schools), then one query each for published scores, published primary
-ratings, absences and late arrivals, leave decisions and the guardian's unread notices. Never one per child.
+(students.selectors.children_across_schools, with what each owes and by when from
+payments.parent.selectors.with_fee_summary in the same query), then one query each for published scores,
+published primary ratings, absences and late arrivals, leave decisions and the guardian's unread notices.
+Never one per child.
 
 "New": a score or primary rating published, a leave request decided, after `since`; an absence or late
 arrival on a roll call of a day on or after `since`'s day; a notice not read yet (reading it in the inbox
@@ -36,6 +39,8 @@ class ChildCard:
     decision_lines: list[str] = field(default_factory=list)
     notices: int = 0  # the school's unread notices for this parent
     notice_lines: list[str] = field(default_factory=list)
+    fees: str = ""  # "Học phí: còn nợ 500.000 đ (hạn 15/09)", or paid in full; empty without invoices
+    fees_overdue: bool = False
     links: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -58,19 +63,38 @@ def _links(school, student) -> dict[str, str]:
         "leave": school_reverse(school, "leave_parent_list"),
         "leave_new": school_reverse(school, "leave_request") + f"?student={student.pk}",
         "profile": school_reverse(school, "student_detail", pk=student.pk),
+        "fees": school_reverse(school, "parent_fees"),
     }
+
+
+def _fee_line(card: ChildCard, today) -> None:
+    """What the child owes and by when, or paid in full; nothing for a child without invoices."""
+    from messaging.outbox.selectors import format_vnd
+
+    student = card.student
+    if student.fee_owed:
+        card.fees = gettext("Học phí: còn nợ %(amount)s (hạn %(date)s)") % {
+            "amount": format_vnd(student.fee_owed),
+            "date": f"{student.fee_next_due:%d/%m}",
+        }
+        card.fees_overdue = student.fee_next_due < today
+    elif student.fee_invoiced:
+        card.fees = gettext("Học phí: đã nộp đủ")
 
 
 def children_hub(user, schools, since: datetime) -> list[ChildCard]:
     """The cards of `user`'s children in `schools` (their guardian schools), in the order of
     children_across_schools (school by name, then child by name)."""
+    from payments.parent.selectors import with_fee_summary
     from students.selectors import children_across_schools
 
-    children = children_across_schools(user, schools)
+    children = children_across_schools(user, schools, annotate=with_fee_summary)
     by_school: dict[object, list[ChildCard]] = defaultdict(list)
     cards = []
+    today = timezone.localdate()
     for child in children:
         card = ChildCard(child["school"], child["student"], links=_links(child["school"], child["student"]))
+        _fee_line(card, today)
         by_school[child["school"]].append(card)
         cards.append(card)
     for school, school_cards in by_school.items():

@@ -31,7 +31,7 @@ from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
 from payments.ledger.services import Incoming, transaction_record
-from payments.models import FeeReduction, Invoice, Payment, ReceivingAccount
+from payments.models import FeeReduction, Invoice, Payment, Receipt, ReceivingAccount
 from payments.vnpay.services import vnpay_merchant_save
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
@@ -88,6 +88,7 @@ ROLE_PAGES = {
         "school_home": "the parent's own home in the school",
         "leave_parent_list": "the parent's own leave requests",
         "leave_request": "asks leave for the parent's own children only",
+        "parent_fees": "the fees of the parent's own children",
     },
     "teacher_of_another_class": {
         "school_home": "the teacher's own home in the school",
@@ -134,6 +135,7 @@ PK_BY_SEGMENT = {
     "invoices": "invoice",
     "transactions": "bank_transaction",
     "payments": "payment",
+    "receipts": "receipt",
 }
 
 # Other parameters by name → a function of the target.
@@ -148,6 +150,7 @@ PARAMS = {
     "fmt": lambda t: "csv",
     "code": lambda t: t.school.code,
     "transfer_pk": lambda t: t.transfer_out.pk,
+    "item_pk": lambda t: t.fee_option.pk,
 }
 
 # URL name → its kwargs, where the defaults above would not name the right object.
@@ -252,6 +255,9 @@ def target_build(world) -> SimpleNamespace:
     )  # fmt: skip
     t.payment = Payment.objects.get(transaction=t.bank_transaction)
     vnpay_merchant_save(actor=world.admin_a, tmn_code="PROBE001", hash_secret="PROBESECRET" * 3)
+    t.receipt = Receipt.objects.get(payment=t.payment)
+    # A voluntary item the target student may choose (the parent's option page).
+    t.fee_option = fee_item_make("Câu lạc bộ mục tiêu", 100_000, compulsory=False, students=[t.student])
     return t
 
 
@@ -439,7 +445,7 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
     listed = set(PUBLIC) | set(OWN_PAGES) | set(KWARGS) | {n for pages in ROLE_PAGES.values() for n in pages}
     assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
     assert len(ALL_PATTERNS) > 100
-    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out"]
+    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out", "fee_option"]
     placeholder = SimpleNamespace(
         **{attribute: SimpleNamespace(pk=1) for attribute in objects},
         today=datetime.date(2026, 1, 1),
@@ -455,8 +461,9 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
 CONTROLS = {
     "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
               "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
-              "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions"],
-    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "vnpay_start"],
+              "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions", "fee_receipt"],
+    "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "vnpay_start",
+               "parent_invoice", "fee_receipt"],
 }  # fmt: skip
 
 
