@@ -7,7 +7,7 @@ per 20 students, and its receiving account. Then:
 
 - *generate*: `round_plan` (the preview) and `round_generate` (its confirmation) of a round billing the 6
   items, for every student: one invoice each with its lines. Then the same again: nothing to do.
-- *match* (after four more monthly rounds, so there is an invoice for each transaction): `transactions_record`
+- *match* (after six more monthly rounds, so there is an invoice for each transaction): `transactions_record`
   of N bank transactions as one batch (a statement import), then
   `transaction_record` of more, one at a time as webhooks deliver them, each in its own database
   transaction: 60 % name one invoice in a note mangled as banks do (prefix, suffix, case,
@@ -161,8 +161,8 @@ def _generate(school, accountant) -> dict:
                 total = time.perf_counter() - start
             result[key] = {"preview": preview, "total": total, "queries": len(captured), "new": len(plan.new)}
         result["lines"] = InvoiceLine.objects.count()
-        # Four more monthly rounds (not timed): the invoices the transactions of `_match` pay.
-        for month in range(1, 5):
+        # Six more monthly rounds (not timed): the invoices the transactions of `_match` pay.
+        for month in range(1, 7):
             more = CollectionRound.objects.create(
                 year=round_.year, name=f"Tháng {month}", months=1, created_by=accountant, due_on=round_.due_on
             )

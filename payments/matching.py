@@ -40,13 +40,16 @@ class Allocation:
         )
 
 
-def allocate(note: str, amount: int, open_invoices: list[OpenInvoice]) -> Allocation:
-    """Share `amount` (> 0) among the open invoices the note names (module docstring)."""
+def allocate(
+    note: str, amount: int, open_invoices: list[OpenInvoice], *, codes: list[str] | None = None
+) -> Allocation:
+    """Share `amount` (> 0) among the open invoices the note names (module docstring); `codes`: the note's
+    codes (`codes_in(note)`) when the caller has them already."""
     if amount <= 0:
         raise ValueError("a transfer's amount is positive")
     by_code = {invoice.code: invoice for invoice in open_invoices}
     named, unknown = [], []
-    for code in codes_in(note):
+    for code in codes_in(note) if codes is None else codes:
         if code.startswith(FAMILY):
             family = sorted((i for i in open_invoices if i.family == code), key=lambda i: (i.due, i.code))
             if family:

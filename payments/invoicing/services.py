@@ -6,7 +6,7 @@ it again with nothing changed does nothing. Invoice numbers come from the table'
 so each invoice is inserted with its code (payments.codes) in the same statement.
 """
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -15,7 +15,7 @@ from payments.invoicing.plan import Plan, round_plan
 from payments.ledger.services import mask_account, state_for
 from payments.models import CollectionRound, Invoice, InvoiceLine, InvoiceState, ReceivingAccount
 from schoolbook.audit.services import audit_record
-from schoolbook.bulk import bulk_set
+from schoolbook.bulk import bulk_set, next_ids
 
 
 class InvoiceError(ValueError):
@@ -67,12 +67,7 @@ def round_generate(*, actor, round_: CollectionRound, token: str) -> Plan:
 def _create(round_: CollectionRound, plan: Plan) -> None:
     if not plan.new:
         return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Invoice._meta.db_table, len(plan.new)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
+    ids = next_ids(Invoice, len(plan.new))
     Invoice.objects.bulk_create(
         Invoice(
             pk=pk,

@@ -23,7 +23,7 @@ from payments import matching
 from payments.codes import FAMILY, INVOICE, code_make, code_number, codes_in
 from payments.models import BankTransaction, Invoice, InvoiceState, Payment, Receipt
 from schoolbook.audit.services import audit_record
-from schoolbook.bulk import bulk_set
+from schoolbook.bulk import bulk_insert, bulk_set, next_ids
 from schoolbook.celery import app as celery_app
 from students.models import SchoolYear, StudentGuardian
 
@@ -75,29 +75,49 @@ def transactions_record(incomings: list[Incoming]) -> list[BankTransaction]:
 
 
 def _insert_new(incomings: list[Incoming]) -> list[BankTransaction]:
+    """The transactions not stored before, inserted in one statement and returned as model instances built
+    here (not read back): the first of each (source, provider id), in the list's order."""
     now = timezone.now()
-    columns = {
-        "source": ("varchar", [i.source for i in incomings]),
-        "provider_id": ("varchar", [i.provider_id[:64] for i in incomings]),
-        "amount": ("bigint", [i.amount for i in incomings]),
-        "note": ("varchar", [i.note[:500] for i in incomings]),
-        "reference": ("varchar", [i.reference[:64] for i in incomings]),
-        "counter_account": ("varchar", [mask_account(i.counter_account) for i in incomings]),
-        "occurred_at": ("timestamptz", [i.occurred_at for i in incomings]),
-        "received_at": ("timestamptz", [now] * len(incomings)),
-        "status": ("varchar", [BankTransaction.Status.UNMATCHED] * len(incomings)),
-        "unapplied": ("bigint", [i.amount for i in incomings]),
-        "refund_note": ("varchar", [""] * len(incomings)),
+    rows = {}
+    for incoming in incomings:
+        row = BankTransaction(
+            source=incoming.source,
+            provider_id=incoming.provider_id[:64],
+            amount=incoming.amount,
+            note=incoming.note[:500],
+            reference=incoming.reference[:64],
+            counter_account=mask_account(incoming.counter_account),
+            occurred_at=incoming.occurred_at,
+            received_at=now,
+            status=BankTransaction.Status.UNMATCHED,
+            unapplied=incoming.amount,
+        )
+        rows.setdefault((row.source, row.provider_id), row)
+    fields = {
+        "source": "varchar",
+        "provider_id": "varchar",
+        "amount": "bigint",
+        "note": "varchar",
+        "reference": "varchar",
+        "counter_account": "varchar",
+        "occurred_at": "timestamptz",
+        "received_at": "timestamptz",
+        "status": "varchar",
+        "unapplied": "bigint",
+        "refund_note": "varchar",
     }
-    arrays = ", ".join(f"%s::{kind}[]" for kind, _ in columns.values())
-    sql = (
-        f"INSERT INTO {BankTransaction._meta.db_table} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "
-        "ON CONFLICT (source, provider_id) DO NOTHING RETURNING id"
+    inserted = bulk_insert(
+        BankTransaction,
+        {name: (kind, [getattr(row, name) for row in rows.values()]) for name, kind in fields.items()},
+        suffix="ON CONFLICT (source, provider_id) DO NOTHING RETURNING id, source, provider_id",
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [values for _, values in columns.values()])
-        ids = [row[0] for row in cursor.fetchall()]
-    return list(BankTransaction.objects.filter(pk__in=ids).order_by("pk")) if ids else []
+    new = []
+    for pk, source, provider_id in sorted(inserted):
+        row = rows[(source, provider_id)]
+        row.pk = pk
+        row._state.adding = False
+        new.append(row)
+    return new
 
 
 def _match(rows: list[BankTransaction]) -> None:
@@ -106,8 +126,8 @@ def _match(rows: list[BankTransaction]) -> None:
     invoice and transaction touched in a few statements. What no invoice takes stays `unapplied`: the
     unmatched queue."""
     named = {row.pk: _codes(row.note) for row in rows}
-    invoice_ids = {number for invoices, _ in named.values() for number in invoices}
-    guardian_ids = {number for _, families in named.values() for number in families}
+    invoice_ids = {number for _, invoices, _ in named.values() for number in invoices}
+    guardian_ids = {number for _, _, families in named.values() for number in families}
     if not invoice_ids and not guardian_ids:
         return
     children = defaultdict(list)  # guardian id → their children's ids
@@ -129,7 +149,7 @@ def _match(rows: list[BankTransaction]) -> None:
         by_student[invoice.student_id].append(invoice)
     parts = []
     for row in rows:
-        own, families = named[row.pk]
+        codes, own, families = named[row.pk]
         candidates = {}
         for number in own:
             if number in invoices:
@@ -145,7 +165,7 @@ def _match(rows: list[BankTransaction]) -> None:
             if invoice.outstanding > 0
         ]
         by_code = {invoice.code: invoice for invoice, _ in candidates.values()}
-        allocation = matching.allocate(row.note, row.amount, open_now)
+        allocation = matching.allocate(row.note, row.amount, open_now, codes=codes)
         shares = dict(allocation.paid)  # one payment (and receipt) per invoice: an overpayment joins its part
         if allocation.overpaid:
             code, extra = allocation.overpaid
@@ -159,13 +179,13 @@ def _match(rows: list[BankTransaction]) -> None:
     _apply(parts, actor=None)
 
 
-def _codes(note: str) -> tuple[list[int], list[int]]:
-    """(invoice ids, guardian ids) the note's payment codes name, in the note's order."""
-    invoices, families = [], []
-    for code in codes_in(note):
+def _codes(note: str) -> tuple[list[str], list[int], list[int]]:
+    """(the note's payment codes, the invoice ids and the guardian ids they name), in the note's order."""
+    codes, invoices, families = codes_in(note), [], []
+    for code in codes:
         kind, number = code_number(code)
         (invoices if kind == INVOICE else families).append(number)
-    return invoices, families
+    return codes, invoices, families
 
 
 def _apply(parts: list[tuple[Invoice, BankTransaction, int]], *, actor) -> list[Payment]:
@@ -173,14 +193,26 @@ def _apply(parts: list[tuple[Invoice, BankTransaction, int]], *, actor) -> list[
     their new `paid`, `state` and `unapplied`."""
     if not parts:
         return []
-    payments = Payment.objects.bulk_create(
-        Payment(invoice=invoice, transaction=row, amount=amount, created_by=actor)
-        for invoice, row, amount in parts
-    )
-    _receipts_issue(
-        [(payment, invoice.year_id) for payment, (invoice, _, _) in zip(payments, parts, strict=True)]
-    )
     now = timezone.now()
+    payments = [
+        Payment(pk=pk, invoice=invoice, transaction=row, amount=amount, created_by=actor, created_at=now)
+        for pk, (invoice, row, amount) in zip(next_ids(Payment, len(parts)), parts, strict=True)
+    ]
+    actor_id = actor.pk if actor is not None else None
+    bulk_insert(Payment, {
+        "id": ("bigint", [p.pk for p in payments]),
+        "invoice_id": ("bigint", [p.invoice_id for p in payments]),
+        "transaction_id": ("bigint", [p.transaction_id for p in payments]),
+        "amount": ("bigint", [p.amount for p in payments]),
+        "created_by_id": ("bigint", [actor_id] * len(payments)),
+        "note": ("varchar", [""] * len(payments)),
+        "created_at": ("timestamptz", [now] * len(payments)),
+    })  # fmt: skip
+    for payment in payments:
+        payment._state.adding = False
+    _receipts_issue(
+        [(payment, invoice.year_id) for payment, (invoice, _, _) in zip(payments, parts, strict=True)], now
+    )
     invoices = list({invoice.pk: invoice for invoice, _, _ in parts}.values())
     for invoice in invoices:
         invoice.updated_at = now
@@ -212,7 +244,7 @@ def _confirm_on_commit(payment_ids: list[int]) -> None:
     transaction.on_commit(send)
 
 
-def _receipts_issue(payments: list[tuple[Payment, int]]) -> None:
+def _receipts_issue(payments: list[tuple[Payment, int]], now) -> None:
     """The next numbers of each payment's school year, in order. The years' rows are locked for the count,
     so numbers have no gaps and no duplicates however many payments arrive at once."""
     year_ids = sorted({year_id for _, year_id in payments})
@@ -221,11 +253,16 @@ def _receipts_issue(payments: list[tuple[Payment, int]]) -> None:
         Receipt.objects.filter(year_id__in=year_ids).values("year_id").annotate(last=Max("number"))
         .values_list("year_id", "last")
     )  # fmt: skip
-    receipts = []
-    for payment, year_id in payments:
+    numbers = []
+    for _, year_id in payments:
         last[year_id] = last.get(year_id, 0) + 1
-        receipts.append(Receipt(payment=payment, year_id=year_id, number=last[year_id]))
-    Receipt.objects.bulk_create(receipts)
+        numbers.append(last[year_id])
+    bulk_insert(Receipt, {
+        "payment_id": ("bigint", [payment.pk for payment, _ in payments]),
+        "year_id": ("bigint", [year_id for _, year_id in payments]),
+        "number": ("integer", numbers),
+        "issued_at": ("timestamptz", [now] * len(payments)),
+    })  # fmt: skip
 
 
 def transaction_assign(*, actor, row: BankTransaction, invoice: Invoice, amount: int) -> Payment:
