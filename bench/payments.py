@@ -72,8 +72,8 @@ def _school(actor, students: int):
     from django_tenants.utils import schema_context
 
     from accounts.roles import Role
-    from payments.models import FeeItem, FeeOptIn, FeeReduction, PaymentProvider, ReceivingAccount
-    from schoolbook.sealed import seal
+    from payments.feeds.services import feed_account_save
+    from payments.models import FeeItem, FeeOptIn, FeeReduction, ReceivingAccount
     from students.models import GradeLevel, SchoolYear, StaffMember, Student
     from students.services import staff_add
 
@@ -128,7 +128,7 @@ def _school(actor, students: int):
         ReceivingAccount.objects.create(
             bank_bin="970436", account_number="0011223344", account_name="TRUONG DO"
         )
-        PaymentProvider.objects.create(provider="sepay", credentials=seal(json.dumps({"api_key": API_KEY})))
+        feed_account_save(actor=actor, provider="sepay", key=API_KEY)
         school.items = items
     return school, accountant, roster
 
