@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("payments.vnpay.urls")),
     path("", include("payments.parent.urls")),
     path("", include("payments.receipts.urls")),
+    path("", include("payments.statements.urls")),
 ]
