@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("payments.parent.urls")),
     path("", include("payments.receipts.urls")),
     path("", include("payments.statements.urls")),
+    path("", include("payments.exports.urls")),
 ]
