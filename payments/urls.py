@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("payments.vnpay.urls")),
     path("", include("payments.parent.urls")),
     path("", include("payments.receipts.urls")),
+    path("", include("payments.statements.urls")),
+    path("", include("payments.exports.urls")),
 ]

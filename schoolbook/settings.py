@@ -209,6 +209,7 @@ REQUEST_MAX_BYTES_BY_PATH = [  # (regular expression searched in the path, limit
     (r"/students/import/$|/terms/\d+/import/$", SPREADSHEET_MAX_BYTES + 2**20),  # roster, gradebook
     (r"/notices/(new|\d+/edit)/$", NOTICE_ATTACHMENTS_MAX * NOTICE_ATTACHMENT_MAX_BYTES + 2**20),
     (r"/attendance/leave/new/$", NOTICE_ATTACHMENT_MAX_BYTES + 2**20),
+    (r"/fees/statements/import/$", SPREADSHEET_MAX_BYTES + 2**20),  # bank statements
 ]
 
 STORAGES = {

@@ -11,10 +11,12 @@ the rows and columns the import needs.
 
 Out: every user string written to a cell or a CSV field is text, never a formula. `cell_text` is for CSV
 (OWASP: a value starting with = + - @ tab or CR gets a leading apostrophe); `sheet_append` writes a row to an
-openpyxl sheet with every string cell typed as a string, so "=HYPERLINK(…)" shows as the text it is."""
+openpyxl sheet with every string cell typed as a string, so "=HYPERLINK(…)" shows as the text it is.
+`csv_lines` writes the data centres' CSV exports (attendance, payments) line by line for streaming."""
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from pathlib import PurePosixPath
@@ -100,9 +102,42 @@ def cell_text(value: str) -> str:
     return "'" + value if value.lstrip(" ").startswith(FORMULA_STARTS) else value
 
 
-def sheet_append(sheet, values) -> None:
-    """sheet.append, with every string written as a string (openpyxl would make "=…" a live formula)."""
-    sheet.append(values)
-    for cell in sheet[sheet.max_row]:
-        if isinstance(cell.value, str):
+class _Echo:
+    """csv.writer wants a file; this one hands each written line back (Django's streaming CSV recipe)."""
+
+    def write(self, value):
+        return value
+
+
+def csv_value(value) -> str:
+    """A value of a data export's CSV: booleans 1/0, None empty, text formula-safe (`cell_text`)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if value is None:
+        return ""
+    return cell_text(value) if isinstance(value, str) else str(value)
+
+
+def csv_lines(fields: list[str], records):
+    """CSV lines, produced one at a time: UTF-8 with a BOM on the header (Excel then shows the accents),
+    then each record (a dict) in the order of `fields`."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff" + writer.writerow(fields)
+    for record in records:
+        yield writer.writerow([csv_value(record[name]) for name in fields])
+
+
+def sheet_append(sheet, values) -> list:
+    """sheet.append, with every string written as a string (openpyxl would make "=…" a live formula); the
+    row's cells. The cells are made here rather than found again afterwards: `sheet.max_row` scans every
+    cell of the sheet, which made a long export quadratic."""
+    from openpyxl.cell.cell import Cell
+
+    cells = []
+    for value in values:
+        cell = Cell(sheet, value=value)
+        if isinstance(value, str):
             cell.data_type = "s"
+        cells.append(cell)
+    sheet.append(cells)
+    return cells

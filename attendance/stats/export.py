@@ -12,7 +12,6 @@ Vietnamese headers, which a data centre's import would have to follow through tr
 A CSV file holds one table (`?table=`); the JSON document holds both. The export is audited
 (attendance.stats.services.export_record)."""
 
-import csv
 import datetime
 import json
 from collections.abc import Iterator
@@ -34,7 +33,7 @@ from attendance.stats.selectors import (
     roll_call_slots,
     session_marks,
 )
-from schoolbook.spreadsheets import cell_text
+from schoolbook.spreadsheets import csv_lines
 from students.models import SchoolClass
 
 MARK_FIELDS = [
@@ -147,34 +146,16 @@ def export_period(text: str) -> ExportPeriod | None:
     return None
 
 
-class _Echo:
-    """csv.writer wants a file; this one hands each written line back (Django's streaming CSV recipe)."""
-
-    def write(self, value):
-        return value
-
-
-def _csv_value(value) -> str:
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if value is None:
-        return ""
-    return cell_text(value) if isinstance(value, str) else str(value)
-
-
 def export_csv(period: ExportPeriod, table: str) -> Iterator[str]:
     """One table as CSV lines: UTF-8 with a BOM (Excel then shows the accents), text that could run as a
     formula quoted. The rows are produced while the response is sent, after the view has returned: the
     generator keeps the school's schema that was current when it was made."""
     fields, rows = TABLES[table]
     schema = connection.schema_name
-    writer = csv.writer(_Echo())
 
     def lines():
-        yield "\ufeff" + writer.writerow(fields)
         with schema_context(schema):
-            for record in rows(period.start, period.end):
-                yield writer.writerow([_csv_value(record[name]) for name in fields])
+            yield from csv_lines(fields, rows(period.start, period.end))
 
     return lines()
 

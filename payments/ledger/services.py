@@ -121,29 +121,59 @@ def _insert_new(incomings: list[Incoming]) -> list[BankTransaction]:
 
 
 def _match(rows: list[BankTransaction]) -> None:
-    """Share each new transaction among the open invoices its note names (payments.matching), in arrival
-    order, what each invoice still owes kept up to date between them; then write every payment, receipt,
-    invoice and transaction touched in a few statements. What no invoice takes stays `unapplied`: the
-    unmatched queue."""
+    """Share each new transaction among the open invoices its note names (`_shares`, invoices locked); then
+    write every payment, receipt, invoice and transaction touched in a few statements. What no invoice takes
+    stays `unapplied`: the unmatched queue."""
+    parts, _allocations = _shares(rows, lock=True)
+    _apply(parts, actor=None)
+
+
+def transactions_foresee(
+    incomings: list[Incoming],
+) -> list[tuple[matching.Allocation, list[tuple[Invoice, int]]]]:
+    """What `transactions_record` would do with these transactions were they all new, read without locks
+    and written nowhere (a statement's preview): for each, in order, its allocation and the (invoice, đồng)
+    it would pay. The record's own code, so the preview says what the commit will do unless something
+    changes in between (the preview's fingerprint catches that)."""
+    rows = [
+        BankTransaction(pk=n, amount=incoming.amount, note=incoming.note, unapplied=incoming.amount)
+        for n, incoming in enumerate(incomings, start=1)
+    ]
+    parts, allocations = _shares(rows, lock=False)
+    paying = defaultdict(list)
+    for invoice, row, amount in parts:
+        paying[row.pk].append((invoice, amount))
+    return [
+        (allocations.get(row.pk) or matching.Allocation(unmatched=row.amount), paying[row.pk]) for row in rows
+    ]
+
+
+def _shares(rows: list[BankTransaction], *, lock: bool):
+    """([(invoice, transaction, đồng)], {transaction pk: its allocation}): each transaction shared among the
+    open invoices its note names (payments.matching), in the list's order, what each invoice still owes
+    kept up to date between them (in memory: `paid`, `state`, `unapplied`). The invoices are locked, in id
+    order, unless `lock` is False (a preview)."""
+    allocations = {}
     named = {row.pk: _codes(row.note) for row in rows}
     invoice_ids = {number for _, invoices, _ in named.values() for number in invoices}
     guardian_ids = {number for _, _, families in named.values() for number in families}
     if not invoice_ids and not guardian_ids:
-        return
+        return [], allocations
     children = defaultdict(list)  # guardian id → their children's ids
     for student_id, guardian_id in StudentGuardian.objects.filter(guardian_id__in=guardian_ids).values_list(
         "student_id", "guardian_id"
     ):
         children[guardian_id].append(student_id)
     child_ids = {student_id for ids in children.values() for student_id in ids}
-    invoices = {
-        invoice.pk: invoice
-        for invoice in Invoice.objects.select_for_update(of=("self",))
-        .filter(state__in=OPEN_STATES)
+    named_invoices = (
+        Invoice.objects.filter(state__in=OPEN_STATES)
         .filter(Q(pk__in=invoice_ids) | Q(student_id__in=child_ids))
         .annotate(year_id=F("round__year_id"))
         .order_by("pk")  # one lock order for everyone: no deadlock between two batches
-    }
+    )
+    if lock:
+        named_invoices = named_invoices.select_for_update(of=("self",))
+    invoices = {invoice.pk: invoice for invoice in named_invoices}
     by_student = defaultdict(list)
     for invoice in invoices.values():
         by_student[invoice.student_id].append(invoice)
@@ -165,7 +195,7 @@ def _match(rows: list[BankTransaction]) -> None:
             if invoice.outstanding > 0
         ]
         by_code = {invoice.code: invoice for invoice, _ in candidates.values()}
-        allocation = matching.allocate(row.note, row.amount, open_now, codes=codes)
+        allocation = allocations[row.pk] = matching.allocate(row.note, row.amount, open_now, codes=codes)
         shares = dict(allocation.paid)  # one payment (and receipt) per invoice: an overpayment joins its part
         if allocation.overpaid:
             code, extra = allocation.overpaid
@@ -176,7 +206,7 @@ def _match(rows: list[BankTransaction]) -> None:
             invoice.state = state_for(invoice.total, invoice.paid)
             parts.append((invoice, row, amount))
             row.unapplied -= amount
-    _apply(parts, actor=None)
+    return parts, allocations
 
 
 def _codes(note: str) -> tuple[list[str], list[int], list[int]]:

@@ -259,12 +259,20 @@ def header_key(text: str) -> str:
 
 
 class Columns:
-    """A template's columns: (key, Vietnamese header, required) and folded aliases."""
+    """A template's columns: (key, Vietnamese header, required) and folded aliases. `others_ignored`: the
+    file is not ours (a bank's statement) and its other columns are ignored without a notice."""
 
-    def __init__(self, spec: list[tuple[str, str, bool]], aliases: dict[str, str] | None = None):
+    def __init__(
+        self,
+        spec: list[tuple[str, str, bool]],
+        aliases: dict[str, str] | None = None,
+        *,
+        others_ignored: bool = False,
+    ):
         self.spec = spec
         self.headers = {key: header for key, header, _required in spec}
         self.lookup = {header_key(header): key for key, header, _required in spec} | (aliases or {})
+        self.others_ignored = others_ignored
 
     def map(self, header: list[Cell], line: int, report: Report) -> dict[str, int] | None:
         """Column key → index; None (with problems) if a required header is missing or one repeats."""
@@ -274,6 +282,8 @@ class Columns:
             if not raw:
                 continue
             key = self.lookup.get(header_key(raw))
+            if key is None and self.others_ignored:
+                continue
             if key is None:
                 report.notices.append(
                     Notice(
@@ -365,16 +375,23 @@ def data_rows(table: Table, columns: dict[str, int], headers: dict, report: Repo
 class Importer:
     """One kind of import: its columns, workbook sheet, audit action, report class and three functions:
     `check_rows(table, columns, report)`, `check_against_school(rows, report)` and
-    `apply(rows, report, *, school, actor, write)`."""
+    `apply(rows, report, *, school, actor, write)`. The header is the table's first line unless
+    `header(table)` says which (a bank's statement has title lines above its table); lines above it are not
+    read."""
 
-    def __init__(self, *, columns, sheet, action, report_class, check_rows, check_against_school, apply):
+    def __init__(
+        self, *, columns, sheet, action, report_class, check_rows, check_against_school, apply, header=None
+    ):
         self.columns, self.sheet, self.action, self.new_report = columns, sheet, action, report_class
         self.check_rows, self.check_against_school, self.apply = check_rows, check_against_school, apply
+        self.header = header
 
     def validated_rows(self, data: bytes, filename: str, report: Report) -> list:
         table = read_table(data, filename, report, self.sheet)
         if table is None:
             return []
+        if self.header is not None:
+            table.rows = table.rows[self.header(table) :]
         columns = self.columns.map(table.rows[0][1], table.rows[0][0], report)
         if columns is None:
             return []
