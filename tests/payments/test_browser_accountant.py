@@ -1,13 +1,21 @@
 """The accountant's journey in a real browser, at a laptop's and a phone's width: from the school home to
-the fees home, the receiving account, the year's items, a round previewed then generated, and one invoice
-with its VietQR. Screenshots go to artifacts/ (looked at when the journey changes)."""
+the fees home, the receiving account, the year's items, a round previewed then generated, one invoice with
+its VietQR; then a parent's transfer arrives through SePay, and the accountant sees it among today's
+payments, opens the receipt to print and downloads the workbook for the accounting software. (Matching an
+unmatched transfer is walked in tests/payments/ledger/test_browser_unmatched.py.) Screenshots go to
+artifacts/ (looked at when the journey changes)."""
 
+import io
+import re
+
+import openpyxl
 import pytest
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.roles import Role
+from payments.feeds.services import feed_account_save
 from payments.models import (
     BankTransaction,
     CollectionRound,
@@ -15,6 +23,7 @@ from payments.models import (
     Invoice,
     InvoiceLine,
     Payment,
+    PaymentProvider,
     Receipt,
     ReceivingAccount,
 )
@@ -25,9 +34,11 @@ from tenants.models import School, SchoolAffiliation
 from tests.browser_checks import assert_accessible, assert_no_sideways_scroll
 from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
 from tests.factories import student_enrol
+from tests.fakes.bank_feeds import SepaySender
 
 pytestmark = pytest.mark.browser
 PHONE = "0911000301"
+SEPAY_KEY = "sepay-accountant-journey-key"
 
 
 @pytest.fixture
@@ -42,6 +53,7 @@ def school_with_pupils(django_db_blocker):
         accountant = staff_add(
             actor=admin, school=school, phone=PHONE, full_name="Trần Kế Toán Duyệt", roles=[Role.ACCOUNTANT]
         )
+        feed_account_save(actor=admin, provider="sepay", key=SEPAY_KEY)
         accountant.user.set_password(TEST_PASSWORD)
         accountant.user.save()
         year = SchoolYear.objects.get(is_current=True)
@@ -54,7 +66,7 @@ def school_with_pupils(django_db_blocker):
     with django_db_blocker.unblock(), schema_context(school.schema_name):
         # The journey's fees are the only ones committed in school A (other tests roll theirs back).
         for model in (Receipt, Payment, BankTransaction, InvoiceLine, Invoice, CollectionRound, FeeItem,
-                      ReceivingAccount):  # fmt: skip
+                      ReceivingAccount, PaymentProvider):  # fmt: skip
             model.objects.all().delete()
         Enrolment.objects.filter(school_class=school_class).delete()
         Student.objects.filter(student_code__startswith="BP-").delete()
@@ -135,4 +147,30 @@ def test_the_accountant_sets_up_fees_and_invoices_the_year(
     expect(page.locator(".pay-by-qr")).to_contain_text(f"{invoice.code} HOC PHI")
     assert_accessible(page)
     shot(page, f"fees-invoice-{device}")
+
+    # A parent pays by scanning the QR: the bank's note carries the code, mangled; SePay tells the school.
+    sepay = SepaySender(f"{live_server_url}/hooks/sepay/test-a/", SEPAY_KEY)
+    delivery = sepay.send(sepay.transfer(600_000, f"MBVCB.5512.{invoice.code.lower()}hoc phi.CT tu 0988"))
+    assert delivery.attempts[-1].status == 201
+    page.locator("#fee-nav").get_by_role("link", name="Tổng quan").click()
+    expect(page.locator("[data-figure=collected]")).to_contain_text("Đã thu 600.000 đ / 1.800.000 đ")
+    expect(page.locator("#today")).to_contain_text("600.000 đ")
+    shot(page, f"fees-home-paid-{device}")
+
+    page.locator("#fee-nav").get_by_role("link", name="Đợt thu").click()
+    page.get_by_role("link", name="Tháng 12/2026").click()
+    page.locator("#invoices").get_by_role("link", name="Lê Thị Bình").click()
+    expect(page.locator("[data-outstanding]")).to_have_text("0 đ")
+    page.locator("[data-payment]").get_by_role("link", name=re.compile(r"^\d{4}-\d{6}$")).click()
+    expect(page.get_by_text("BIÊN LAI THU TIỀN")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Sáu trăm nghìn đồng")
+    shot(page, f"fees-receipt-{device}")
+
+    page.goto("/s/test-a/fees/export/")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Tải tệp các khoản đã thu").click()
+    workbook = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    rows = [[cell for cell in row] for row in workbook.active.iter_rows(values_only=True)]
+    assert any(invoice.code in row and 600_000 in row for row in rows), rows
+    shot(page, f"fees-exports-{device}")
     context.close()
