@@ -1,7 +1,8 @@
 """A parent pays from a phone (390×844, real chromium): /home/ shows the child's debt → the fee page → the
 invoice with its VietQR and copy buttons (the note copied to the clipboard is the QR's) → her transfer of
-the rest, its note rewritten by the bank, marks the invoice paid → the receipt of an earlier payment; no page scrolls sideways and axe-core finds nothing. Then a laptop (1366×900)
-looks at the receipt as it prints. Screenshots in artifacts/."""
+the rest, its note rewritten by the bank, marks the invoice paid → the receipt of an earlier payment; no
+page scrolls sideways and axe-core finds nothing. Then a laptop (1366×900) looks at the receipt as it
+prints. Screenshots in artifacts/."""
 
 import datetime
 import random
