@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext
 
 from payments.models import MAX_AMOUNT
-from payments.money import AmountError, amount_parse
+from payments.money import AmountError, amount_parse, gettext_noop
 
 
 class AmountField(forms.Field):
@@ -18,7 +18,7 @@ class AmountField(forms.Field):
             return None
         try:
             if len(value) > 40:
-                raise AmountError("Số tiền quá lớn.")
+                raise AmountError(gettext_noop("Số tiền quá lớn."))
             return amount_parse(value, maximum=MAX_AMOUNT)
         except AmountError as error:
             raise forms.ValidationError(gettext(str(error)), code="amount") from error

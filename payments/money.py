@@ -9,6 +9,11 @@ _PLAIN = re.compile(r"^\d+$")
 _CURRENCY = re.compile(r"\s*(đ|đồng|vnd|vnđ)\.?$", re.IGNORECASE)
 
 
+def gettext_noop(message: str) -> str:
+    """Marks a message for the catalogue (makemessages knows the name); the form translates it."""
+    return message
+
+
 class AmountError(ValueError):
     pass
 
@@ -17,15 +22,15 @@ def amount_parse(text: str, *, maximum: int) -> int:
     """The amount in whole đồng (1 … maximum); AmountError with a reason otherwise."""
     value = _CURRENCY.sub("", text.strip()).strip()
     if value.startswith("-"):
-        raise AmountError("Số tiền phải lớn hơn 0.")
+        raise AmountError(gettext_noop("Số tiền phải lớn hơn 0."))
     if _PLAIN.match(value):
         amount = int(value)
     elif _GROUPED.match(value) and len({c for c in value if not c.isdigit()}) == 1:
         amount = int(re.sub(r"\D", "", value))
     else:
-        raise AmountError("Số tiền là số nguyên đồng, ví dụ 1.500.000 (không có phần lẻ).")
+        raise AmountError(gettext_noop("Số tiền là số nguyên đồng, ví dụ 1.500.000 (không có phần lẻ)."))
     if amount < 1:
-        raise AmountError("Số tiền phải lớn hơn 0.")
+        raise AmountError(gettext_noop("Số tiền phải lớn hơn 0."))
     if amount > maximum:
-        raise AmountError("Số tiền quá lớn.")
+        raise AmountError(gettext_noop("Số tiền quá lớn."))
     return amount
