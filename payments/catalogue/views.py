@@ -145,7 +145,13 @@ def reduction_decide_view(request, pk):
         except CatalogueError as error:
             messages.error(request, str(error))
         else:
-            messages.success(request, gettext("Đã duyệt.") if approve else gettext("Đã không duyệt."))
+            name = {"name": reduction.student.full_name}
+            messages.success(
+                request,
+                gettext("Đã duyệt miễn giảm cho %(name)s: được tính từ lần lập đợt thu tiếp theo.") % name
+                if approve
+                else gettext("Đã không duyệt đề nghị miễn giảm cho %(name)s.") % name,
+            )
         return redirect("fee_reductions")
     status = 400 if form.errors else 200
     context = {"reduction": reduction, "form": form}

@@ -20,6 +20,7 @@ from payments.models import (
     BankTransaction,
     CollectionRound,
     FeeItem,
+    FeeReduction,
     Invoice,
     InvoiceLine,
     Payment,
@@ -65,8 +66,8 @@ def school_with_pupils(django_db_blocker):
     yield accountant
     with django_db_blocker.unblock(), schema_context(school.schema_name):
         # The journey's fees are the only ones committed in school A (other tests roll theirs back).
-        for model in (Receipt, Payment, BankTransaction, InvoiceLine, Invoice, CollectionRound, FeeItem,
-                      ReceivingAccount, PaymentProvider):  # fmt: skip
+        for model in (Receipt, Payment, BankTransaction, InvoiceLine, Invoice, CollectionRound, FeeReduction,
+                      FeeItem, ReceivingAccount, PaymentProvider):  # fmt: skip
             model.objects.all().delete()
         Enrolment.objects.filter(school_class=school_class).delete()
         Student.objects.filter(student_code__startswith="BP-").delete()
@@ -174,3 +175,55 @@ def test_the_accountant_sets_up_fees_and_invoices_the_year(
     assert any(invoice.code in row and 600_000 in row for row in rows), rows
     shot(page, f"fees-exports-{device}")
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [{"width": 390, "height": 844}, {"width": 1366, "height": 900}])
+def test_an_exemption_is_requested_with_evidence_and_the_principal_approves_it(
+    browser, live_server_url, school_with_pupils, django_db_blocker, viewport, tmp_path
+):
+    device = "phone" if viewport["width"] < 500 else "laptop"
+    with django_db_blocker.unblock(), schema_context("school_test_a"):
+        FeeItem.objects.create(
+            year=SchoolYear.objects.get(is_current=True), name="Tiền ăn bán trú", amount=600_000, unit="month"
+        )
+    evidence = tmp_path / "ho-ngheo.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n")
+
+    context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport=viewport)
+    page = context.new_page()
+    sign_in(page, PHONE)
+    page.goto("/s/test-a/fees/")
+    page.locator("#fee-nav").get_by_role("link", name="Miễn giảm").click()
+    page.get_by_role("link", name="Đề nghị miễn giảm").first.click()
+    page.get_by_label("Mã học sinh").fill("BP-3")
+    page.get_by_label("Khoản thu").select_option(label="Tiền ăn bán trú")
+    page.get_by_label("Mức miễn giảm").fill("50")
+    page.get_by_label("Lý do và căn cứ").fill("Hộ nghèo, theo Nghị định 81/2021/NĐ-CP")
+    page.get_by_label("Minh chứng (PDF, JPEG hoặc PNG)").set_input_files(str(evidence))
+    page.get_by_role("button", name="Gửi đề nghị").click()
+    expect(
+        page.get_by_text("Đã gửi đề nghị miễn giảm cho Phạm Minh Châu; chờ hiệu trưởng duyệt.")
+    ).to_be_visible()
+    shot(page, f"fees-reduction-requested-{device}")
+    context.close()
+
+    context = browser.new_context(base_url=live_server_url, locale="vi-VN", viewport=viewport)
+    page = context.new_page()
+    sign_in(page, "0900000012")  # the principal
+    page.goto("/s/test-a/")
+    page.get_by_role("link", name="Học phí").click()
+    page.locator("#fee-nav").get_by_role("link", name="Miễn giảm").click()
+    row = page.locator("tr", has_text="Phạm Minh Châu")
+    expect(row).to_contain_text("50%")
+    row.get_by_role("link", name="Xem và duyệt").click()
+    expect(page.get_by_role("link", name="Mở minh chứng")).to_be_visible()
+    page.get_by_role("button", name="Không duyệt").click()
+    expect(page.get_by_text("Hãy ghi lý do không duyệt.")).to_be_visible()
+    page.get_by_role("button", name="Duyệt", exact=True).click()
+    expect(page.get_by_text("Đã duyệt miễn giảm cho Phạm Minh Châu")).to_be_visible()
+    assert_accessible(page)
+    shot(page, f"fees-reduction-approved-{device}")
+    context.close()
+    with django_db_blocker.unblock(), schema_context("school_test_a"):
+        reduction = FeeReduction.objects.get()
+        assert reduction.status == FeeReduction.Status.APPROVED and reduction.evidence.name.endswith(".pdf")
