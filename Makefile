@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench install chromium clean
+.PHONY: run test lint format bench bench-smoke install chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,18 @@ bench: $(STAMP)
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/attendance.py
 	$(BIN)/python bench/parent_home.py
+	$(BIN)/python bench/payments.py
+
+# Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
+bench-smoke: $(STAMP)
+	$(BIN)/python bench/onboarding.py --schools 3
+	$(BIN)/python bench/routing.py --rounds 1 --seconds 0.2
+	$(BIN)/python bench/roster.py --students 200 --queries 20 --import-students 200
+	$(BIN)/python bench/gradebook.py --students 225 --classes 5 --runs 3
+	$(BIN)/python bench/fanout.py --schools 2 --guardians 100 --first 200
+	$(BIN)/python bench/attendance.py --students 100 --batch 50 --runs 3
+	$(BIN)/python bench/parent_home.py --schools 1 --students 100 --runs 5
+	$(BIN)/python bench/payments.py --students 100 --transactions 300 --singles 20 --webhooks 20
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

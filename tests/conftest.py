@@ -202,6 +202,12 @@ def sign_in(page, phone: str) -> None:
     page.get_by_role("button", name="Đăng nhập").click()
 
 
+def without_tokens(response) -> str:
+    """The page's HTML without its CSRF tokens: 64 random letters and digits, which may spell anything a
+    test looks for ("6A2", a name's digits)."""
+    return re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', "", response.content.decode())
+
+
 def confirm_token(response) -> str:
     """The confirmation token a preview page carries (schoolbook.confirm), to post it back as a person would
     after reading the preview; fails when the response is not a preview."""

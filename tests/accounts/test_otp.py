@@ -12,7 +12,7 @@ from accounts.models import OneTimeCode
 from accounts.services import AccountError, otp_request, otp_verify, password_set
 from messaging.models import Message
 from schoolbook.audit.context import origin
-from tests.conftest import OTP_RE
+from tests.conftest import OTP_RE, without_tokens
 
 PHONE = "0900000013"  # the teacher of school A
 
@@ -143,7 +143,7 @@ def _normalized(response, phone) -> str:
     from schoolbook.phones import format_national, normalize_phone
 
     shown = format_national(normalize_phone(phone).e164)
-    page = re.sub(r'(csrfmiddlewaretoken" value=|"X-CSRFToken": )"[^"]+"', "", response.content.decode())
+    page = without_tokens(response)
     return page.replace(shown, "PHONE").replace(quote(shown), "PHONE")
 
 
