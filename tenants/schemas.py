@@ -56,9 +56,3 @@ def spares_refill(target: int | None = None) -> int:
         spare_create()
         made += 1
     return made
-
-
-def spares_migrate() -> None:
-    """Deploys migrate the spares like schools: they have no School row, so migrate_schemas skips them."""
-    for name in SpareSchema.objects.values_list("schema_name", flat=True):
-        call_command("migrate_schemas", tenant=True, schema_name=name, interactive=False, verbosity=0)

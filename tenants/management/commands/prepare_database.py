@@ -1,23 +1,43 @@
-"""Migrate the public schema, every school and every spare schema; top up the pool of spares.
+"""Migrate the public schema, then only the school and spare schemas that are behind; top up the pool of
+spares.
 
-Run on every deploy (and by `make run`). There is no public School row: requests outside /s/ use
-django-tenants' FakeTenant for `public`."""
+Run on every deploy (and by `make run`): with nothing to migrate it costs one query for all the schools
+(tenants.migration_state). Schools behind are migrated `--jobs` at a time, one line each, then a summary; a
+school that fails does not stop the others, makes the command exit non-zero, and is retried by the next run.
+There is no public School row: requests outside /s/ use django-tenants' FakeTenant for `public`."""
 
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from tenants.models import School
-from tenants.schemas import spares_migrate, spares_refill
+from tenants.migration_state import schemas_behind, schemas_migrate
+from tenants.models import School, SpareSchema
+from tenants.schemas import spares_refill
 
 
 class Command(BaseCommand):
-    help = "Migrate public, school and spare schemas; make sure the pool of spare schemas is full."
+    help = (
+        "Migrate public, then the school and spare schemas that are behind; fill the pool of spare schemas."
+    )
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument("--jobs", type=int, default=1, help="schemas migrated at the same time")
+
+    def handle(self, *args, jobs: int, **options):
         verbosity = options["verbosity"]
-        call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
-        if School.objects.exists():
-            call_command("migrate_schemas", tenant=True, interactive=False, verbosity=verbosity)
-        spares_migrate()
+        if schemas_behind(["public"]):
+            call_command("migrate_schemas", shared=True, interactive=False, verbosity=verbosity)
+        schemas = [
+            *School.objects.values_list("schema_name", flat=True),
+            *SpareSchema.objects.values_list("schema_name", flat=True),
+        ]
+        progress = self.stdout.write if verbosity else (lambda line: None)
+        report = schemas_migrate(schemas, jobs=max(1, jobs), progress=progress)
         made = spares_refill()
-        self.stdout.write(self.style.SUCCESS(f"Database ready ({made} spare schemas made)."))
+        summary = (
+            f"Database ready: {len(report.done)} schemas migrated, {len(report.failed)} failed, "
+            f"{report.skipped} up to date; {made} spare schemas made."
+        )
+        if report.failed:
+            failures = "\n".join(f"  {outcome.schema}: {outcome.error}" for outcome in report.failed)
+            raise CommandError(f"{summary}\n{failures}\nRun prepare_database again once fixed: it resumes.")
+        self.stdout.write(self.style.SUCCESS(summary))
