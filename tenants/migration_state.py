@@ -6,7 +6,8 @@ app's latest migration: django-tenants records every app's migrations in every s
 only after all it depends on). One `UNION ALL` over all the schemas' tables answers for all of them, instead
 of `migrate_schemas` opening each schema, loading the graph and finding nothing to do (0.28 s a school).
 
-The schemas behind are migrated by `migrate_schemas --schema`, each in a process of a bounded pool: a school
+The schemas behind are migrated by `migrate_schemas --schema`, each in a process of a bounded pool forked
+from the caller (so the caller must be single-threaded, as `manage.py prepare_database` is): a school
 whose migration fails is reported and the others go on; running again resumes (what was done is no longer
 behind). Each migration is atomic, as Django makes it on PostgreSQL: a school that failed stays at its last
 migration that succeeded.

@@ -1,6 +1,10 @@
 """Deploys migrate only the schemas that are behind: found with one query, migrated several at a time, a
 failing school reported without stopping the others, and a second run finding nothing to do. Real schemas of
-the test database, created and dropped here (committed: the pool's processes use their own connections)."""
+the test database, created and dropped here (committed: the deploy command runs in its own process)."""
+
+import os
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -8,6 +12,7 @@ from django.db import connection
 
 from tenants.migration_state import migration_leaves, schemas_behind, schemas_migrate
 from tenants.models import School, SpareSchema
+from tests.conftest import ROOT, _test_database_url
 
 BARE, OTHER, BROKEN = "mstate_bare", "mstate_other", "mstate_broken"
 
@@ -37,17 +42,17 @@ def test_the_test_databases_schools_and_spares_are_up_to_date(db):
     assert schemas_behind(["public", *schemas]) == []
 
 
-def test_only_the_schemas_behind_are_migrated_in_parallel_and_a_failure_stops_no_one(bare_schemas):
+def test_only_the_schemas_behind_are_migrated_and_a_failure_stops_no_one(bare_schemas):
     with bare_schemas.unblock():
         school = School.objects.get(code="test-a").schema_name
         assert schemas_behind([school, BARE, OTHER, BROKEN]) == [BARE, OTHER, BROKEN]
         lines = []
-        report = schemas_migrate([school, BARE, OTHER, BROKEN], jobs=2, progress=lines.append)
+        report = schemas_migrate([school, BARE, OTHER, BROKEN], jobs=1, progress=lines.append)
         assert report.skipped == 1
-        assert sorted(outcome.schema for outcome in report.done) == [BARE, OTHER]
+        assert [outcome.schema for outcome in report.done] == [BARE, OTHER]
         assert [outcome.schema for outcome in report.failed] == [BROKEN]
         assert "students_gradelevel" in report.failed[0].error
-        assert len(lines) == 3 and any(line.startswith("[") and "FAILED" in line for line in lines)
+        assert len(lines) == 3 and lines[2].startswith("[3/3] mstate_broken FAILED")
         assert schemas_behind([BARE, OTHER, BROKEN]) == [BROKEN]
 
         # An app rolled back in one schema: that schema alone is behind, and migrating brings it back.
@@ -57,6 +62,26 @@ def test_only_the_schemas_behind_are_migrated_in_parallel_and_a_failure_stops_no
         again = schemas_migrate([school, BARE, OTHER], jobs=1, progress=lines.append)
         assert [outcome.schema for outcome in again.done] == [BARE] and again.skipped == 2
         assert schemas_behind([school, BARE, OTHER]) == []
+
+
+def test_the_deploy_command_migrates_spares_two_at_a_time_and_exits_non_zero_on_a_failure(bare_schemas):
+    """`manage.py prepare_database --jobs 2` in its own process (as a deploy runs it: its pool forks, which a
+    test process with threads must not), on the test database, with the three schemas as spares."""
+    with bare_schemas.unblock():
+        spares = [SpareSchema.objects.create(schema_name=name) for name in (BARE, OTHER, BROKEN)]
+        try:
+            done = subprocess.run(
+                [sys.executable, "manage.py", "prepare_database", "--jobs", "2"], cwd=ROOT,
+                env=dict(os.environ, DATABASE_URL=_test_database_url()), capture_output=True, text=True,
+                timeout=300,
+            )  # fmt: skip
+            assert done.returncode != 0, done.stdout + done.stderr
+            assert "2 schemas migrated, 1 failed" in done.stderr and "mstate_broken:" in done.stderr
+            assert "resumes" in done.stderr
+            assert sum(line.startswith("[") for line in done.stdout.splitlines()) == 3, done.stdout
+            assert schemas_behind([BARE, OTHER, BROKEN]) == [BROKEN]
+        finally:
+            SpareSchema.objects.filter(pk__in=[spare.pk for spare in spares]).delete()
 
 
 def test_prepare_database_with_nothing_to_do_says_so(db, capsys):
