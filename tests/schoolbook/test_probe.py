@@ -52,7 +52,7 @@ from tests.factories import (
 # tested in the files named.
 PUBLIC = {
     "landing": "sends to the login page (test_public_pages_show_no_school_data below)",
-    "healthz": "load balancer health check, says only ok (test_public_pages_show_no_school_data below)",
+    "healthz": "servers and queues for monitors, nothing of a school (test_healthz, test_public_pages_show_no_school_data)",
     "favicon": "static icon (test_favicon)",
     "login": "login page (test_login)",
     "code_request": "login by one-time code (test_otp)",
