@@ -52,7 +52,7 @@ from tests.factories import (
 # tested in the files named.
 PUBLIC = {
     "landing": "sends to the login page (test_public_pages_show_no_school_data below)",
-    "healthz": "servers and queues for monitors, nothing of a school (test_healthz, test_public_pages_show_no_school_data)",
+    "healthz": "servers and queues for monitors, names no school (test_healthz; the test below)",
     "favicon": "static icon (test_favicon)",
     "login": "login page (test_login)",
     "code_request": "login by one-time code (test_otp)",
