@@ -10,7 +10,7 @@ OPEN_STATES = (InvoiceState.OPEN, InvoiceState.PARTLY_PAID)
 
 
 def receiving_account() -> ReceivingAccount | None:
-    return ReceivingAccount.objects.first()
+    return ReceivingAccount.objects.order_by("pk").first()
 
 
 def rounds(year):

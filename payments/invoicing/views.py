@@ -5,7 +5,7 @@ act (payments.permissions)."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
@@ -15,7 +15,7 @@ from payments.banks import bank_for
 from payments.catalogue.selectors import current_year
 from payments.invoicing.forms import ReceivingAccountForm, RoundForm
 from payments.invoicing.plan import round_plan, student_ids_by_class
-from payments.invoicing.qr import invoice_transfer, qr_png
+from payments.invoicing.qr import invoice_payment, qr_png_response
 from payments.invoicing.selectors import invoice_detail, receiving_account, round_invoices, rounds
 from payments.invoicing.services import (
     InvoiceError,
@@ -117,16 +117,17 @@ def invoice_view(request, pk):
     except Invoice.DoesNotExist as error:
         raise Http404 from error
     account = receiving_account()
-    payload = None
-    if account and invoice.outstanding:
-        payload = vietqr.encode(invoice_transfer(invoice, account))
+    details = invoice_payment(invoice, account)
     context = {
         "invoice": invoice,
         "account": account,
         "account_masked": mask_account(account.account_number) if account else "",
         "bank": bank_for(account.bank_bin) if account else None,
-        "qr": qr_svg(payload, title=gettext("Mã VietQR của hoá đơn %(code)s") % {"code": invoice.code})
-        if payload
+        "details": details,
+        "qr": qr_svg(
+            details.payload, title=gettext("Mã VietQR của hoá đơn %(code)s") % {"code": invoice.code}
+        )
+        if details
         else None,
         "can_manage": can_manage_fees(request.staff),
     }
@@ -198,11 +199,7 @@ def settings_view(request):
 def invoice_qr_png_view(request, pk):
     """The invoice's QR as a PNG, for printing on paper notices."""
     invoice = get_object_or_404(Invoice, pk=pk)
-    account = receiving_account()
-    if account is None or not invoice.outstanding:
+    details = invoice_payment(invoice, receiving_account())
+    if details is None:
         raise Http404
-    response = HttpResponse(
-        qr_png(vietqr.encode(invoice_transfer(invoice, account))), content_type="image/png"
-    )
-    response["Content-Disposition"] = f'attachment; filename="vietqr-{invoice.code}.png"'
-    return response
+    return qr_png_response(details.payload, f"VietQR-{invoice.code}.png")

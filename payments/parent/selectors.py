@@ -13,10 +13,8 @@ from datetime import date
 from django.db.models import Exists, F, OuterRef, Prefetch, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from payments import vietqr
-from payments.banks import bank_for
 from payments.invoicing.plan import in_scope, item_scope
-from payments.invoicing.qr import family_transfer, invoice_transfer
+from payments.invoicing.qr import family_transfer, transfer_details
 from payments.ledger.services import OPEN_STATES
 from payments.models import (
     FeeItem,
@@ -84,23 +82,6 @@ class ChildFees:
         return any(invoice.is_overdue for invoice in self.open)
 
 
-@dataclass(frozen=True)
-class TransferDetails:
-    """What a parent who types the transfer needs, and the QR payload that carries the same."""
-
-    bank_name: str
-    bank_short_name: str
-    account_number: str
-    account_name: str
-    amount: int
-    note: str
-    payload: str
-
-
-def receiving_account() -> ReceivingAccount | None:
-    return ReceivingAccount.objects.order_by("pk").first()
-
-
 def children_fees(guardian: Guardian) -> list[ChildFees]:
     """The guardian's children in this school (by name) with their invoices and voluntary items."""
     children = {student.pk: ChildFees(student) for student in children_here(guardian)}
@@ -126,14 +107,6 @@ def guardian_invoice(guardian: Guardian | None, pk: int) -> Invoice | None:
     return _invoices().filter(pk=pk, student_id__in=linked).select_related("student").first()
 
 
-def invoice_payment(invoice: Invoice, account: ReceivingAccount | None) -> TransferDetails | None:
-    """The transfer that pays what is still owed on `invoice`; None when nothing is owed or the school has
-    no receiving account."""
-    if account is None or invoice.outstanding <= 0:
-        return None
-    return _details(invoice_transfer(invoice, account), account)
-
-
 def family_payment(children: list[ChildFees], guardian: Guardian, account: ReceivingAccount | None):
     """One transfer for all the open invoices of the guardian's children (the family code), offered when
     there are two or more; None otherwise. Returns (details, the invoices it pays)."""
@@ -141,7 +114,7 @@ def family_payment(children: list[ChildFees], guardian: Guardian, account: Recei
     if account is None or len(invoices) < 2:
         return None
     amount = sum(invoice.outstanding for invoice in invoices)
-    return _details(family_transfer(guardian.pk, amount, account), account), invoices
+    return transfer_details(family_transfer(guardian.pk, amount, account), account), invoices
 
 
 def with_fee_summary(students):
@@ -162,19 +135,6 @@ def _invoices():
     receipts = Payment.objects.filter(receipt__isnull=False).select_related("receipt__year", "transaction")
     return Invoice.objects.select_related("round").prefetch_related(
         "lines", Prefetch("payments", queryset=receipts, to_attr="receipted")
-    )
-
-
-def _details(transfer: vietqr.Transfer, account: ReceivingAccount) -> TransferDetails:
-    bank = bank_for(account.bank_bin)
-    return TransferDetails(
-        bank_name=bank.name if bank else account.bank_bin,
-        bank_short_name=bank.short_name if bank else account.bank_bin,
-        account_number=account.account_number,
-        account_name=account.account_name,
-        amount=transfer.amount or 0,
-        note=transfer.note,
-        payload=vietqr.encode(transfer),
     )
 
 

@@ -6,22 +6,21 @@ confirmation. Only the signed-in guardian's own children: anyone else gets 404."
 from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from messaging.outbox.selectors import format_vnd
-from payments.invoicing.qr import family_code, qr_png
+from payments.invoicing.qr import family_code, invoice_payment, qr_png_response
+from payments.invoicing.selectors import receiving_account
 from payments.models import Unit
 from payments.parent.selectors import (
     child_option,
     children_fees,
     family_payment,
     guardian_invoice,
-    invoice_payment,
-    receiving_account,
 )
 from payments.parent.services import OptInError, fee_opt_in, fee_opt_out
 from schoolbook.confirm import confirm_page, confirmation_token, confirmed
@@ -78,7 +77,7 @@ def parent_invoice_qr(request, pk):
     details = invoice and invoice_payment(invoice, receiving_account())
     if not details:
         raise Http404
-    return _png(details.payload, f"VietQR-{invoice.code}.png")
+    return qr_png_response(details.payload, f"VietQR-{invoice.code}.png")
 
 
 @require_GET
@@ -87,7 +86,7 @@ def parent_family_qr(request):
     family = family_payment(children_fees(request.guardian), request.guardian, receiving_account())
     if not family:
         raise Http404
-    return _png(family[0].payload, f"VietQR-{family_code(request.guardian.pk)}.png")
+    return qr_png_response(family[0].payload, f"VietQR-{family_code(request.guardian.pk)}.png")
 
 
 @guardian_required
@@ -147,10 +146,3 @@ def _price(item) -> str:
     if item.unit == Unit.ONCE:
         return format_vnd(item.amount)
     return f"{format_vnd(item.amount)} {item.get_unit_display()}"
-
-
-def _png(payload: str, filename: str) -> HttpResponse:
-    response = HttpResponse(qr_png(payload), content_type="image/png")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"  # the amount changes as payments arrive
-    return response

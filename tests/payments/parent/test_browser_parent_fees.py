@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 from accounts.models import HomeVisit, User
 from payments import vietqr
 from payments.codes import INVOICE, code_make
+from payments.invoicing.qr import invoice_payment
 from payments.models import (
     BankTransaction,
     CollectionRound,
@@ -26,7 +27,6 @@ from payments.models import (
     Receipt,
     ReceivingAccount,
 )
-from payments.parent.selectors import invoice_payment
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, StaffMember, Student
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
