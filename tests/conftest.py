@@ -318,6 +318,33 @@ def worker_stop(process: subprocess.Popen) -> None:
         worker_kill(process)
 
 
+@contextlib.contextmanager
+def other_workers_paused(prefix: str):
+    """The running workers whose node names do not start with `prefix` (the session's `celery_worker`)
+    stop consuming meanwhile, so that no task of a test's own workers reaches one configured otherwise."""
+    from schoolbook.celery import app
+
+    paused = [
+        name for reply in app.control.ping(timeout=1.0) for name in reply if not name.startswith(prefix)
+    ]
+
+    def consume(on: bool) -> None:
+        control = app.control.add_consumer if on else app.control.cancel_consumer
+        for queue in WORKER_QUEUES.split(","):
+            control(queue, destination=paused, reply=True, timeout=5.0)
+
+    if not paused:  # an empty destination would mean every worker
+        yield
+        return
+    consume(on=False)
+    queues = app.control.inspect(destination=paused, timeout=1.0).active_queues() or {}
+    assert set(queues) == set(paused) and not any(queues.values()), "the session's worker still consumes"
+    try:
+        yield
+    finally:
+        consume(on=True)
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup):
     """A real Celery worker process on the test database and the test broker."""
