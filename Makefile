@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-smoke install chromium clean
+.PHONY: run test lint format bench bench-smoke install test-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,18 +17,22 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m schoolbook.devstack run
 
-# The browser tests drive Debian's chromium (never `playwright install`): installed here when missing.
-chromium:
-	@test -x /usr/bin/chromium || { \
+# Debian packages the suite runs: chromium for the browser tests (never `playwright install`) and PgBouncer
+# for the scale-out tests; installed here when missing.
+TEST_PACKAGES := chromium=/usr/bin/chromium pgbouncer=/usr/sbin/pgbouncer
+test-packages:
+	@missing=""; for pair in $(TEST_PACKAGES); do test -x "$${pair#*=}" || missing="$$missing $${pair%%=*}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests (apt-get)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's$$missing for the test suite (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "The browser tests need Debian's chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'" >&2; \
+	    echo "The test suite needs Debian's$$missing: run 'sudo apt-get install$$missing'" >&2; \
 	    exit 1; \
-	  fi; }
+	  fi; \
+	fi
 
-test: $(STAMP) chromium
+test: $(STAMP) test-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -57,6 +57,13 @@ if not os.environ.get("DATABASE_URL"):
         "DATABASE_URL is not set. Use manage.py (it starts the embedded PostgreSQL) or set DATABASE_URL."
     )
 DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
+# Behind PgBouncer in transaction pooling, the school's schema is set in each transaction, never on the
+# session, and server-side cursors are off (tenants/postgresql_backend, docs/operations.md).
+DATABASE_POOLING = os.environ.get("DATABASE_POOLING", "")
+if DATABASE_POOLING not in ("", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOLING must be empty or 'transaction'")
+if DATABASE_POOLING:
+    DATABASES["default"] |= {"ENGINE": "tenants.postgresql_backend", "DISABLE_SERVER_SIDE_CURSORS": True}
 if os.environ.get("TEST_SLOT", "0") not in ("", "0"):  # parallel test runs: see tests/plugin.py
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.environ['TEST_SLOT']}"}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]

@@ -1,6 +1,8 @@
 """Several processes against one PostgreSQL and one Redis, as when Schoolbook runs on more machines: two web
 processes (gunicorn, one worker each) and two Celery workers with their own node names, as on two hosts, all
-started here on loopback with the test database and broker (docs/operations.md "More processes").
+reaching PostgreSQL through one PgBouncer in transaction pooling with three server connections
+(tenants/postgresql_backend sets the school per transaction), started here on loopback with the test
+database and broker (docs/operations.md "More processes, more machines").
 
 A school admin signs in on one web process and her session is valid on the other; she confirms a notice to
 the whole school (over 3,000 guardians) on both at the same moment, as a double click landing on two
@@ -11,15 +13,17 @@ holds more than the bucket allows, and the whole takes as long as one bucket nee
 import bisect
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
 from collections import Counter
 
+import psycopg
 import pytest
 import requests
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
+from django.db import connections
 from django_tenants.utils import schema_context
 
 from accounts.models import User
@@ -34,9 +38,10 @@ from tests.conftest import (
     ARTIFACTS,
     ROOT,
     TEST_PASSWORD,
-    _test_database_url,
     confirm_token,
+    free_port,
     other_workers_paused,
+    pgbouncer_start,
     wait_for,
     worker_start,
     worker_stop,
@@ -48,18 +53,13 @@ pytestmark = pytest.mark.slow
 CODE = "scale-out"
 STUDENTS = 2_400  # about 1.3 guardians each, siblings sharing theirs: over 3,000 guardians
 RATE, BURST = 150, 30  # ESMS_RATE_PER_SECOND and ESMS_BURST of both workers
+POOL = 3  # PgBouncer's server connections for the two web processes and the workers' six processes
 ADMIN_PHONE = "0966000001"
 TASK_DONE = re.compile(r"Task ([\w.]+)\[[^\]]+\] succeeded in")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _gunicorn(name: str, env: dict) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
+    port = free_port()
     log = (ARTIFACTS / f"gunicorn-{name}.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "schoolbook.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -106,9 +106,12 @@ def big_school(django_db_setup, django_db_blocker):
 @pytest.fixture(scope="module")
 def machines(big_school):
     """The fake eSMS, two web processes and two workers (nodes on two simulated hosts)."""
+    pgbouncer, pooler = pgbouncer_start(ARTIFACTS / "pgbouncer-scale-out", pool_size=POOL)
     with other_workers_paused("scale@"), FakeEsms() as esms:
         options = esms.settings()
-        gateway = {
+        shared = {
+            "DATABASE_URL": pooler.url(),
+            "DATABASE_POOLING": "transaction",
             "SMS_GATEWAY": "esms",
             "ESMS_URL": options["url"],
             "ESMS_API_KEY": options["api_key"],
@@ -117,7 +120,7 @@ def machines(big_school):
             "ESMS_RATE_PER_SECOND": str(RATE),
             "ESMS_BURST": str(BURST),
         }
-        env = dict(os.environ, DATABASE_URL=_test_database_url(), STAFF_2FA_REQUIRED="0", **gateway)
+        env = dict(os.environ, STAFF_2FA_REQUIRED="0", **shared)
         started, webs, logs = [], [], []
         try:
             for name in ("web-1", "web-2"):
@@ -126,11 +129,25 @@ def machines(big_school):
                 webs.append(url)
             for host in ("host-a", "host-b"):
                 logs.append(ARTIFACTS / f"celery-scale-{host}.log")
-                started.append(worker_start(logs[-1], "-n", f"scale@{host}", **gateway))
-            yield esms, webs, logs
+                started.append(worker_start(logs[-1], "-n", f"scale@{host}", **shared))
+            yield esms, webs, logs, pooler
         finally:
             for process in started:
                 worker_stop(process)
+            pgbouncer.terminate()
+            pgbouncer.wait(timeout=10)
+
+
+def _database() -> str:
+    return connections["default"].settings_dict["NAME"]
+
+
+def _rows(console, command: str) -> list[dict]:
+    """PgBouncer's console answers in the simple query protocol only."""
+    cursor = psycopg.ClientCursor(console)
+    cursor.execute(command)
+    names = [column.name for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _signed_in(url: str) -> requests.Session:
@@ -151,7 +168,7 @@ def test_a_notice_confirmed_on_two_web_processes_reaches_each_guardian_once_thro
     big_school, machines, django_db_blocker
 ):
     school, guardians = big_school
-    esms, (web_1, web_2), logs = machines
+    esms, (web_1, web_2), logs, pooler = machines
     assert guardians >= 3_000
     with django_db_blocker.unblock(), schema_context(school.schema_name):
         admin = StaffMember.objects.get(user__phone="+84" + ADMIN_PHONE[1:])
@@ -209,3 +226,8 @@ def test_a_notice_confirmed_on_two_web_processes_reaches_each_guardian_once_thro
     # two buckets would allow twice the rate and finish in half the time.
     assert busiest <= (RATE + BURST) * 1.05, busiest
     assert accepted[-1] - accepted[0] >= (guardians - BURST) / RATE * 0.95
+
+    # All of it went through PgBouncer's POOL server connections: at least a claim and a record per batch.
+    with psycopg.connect(pooler.url("pgbouncer"), autocommit=True) as console:
+        stats = {row["database"]: row for row in _rows(console, "SHOW STATS")}
+    assert stats[_database()]["total_xact_count"] >= 2 * guardians / settings.MESSAGING_BATCH_SIZE
