@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/parent_home.py
 	$(BIN)/python bench/payments.py
 	$(BIN)/python bench/deploy.py
+	$(BIN)/python bench/pooling.py
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
@@ -66,6 +67,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/parent_home.py --schools 1 --students 100 --runs 5
 	$(BIN)/python bench/payments.py --students 100 --transactions 300 --singles 20 --webhooks 20
 	$(BIN)/python bench/deploy.py --schools 3 --runs 1 --jobs 2
+	$(BIN)/python bench/pooling.py --rounds 5
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

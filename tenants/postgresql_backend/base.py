@@ -9,10 +9,11 @@ client left there and read or write another school's tables. PgBouncer cannot ca
 report search_path (pgbouncer.org/config.html, "track_extra_parameters").
 
 Here the search path is a property of each transaction: its first statement is preceded by
-`set_config('search_path', …, true)` (SET LOCAL, gone at COMMIT or ROLLBACK, so nothing is left on the
-server connection for the next client), again whenever the school changes inside it, and a statement run in
-autocommit mode gets a transaction of its own around the two. Server-side cursors cannot live in transaction
-pooling: settings turn them off (DISABLE_SERVER_SIDE_CURSORS) with this backend.
+`set_config('search_path', …, true)` (SET LOCAL, gone at COMMIT or ROLLBACK, so nothing is left on the server
+connection for the next client), again whenever the school changes inside it, and a statement run in
+autocommit mode is sent with it in one simple query, which PostgreSQL runs as one implicit transaction.
+Server-side cursors cannot live in transaction pooling: settings turn them off (DISABLE_SERVER_SIDE_CURSORS)
+with this backend.
 """
 
 import contextlib
@@ -26,40 +27,62 @@ SET_PATH = "SELECT set_config('search_path', %s, true)"
 
 
 class TransactionPathCursor(Cursor):
-    """Django's psycopg cursor that sets its connection's school before the statements of each transaction."""
+    """Django's psycopg cursor (client-side binding) that sets its connection's school in each transaction.
+
+    The path goes in the same simple query as the statement when it can (one round trip: in autocommit
+    the two form one implicit transaction), in a statement of its own otherwise (executemany, COPY)."""
 
     wrapper: "DatabaseWrapper | None" = None  # the Django connection that made it (create_cursor)
 
-    @contextlib.contextmanager
-    def _with_path(self):
+    def _path_to_set(self) -> str | None:
         if self.wrapper is None:  # psycopg's own, e.g. the health check's SELECT 1: no table, no school
+            return None
+        path = self.wrapper.search_path()
+        if self.connection.autocommit:
+            return path
+        status = self.connection.info.transaction_status
+        if status == pq.TransactionStatus.IDLE or (
+            status == pq.TransactionStatus.INTRANS and self.wrapper.transaction_path != path
+        ):  # the first statement of a transaction, or the school changed inside it
+            return path
+        return None
+
+    def _path_set(self, path: str) -> None:
+        if not self.connection.autocommit:
+            self.wrapper.transaction_path = path
+
+    @contextlib.contextmanager
+    def _path_apart(self):
+        path = self._path_to_set()
+        if path is None:
             yield
             return
         if self.connection.autocommit:
             with self.connection.transaction():
-                super().execute(SET_PATH, [self.wrapper.search_path()])
+                super().execute(SET_PATH, [path])
                 yield
             return
-        status = self.connection.info.transaction_status
-        path = self.wrapper.search_path()
-        if status == pq.TransactionStatus.IDLE or (
-            status == pq.TransactionStatus.INTRANS and self.wrapper.transaction_path != path
-        ):  # the first statement of a transaction, or the school changed inside it
-            super().execute(SET_PATH, [path])
-            self.wrapper.transaction_path = path
+        super().execute(SET_PATH, [path])
+        self._path_set(path)
         yield
 
     def execute(self, query, params=None, **kwargs):
-        with self._with_path():
-            return super().execute(query, params, **kwargs)
+        path = self._path_to_set()
+        if path is None or not isinstance(query, str) or kwargs:
+            with self._path_apart():
+                return super().execute(query, params, **kwargs)
+        super().execute(f"{self.mogrify(SET_PATH, [path])}; {self.mogrify(query, params)}")
+        self.nextset()  # the statement's result, after set_config's
+        self._path_set(path)
+        return self
 
     def executemany(self, query, params_seq, **kwargs):
-        with self._with_path():
+        with self._path_apart():
             return super().executemany(query, params_seq, **kwargs)
 
     @contextlib.contextmanager
     def copy(self, statement, params=None, **kwargs):
-        with self._with_path(), super().copy(statement, params, **kwargs) as copy:
+        with self._path_apart(), super().copy(statement, params, **kwargs) as copy:
             yield copy
 
 

@@ -39,14 +39,13 @@ from tests.conftest import (
     ROOT,
     TEST_PASSWORD,
     confirm_token,
-    free_port,
     other_workers_paused,
-    pgbouncer_start,
     wait_for,
     worker_start,
     worker_stop,
 )
 from tests.fakes.sms_providers import FakeEsms
+from tests.servers import free_port, pgbouncer_start
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,8 @@ import pytest
 from django.db import connections
 from django.utils.module_loading import import_string
 
-from tests.conftest import ARTIFACTS, pgbouncer_start
+from tests.conftest import ARTIFACTS
+from tests.servers import pgbouncer_start
 
 STOCK = "django_tenants.postgresql_backend.base.DatabaseWrapper"
 OURS = "tenants.postgresql_backend.base.DatabaseWrapper"
@@ -119,3 +120,25 @@ def test_ours_reads_the_schools_own_rows(world, connect):
             with wrapper.cursor() as cursor:
                 cursor.execute(f"SELECT student_code FROM {Student._meta.db_table}")
                 assert sorted(row[0] for row in cursor.fetchall()) == expected[wrapper.alias]
+
+
+def test_ours_answers_as_a_plain_cursor_would(world, connect):
+    """Row counts, a '%' in a statement without parameters, a failing statement, executemany."""
+    from django.db import DataError
+
+    from students.models import Student
+
+    a = connect(OURS, "a")
+    a.set_schema(world.school_a.schema_name)
+    table = Student._meta.db_table
+    with a.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET full_name = full_name WHERE student_code = %s", ["W-PH-A"])
+        assert cursor.rowcount == 1
+        cursor.execute("SELECT '100%'")
+        assert cursor.fetchone() == ("100%",)
+        cursor.execute("SELECT %(code)s || '%%'", {"code": "W"})
+        assert cursor.fetchone() == ("W%",)
+        with pytest.raises(DataError):
+            cursor.execute("SELECT 1 / 0")
+        cursor.executemany(f"UPDATE {table} SET full_name = full_name WHERE student_code = %s", [["W-PH-A"]])
+    assert _path(a) == world.school_a.schema_name
