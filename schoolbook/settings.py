@@ -100,6 +100,8 @@ SPARE_SCHEMAS = int(os.environ.get("SPARE_SCHEMAS", "3"))
 MIDDLEWARE = [
     # Where each request comes from, for the audit trail (services never take the request).
     "schoolbook.audit.context.OriginMiddleware",
+    # Counts and times every response, even those answered by a middleware below (schoolbook.metrics).
+    "schoolbook.metrics.MetricsMiddleware",
     # First, so that even the 404 for an unknown school is in the visitor's language.
     "schoolbook.i18n.LanguageCookieMiddleware",
     # Before anything reads the body: a declared Content-Length over the path's limit is refused with 413.
@@ -405,6 +407,14 @@ GATEWAYS = {
 # VNPay's payment page (payments.vnpay): its sandbox unless configured; each school's terminal and hash secret
 # are its own (fees settings), never configuration.
 VNPAY_PAYMENT_URL = os.environ.get("VNPAY_PAYMENT_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
+# Prometheus metrics (schoolbook.metrics): /metrics answers requests from these networks (the proxy's
+# X-Real-IP when set, else the peer's address) or bearing `Authorization: Bearer <METRICS_TOKEN>`; anyone
+# else gets 404. A Celery worker serves its own metrics on WORKER_METRICS_PORT (unset: none).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT") or 0)
+WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "127.0.0.1")
+
 # Seals provider tokens stored in the database (schoolbook.sealed); derived from SECRET_KEY when unset.
 SEALING_KEY = os.environ.get("SEALING_KEY", "")
 
