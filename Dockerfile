@@ -35,4 +35,6 @@ ENV MEDIA_ROOT=/var/lib/schoolbook/media
 USER schoolbook
 EXPOSE 8000
 
-CMD ["gunicorn", "schoolbook.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+# gunicorn.conf.py (read from /app) gives the workers one Prometheus metrics directory. No gunicorn access
+# log: the app writes its own access line, with the school and the request id (schoolbook.logs).
+CMD ["gunicorn", "schoolbook.wsgi", "--bind", "0.0.0.0:8000", "--timeout", "60"]

@@ -2,15 +2,23 @@
 worker switches to it before running the task: a task sent outside any school runs in `public`.
 
 Imported by messaging's AppConfig.ready() so that every process that sends tasks uses this app. Its signal
-handlers time each task for Prometheus (schoolbook.metrics): a publication stamps the message, the worker
-measures the wait in the queue and the run; a worker's main process gets its own metrics directory before
-it forks the pool, and serves the pool's metrics on WORKER_METRICS_PORT."""
+handlers leave logging to Django's LOGGING (schoolbook.logs), and time each task for Prometheus
+(schoolbook.metrics): a publication stamps the message, the worker measures the wait in the queue and the
+run; a worker's main process gets its own metrics directory before it forks the pool, and serves the
+pool's metrics on WORKER_METRICS_PORT."""
 
 import datetime
 import os
 import time
 
-from celery.signals import before_task_publish, celeryd_init, task_postrun, task_prerun, worker_init
+from celery.signals import (
+    before_task_publish,
+    celeryd_init,
+    setup_logging,
+    task_postrun,
+    task_prerun,
+    worker_init,
+)
 from django.conf import settings
 from django.db import connection
 from tenant_schemas_celery.app import CeleryApp, get_schema_name_from_task
@@ -75,6 +83,12 @@ def _task_finished(task_id=None, task=None, state=None, **kwargs):
     started = _started.pop(task_id, None)
     if started is not None:
         metrics.task_run_observe(task.name, state or "UNKNOWN", time.perf_counter() - started)
+
+
+@setup_logging.connect
+def _django_logging(**kwargs):
+    """Celery leaves logging alone when this signal has a receiver: Django's LOGGING (text or JSON lines
+    with the school and the task id, schoolbook.logs) is already in place, as in the web processes."""
 
 
 @celeryd_init.connect

@@ -17,7 +17,6 @@ import atexit
 import functools
 import hmac
 import ipaddress
-import logging
 import os
 import shutil
 import sys
@@ -38,8 +37,6 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 UNMATCHED = "unmatched"  # a path no URL pattern matches (unknown school, a 404 of the resolver)
 # Queue waits run from milliseconds (an idle worker) to many minutes (a backlog of notices on `bulk`).
 WAIT_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
-
-access_logger = logging.getLogger("schoolbook.requests")
 
 
 def multiprocess_dir_own() -> str:
@@ -148,8 +145,7 @@ def route_name(request) -> str:
 
 
 class MetricsMiddleware:
-    """Counts and times every response, and writes one access line per request (route name, not path: a
-    path may carry a webhook's secret token) with the request's school and id (schoolbook.logs)."""
+    """Counts and times every response, those a middleware answered before any view included."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -163,14 +159,6 @@ class MetricsMiddleware:
         metrics = _metrics()
         metrics.requests.labels(route, method, str(response.status_code)).inc()
         metrics.latency.labels(route, method).observe(seconds)
-        access_logger.info(
-            "%s %s %s %.1f ms",
-            method,
-            route,
-            response.status_code,
-            seconds * 1000,
-            extra={"route": route, "method": method, "status": response.status_code, "ms": seconds * 1000},
-        )
         return response
 
 

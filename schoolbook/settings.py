@@ -100,6 +100,8 @@ SPARE_SCHEMAS = int(os.environ.get("SPARE_SCHEMAS", "3"))
 MIDDLEWARE = [
     # Where each request comes from, for the audit trail (services never take the request).
     "schoolbook.audit.context.OriginMiddleware",
+    # The request's school on its log lines and its access line (schoolbook.logs).
+    "schoolbook.logs.RequestLogMiddleware",
     # Counts and times every response, even those answered by a middleware below (schoolbook.metrics).
     "schoolbook.metrics.MetricsMiddleware",
     # First, so that even the 404 for an unknown school is in the visitor's language.
@@ -437,11 +439,23 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Every line with its school, request id and task id (schoolbook.logs); LOG_FORMAT: `text` for people
+# (development's default) or `json`, one object a line for a log collector (production's default). Celery
+# workers use this too (schoolbook.celery connects setup_logging).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "schoolbook.logs.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s"},
+        "json": {"()": "schoolbook.logs.json_formatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }
