@@ -417,6 +417,10 @@ METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::
 WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT") or 0)
 WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "127.0.0.1")
 
+# backup_school / restore_school (schoolbook.backup) run pg_dump, pg_restore and psql of the server's major
+# version: from this directory when set, else the embedded server's, else PATH.
+PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "")
+
 # Seals provider tokens stored in the database (schoolbook.sealed); derived from SECRET_KEY when unset.
 SEALING_KEY = os.environ.get("SEALING_KEY", "")
 
