@@ -142,9 +142,12 @@ def test_a_worker_pool_counts_tasks_and_deliveries_in_its_own_metrics(celery_wor
         return value(after, name, **labels) - value(before, name, **labels)
 
     assert grew(DELIVERIES, channel="sms", status="sent") == 1
-    assert grew("schoolbook_celery_task_run_seconds_count", task=task, state="SUCCESS") == 1
-    assert grew("schoolbook_celery_task_queue_wait_seconds_count", task=task) == 1
-    assert grew("schoolbook_celery_task_queue_wait_seconds_sum", task=task) < 60
+    # At least this message's task: another test's task may still have been waiting for a worker.
+    assert grew("schoolbook_celery_task_run_seconds_count", task=task, state="SUCCESS") >= 1
+    assert grew("schoolbook_celery_task_queue_wait_seconds_count", task=task) >= 1
+    assert (
+        grew("schoolbook_celery_task_queue_wait_seconds_bucket", task=task, le="10.0") >= 1
+    )  # ours waited little
 
 
 @pytest.mark.slow
