@@ -50,9 +50,9 @@ class ContextFilter(logging.Filter):
         if school is None:  # not a request: a task, a command
             school = getattr(getattr(connection, "tenant", None), "code", "")
         record.school, record.request_id = school, request_id
-        task = current_task._get_current_object()  # None outside a task
-        record.task_id = (task.request.id or "") if task else ""
-        record.task = task.name if task else ""
+        in_task = bool(current_task)  # the proxy is false outside a task
+        record.task_id = (current_task.request.id or "") if in_task else ""
+        record.task = current_task.name if in_task else ""
         # The text format's bracket: only what is known, so a line outside any request stays short.
         known = [
             school,
