@@ -55,6 +55,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/payments.py
 	$(BIN)/python bench/deploy.py
 	$(BIN)/python bench/pooling.py
+	$(BIN)/python bench/operations.py
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
@@ -68,6 +69,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/payments.py --students 100 --transactions 300 --singles 20 --webhooks 20
 	$(BIN)/python bench/deploy.py --schools 3 --runs 1 --jobs 2
 	$(BIN)/python bench/pooling.py --rounds 5
+	$(BIN)/python bench/operations.py --students 100 --requests 200
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

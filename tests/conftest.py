@@ -4,6 +4,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -280,6 +281,12 @@ def live_server_url(django_db_setup, django_db_blocker):
         server.server_close()
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def worker_start(log: Path, *args: str, **env: str) -> subprocess.Popen:
     """A real Celery worker process on the test database and the test broker, returned once it consumes.
     `args` add to its command line (a node name), `env` to its environment (gateway URLs, messaging
@@ -347,8 +354,11 @@ def other_workers_paused(prefix: str):
 
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup):
-    """A real Celery worker process on the test database and the test broker."""
-    process = worker_start(ARTIFACTS / "celery-worker.log")
+    """A real Celery worker process on the test database and the test broker. Its pool's Prometheus metrics
+    are at `celery_worker.metrics_url` (schoolbook.metrics)."""
+    port = free_port()
+    process = worker_start(ARTIFACTS / "celery-worker.log", WORKER_METRICS_PORT=str(port))
+    process.metrics_url = f"http://127.0.0.1:{port}/metrics"
     yield process
     worker_stop(process)
 
