@@ -143,6 +143,15 @@ def _run_until_login(port: int) -> float:
         process.wait(timeout=60)
 
 
+def _print(rows: list, present: int) -> None:
+    print(f"\nDeploys with {present} schools in the database ({_setup.machine()})\n")
+    print(f"{'what':42} {'':18} {'seconds':>9} {'target':>8}")
+    for what, detail, seconds, target in rows:
+        verdict = "" if target is None else f"< {target:.0f} {'ok' if seconds < target else 'MISSED'}"
+        print(f"{what:42} {detail:18} {seconds:9.2f} {verdict:>8}")
+    sys.stdout.flush()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--schools", type=int, default=1000)
@@ -191,17 +200,13 @@ def main() -> int:
         rows.append(("make run, first start (seeds the demo)", "", seeded, None))
         warm = _run_until_login(args.port)
         rows.append(("make run to the login page", "demo seeded", warm, TARGETS["run"]))
+        _print(rows, present)  # before the clean-up, which takes minutes with a thousand schemas
     finally:
         demo = School.objects.exclude(code__in=before).exclude(code__startswith=_setup.CODE_PREFIX)
         for school in demo:
             school.delete(force_drop=True)
         _setup.drop_bench_schools()
 
-    print(f"\nDeploys with {present} schools in the database ({_setup.machine()})\n")
-    print(f"{'what':42} {'':18} {'seconds':>9} {'target':>8}")
-    for what, detail, seconds, target in rows:
-        verdict = "" if target is None else f"< {target:.0f} {'ok' if seconds < target else 'MISSED'}"
-        print(f"{what:42} {detail:18} {seconds:9.2f} {verdict:>8}")
     connection.close()
     return 0
 
