@@ -3,16 +3,20 @@ catalogs (tables, columns, constraints, indexes, sequences, triggers, the migrat
 without a spare replays the template of the code's migrations, never another state's, and captures one
 when there is none. Real schemas of the test database, rolled back with each test."""
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 
 from schoolbook.onboarding import school_onboard
 from tenants.models import SchemaTemplate, SpareSchema
 from tenants.schema_template import PLACEHOLDER, UnsupportedSchema, capture, migration_state, replay
 from tenants.schemas import TEMPLATE_PREFIX, migrate_new_schema, spare_create, template_refresh
+from tests.conftest import ROOT, _test_database_url
 
 MIGRATED, REPLAYED = "cmp_migrated", "cmp_replayed"
 
@@ -258,3 +262,32 @@ def test_prepare_database_captures_a_missing_template_from_a_schema_it_drops(db,
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE %s", [TEMPLATE_PREFIX + "%"])
         assert cursor.fetchone()[0] == 0
+
+
+def test_the_deploy_command_makes_spares_two_at_a_time(django_db_setup, django_db_blocker):
+    """`prepare_database --jobs 2` in its own process (its pool forks, which a test process must not), on
+    the test database: the spares it adds, two threads with a connection each, are committed, so they are
+    dropped here."""
+    with django_db_blocker.unblock():
+        before = set(SpareSchema.objects.values_list("schema_name", flat=True))
+        env = dict(os.environ, DATABASE_URL=_test_database_url(), SPARE_SCHEMAS=str(len(before) + 3))
+        try:
+            done = subprocess.run(
+                [sys.executable, "manage.py", "prepare_database", "--jobs", "2"], cwd=ROOT, env=env,
+                capture_output=True, text=True, timeout=300,
+            )  # fmt: skip
+            assert done.returncode == 0, done.stdout + done.stderr
+            assert "3 spare schemas made" in done.stdout
+            made = set(SpareSchema.objects.values_list("schema_name", flat=True)) - before
+            assert len(made) == 3
+            with transaction.atomic():
+                migrate_new_schema(MIGRATED)
+                for spare in made:
+                    assert_same_schema(spare, MIGRATED)
+                transaction.set_rollback(True)
+        finally:
+            connection.set_schema_to_public()
+            for spare in SpareSchema.objects.exclude(schema_name__in=before):
+                with connection.cursor() as cursor:
+                    cursor.execute(f'DROP SCHEMA IF EXISTS "{spare.schema_name}" CASCADE')
+                spare.delete()

@@ -21,7 +21,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--jobs", type=int, default=1, help="schemas migrated at the same time")
+        parser.add_argument(
+            "--jobs", type=int, default=1, help="schemas migrated (and spares made) at the same time"
+        )
 
     def handle(self, *args, jobs: int, **options):
         verbosity = options["verbosity"]
@@ -34,7 +36,7 @@ class Command(BaseCommand):
         progress = self.stdout.write if verbosity else (lambda line: None)
         report = schemas_migrate(schemas, jobs=max(1, jobs), progress=progress)
         captured = template_refresh()
-        made = spares_refill()
+        made = spares_refill(jobs=max(1, jobs))
         summary = (
             f"Database ready: {len(report.done)} schemas migrated, {len(report.failed)} failed, "
             f"{report.skipped} up to date; "
