@@ -59,7 +59,7 @@ bench: $(STAMP)
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
-	$(BIN)/python bench/onboarding.py --schools 3
+	$(BIN)/python bench/onboarding.py --singles 2 --csv 5
 	$(BIN)/python bench/routing.py --rounds 1 --seconds 0.2
 	$(BIN)/python bench/roster.py --students 200 --queries 20 --import-students 200
 	$(BIN)/python bench/gradebook.py --students 225 --classes 5 --runs 3

@@ -35,18 +35,18 @@ def migrate_new_schema(schema_name: str) -> None:
     connection.set_schema_to_public()
 
 
-def _store_template(schema_name: str) -> str | None:
+def _store_template(schema_name: str) -> bool:
     """Capture the freshly migrated `schema_name` as the template of the code's migration state."""
     try:
         script = capture(schema_name)
     except UnsupportedSchema as error:
         logger.error("New schools' schemas will be migrated, not replayed: %s", error)
-        return None
+        return False
     # Two processes may capture at once: the first row wins, and both scripts are the same.
     SchemaTemplate.objects.bulk_create(
         [SchemaTemplate(migration_state=migration_state(), script=script)], ignore_conflicts=True
     )
-    return script
+    return True
 
 
 def new_schema(schema_name: str) -> None:
@@ -77,7 +77,7 @@ def template_refresh() -> bool:
     name = TEMPLATE_PREFIX + secrets.token_hex(6)
     with transaction.atomic():
         migrate_new_schema(name)
-        captured = _store_template(name) is not None
+        captured = _store_template(name)
         with connection.cursor() as cursor:
             cursor.execute(f"DROP SCHEMA {connection.ops.quote_name(name)} CASCADE")
     return captured
