@@ -6,7 +6,7 @@ Cloning a template schema (django-tenants' `clone_schema`) was measured here fir
 index-renaming query scans the whole catalog, so it slowed down as schools were added (53 ms with no
 schools, 567 ms with 300) and was no faster than migrating (docs/benchmarks.md). `ALTER SCHEMA … RENAME`
 costs the same however many schools there are, and so does the replay (it reads and writes nothing of the
-other schemas). Replaying still creates ~500 tables, indexes and sequences, a few hundred milliseconds of
+other schemas). Replaying still creates ~450 tables, indexes and sequences, a few hundred milliseconds of
 PostgreSQL's own work, so spares are made ahead, off the request path (a Celery task after each onboarding,
 beat, and `prepare_database`, which also migrates them on every deploy like any school).
 """
