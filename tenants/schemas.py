@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, transaction
 
+from tenants.migration_state import schemas_behind
 from tenants.models import SchemaTemplate, SpareSchema
 from tenants.schema_template import UnsupportedSchema, capture, migration_state, replay
 
@@ -90,6 +91,14 @@ def create_school_schema(schema_name: str) -> None:
     if spare is None:
         new_schema(schema_name)
         return
+    if schemas_behind([spare.schema_name]):
+        # Made by a process still running the previous code during a deploy, after prepare_database had
+        # migrated the pool: brought up to date here, so that no school starts behind the code.
+        logger.warning("Spare %s is behind the code's migrations: migrating it first", spare.schema_name)
+        call_command(
+            "migrate_schemas", tenant=True, schema_name=spare.schema_name, interactive=False, verbosity=0
+        )
+        connection.set_schema_to_public()
     with connection.cursor() as cursor:
         cursor.execute(f'ALTER SCHEMA "{spare.schema_name}" RENAME TO "{schema_name}"')
     spare.delete()

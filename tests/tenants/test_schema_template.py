@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.db import connection, transaction
 
 from schoolbook.onboarding import school_onboard
+from tenants.migration_state import schemas_behind
 from tenants.models import SchemaTemplate, SpareSchema
 from tenants.schema_template import PLACEHOLDER, UnsupportedSchema, capture, migration_state, replay
 from tenants.schemas import TEMPLATE_PREFIX, migrate_new_schema, spare_create, template_refresh
@@ -250,6 +251,27 @@ def test_another_states_template_is_never_used_and_onboarding_captures_its_own(w
     # The next deploy forgets the other state's template and keeps the one captured.
     assert template_refresh() is False
     assert list(SchemaTemplate.objects.values_list("migration_state", flat=True)) == [migration_state()]
+
+
+def test_a_spare_behind_the_code_is_migrated_before_it_becomes_a_school(world):
+    """A spare made from an older template (an old process refilling during a deploy) is never renamed
+    into a school as it is."""
+    SpareSchema.objects.all().delete()
+    spare = spare_create().schema_name
+    call_command("migrate_schemas", "payments", "zero", schema_name=spare, interactive=False, verbosity=0)
+    connection.set_schema_to_public()
+    assert schemas_behind([spare]) == [spare]
+    school = _onboard(world, "from-old-spare")
+    assert schemas_behind([school.schema_name]) == []
+    migrate_new_schema(MIGRATED)
+    school_shape, migrated_shape = describe(school.schema_name), describe(MIGRATED)
+    # Part replayed, part migrated: check constraints compared as PostgreSQL reads them back, on both sides.
+    school_shape["constraints"] = _as_read_back(school_shape["constraints"], school.schema_name)
+    migrated_shape["constraints"] = _as_read_back(migrated_shape["constraints"], MIGRATED)
+    for part in ("tables", "columns", "constraints", "indexes"):
+        assert school_shape[part] == migrated_shape[part], part
+    # The payments migrations were recorded again, after the others.
+    assert sorted(school_shape["migrations"]) == sorted(migrated_shape["migrations"])
 
 
 def test_prepare_database_captures_a_missing_template_from_a_schema_it_drops(db, capsys):
