@@ -22,7 +22,7 @@ import functools
 import hashlib
 import re
 
-from django.db import connection
+from django.db import connection, transaction
 
 from tenants.migration_state import migration_leaves
 
@@ -154,24 +154,24 @@ def capture(schema: str) -> str:
     if not PLAIN_NAME.match(schema):
         raise UnsupportedSchema(f"{schema!r} is not a plain lowercase name")
     args = {"ns": schema, "name": schema}
-    with connection.cursor() as cursor:
+    # With nothing on the search path, PostgreSQL qualifies every name it renders, the template's too. Set
+    # in this transaction only (a failure's rollback undoes it) and put back after: nothing is left on the
+    # server connection, which PgBouncer in transaction pooling hands to others (tenants.postgresql_backend).
+    with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('search_path')")
         search_path = cursor.fetchone()[0]
-        # With nothing on the search path, PostgreSQL qualifies every name it renders, the template's too.
-        cursor.execute("SELECT set_config('search_path', '', false)")
-        try:
-            for problem, query in UNSUPPORTED.items():
-                cursor.execute(query, args)
-                if cursor.fetchone()[0]:
-                    raise UnsupportedSchema(f"{schema} holds {problem}")
-            tables, late_foreign_keys, insertable = _tables(cursor, args)
-            rows = _rows(cursor, schema, insertable)
-            cursor.execute(INDEXES, args)
-            indexes = [row[0] for row in cursor.fetchall()]
-            cursor.execute(SEQUENCE_VALUES, args)
-            setvals = [row[0] for row in cursor.fetchall()]
-        finally:
-            cursor.execute("SELECT set_config('search_path', %s, false)", [search_path])
+        cursor.execute("SELECT set_config('search_path', '', true)")
+        for problem, query in UNSUPPORTED.items():
+            cursor.execute(query, args)
+            if cursor.fetchone()[0]:
+                raise UnsupportedSchema(f"{schema} holds {problem}")
+        tables, late_foreign_keys, insertable = _tables(cursor, args)
+        rows = _rows(cursor, schema, insertable)
+        cursor.execute(INDEXES, args)
+        indexes = [row[0] for row in cursor.fetchall()]
+        cursor.execute(SEQUENCE_VALUES, args)
+        setvals = [row[0] for row in cursor.fetchall()]
+        cursor.execute("SELECT set_config('search_path', %s, true)", [search_path])
     # Rows after every ALTER TABLE: a row under a deferred foreign key leaves a trigger event pending,
     # which forbids altering its table until commit.
     statements = [f"CREATE SCHEMA {PLACEHOLDER}", *tables, *indexes, *late_foreign_keys, *rows]
