@@ -2,8 +2,8 @@
 school, and `make run` up to its login page, all on a database holding --schools schools.
 
 The schools are onboarded first from one CSV through `schools_onboard_csv` with two jobs (timed: the bulk
-onboarding, measured in detail by bench/onboarding.py),
-then the three measurements run as separate processes, as an operator runs them:
+onboarding, measured in detail by bench/onboarding.py), then the three measurements run as separate
+processes, as an operator runs them:
 
 - nothing pending: `manage.py prepare_database` (public, then every school and spare found up to date), run
   --runs times, median;
