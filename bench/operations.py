@@ -5,9 +5,9 @@ A bench school is onboarded with a roster of `--students` (seed_demo's planner a
 I of its gradebook (grades.demo), then backed up with `school_backup` (pg_dump of its schema in the snapshot
 the public rows are read in) and restored under another code with `school_restore` (psql in one
 transaction, every table's rows counted again; its people are already in the database, as when a school is
-restored beside the live one). Then `--requests` GETs of /favicon.ico through Django's test client, with and
-without the two middlewares, log lines written as JSON to /dev/null at INFO, as in production: the median
-per request, each way.
+restored beside the live one). Then `--requests` GETs of /favicon.ico through Django's test client with the
+two middlewares and as many without, alternating, log lines written as JSON to /dev/null at INFO, as in
+production: the median per request, each way.
 
 The schools and their people are dropped at the end and at the start (bench/_setup.py).
 
@@ -123,6 +123,8 @@ def _backup_restore(code: str) -> dict:
 
 
 def _middleware(requests: int) -> tuple[float, float]:
+    """Medians with and without the two middlewares, the requests alternating between two clients so that
+    both see the same load on a shared machine."""
     from django.conf import settings
     from django.test import Client, override_settings
 
@@ -136,24 +138,23 @@ def _middleware(requests: int) -> tuple[float, float]:
         handler.setFormatter(json_formatter())
         root.handlers, root.level = [handler], logging.INFO
         try:
-            without = [name for name in settings.MIDDLEWARE if name not in OBSERVING]
-            with override_settings(MIDDLEWARE=without):
-                bare = _median_us(Client(), requests)
-            observed = _median_us(Client(), requests)
+            bare, observed = Client(), Client()
+            # A client builds its middleware chain on its first request, from the settings of that moment.
+            with override_settings(
+                MIDDLEWARE=[name for name in settings.MIDDLEWARE if name not in OBSERVING]
+            ):
+                bare.get("/favicon.ico")
+            observed.get("/favicon.ico")
+            timings = {bare: [], observed: []}
+            for _ in range(requests):
+                for client in (bare, observed):
+                    start = time.perf_counter()
+                    response = client.get("/favicon.ico")
+                    timings[client].append((time.perf_counter() - start) * 1e6)
+                    assert response.status_code == 200, response.status_code
         finally:
             root.handlers, root.level = saved
-    return observed, bare
-
-
-def _median_us(client, requests: int) -> float:
-    client.get("/favicon.ico")  # loads the middleware chain
-    timings = []
-    for _ in range(requests):
-        start = time.perf_counter()
-        response = client.get("/favicon.ico")
-        timings.append((time.perf_counter() - start) * 1e6)
-        assert response.status_code == 200, response.status_code
-    return statistics.median(timings)
+    return statistics.median(timings[observed]), statistics.median(timings[bare])
 
 
 if __name__ == "__main__":
