@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/attendance.py
 	$(BIN)/python bench/parent_home.py
 	$(BIN)/python bench/payments.py
+	$(BIN)/python bench/portal.py
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
@@ -60,6 +61,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/attendance.py --students 100 --batch 50 --runs 3
 	$(BIN)/python bench/parent_home.py --schools 1 --students 100 --runs 5
 	$(BIN)/python bench/payments.py --students 100 --transactions 300 --singles 20 --webhooks 20
+	$(BIN)/python bench/portal.py --users 5 --seconds 3 --students 40 --notices 5 --cpu-requests 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
