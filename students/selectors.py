@@ -122,6 +122,12 @@ def student_profile(pk: int) -> Student | None:
     )
 
 
+def student_with_class(pk: int) -> Student | None:
+    """A student with current_class_id and current_class_name, nothing else: for pages that show one child's
+    records (grades, attendance), which need neither the guardians nor the enrolment history."""
+    return with_current_class(Student.objects.filter(pk=pk)).first()
+
+
 def homeroom_classes(staff: StaffMember):
     return SchoolClass.objects.filter(homeroom_teacher=staff, year__is_current=True).order_by("name")
 
