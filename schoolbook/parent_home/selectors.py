@@ -82,6 +82,55 @@ def _fee_line(card: ChildCard, today) -> None:
         card.fees = gettext("Học phí: đã nộp đủ")
 
 
+def hub_version(user) -> str:
+    """In a school's schema: a version of every row the user's cards there are made of (the guardian rows
+    and links, the children, their enrolments and classes, invoices, scores, primary ratings, attendance
+    marks and roll calls, leave requests, the notices addressed to the user, years and subjects), in one
+    statement (schoolbook.caching.rows_version)."""
+    from attendance.models import AttendanceMark, LeaveRequest, RollCall
+    from grades.models import PrimaryRating, Score
+    from notices.models import Notice, NoticeRecipient
+    from payments.models import Invoice
+    from schoolbook.caching import rows_version
+    from students.models import (
+        Enrolment,
+        Guardian,
+        SchoolClass,
+        SchoolYear,
+        Student,
+        StudentGuardian,
+        Subject,
+    )
+
+    def table(model):
+        return model._meta.db_table
+
+    guardians = f"SELECT id FROM {table(Guardian)} WHERE user_id = %s"
+    children = f"SELECT student_id FROM {table(StudentGuardian)} WHERE guardian_id IN ({guardians})"
+    of_children = f"student_id IN ({children})"
+    notices = f"SELECT notice_id FROM {table(NoticeRecipient)} WHERE guardian_id IN ({guardians})"
+    classes = f"SELECT school_class_id FROM {table(Enrolment)} WHERE {of_children}"
+    roll_calls = f"SELECT roll_call_id FROM {table(AttendanceMark)} WHERE {of_children}"
+    me = [user.pk]
+    return rows_version(
+        (table(Guardian), "user_id = %s", me),
+        (table(StudentGuardian), f"guardian_id IN ({guardians})", me),
+        (table(Student), f"id IN ({children})", me),
+        (table(Enrolment), of_children, me),
+        (table(SchoolClass), f"id IN ({classes})", me),
+        (table(SchoolYear), "true", []),
+        (table(Subject), "true", []),
+        (table(Invoice), of_children, me),
+        (table(Score), of_children, me),
+        (table(PrimaryRating), of_children, me),
+        (table(AttendanceMark), of_children, me),
+        (table(RollCall), f"id IN ({roll_calls})", me),
+        (table(LeaveRequest), of_children, me),
+        (table(NoticeRecipient), f"guardian_id IN ({guardians})", me),
+        (table(Notice), f"id IN ({notices})", me),
+    )
+
+
 def children_hub(user, schools, since: datetime) -> list[ChildCard]:
     """The cards of `user`'s children in `schools` (their guardian schools), in the order of
     children_across_schools (school by name, then child by name)."""

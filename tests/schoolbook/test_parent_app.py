@@ -179,6 +179,26 @@ def test_the_hub_costs_the_same_queries_for_one_child_or_five_per_school(client,
     assert len(few) <= 24  # two schools: the session, the index, the visit, then six per school
 
 
+def test_the_cards_are_kept_until_one_of_their_rows_changes(client, world, roster):
+    """The rendered cards are cached per schools, parent and version of their rows: a reload costs one
+    query a school for the version, writes nothing within the minute, and anything that changes a card's
+    rows (here a mark, an update without signals) shows at once."""
+    client.force_login(roster.parent)
+    client.get("/home/")
+    with CaptureQueriesContext(connection) as reload:
+        client.get("/home/")
+    assert not [q for q in reload.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+    with schema_context(world.school_a.schema_name):
+        mark = mark_made(roster.an, roster.class_a1, timezone.localdate(), Mark.ABSENT_EXCUSED)
+    with CaptureQueriesContext(connection) as changed:
+        page = client.get("/home/").content.decode()
+    assert "1 buổi vắng, đi muộn" in card_of(page, "Nguyễn Văn An")
+    assert len(reload) < len(changed)
+    with schema_context(world.school_a.schema_name):
+        AttendanceMark.objects.filter(pk=mark.pk).update(mark=Mark.LATE)
+    assert "Đi muộn" in card_of(client.get("/home/").content.decode(), "Nguyễn Văn An")
+
+
 def test_a_parent_without_children_gets_a_next_step(client, world):
     user = User.objects.create_user("0977111222", full_name="Phụ Huynh Chờ")
     from tenants.services import affiliation_add
