@@ -84,7 +84,7 @@ def inbox_schools(user) -> list[School]:
 
 def inbox_version(user) -> str:
     """In a school's schema: a version of the rows of the user's inbox there, their recipient rows and
-    those notices (schoolbook.caching.rows_version)."""
+    those notices' listed columns (schoolbook.caching.rows_version)."""
     guardians = f"SELECT id FROM {Guardian._meta.db_table} WHERE user_id = %s"
     mine = f"guardian_id IN ({guardians})"
     return rows_version(
@@ -93,6 +93,7 @@ def inbox_version(user) -> str:
             Notice._meta.db_table,
             f"id IN (SELECT notice_id FROM {NoticeRecipient._meta.db_table} WHERE {mine})",
             [user.pk],
+            "t.id, t.title, t.category, t.status, t.published_at",  # what the list shows
         ),
     )
 

@@ -64,16 +64,17 @@ def forget_now_and_on_commit(key: str) -> None:
 PART_SECONDS = 600  # a bound on any part's life, whatever its version says
 
 
-def rows_version(*sources: tuple[str, str, list]) -> str:
-    """A version of the rows that each source selects, (table, WHERE clause, its parameters), read in one
-    statement in the current schema: per source, an MD5 of the rows' text in id order. Any insert, update
-    or delete among those rows changes it, whoever made it: a bulk update or raw SQL included, which
-    signals would miss. The database does the work (a few hundred short rows: well under a millisecond)."""
+def rows_version(*sources: tuple) -> str:
+    """A version of the rows that each source selects, (table, WHERE clause, its parameters[, the columns
+    that matter, e.g. "t.id, t.title"; the whole row by default]), read in one statement in the current
+    schema: per source, an MD5 of the rows' text in id order. Any insert, update or delete among those rows
+    changes it, whoever made it: a bulk update or raw SQL included, which signals would miss. The database
+    does the work (a few hundred short rows: well under a millisecond)."""
     selects, params = [], []
-    for table, where, args in sources:
-        selects.append(
-            f"(SELECT md5(coalesce(string_agg(t::text, '|' ORDER BY t.id), '')) FROM {table} t WHERE {where})"
-        )
+    for table, where, args, *columns in sources:
+        row = f"({columns[0]})" if columns else "t"
+        rows = f"string_agg({row}::text, '|' ORDER BY t.id)"
+        selects.append(f"(SELECT md5(coalesce({rows}, '')) FROM {table} t WHERE {where})")
         params.extend(args)
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + " || ".join(selects), params)

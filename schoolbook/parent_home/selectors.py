@@ -127,7 +127,7 @@ def hub_version(user) -> str:
         (table(RollCall), f"id IN ({roll_calls})", me),
         (table(LeaveRequest), of_children, me),
         (table(NoticeRecipient), f"guardian_id IN ({guardians})", me),
-        (table(Notice), f"id IN ({notices})", me),
+        (table(Notice), f"id IN ({notices})", me, "t.id, t.title, t.status, t.published_at"),
     )
 
 
