@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
@@ -449,10 +450,11 @@ def _verdict(users: int, result: dict) -> str:
     rate = len(signs) / (marks["steady"]["at"] - marks["start"]["at"])
     steady = [(ms, e) for p, n, ms, e in result["records"] if p == "steady" and n != "/login/ (baseline)"]
     p95 = _percentiles([ms for ms, _ in steady])[1]
-    errors = sum(1 for p, _, _, e in result["records"] if e and p in ("login", "steady"))
+    errors = Counter(e for p, _, _, e in result["records"] if e and p in ("login", "steady"))
+    reasons = "; ".join(f"{count} × {reason[:80]}" for reason, count in errors.most_common(3))
     return (
         f"{users} parents: {rate:.1f} sign-ins/s (target ≥ {TARGET_SIGN_INS}); steady p95 {p95:.0f} ms "
-        f"(target < {TARGET_P95_MS}); {errors} errors"
+        f"(target < {TARGET_P95_MS}); {errors.total()} errors{': ' + reasons if reasons else ''}"
     )
 
 
