@@ -5,7 +5,7 @@ from django_tenants.utils import schema_context
 
 from notices.models import Notice, NoticeRecipient, Status
 from notices.permissions import is_notice_manager
-from schoolbook.caching import rows_version
+from schoolbook.caching import rows_versions
 from students.models import Enrolment, Guardian, StaffMember, StudentGuardian
 from tenants.models import School
 
@@ -82,20 +82,25 @@ def inbox_schools(user) -> list[School]:
     )
 
 
-def inbox_version(user) -> str:
-    """In a school's schema: a version of the rows of the user's inbox there, their recipient rows and
-    those notices' listed columns (schoolbook.caching.rows_version)."""
+def inbox_versions(user) -> tuple[str, str]:
+    """In a school's schema, in one statement (schoolbook.caching.rows_versions): a version of the user's
+    inbox there without what was read (their recipient rows and those notices' listed columns), and a
+    version of what was read (inbox_reads). Reading a notice changes the second only."""
     guardians = f"SELECT id FROM {Guardian._meta.db_table} WHERE user_id = %s"
     mine = f"guardian_id IN ({guardians})"
-    return rows_version(
-        (NoticeRecipient._meta.db_table, mine, [user.pk]),
-        (
-            Notice._meta.db_table,
-            f"id IN (SELECT notice_id FROM {NoticeRecipient._meta.db_table} WHERE {mine})",
-            [user.pk],
-            "t.id, t.title, t.category, t.status, t.published_at",  # what the list shows
-        ),
+    notices = f"id IN (SELECT notice_id FROM {NoticeRecipient._meta.db_table} WHERE {mine})"
+    rows, listed, reads = rows_versions(
+        (NoticeRecipient._meta.db_table, mine, [user.pk], "t.id, t.notice_id"),
+        (Notice._meta.db_table, notices, [user.pk], "t.id, t.title, t.category, t.status, t.published_at"),
+        (NoticeRecipient._meta.db_table, mine, [user.pk], "t.id, t.read_at"),
     )
+    return rows + listed, reads
+
+
+def inbox_reads(user) -> dict[int, object]:
+    """In a school's schema: when the user read each notice addressed to them there (None: not yet), by
+    recipient row."""
+    return dict(NoticeRecipient.objects.filter(guardian__user=user).values_list("pk", "read_at"))
 
 
 def inbox_across_schools(user, schools=None) -> list[NoticeRecipient]:

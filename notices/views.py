@@ -24,8 +24,9 @@ from notices.selectors import (
     MANAGER_TABS,
     TABS,
     inbox_across_schools,
+    inbox_reads,
     inbox_schools,
-    inbox_version,
+    inbox_versions,
     notice_list,
     notice_visible,
     pending_count,
@@ -325,26 +326,36 @@ def notice_attachment_view(request, pk, attachment_pk):
 
 @login_required
 def notice_inbox_view(request):
-    """Public: a parent's notices from every school where they are a guardian, newest first. The list is
-    kept per schools, viewer, query and version of its rows in each school (one query a school)."""
-    schools = inbox_schools(request.user)
+    """Public: a parent's notices from every school where they are a guardian, newest first. The page is
+    kept per schools, viewer, query and version of its rows in each school (one query a school); when only
+    what was read changed, the list is kept and only the reads are read again."""
+    user = request.user
+    schools = inbox_schools(user)
     versions = []
     for school in schools:
         with schema_context(school.schema_name):
-            versions.append((school.pk, school.name, inbox_version(request.user)))
+            versions.append((school.pk, school.name, *inbox_versions(user)))
+    schemas = [school.schema_name for school in schools]
 
     def build():
-        rows = inbox_across_schools(request.user, schools)
+        rows = cached_part(
+            "notice-inbox-rows",
+            schemas=schemas,
+            viewer=user.pk,
+            version=[version[:3] for version in versions],
+            build=lambda: (inbox_across_schools(user, schools), None),
+        )
+        reads = {}
+        for school in schools:
+            with schema_context(school.schema_name):
+                reads.update({(school.pk, pk): at for pk, at in inbox_reads(user).items()})
+        for row in rows:
+            row.read_at = reads.get((row.school.pk, row.pk))
         page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
         for row in page.object_list:  # links for the page shown, not for every notice of the inbox
             row.url = school_reverse(row.school, "notice_detail", pk=row.notice.pk)
         return render_to_string("notices/_inbox.html", {"page": page}, request=request), None
 
-    content = cached_part(
-        "notice-inbox",
-        schemas=[school.schema_name for school in schools],
-        viewer=request.user.pk,
-        version=(request.GET.urlencode(), versions),
-        build=build,
-    )
+    version = (request.GET.urlencode(), versions)
+    content = cached_part("notice-inbox", schemas=schemas, viewer=user.pk, version=version, build=build)
     return render(request, "notices/inbox.html", {"content": content})

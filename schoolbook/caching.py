@@ -64,7 +64,7 @@ def forget_now_and_on_commit(key: str) -> None:
 PART_SECONDS = 600  # a bound on any part's life, whatever its version says
 
 
-def rows_version(*sources: tuple) -> str:
+def rows_versions(*sources: tuple) -> list[str]:
     """A version of the rows that each source selects, (table, WHERE clause, its parameters[, the columns
     that matter, e.g. "t.id, t.title"; the whole row by default]), read in one statement in the current
     schema: per source, an MD5 of the rows' text in id order. Any insert, update or delete among those rows
@@ -77,8 +77,13 @@ def rows_version(*sources: tuple) -> str:
         selects.append(f"(SELECT md5(coalesce({rows}, '')) FROM {table} t WHERE {where})")
         params.extend(args)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + " || ".join(selects), params)
-        return cursor.fetchone()[0]
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        return list(cursor.fetchone())
+
+
+def rows_version(*sources: tuple) -> str:
+    """rows_versions of all the sources as one version."""
+    return "".join(rows_versions(*sources))
 
 
 def cached_part(name: str, *, schemas: list[str], viewer: int, version, build):

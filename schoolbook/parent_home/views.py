@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 
 from accounts.services import home_visit_record
 from schoolbook.caching import cached_part
-from schoolbook.parent_home.selectors import children_hub, hub_version
+from schoolbook.parent_home.selectors import cards_add_notices, children_cards, hub_versions
 from tenants.routing import school_reverse
 from tenants.selectors import affiliations_of_user
 
@@ -44,23 +44,30 @@ def home_view(request):
 
 
 def _cards(user, schools, since) -> str:
-    """The children's cards, rendered, kept per schools, user, language and version of their rows in each
-    school (selectors.hub_version: one query a school), for this `since` and this day (a fee falls due)."""
+    """The children's cards, rendered, kept per schools, user, language, this `since` and this day (a fee
+    falls due) and the version of their rows in each school (selectors.hub_versions: one query a school).
+    Reading a notice changes only the notices' version: the cards' data is then kept under the others
+    (children_cards), and only the unread notices are read again (cards_add_notices) before rendering."""
+    today = timezone.localdate()
     versions = []
     for school in schools:
         with schema_context(school.schema_name):
-            versions.append((school.pk, school.name, hub_version(user)))
+            versions.append((school.pk, school.name, *hub_versions(user)))
+    schemas = [school.schema_name for school in schools]
 
     def build():
-        cards = children_hub(user, schools, since)
+        cards = cached_part(
+            "parent-hub-cards",
+            schemas=schemas,
+            viewer=user.pk,
+            version=(since, today, [version[:3] for version in versions]),
+            build=lambda: (children_cards(user, schools, since), None),
+        )
+        cards_add_notices(user, cards)
         return render_to_string("accounts/_child_cards.html", {"children": cards}), None
 
     return cached_part(
-        "parent-hub",
-        schemas=[school.schema_name for school in schools],
-        viewer=user.pk,
-        version=(since, timezone.localdate(), versions),
-        build=build,
+        "parent-hub", schemas=schemas, viewer=user.pk, version=(since, today, versions), build=build
     )
 
 
