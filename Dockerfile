@@ -15,6 +15,25 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /nonexistent schoolbook
 
+# pg_dump, pg_restore and psql for backup_school / restore_school, of the server's major version (an older
+# pg_dump cannot read a newer server; a newer one writes settings an older server refuses): Debian's own
+# postgresql-client is another version, so it comes from the PostgreSQL project's apt repository. Keep
+# POSTGRES_MAJOR equal to the `db` image's (postgres:16 in docker-compose.yml).
+ARG POSTGRES_MAJOR=16
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates curl \
+    && install -d /usr/share/postgresql-common/pgdg \
+    && curl -fsSL -o /usr/share/postgresql-common/pgdg/apt.postgresql.org.asc \
+        https://www.postgresql.org/media/keys/ACCC4CF8.asc \
+    && . /etc/os-release \
+    && echo "deb [signed-by=/usr/share/postgresql-common/pgdg/apt.postgresql.org.asc] https://apt.postgresql.org/pub/repos/apt ${VERSION_CODENAME}-pgdg main" \
+        > /etc/apt/sources.list.d/pgdg.list \
+    && apt-get update \
+    && apt-get install -y --no-install-recommends "postgresql-client-${POSTGRES_MAJOR}" \
+    && apt-get purge -y curl && apt-get autoremove -y \
+    && rm -rf /var/lib/apt/lists/*
+ENV PG_BIN_DIR=/usr/lib/postgresql/${POSTGRES_MAJOR}/bin
+
 WORKDIR /app
 COPY . .
 RUN pip install . \
@@ -35,4 +54,6 @@ ENV MEDIA_ROOT=/var/lib/schoolbook/media
 USER schoolbook
 EXPOSE 8000
 
-CMD ["gunicorn", "schoolbook.wsgi", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--timeout", "60"]
+# gunicorn.conf.py (read from /app) gives the workers one Prometheus metrics directory. No gunicorn access
+# log: the app writes its own access line, with the school and the request id (schoolbook.logs).
+CMD ["gunicorn", "schoolbook.wsgi", "--bind", "0.0.0.0:8000", "--timeout", "60"]

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-smoke install chromium clean
+.PHONY: run test lint format bench bench-smoke install test-packages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,18 +17,22 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python -m schoolbook.devstack run
 
-# The browser tests drive Debian's chromium (never `playwright install`): installed here when missing.
-chromium:
-	@test -x /usr/bin/chromium || { \
+# Debian packages the suite runs: chromium for the browser tests (never `playwright install`) and PgBouncer
+# for the scale-out tests; installed here when missing.
+TEST_PACKAGES := chromium=/usr/bin/chromium pgbouncer=/usr/sbin/pgbouncer
+test-packages:
+	@missing=""; for pair in $(TEST_PACKAGES); do test -x "$${pair#*=}" || missing="$$missing $${pair%%=*}"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing Debian's chromium for the browser tests (apt-get)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    echo "Installing Debian's$$missing for the test suite (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "The browser tests need Debian's chromium at /usr/bin/chromium: run 'sudo apt-get install chromium'" >&2; \
+	    echo "The test suite needs Debian's$$missing: run 'sudo apt-get install$$missing'" >&2; \
 	    exit 1; \
-	  fi; }
+	  fi; \
+	fi
 
-test: $(STAMP) chromium
+test: $(STAMP) test-packages
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -49,11 +53,14 @@ bench: $(STAMP)
 	$(BIN)/python bench/attendance.py
 	$(BIN)/python bench/parent_home.py
 	$(BIN)/python bench/payments.py
+	$(BIN)/python bench/deploy.py
+	$(BIN)/python bench/pooling.py
+	$(BIN)/python bench/operations.py
 	$(BIN)/python bench/portal.py
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
-	$(BIN)/python bench/onboarding.py --schools 3
+	$(BIN)/python bench/onboarding.py --singles 2 --csv 5
 	$(BIN)/python bench/routing.py --rounds 1 --seconds 0.2
 	$(BIN)/python bench/roster.py --students 200 --queries 20 --import-students 200
 	$(BIN)/python bench/gradebook.py --students 225 --classes 5 --runs 3
@@ -61,6 +68,9 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/attendance.py --students 100 --batch 50 --runs 3
 	$(BIN)/python bench/parent_home.py --schools 1 --students 100 --runs 5
 	$(BIN)/python bench/payments.py --students 100 --transactions 300 --singles 20 --webhooks 20
+	$(BIN)/python bench/deploy.py --schools 3 --runs 1 --jobs 2
+	$(BIN)/python bench/pooling.py --rounds 5
+	$(BIN)/python bench/operations.py --students 100 --requests 200
 	$(BIN)/python bench/portal.py --users 5 --seconds 3 --students 40 --notices 5 --cpu-requests 3
 
 clean:

@@ -213,47 +213,25 @@ def machine() -> str:
 
 def roster_school(actor, *, code: str, name: str, students: int, seed: int, class_size: int = 45,
                   teachers: int, guardians: int, admins: int):  # fmt: skip
-    """Onboard a bench school and write its roster with `seed_demo`'s planner and bulk writer: grades 6–9,
-    `students` students spread over classes of about `class_size` (one homeroom teacher each), guardians
-    who receive notifications; phones from the bench ranges starting at `teachers`, `guardians` and
-    `admins`. Enrolled since the start of the year, ANALYZEd. Returns (school, roster counts)."""
-    import random
-
-    from django.db import connection, transaction
+    """Onboard a bench school and write its roster (`seed_demo.roster_seed`: grades 6–9, `students`
+    students in classes of about `class_size`, guardians who receive notifications, enrolled since the
+    start of the year, ANALYZEd); phones from the bench ranges starting at `teachers`, `guardians` and
+    `admins`. Returns (school, roster counts)."""
     from django_tenants.utils import schema_context
 
-    from schoolbook.management.commands.seed_demo import CLASS_SIZE, class_layout, plan_roster, roster_write
+    from schoolbook.management.commands.seed_demo import roster_seed
     from schoolbook.onboarding import school_onboard
-    from students.models import Enrolment, SchoolYear
 
     school = school_onboard(actor=actor, data={
         "code": f"{CODE_PREFIX}{code}", "name": name, "levels": ["lower_secondary"], "province": "Hà Nội",
         "admin_name": "Quản Trị Đo", "admin_phone": bench_phone(admins),
     })  # fmt: skip
-    guardian_numbers = iter(range(guardians, guardians + 300_000))
     with schema_context(school.schema_name):
-        year = SchoolYear.objects.get(is_current=True)
-        plan = plan_roster(
-            rng=random.Random(seed), grades=[6, 7, 8, 9], students=students,
-            first_year=year.starts_on.year, next_phone=lambda: bench_phone(next(guardian_numbers)),
+        roster = roster_seed(
+            actor=actor, school=school, students=students, seed=seed, class_size=class_size,
+            guardian_phone=lambda number: bench_phone(guardians + number),
+            teacher_phone=lambda number: bench_phone(teachers + number),
         )  # fmt: skip
-        classes = max(1, students // class_size)
-        # `class_layout` makes classes of about CLASS_SIZE; ask for `classes` of them, then spread the
-        # students over them.
-        plan.classes = class_layout([6, 7, 8, 9], classes * CLASS_SIZE)
-        names = list(plan.classes)
-        for number, student in enumerate(plan.students):
-            student.class_name = names[number * len(names) // len(plan.students)]
-        with transaction.atomic():
-            roster = roster_write(
-                actor=actor,
-                school=school,
-                plan=plan,
-                teacher_phone=lambda number: bench_phone(teachers + number),
-            )
-        Enrolment.objects.update(starts_on=year.starts_on)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
     return school, roster
 
 

@@ -1,268 +1,226 @@
-"""Onboarding a school: the app's pool path (rename a ready spare schema) vs. migrating a new schema.
+"""Onboarding schools: one at a time with and without a spare schema ready, a CSV of many, and the deploy
+command with all of them present.
 
-Both paths are the app as it is, through the real service `schoolbook.onboarding.school_onboard` (form
-validation, School and Domain rows, audit, the school admin's account, staff row and affiliation, and the
-spare-refill task sent on commit, all in one transaction), and through the app's own
-`tenants.schemas.create_school_schema`; nothing is patched to choose the path, only the pool's content:
+Everything goes through the app as it is: the service `schoolbook.onboarding.school_onboard` (form
+validation, School and Domain rows, the schema, audit, the admin's account, staff row and affiliation, the
+subject catalogue, the spare-refill task sent on commit, one transaction) and, for the CSV, the command
+`onboard_schools`. Nothing is patched to choose a path, only the pool's content:
 
-- pool (the app with a spare ready): a spare is made just before, by `spares_refill(target=1)`, which is
-  what the Celery refill runs; `create_school_schema` takes it (`SELECT … FOR UPDATE SKIP LOCKED`) and
-  renames it. Making the spare (CREATE SCHEMA + migrate_schemas + its row) is timed on its own: it is the
-  cost the pool moves off the request path;
-- migrations (the app with the pool empty, its fallback, i.e. django-tenants without a base schema):
-  `create_school_schema` finds no spare and runs CREATE SCHEMA + `migrate_schemas --schema=<new>`.
+- spare: a spare is made just before by `spares_refill(target=1)` (what the Celery refill runs: a replay
+  of the schema template), timed on its own; onboarding renames it;
+- replay: the pool is empty; onboarding replays the schema template into the new schema in its own
+  transaction (tenants.schemas).
 
-The paths alternate school by school, in the order [spare, pool, migrations] then [migrations, spare, pool],
-so that both see the same machine noise. Each school's time is split into phases by wrapping the functions
-the service calls (the app code is not changed); every school is checked to have taken the path it is
-counted in. No Celery worker runs: the refill tasks the onboardings send wait in the bench broker (Redis
-db 3, see _setup) and are purged at the end. Everything created (schools, schemas, spares, people, tasks) is
-dropped at the end, and at the start if a previous run was interrupted.
+The two alternate school by school ([spare, replay] then [replay, spare]) so that both see the same noise;
+each is checked to have taken its path. Singles are measured before the CSV (with the schools already in
+the database) and after it (with the CSV's schools too). The CSV's time per school is read from the
+schools' `created_at` (each row is its own transaction). Then `prepare_database` with nothing to migrate,
+and capturing the template again (what `prepare_database` does after a deploy that brings a migration).
+No Celery worker runs: the tasks sent wait in the bench broker and are purged at the end.
 
-    .venv/bin/python bench/onboarding.py [--schools 50] [--existing 0]
+    .venv/bin/python bench/onboarding.py [--singles 20] [--csv 1000] [--keep]
 
---existing N first onboards N schools (untimed, pool empty) so that the timed ones are added to a database
-that already holds N schools.
+Every bench school is dropped at the start (and at the end unless --keep). With --keep the CSV's schools
+stay in the bench database `schoolbook_bench` for other measurements (prepare_database with a new
+migration, `make run`'s start-up): see docs/benchmarks.md.
 """
 
 import argparse
+import io
+import itertools
 import logging
+import os
 import statistics
 import sys
+import tempfile
 import time
-from collections import defaultdict
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _setup
 
-TARGET_SECONDS = 0.5
-TARGET_SPEEDUP = 3.0
-PATHS = ("pool", "migrations", "fill")
-CODE_INFIX = {"pool": "p-", "migrations": "m-", "fill": "fill-"}
-PHONE_BASE = {"pool": 200000, "migrations": 100000, "fill": 400000}  # routing uses 300000
-
-
-class Phases:
-    """Seconds spent and calls made per phase, for the school being onboarded."""
-
-    def __init__(self):
-        self.current: dict[str, float] = defaultdict(float)
-
-    def reset(self) -> dict[str, float]:
-        done, self.current = self.current, defaultdict(float)
-        return done
-
-    def wrap(self, function, phase: str):
-        def timed(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return function(*args, **kwargs)
-            finally:
-                self.current[phase] += time.perf_counter() - start
-                self.current[f"{phase}_calls"] += 1
-
-        return timed
-
-
-@contextmanager
-def patched(obj, name: str, value):
-    own = name in getattr(obj, "__dict__", {})
-    original = getattr(obj, name)
-    setattr(obj, name, value)
-    try:
-        yield
-    finally:
-        if own:
-            setattr(obj, name, original)
-        else:
-            delattr(obj, name)  # e.g. a method shadowed on an instance
+SINGLE_TARGET = 0.1  # seconds, one onboarding, either path
+CSV_TARGET = 120.0  # seconds, 1,000 schools
+PREPARE_TARGET = 10.0  # seconds, prepare_database with nothing to migrate, 1,000 schools
+PATHS = ("spare", "replay")
 
 
 def p90(values: list[float]) -> float:
-    return statistics.quantiles(values, n=10, method="inclusive")[-1]
+    return statistics.quantiles(values, n=10, method="inclusive")[-1] if len(values) > 1 else values[0]
+
+
+def ms(values: list[float]) -> str:
+    return f"{statistics.median(values) * 1000:.1f} | {p90(values) * 1000:.1f}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--schools", type=int, default=50, help="schools onboarded by each path")
     parser.add_argument(
-        "--existing",
-        type=int,
-        default=0,
-        help="first onboard this many schools, untimed (a database that already holds many schools)",
+        "--singles", type=int, default=20, help="single onboardings per path, before and after"
     )
+    parser.add_argument("--csv", type=int, default=1000, help="schools in the CSV")
+    parser.add_argument("--jobs", type=int, default=2, help="onboard_schools --jobs (spares made at once)")
+    parser.add_argument("--keep", action="store_true", help="leave the CSV's schools in the bench database")
     args = parser.parse_args()
-    if args.schools < 2:
-        parser.error("--schools must be at least 2 (for a p90)")
 
     _setup.setup()
+    from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
     import schoolbook.onboarding
     import tenants.schemas
-    import tenants.services
-    import tenants.tasks
-    from tenants.models import School, SpareSchema
+    from tenants.models import SchemaTemplate, School, SpareSchema
+    from tenants.schema_template import migration_state
 
     _setup.drop_bench_schools()
-    # The fallback logs a warning per school ("No spare schema left"): expected here, and checked below.
     logging.getLogger("tenants.schemas").setLevel(logging.ERROR)
     actor = _setup.bench_admin()
-    phases = Phases()
-    refill_task = tenants.tasks.refill_spare_schemas
+    serial = iter(range(1_000_000))
 
-    def onboard(path: str, index: int) -> dict[str, float]:
-        code = f"{_setup.CODE_PREFIX}{CODE_INFIX[path]}{index:05d}"
-        data = {
-            "code": code,
-            "name": f"Trường Đo Hiệu Năng {code}",
-            "levels": ["lower_secondary"],
-            "province": "Hà Nội",
-            "admin_name": f"Quản Trị {code}",
-            "admin_phone": _setup.bench_phone(PHONE_BASE[path] + index),
-        }
-        spares = SpareSchema.objects.count()
-        if spares != (1 if path == "pool" else 0):
-            raise SystemExit(f"{code}: {spares} spares before a {path} onboarding")
-        phases.reset()
-        start = time.perf_counter()
-        schoolbook.onboarding.school_onboard(actor=actor, data=data)
-        total = time.perf_counter() - start
-        result = phases.reset()
-        result["total"] = total
-        # The path really taken: only the fallback migrates, and the pool path uses up its spare.
-        migrated = result.get("migrate_calls", 0) > 0
-        if migrated != (path != "pool") or SpareSchema.objects.exists():
+    def school_count() -> int:
+        return School.objects.count()
+
+    def onboard(path: str) -> float:
+        number = next(serial)
+        code = f"{_setup.CODE_PREFIX}{path[0]}-{number:05d}"
+        if path == "spare":
+            started = time.perf_counter()
+            made = tenants.schemas.spares_refill(target=1)
+            spare_seconds.append(time.perf_counter() - started)
+            assert made == 1, made
+        if SpareSchema.objects.count() != (path == "spare"):
+            raise SystemExit(f"{code}: wrong pool before a {path} onboarding")
+        spare_name = SpareSchema.objects.values_list("schema_name", flat=True).first()
+        started = time.perf_counter()
+        school_onboard(actor=actor, data={
+            "code": code, "name": f"Trường Đo Hiệu Năng {code}", "levels": ["lower_secondary"],
+            "province": "Hà Nội", "admin_name": f"Quản Trị {code}", "admin_phone": _setup.bench_phone(number),
+        })  # fmt: skip
+        seconds = time.perf_counter() - started
+        if SpareSchema.objects.exists() or (path == "spare" and schema_exists(spare_name)):
             raise SystemExit(f"{code}: did not take the {path} path")
-        if result.get("enqueue_calls") != 1:
-            raise SystemExit(f"{code}: the refill task was not sent on commit")
-        return result
-
-    def schema_size(schema: str) -> tuple[int, int]:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", [schema])
-            tables = cursor.fetchone()[0]
-            cursor.execute(f'SELECT count(*) FROM "{schema}".django_migrations')
-            return tables, cursor.fetchone()[0]
-
-    def make_spare() -> float:
-        start = time.perf_counter()
-        made = tenants.schemas.spares_refill(target=1)
-        seconds = time.perf_counter() - start
-        if made != 1:
-            raise SystemExit(f"spares_refill(target=1) made {made} spares")
         return seconds
 
-    results: dict[str, list[dict[str, float]]] = {path: [] for path in PATHS}
+    def schema_exists(name: str) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])
+            return cursor.fetchone() is not None
+
+    def singles(label: str) -> None:
+        present = school_count()
+        runs: dict[str, list[float]] = {path: [] for path in PATHS}
+        for index in range(args.singles):
+            for path in PATHS if index % 2 == 0 else reversed(PATHS):
+                runs[path].append(onboard(path))
+        single_rows.append((label, present, runs))
+
+    school_onboard = schoolbook.onboarding.school_onboard
     spare_seconds: list[float] = []
+    single_rows: list[tuple[str, int, dict[str, list[float]]]] = []
     started = time.perf_counter()
+    keep = False
     try:
-        with (
-            patched(
-                schoolbook.onboarding,
-                "_create_school",
-                phases.wrap(schoolbook.onboarding._create_school, "all"),
-            ),
-            patched(School, "create_schema", phases.wrap(School.create_schema, "schema")),
-            patched(
-                tenants.schemas,
-                "_migrate_new_schema",
-                phases.wrap(tenants.schemas._migrate_new_schema, "migrate"),
-            ),
-            patched(tenants.services, "audit_record", phases.wrap(tenants.services.audit_record, "audit")),
-            patched(
-                schoolbook.onboarding, "staff_add", phases.wrap(schoolbook.onboarding.staff_add, "staff_add")
-            ),
-            # An instance attribute: what `transaction.on_commit(refill_spare_schemas.delay)` picks up.
-            patched(refill_task, "delay", phases.wrap(refill_task.delay, "enqueue")),
-        ):
-            for index in range(args.existing):
-                results["fill"].append(onboard("fill", index))
-            connection.set_schema_to_public()
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT count(*) FROM pg_namespace WHERE nspname LIKE %s", ["school\\_%"])
-                schemas_before = cursor.fetchone()[0]
-            school_rows_before = School.objects.count()
-            for index in range(args.schools):
-                pool_first = index % 2 == 0
-                if not pool_first:
-                    results["migrations"].append(onboard("migrations", index))
-                spare_seconds.append(make_spare())
-                if index == 0:
-                    schema_tables, schema_migrations = schema_size(SpareSchema.objects.get().schema_name)
-                results["pool"].append(onboard("pool", index))
-                if pool_first:
-                    results["migrations"].append(onboard("migrations", index))
+        singles("before the CSV")
+
+        csv_present = school_count()
+        rows = ["code,name,levels,province,admin_name,admin_phone"]
+        first = next(serial)
+        for number in range(first, first + args.csv):
+            code = f"{_setup.CODE_PREFIX}csv-{number:05d}"
+            rows.append(f"{code},Trường CSV {number},lower_secondary,Hà Nội,Quản Trị {number},"
+                        f"{_setup.bench_phone(number)}")  # fmt: skip
+        for _ in range(args.csv):
+            next(serial)
+        with tempfile.NamedTemporaryFile("w", suffix=".csv", encoding="utf-8") as csv_file:
+            csv_file.write("\n".join(rows) + "\n")
+            csv_file.flush()
+            csv_started, csv_started_at = time.perf_counter(), timezone.now()
+            call_command("onboard_schools", csv_file.name, "--jobs", str(args.jobs), stdout=io.StringIO())
+            csv_seconds = time.perf_counter() - csv_started
+        created = list(
+            School.objects.filter(code__startswith=f"{_setup.CODE_PREFIX}csv-")
+            .order_by("created_at")
+            .values_list("created_at", flat=True)
+        )
+        if len(created) != args.csv:
+            raise SystemExit(f"the CSV made {len(created)} schools of {args.csv}")
+        gaps = [(later - earlier).total_seconds() for earlier, later in itertools.pairwise(created)]
+        # Before the first school: counting the good rows and making their spares.
+        spares_phase = (created[0] - csv_started_at).total_seconds()
+        tenth = max(1, len(gaps) // 10)
+
+        singles("after the CSV")
+
+        present = school_count()
+        prepare_started = time.perf_counter()
+        call_command("prepare_database", verbosity=0, stdout=io.StringIO())
+        prepare_seconds = time.perf_counter() - prepare_started
+        SchemaTemplate.objects.filter(migration_state=migration_state()).delete()
+        capture_started = time.perf_counter()
+        assert tenants.schemas.template_refresh()
+        capture_seconds = time.perf_counter() - capture_started
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_class")
+            relations = cursor.fetchone()[0]
+        script_size = len(SchemaTemplate.objects.get(migration_state=migration_state()).script)
+        keep = args.keep
     finally:
         elapsed = time.perf_counter() - started
         purged = _setup.purge_bench_queue()
-        dropped = _setup.drop_bench_schools()
+        dropped = 0 if keep else _setup.drop_bench_schools()
 
-    for runs in results.values():
-        for run in runs:
-            run["validation"] = run["total"] - run["all"]
-            run["rest"] = run["all"] - run["schema"] - run["audit"] - run["staff_add"] - run["enqueue"]
-
-    def cells(values: list[float]) -> str:
-        return f"{statistics.median(values) * 1000:.1f} | {p90(values) * 1000:.1f}"
-
-    def row(label: str, path: str, key: str, part: slice = slice(None)) -> str:
-        values = [run[key] for run in results[path][part]]
-        return f"| {label} | {len(values)} | {cells(values)} |"
-
-    def median_of(path: str, key: str) -> float:
-        return statistics.median(run[key] for run in results[path])
-
-    pool_median = median_of("pool", "total")
-    speedup = median_of("migrations", "total") / pool_median
-    schema_speedup = median_of("migrations", "schema") / median_of("pool", "schema")
     lines = [
-        "| Onboarding one school (milliseconds) | schools | median | p90 |",
-        "|---|---:|---:|---:|",
-        f"| schools (School rows / `school_…` schemas) in the database before the timed part | | "
-        f"{school_rows_before} / {schemas_before} | |",
-        f"| school schema: tables / migrations (what a spare or the fallback migrates) | | "
-        f"{schema_tables} / {schema_migrations} | |",
-        row("**pool path (the app, a spare ready): `school_onboard`, total**", "pool", "total"),
-        row("  form validation", "pool", "validation"),
-        row(
-            "  `School.create_schema`: take the oldest spare (`FOR UPDATE SKIP LOCKED`), rename it",
-            "pool",
-            "schema",
-        ),
-        row("  `audit_record` school.onboard", "pool", "audit"),
-        row("  `staff_add` (admin user, staff row, affiliation, audits)", "pool", "staff_add"),
-        row("  refill task sent to the broker on commit (`refill_spare_schemas.delay`)", "pool", "enqueue"),
-        row("  rest (School + Domain rows, signals, commit)", "pool", "rest"),
-        row("  total, first 10 schools of the run", "pool", "total", slice(0, 10)),
-        row("  total, last 10 schools of the run", "pool", "total", slice(-10, None)),
-        row(
-            "**migrations path (the app's fallback, pool empty): `school_onboard`, total**",
-            "migrations",
-            "total",
-        ),
-        row("  `School.create_schema` (CREATE SCHEMA + migrate_schemas)", "migrations", "schema"),
-        row("  total, first 10 schools of the run", "migrations", "total", slice(0, 10)),
-        row("  total, last 10 schools of the run", "migrations", "total", slice(-10, None)),
-        f"| **making one spare, off the request path: `spares_refill(target=1)`** (CREATE SCHEMA + "
-        f"migrate_schemas + row) | {len(spare_seconds)} | {cells(spare_seconds)} |",
-        f"| speed-up, total (median migrations / median pool) | | {speedup:.1f}× | |",
-        f"| speed-up, `School.create_schema` only | | {schema_speedup:.0f}× | |",
-        f"| target ≤ {TARGET_SECONDS} s per school (pool median) | | "
-        f"{'met' if pool_median <= TARGET_SECONDS else 'NOT met'} ({pool_median * 1000:.1f} ms) | |",
-        f"| target ≥ {TARGET_SPEEDUP:.0f}× faster than migrations (total) | | "
-        f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'} ({speedup:.1f}×) | |",
+        "| Onboarding (milliseconds unless stated) | schools present | runs | median | p90 |",
+        "|---|---:|---:|---:|---:|",
     ]
+    for label, schools, runs in single_rows:
+        for path in PATHS:
+            what = "a spare ready (renamed)" if path == "spare" else "no spare (template replayed)"
+            lines.append(
+                f"| one school, {what}, {label} | {schools} | {len(runs[path])} | {ms(runs[path])} |"
+            )
+    lines += [
+        f"| making a spare (`spares_refill(target=1)`: replay + row), off the request path | | "
+        f"{len(spare_seconds)} | {ms(spare_seconds)} |",
+        f"| **CSV of {args.csv} schools (`onboard_schools --jobs {args.jobs}`), total, seconds** | "
+        f"{csv_present} | 1 | {csv_seconds:.1f} | |",
+        f"| CSV: validating the rows and making {args.csv} spares (`--jobs {args.jobs}`), seconds | "
+        f"{csv_present} | 1 | {spares_phase:.1f} | |",
+        f"| CSV: then onboarding the {args.csv} rows (renames), seconds | | 1 | "
+        f"{(created[-1] - created[0]).total_seconds():.1f} | |",
+        f"| CSV, time per school, first {tenth} | {csv_present} | {tenth} | {ms(gaps[:tenth])} |",
+        f"| CSV, time per school, last {tenth} | {csv_present + args.csv - tenth} | {tenth} | "
+        f"{ms(gaps[-tenth:])} |",
+        f"| `prepare_database`, nothing to migrate, seconds | {present} | 1 | {prepare_seconds:.2f} | |",
+        f"| capturing the template again (a deploy with a new migration), seconds | {present} | 1 | "
+        f"{capture_seconds:.2f} | |",
+    ]
+    worst_single = max(statistics.median(runs[path]) for _, _, runs in single_rows for path in PATHS)
+    lines += [
+        f"| target: one onboarding < {SINGLE_TARGET * 1000:.0f} ms, either path (worst median) | | | "
+        f"{'met' if worst_single < SINGLE_TARGET else 'NOT met'} ({worst_single * 1000:.0f} ms) | |",
+        f"| target: CSV of 1,000 < {CSV_TARGET:.0f} s (scaled to 1,000) | | | "
+        f"{'met' if csv_seconds * 1000 / args.csv < CSV_TARGET else 'NOT met'} "
+        f"({csv_seconds * 1000 / args.csv:.0f} s) | |",
+        f"| target: prepare_database < {PREPARE_TARGET:.0f} s | | | "
+        f"{'met' if prepare_seconds < PREPARE_TARGET else 'NOT met'} ({prepare_seconds:.1f} s) | |",
+    ]
+    print(_setup.machine())
     print("\n".join(lines))
-    sent = round(sum(run.get("enqueue_calls", 0) for runs in results.values() for run in runs))
     print(
-        f"\n{args.existing} schools onboarded first (untimed); {dropped} bench schools dropped; "
-        f"{sent} refill tasks sent, {purged} purged from the bench broker (no worker); "
-        f"run took {elapsed:.0f} s (paths alternated school by school)."
+        f"\n{relations} relations in the bench database at the end; "
+        f"template script {script_size // 1024} kB; "
+        f"{purged} tasks purged from the bench broker (no worker); run took {elapsed:.0f} s; "
+        + (
+            f"{dropped} bench schools dropped."
+            if not keep
+            else "schools kept (--keep): see docs/benchmarks.md."
+        )
     )
+    if keep:
+        print(f"The bench database: DATABASE_URL='{os.environ['DATABASE_URL']}'")
     return 0
 
 

@@ -1,7 +1,11 @@
 """Onboarding a school: the platform's school (tenants), then, in its new schema, its admin and the
 subject catalogue (students). All-or-nothing: PostgreSQL DDL is transactional, so a failure after the
-spare schema was renamed (or a new one migrated) rolls it back too. The console, the commands and the CSV
-import all come through here."""
+spare schema was renamed (or the template replayed) rolls it back too. The console, the commands and the
+CSV import all come through here.
+
+A CSV first counts its good rows and makes the spare schemas they need, `jobs` at a time (each spare is a
+few hundred milliseconds of PostgreSQL's DDL, which several connections share out over the cores), then
+onboards the rows one by one, each renaming a spare, each in its own transaction."""
 
 import csv
 import io
@@ -16,6 +20,7 @@ from accounts.roles import Role
 from students.services import catalogue_seed, staff_add
 from tenants.forms import SchoolOnboardForm
 from tenants.models import School
+from tenants.schemas import spares_refill
 from tenants.services import school_create
 from tenants.tasks import refill_spare_schemas
 
@@ -28,10 +33,16 @@ class OnboardingError(ValueError):
 
 def school_onboard(*, actor, data: dict) -> School:
     """Validate `data` (the onboarding form's fields) and create the school, its schema and its admin."""
+    school = _create_school(actor=actor, cleaned=_validated(data))
+    transaction.on_commit(refill_spare_schemas.delay)
+    return school
+
+
+def _validated(data: dict) -> dict:
     form = SchoolOnboardForm(data)
     if not form.is_valid():
         raise OnboardingError({name: list(messages) for name, messages in form.errors.items()})
-    return _create_school(actor=actor, cleaned=form.cleaned_data)
+    return form.cleaned_data
 
 
 @transaction.atomic
@@ -46,7 +57,6 @@ def _create_school(*, actor, cleaned: dict) -> School:
             roles=[Role.SCHOOL_ADMIN],
         )
         catalogue_seed(levels=school.levels, today=timezone.localdate())
-    transaction.on_commit(refill_spare_schemas.delay)
     return school
 
 
@@ -79,9 +89,10 @@ class BulkReport:
     problems: list[RowProblem] = field(default_factory=list)
 
 
-def schools_onboard_csv(*, actor, text: str) -> BulkReport:
+def schools_onboard_csv(*, actor, text: str, jobs: int = 1) -> BulkReport:
     """Each good row is onboarded (all-or-nothing per row); each bad row is reported with its line,
-    field and reason. `levels` is separated by ';' or '|', e.g. "lower_secondary;upper_secondary"."""
+    field and reason. `levels` is separated by ';' or '|', e.g. "lower_secondary;upper_secondary".
+    `jobs`: spare schemas made at the same time, each on its own connection (see the module's docstring)."""
     report = BulkReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [
@@ -92,6 +103,7 @@ def schools_onboard_csv(*, actor, text: str) -> BulkReport:
     if missing:
         report.problems.append(RowProblem(1, ", ".join(missing), gettext("Thiếu cột bắt buộc")))
         return report
+    rows: list[tuple[int, dict]] = []
     seen_codes: dict[str, int] = {}
     for row in reader:
         line = reader.line_num
@@ -104,9 +116,15 @@ def schools_onboard_csv(*, actor, text: str) -> BulkReport:
             report.problems.append(RowProblem(line, "code", reason))
             continue
         seen_codes[data["code"]] = line
+        rows.append((line, data))
+    good = sum(SchoolOnboardForm(data).is_valid() for _, data in rows)
+    spares_refill(target=good, jobs=jobs)
+    for line, data in rows:
         try:
-            report.created.append(school_onboard(actor=actor, data=data))
+            report.created.append(_create_school(actor=actor, cleaned=_validated(data)))
         except OnboardingError as error:
             for name, messages in error.errors.items():
                 report.problems.extend(RowProblem(line, name, message) for message in messages)
+    if report.created:
+        refill_spare_schemas.delay()  # once for the whole file, not once a school
     return report

@@ -57,6 +57,13 @@ if not os.environ.get("DATABASE_URL"):
         "DATABASE_URL is not set. Use manage.py (it starts the embedded PostgreSQL) or set DATABASE_URL."
     )
 DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
+# Behind PgBouncer in transaction pooling, the school's schema is set in each transaction, never on the
+# session, and server-side cursors are off (tenants/postgresql_backend, docs/operations.md).
+DATABASE_POOLING = os.environ.get("DATABASE_POOLING", "")
+if DATABASE_POOLING not in ("", "transaction"):
+    raise ImproperlyConfigured("DATABASE_POOLING must be empty or 'transaction'")
+if DATABASE_POOLING:
+    DATABASES["default"] |= {"ENGINE": "tenants.postgresql_backend", "DISABLE_SERVER_SIDE_CURSORS": True}
 if os.environ.get("TEST_SLOT", "0") not in ("", "0"):  # parallel test runs: see tests/plugin.py
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.environ['TEST_SLOT']}"}
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
@@ -100,6 +107,10 @@ SPARE_SCHEMAS = int(os.environ.get("SPARE_SCHEMAS", "3"))
 MIDDLEWARE = [
     # Where each request comes from, for the audit trail (services never take the request).
     "schoolbook.audit.context.OriginMiddleware",
+    # The request's school on its log lines and its access line (schoolbook.logs).
+    "schoolbook.logs.RequestLogMiddleware",
+    # Counts and times every response, even those answered by a middleware below (schoolbook.metrics).
+    "schoolbook.metrics.MetricsMiddleware",
     # First, so that even the 404 for an unknown school is in the visitor's language.
     "schoolbook.i18n.LanguageCookieMiddleware",
     # Before anything reads the body: a declared Content-Length over the path's limit is refused with 413.
@@ -406,6 +417,18 @@ GATEWAYS = {
 # VNPay's payment page (payments.vnpay): its sandbox unless configured; each school's terminal and hash secret
 # are its own (fees settings), never configuration.
 VNPAY_PAYMENT_URL = os.environ.get("VNPAY_PAYMENT_URL", "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html")
+# Prometheus metrics (schoolbook.metrics): /metrics answers requests from these networks (the proxy's
+# X-Real-IP when set, else the peer's address) or bearing `Authorization: Bearer <METRICS_TOKEN>`; anyone
+# else gets 404. A Celery worker serves its own metrics on WORKER_METRICS_PORT (unset: none).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", "127.0.0.1/32,::1/128")
+WORKER_METRICS_PORT = int(os.environ.get("WORKER_METRICS_PORT") or 0)
+WORKER_METRICS_ADDRESS = os.environ.get("WORKER_METRICS_ADDRESS", "127.0.0.1")
+
+# backup_school / restore_school (schoolbook.backup) run pg_dump, pg_restore and psql of the server's major
+# version: from this directory when set, else the embedded server's, else PATH.
+PG_BIN_DIR = os.environ.get("PG_BIN_DIR", "")
+
 # Seals provider tokens stored in the database (schoolbook.sealed); derived from SECRET_KEY when unset.
 SEALING_KEY = os.environ.get("SEALING_KEY", "")
 
@@ -428,11 +451,23 @@ SECURE_HSTS_PRELOAD = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# Every line with its school, request id and task id (schoolbook.logs); LOG_FORMAT: `text` for people
+# (development's default) or `json`, one object a line for a log collector (production's default). Celery
+# workers use this too (schoolbook.celery connects setup_logging).
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "json" if PRODUCTION else "text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be text or json, got {LOG_FORMAT!r}")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "schoolbook.logs.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s%(context)s: %(message)s"},
+        "json": {"()": "schoolbook.logs.json_formatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "pgserver": {"level": "WARNING"}},
 }

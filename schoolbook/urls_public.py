@@ -5,7 +5,7 @@ from django.views.i18n import set_language
 
 from accounts import views as accounts_views
 from accounts import views_2fa
-from schoolbook import health
+from schoolbook import health, metrics
 from schoolbook import views as site_views
 from schoolbook.console import views as console_views
 from schoolbook.parent_home import views as parent_home_views
@@ -14,6 +14,7 @@ from schoolbook.push import views as push_views
 urlpatterns = [
     path("", accounts_views.landing_view, name="landing"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("favicon.ico", site_views.favicon, name="favicon"),
     path("login/", accounts_views.login_view, name="login"),
     path("login/code/", accounts_views.code_request_view, name="code_request"),

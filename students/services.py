@@ -66,23 +66,30 @@ def school_year_bounds(today: date) -> tuple[str, date, date, date]:
 @transaction.atomic
 def catalogue_seed(*, levels: list[str], today: date) -> None:
     """A new school's grades, subjects with their periods, and the current school year with its two terms.
-    Idempotent: what exists is left as the school edited it."""
-    for level in levels:
-        for number in catalogue.GRADES[level]:
-            GradeLevel.objects.get_or_create(number=number, defaults={"level": level})
-        grades = {grade.number: grade for grade in GradeLevel.objects.filter(level=level)}
-        for order, spec in enumerate(catalogue.CATALOGUE[level]):
-            subject, created = Subject.objects.get_or_create(
-                level=level,
-                code=spec.code,
-                defaults={"name": spec.name, "assessment": spec.assessment, "order": order,
-                          "has_periodic_test": spec.has_periodic_test},
-            )  # fmt: skip
-            if created:
-                SubjectLoad.objects.bulk_create(
-                    SubjectLoad(subject=subject, grade=grades[number], periods_per_year=periods)
-                    for number, periods in spec.periods.items()
-                )
+    Idempotent: what exists is left as the school edited it. A few bulk statements whatever the levels:
+    every onboarding runs this, a CSV of a thousand schools a thousand times."""
+    numbers = set(GradeLevel.objects.values_list("number", flat=True))
+    GradeLevel.objects.bulk_create(
+        GradeLevel(number=number, level=level)
+        for level in levels
+        for number in catalogue.GRADES[level]
+        if number not in numbers
+    )
+    grades = {grade.number: grade for grade in GradeLevel.objects.all()}
+    existing = set(Subject.objects.filter(level__in=levels).values_list("level", "code"))
+    new = [
+        (Subject(level=level, code=spec.code, name=spec.name, assessment=spec.assessment, order=order,
+                 has_periodic_test=spec.has_periodic_test), spec)
+        for level in levels
+        for order, spec in enumerate(catalogue.CATALOGUE[level])
+        if (level, spec.code) not in existing
+    ]  # fmt: skip
+    Subject.objects.bulk_create(subject for subject, _ in new)  # PostgreSQL returns their ids
+    SubjectLoad.objects.bulk_create(
+        SubjectLoad(subject=subject, grade=grades[number], periods_per_year=periods)
+        for subject, spec in new
+        for number, periods in spec.periods.items()
+    )
     name, starts_on, second_term_on, ends_on = school_year_bounds(today)
     year, created = SchoolYear.objects.get_or_create(
         name=name,

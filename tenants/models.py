@@ -108,6 +108,18 @@ class SpareSchema(models.Model):
         return self.schema_name
 
 
+class SchemaTemplate(models.Model):
+    """The script that makes a new school's schema without running the migrations: captured from a freshly
+    migrated schema, for one state of the code's migrations (tenants.schema_template)."""
+
+    migration_state = models.CharField(max_length=64, unique=True)
+    script = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return self.migration_state
+
+
 class Domain(DomainMixin):
     """The school's path segment: /s/<domain>/. Always equal to School.code."""
 

@@ -4,6 +4,7 @@ import os
 import random
 import re
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -280,6 +281,12 @@ def live_server_url(django_db_setup, django_db_blocker):
         server.server_close()
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def worker_start(log: Path, *args: str, **env: str) -> subprocess.Popen:
     """A real Celery worker process on the test database and the test broker, returned once it consumes.
     `args` add to its command line (a node name), `env` to its environment (gateway URLs, messaging
@@ -289,7 +296,7 @@ def worker_start(log: Path, *args: str, **env: str) -> subprocess.Popen:
         process = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "schoolbook.celery", "worker", "-Q", WORKER_QUEUES,
              "--concurrency", "2", "--loglevel", "INFO", "--without-mingle", "--without-gossip", *args],
-            cwd=ROOT, env=dict(os.environ, DATABASE_URL=_test_database_url(), **env), stdout=out,
+            cwd=ROOT, env=dict(os.environ, DATABASE_URL=_test_database_url()) | env, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
     deadline = time.monotonic() + 60
@@ -318,10 +325,40 @@ def worker_stop(process: subprocess.Popen) -> None:
         worker_kill(process)
 
 
+@contextlib.contextmanager
+def other_workers_paused(prefix: str):
+    """The running workers whose node names do not start with `prefix` (the session's `celery_worker`)
+    stop consuming meanwhile, so that no task of a test's own workers reaches one configured otherwise."""
+    from schoolbook.celery import app
+
+    paused = [
+        name for reply in app.control.ping(timeout=1.0) for name in reply if not name.startswith(prefix)
+    ]
+
+    def consume(on: bool) -> None:
+        control = app.control.add_consumer if on else app.control.cancel_consumer
+        for queue in WORKER_QUEUES.split(","):
+            control(queue, destination=paused, reply=True, timeout=5.0)
+
+    if not paused:  # an empty destination would mean every worker
+        yield
+        return
+    consume(on=False)
+    queues = app.control.inspect(destination=paused, timeout=1.0).active_queues() or {}
+    assert set(queues) == set(paused) and not any(queues.values()), "the session's worker still consumes"
+    try:
+        yield
+    finally:
+        consume(on=True)
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup):
-    """A real Celery worker process on the test database and the test broker."""
-    process = worker_start(ARTIFACTS / "celery-worker.log")
+    """A real Celery worker process on the test database and the test broker. Its pool's Prometheus metrics
+    are at `celery_worker.metrics_url` (schoolbook.metrics)."""
+    port = free_port()
+    process = worker_start(ARTIFACTS / "celery-worker.log", WORKER_METRICS_PORT=str(port))
+    process.metrics_url = f"http://127.0.0.1:{port}/metrics"
     yield process
     worker_stop(process)
 

@@ -17,6 +17,7 @@ from django_tenants.utils import schema_context
 from messaging.models import Delivery, Message, MessagingSettings
 from messaging.outbox.selectors import Reach, Recipient, message_recipient
 from messaging.quiet_hours import quiet_until
+from schoolbook import metrics
 from schoolbook.celery import app as celery_app
 
 LIVE = (Delivery.Status.QUEUED, Delivery.Status.SENDING, Delivery.Status.SENT, Delivery.Status.DELIVERED)
@@ -76,6 +77,7 @@ def messages_send(
         if message.channels
         for gateway, address in reach.addresses(recipient, message.channels[0])
     )
+    metrics.deliveries_count((d.channel, Delivery.Status.QUEUED) for d in deliveries)
     if hold is None:
         deliveries_dispatch(deliveries)
     return messages
@@ -104,6 +106,7 @@ def messages_resend(message_ids: list[int]) -> int:
         reach = Reach([message_recipient(m) for m in retry], MessagingSettings.current())
         created = [d for message in retry for d in first_reachable(message, message.channels, reach, now)]
         created = Delivery.objects.bulk_create(created)
+        metrics.deliveries_count((d.channel, Delivery.Status.QUEUED) for d in created)
         deliveries_dispatch(created)
     return len(created)
 

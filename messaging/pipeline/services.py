@@ -8,6 +8,7 @@ minute, releases what quiet hours held, falls back what was not delivered in tim
 deliveries whose task or worker was lost."""
 
 import random
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,6 +28,7 @@ from messaging.outbox.selectors import Reach, message_recipient
 from messaging.outbox.services import LIVE, deliveries_dispatch, first_reachable
 from messaging.provider_accounts.selectors import gateway_for, gateway_options
 from messaging.sms_text import sms_normalise
+from schoolbook import metrics
 
 BACKOFF_CAP_SECONDS = 600
 
@@ -120,7 +122,16 @@ def _send(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], dict[i
     gateway = gateway_for(name)
     prefs = MessagingSettings.current()
     batch = [_outgoing(d, prefs) for d in deliveries]
-    results = {result.idempotency_key: result for result in gateway.send(batch)}
+    started = time.perf_counter()
+    try:
+        sent = gateway.send(batch)
+    except Exception:
+        metrics.gateway_errors_count(name, ["exception"] * len(batch))
+        raise
+    finally:
+        metrics.gateway_send_observe(name, time.perf_counter() - started)
+    results = {result.idempotency_key: result for result in sent}
+    metrics.gateway_errors_count(name, [_error_kind(r.error) for r in sent if r.error is not None])
     now = timezone.now()
     fallback_at = now + timedelta(minutes=prefs.fallback_minutes)
     retry, failed, waits = [], [], {}
@@ -156,10 +167,19 @@ def _send(name: str, deliveries: list[Delivery]) -> tuple[list[Delivery], dict[i
                 waits[delivery.pk] = result.error.retry_after
             retry.append(delivery)
     _record(deliveries)
+    metrics.deliveries_count(
+        (d.channel, d.status)
+        for d in deliveries
+        if d.status in (Delivery.Status.SENT, Delivery.Status.FAILED)
+    )
     if failed:
         _mark_bad([d for d, recipient_at_fault in failed if recipient_at_fault], now)
         _fall_back([d.message_id for d, _ in failed], now)
     return retry, waits
+
+
+def _error_kind(error) -> str:
+    return "throttled" if error.throttled else "permanent" if error.permanent else "transient"
 
 
 # What recording a batch's outcomes writes (_send), each delivery's own values.
@@ -271,7 +291,9 @@ def _fall_back(message_ids: list[int], now, *, undelivered_before=None) -> list[
         Delivery.objects.filter(pk__in=[d.pk for d in left_behind]).update(
             status=Delivery.Status.FALLEN_BACK, fallback_at=None
         )
+        metrics.deliveries_count((d.channel, Delivery.Status.FALLEN_BACK) for d in left_behind)
         created = Delivery.objects.bulk_create(created)
+        metrics.deliveries_count((d.channel, Delivery.Status.QUEUED) for d in created)
         deliveries_dispatch(created)
     return [d.pk for d in created]
 

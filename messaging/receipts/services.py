@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from messaging.delivery_keys import KEY_LENGTH, SCHEMA_TAG_LENGTH, schema_tag
 from messaging.gateways.base import Receipt, ReceiptStatus
 from messaging.models import Delivery
+from schoolbook import metrics
 
 logger = logging.getLogger("schoolbook.messaging")
 
@@ -54,6 +55,7 @@ def deliveries_apply_receipts(receipts: list[Receipt], *, gateway: str) -> int:
             Delivery.objects.bulk_update(
                 changed.values(), ["status", "error", "provider_message_id", "delivered_at"]
             )
+            metrics.deliveries_count((d.channel, d.status) for d in changed.values())
     return len(changed)
 
 

@@ -22,6 +22,7 @@ from messaging.outbox.services import messages_send
 from payments.ledger.notify import parent_invoice_url
 from payments.ledger.services import OPEN_STATES
 from payments.models import Invoice, Reminder
+from schoolbook.bulk import bulk_insert
 from schoolbook.text import nfc
 from students.selectors import notified_guardian_links
 from tenants.models import School
@@ -78,14 +79,16 @@ def _claim(step: str, invoice_ids: list[int]) -> list[int]:
     """Insert the Reminder rows this run may send; the ids it inserted (none already there)."""
     if not invoice_ids:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f'INSERT INTO "{Reminder._meta.db_table}" (invoice_id, step, sent_at) '
-            "SELECT id, %s, now() FROM unnest(%s::bigint[]) AS id "
-            "ON CONFLICT (invoice_id, step) DO NOTHING RETURNING invoice_id",
-            [step, invoice_ids],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    rows = bulk_insert(
+        Reminder,
+        {
+            "invoice_id": ("bigint", invoice_ids),
+            "step": ("text", [step] * len(invoice_ids)),
+            "sent_at": ("timestamptz", [timezone.now()] * len(invoice_ids)),
+        },
+        suffix="ON CONFLICT (invoice_id, step) DO NOTHING RETURNING invoice_id",
+    )
+    return [row[0] for row in rows]
 
 
 def reminder_text(school: School, invoice: Invoice, step: str) -> str:

@@ -4,6 +4,7 @@ Set once per request by `OriginMiddleware` in a context variable, so services re
 the HTTP request. Outside a request (Celery tasks, management commands) the origin is empty; `origin(...)`
 sets one explicitly for a block (tests, a command acting for an address)."""
 
+import re
 import uuid
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -39,10 +40,15 @@ def request_address(request) -> str | None:
     return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
 
 
+# What a proxy's request id may look like to be used as it is (nginx's $request_id is 32 hex digits): a
+# token that cannot break a log line or forge another field, whatever the log format.
+REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:=+/-]{1,64}")
+
+
 def _request_id(request) -> str:
-    # The proxy's id when it sends one (so a log line and an audit event can be matched), else our own.
+    # The proxy's id when it sends a safe one (so a log line and an audit event can be matched), else ours.
     given = request.META.get("HTTP_X_REQUEST_ID", "")
-    return given[:64] if given.isprintable() and given else uuid.uuid4().hex
+    return given if REQUEST_ID_RE.fullmatch(given) else uuid.uuid4().hex
 
 
 class OriginMiddleware:

@@ -29,7 +29,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 
 from tests.fakes.http import LocalHttpServer
@@ -41,6 +41,7 @@ class Request:
     path: str
     headers: dict  # lower-case names
     body: dict | list | None  # parsed JSON, None if the body was not JSON
+    at: float = field(default_factory=time.monotonic)  # when it arrived: rates over processes
 
 
 class FakeHttpProvider(LocalHttpServer):

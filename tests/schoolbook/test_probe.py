@@ -53,6 +53,7 @@ from tests.factories import (
 PUBLIC = {
     "landing": "sends to the login page (test_public_pages_show_no_school_data below)",
     "healthz": "servers and queues for monitors, names no school (test_healthz; the test below)",
+    "metrics": "counters for Prometheus, allowed networks or a token only, names no school (test_metrics)",
     "favicon": "static icon (test_favicon)",
     "login": "login page (test_login)",
     "code_request": "login by one-time code (test_otp)",
@@ -478,7 +479,8 @@ def test_the_targets_own_readers_see_what_the_probe_looks_for(world, target):
             assert _shows_target(response), (reader, name)
 
 
-PAGES_FOR_EVERYONE = ["landing", "healthz", "favicon", "login", "code_request", "service_worker"]
+# /metrics answers the test client because it comes from loopback (METRICS_ALLOWED_NETWORKS).
+PAGES_FOR_EVERYONE = ["landing", "healthz", "metrics", "favicon", "login", "code_request", "service_worker"]
 
 
 def test_public_pages_show_no_school_data(world, target):

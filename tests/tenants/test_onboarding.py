@@ -13,7 +13,8 @@ from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
 from schoolbook.onboarding import school_onboard, schools_onboard_csv
 from students.models import StaffMember
-from tenants.models import Domain, School, SchoolAffiliation, SpareSchema
+from tenants.models import Domain, SchemaTemplate, School, SchoolAffiliation, SpareSchema
+from tenants.schema_template import migration_state, replay
 from tenants.schemas import spares_refill
 
 
@@ -21,6 +22,12 @@ def _tables(schema):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", [schema])
         return cursor.fetchone()[0]
+
+
+def _applied(schema):
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT applied FROM "{schema}".django_migrations ORDER BY id')
+        return [row[0].isoformat() for row in cursor.fetchall()]
 
 
 def _migrations(schema):
@@ -129,6 +136,18 @@ def test_csv_creates_good_rows_and_reports_each_bad_row(world):
     assert School.objects.get(code="thcs-ok").levels == ["lower_secondary", "upper_secondary"]
     assert not School.objects.filter(name__in=["Trường Sai Mã", "Trường Thiếu Số", "Trường Sai Cấp"]).exists()
     assert not User.objects.filter(phone__in=["+84981000002", "+84981000006"]).exists()
+
+
+def test_csv_makes_the_spares_its_good_rows_need_then_renames_them_and_asks_for_one_refill(world, published):
+    SpareSchema.objects.all().delete()  # an empty pool; rolled back with the test
+    replay("csv_replayed", SchemaTemplate.objects.get(migration_state=migration_state()).script)
+    report = schools_onboard_csv(actor=world.platform_admin, text=CSV)
+    assert len(report.created) == 2 and not SpareSchema.objects.exists()  # two made, two used
+    for school in report.created:
+        # Made from the template (its rows as captured), then renamed: nothing migrated while rows waited.
+        assert _migrations(school.schema_name) == _migrations("school_test_a")
+        assert _applied(school.schema_name) == _applied("csv_replayed")
+    assert [task for task, *_ in published] == ["tenants.tasks.refill_spare_schemas"]
 
 
 def test_csv_command_prints_the_report_and_fails_when_rows_are_bad(world, tmp_path, capsys):

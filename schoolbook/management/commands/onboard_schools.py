@@ -15,6 +15,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
+        parser.add_argument(
+            "--jobs", type=int, default=1, help="spare schemas made at the same time (one connection each)"
+        )
 
     def handle(self, *args, **options):
         path: Path = options["file"]
@@ -22,7 +25,7 @@ class Command(BaseCommand):
             text = path.read_text(encoding="utf-8-sig")
         except (OSError, UnicodeDecodeError) as error:
             raise CommandError(f"Cannot read {path}: {error}") from error
-        report = schools_onboard_csv(actor=None, text=text)
+        report = schools_onboard_csv(actor=None, text=text, jobs=max(1, options["jobs"]))
         for school in report.created:
             self.stdout.write(f"created\t{school.code}\t{school.name}")
         for problem in report.problems:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -387,6 +387,42 @@ def _affiliate(school: School, *, teachers: list[int], guardians: list[int]) -> 
                 changed.append(affiliation)
     SchoolAffiliation.objects.bulk_create(new.values(), batch_size=1000)
     SchoolAffiliation.objects.bulk_update(changed, ["is_staff", "is_guardian"], batch_size=1000)
+
+
+def roster_seed(
+    *,
+    actor,
+    school: School,
+    students: int,
+    seed: int,
+    class_size: int,
+    guardian_phone: Callable[[int], str],
+    teacher_phone: Callable[[int], str],
+) -> SeedCounts:
+    """A large roster for measurements and scale tests (call inside the school's schema): grades 6–9,
+    `students` students spread over classes of about `class_size`, guardians numbered from 0 through
+    `guardian_phone`, enrolled since the start of the year, then ANALYZEd."""
+    year = SchoolYear.objects.get(is_current=True)
+    guardian_numbers = iter(range(300_000))
+    plan = plan_roster(
+        rng=random.Random(seed),
+        grades=[6, 7, 8, 9],
+        students=students,
+        first_year=year.starts_on.year,
+        next_phone=lambda: guardian_phone(next(guardian_numbers)),
+    )
+    classes = max(1, students // class_size)
+    # `class_layout` makes classes of about CLASS_SIZE: ask for `classes` of them, then spread the students.
+    plan.classes = class_layout([6, 7, 8, 9], classes * CLASS_SIZE)
+    names = list(plan.classes)
+    for number, student in enumerate(plan.students):
+        student.class_name = names[number * len(names) // len(plan.students)]
+    with transaction.atomic():
+        counts = roster_write(actor=actor, school=school, plan=plan, teacher_phone=teacher_phone)
+    Enrolment.objects.update(starts_on=year.starts_on)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    return counts
 
 
 # --- the command --------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Migrate the public schema, then only the school and spare schemas that are behind; top up the pool of
-spares.
+"""Migrate the public schema, then only the school and spare schemas that are behind; capture the schema
+template of the code's migrations if it has none yet (tenants.schema_template); top up the pool of spares.
 
 Run on every deploy (and by `make run`): with nothing to migrate it costs one query for all the schools
 (tenants.migration_state). Schools behind are migrated `--jobs` at a time, one line each, then a summary; a
@@ -11,16 +11,19 @@ from django.core.management.base import BaseCommand, CommandError
 
 from tenants.migration_state import schemas_behind, schemas_migrate
 from tenants.models import School, SpareSchema
-from tenants.schemas import spares_refill
+from tenants.schemas import spares_refill, template_refresh
 
 
 class Command(BaseCommand):
     help = (
-        "Migrate public, then the school and spare schemas that are behind; fill the pool of spare schemas."
+        "Migrate public, then the school and spare schemas that are behind; capture the new schools' schema "
+        "template if the migrations changed; fill the pool of spare schemas."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--jobs", type=int, default=1, help="schemas migrated at the same time")
+        parser.add_argument(
+            "--jobs", type=int, default=1, help="schemas migrated (and spares made) at the same time"
+        )
 
     def handle(self, *args, jobs: int, **options):
         verbosity = options["verbosity"]
@@ -32,10 +35,13 @@ class Command(BaseCommand):
         ]
         progress = self.stdout.write if verbosity else (lambda line: None)
         report = schemas_migrate(schemas, jobs=max(1, jobs), progress=progress)
-        made = spares_refill()
+        captured = template_refresh()
+        made = spares_refill(jobs=max(1, jobs))
         summary = (
             f"Database ready: {len(report.done)} schemas migrated, {len(report.failed)} failed, "
-            f"{report.skipped} up to date; {made} spare schemas made."
+            f"{report.skipped} up to date; "
+            f"{'schema template captured' if captured else 'schema template up to date'}; "
+            f"{made} spare schemas made."
         )
         if report.failed:
             failures = "\n".join(f"  {outcome.schema}: {outcome.error}" for outcome in report.failed)

@@ -27,10 +27,8 @@ from messaging.models import Delivery, Message
 from messaging.outbox.selectors import Recipient
 from messaging.outbox.services import messages_send
 from messaging.tasks import deliver_batch, sweep
-from schoolbook.celery import app
-from schoolbook.devstack import WORKER_QUEUES
 from tenants.models import School
-from tests.conftest import ARTIFACTS, wait_for, worker_kill, worker_start, worker_stop
+from tests.conftest import ARTIFACTS, other_workers_paused, wait_for, worker_kill, worker_start, worker_stop
 from tests.fakes.sms_providers import FakeEsms
 from tests.fakes.smtp import FakeSmtp
 
@@ -97,28 +95,9 @@ class Workers:
         worker_kill(self.process)
 
 
-def _other_workers() -> list[str]:
-    return [
-        name for reply in app.control.ping(timeout=1.0) for name in reply if not name.startswith("faults@")
-    ]
-
-
-def _consume(nodes: list[str], on: bool) -> None:
-    if not nodes:
-        return  # an empty destination would mean every worker
-    control = app.control.add_consumer if on else app.control.cancel_consumer
-    for queue in WORKER_QUEUES.split(","):
-        control(queue, destination=nodes, reply=True, timeout=5.0)
-
-
 @pytest.fixture(scope="module")
 def workers(django_db_setup):
-    paused = _other_workers()
-    _consume(paused, on=False)
-    if paused:
-        queues = app.control.inspect(destination=paused, timeout=1.0).active_queues() or {}
-        assert set(queues) == set(paused) and not any(queues.values()), "the session's worker still consumes"
-    with FaultyEsms() as esms, FakeSmtp() as smtp:
+    with other_workers_paused("faults@"), FaultyEsms() as esms, FakeSmtp() as smtp:
         options = esms.settings()
         env = {
             "EMAIL_HOST": "127.0.0.1",
@@ -141,7 +120,6 @@ def workers(django_db_setup):
             yield handle
         finally:
             worker_stop(handle.process)
-            _consume(paused, on=True)
 
 
 @pytest.fixture
