@@ -56,6 +56,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/deploy.py
 	$(BIN)/python bench/pooling.py
 	$(BIN)/python bench/operations.py
+	$(BIN)/python bench/portal.py
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
@@ -70,6 +71,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/deploy.py --schools 3 --runs 1 --jobs 2
 	$(BIN)/python bench/pooling.py --rounds 5
 	$(BIN)/python bench/operations.py --students 100 --requests 200
+	$(BIN)/python bench/portal.py --users 5 --seconds 3 --students 40 --notices 5 --cpu-requests 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

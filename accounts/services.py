@@ -246,12 +246,22 @@ def login_check(*, phone: str, password: str) -> User:
     return user
 
 
+HOME_VISIT_TOUCH = timedelta(minutes=1)
+
+
 def home_visit_record(*, user: User, now=None):
     """Records a view of the home page and answers "new since when" for the parent hub: the last view of the
     previous visit, or FIRST_VISIT_NEWS ago on a first visit. A view less than HOME_VISIT_GAP after the one
     before belongs to the same visit (reloading the page keeps the news marked new). Not audited: a read
-    receipt like last_login, not a change anyone made."""
+    receipt like last_login, not a change anyone made.
+
+    A view less than HOME_VISIT_TOUCH after the recorded one writes nothing (a parent going back and forth
+    between home and a child's pages would write on every tap): the recorded last view may be up to a
+    minute early, against a gap of HOME_VISIT_GAP."""
     now = now or timezone.now()
+    seen = HomeVisit.objects.filter(user=user).values_list("last_seen_at", "news_since").first()
+    if seen is not None and timedelta(0) <= now - seen[0] < HOME_VISIT_TOUCH:
+        return seen[1]
     with transaction.atomic():
         visit = HomeVisit.objects.select_for_update().filter(user=user).first()
         if visit is None:

@@ -233,3 +233,48 @@ def roster_school(actor, *, code: str, name: str, students: int, seed: int, clas
             teacher_phone=lambda number: bench_phone(teachers + number),
         )  # fmt: skip
     return school, roster
+
+
+def _process_stat(pid: str) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds) of a process, or None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_snapshot(server_pid: int, database: str) -> dict:
+    """CPU seconds so far, from /proc: of a server (the process `server_pid` and its children, e.g.
+    gunicorn's master and workers), of the PostgreSQL backends of `database` (by their process title), of
+    this process, and of the whole machine (busy and total); with the monotonic time. Differences of two
+    snapshots are what each spent in between."""
+    import time
+
+    server = backends = 0.0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        stat = _process_stat(pid)
+        if stat is None:
+            continue
+        if int(pid) == server_pid or stat[0] == server_pid:
+            server += stat[1]
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                title = cmdline.read()
+        except OSError:
+            continue
+        if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+            backends += stat[1]
+    with open("/proc/stat") as stat:
+        ticks = [int(n) for n in stat.readline().split()[1:]]
+    own = os.times()
+    return {
+        "at": time.monotonic(),
+        "server": server,
+        "database": backends,
+        "self": own.user + own.system,
+        "machine_busy": (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK"),
+        "machine_total": sum(ticks) / os.sysconf("SC_CLK_TCK"),
+    }

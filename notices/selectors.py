@@ -5,6 +5,7 @@ from django_tenants.utils import schema_context
 
 from notices.models import Notice, NoticeRecipient, Status
 from notices.permissions import is_notice_manager
+from schoolbook.caching import rows_versions
 from students.models import Enrolment, Guardian, StaffMember, StudentGuardian
 from tenants.models import School
 
@@ -15,15 +16,18 @@ INBOX_PER_SCHOOL = 200  # the newest of each school; older notices stay on the s
 
 def notice_visible(pk: int, *, staff: StaffMember | None, guardian: Guardian | None) -> Notice | None:
     """The notice if the person may open it: its author and the principal or school admin always; once
-    published, anyone it was addressed to (as a guardian or a staff member). Otherwise None."""
-    notice = (
-        Notice.objects.select_related("author", "decided_by")
-        .prefetch_related("attachments", "grades", "classes", "students")
-        .filter(pk=pk)
-        .first()
-    )
+    published, anyone it was addressed to (as a guardian or a staff member). Otherwise None.
+
+    `unread` on the notice: whether one of the person's recipient rows is still unread (None when they
+    see it as its author or a manager, without looking), so that opening it writes only the first time.
+    Whom it went to (grades, classes, students) is loaded for staff only: the sender's pages show it."""
+    notices = Notice.objects.select_related("author", "decided_by").prefetch_related("attachments")
+    if staff is not None:
+        notices = notices.prefetch_related("grades", "classes", "students")
+    notice = notices.filter(pk=pk).first()
     if notice is None:
         return None
+    notice.unread = None
     if staff is not None and (notice.author_id == staff.pk or is_notice_manager(staff)):
         return notice
     if notice.status != Status.PUBLISHED or (staff is None and guardian is None):
@@ -33,7 +37,11 @@ def notice_visible(pk: int, *, staff: StaffMember | None, guardian: Guardian | N
         person |= Q(guardian=guardian)
     if staff is not None:
         person |= Q(staff=staff)
-    return notice if NoticeRecipient.objects.filter(person, notice=notice).exists() else None
+    reads = list(NoticeRecipient.objects.filter(person, notice=notice).values_list("read_at", flat=True))
+    if not reads:
+        return None
+    notice.unread = None in reads
+    return notice
 
 
 def notice_list(staff: StaffMember, *, tab: str, status: str = "", category: str = ""):
@@ -65,19 +73,49 @@ def pending_count() -> int:
     return Notice.objects.filter(status=Status.PENDING_APPROVAL).count()
 
 
-def inbox_across_schools(user) -> list[NoticeRecipient]:
-    """A guardian's notices in every school where they are a guardian (the public index of affiliations),
-    one query per school in its schema, newest first; each row carries `school` and its notice, `read_at`
-    None when unread."""
-    schools = School.objects.filter(
-        affiliations__user=user, affiliations__is_guardian=True, is_active=True
-    ).order_by("name")
+def inbox_schools(user) -> list[School]:
+    """The active schools where the user is a guardian (the public index of affiliations), by name."""
+    return list(
+        School.objects.filter(
+            affiliations__user=user, affiliations__is_guardian=True, is_active=True
+        ).order_by("name")
+    )
+
+
+def inbox_versions(user) -> tuple[str, str]:
+    """In a school's schema, in one statement (schoolbook.caching.rows_versions): a version of the user's
+    inbox there without what was read (their recipient rows and those notices' listed columns), and a
+    version of what was read (inbox_reads). Reading a notice changes the second only."""
+    guardians = f"SELECT id FROM {Guardian._meta.db_table} WHERE user_id = %s"
+    mine = f"guardian_id IN ({guardians})"
+    notices = f"id IN (SELECT notice_id FROM {NoticeRecipient._meta.db_table} WHERE {mine})"
+    rows, listed, reads = rows_versions(
+        (NoticeRecipient._meta.db_table, mine, [user.pk], "t.id, t.notice_id"),
+        (Notice._meta.db_table, notices, [user.pk], "t.id, t.title, t.category, t.status, t.published_at"),
+        (NoticeRecipient._meta.db_table, mine, [user.pk], "t.id, t.read_at"),
+    )
+    return rows + listed, reads
+
+
+def inbox_reads(user) -> dict[int, object]:
+    """In a school's schema: when the user read each notice addressed to them there (None: not yet), by
+    recipient row."""
+    return dict(NoticeRecipient.objects.filter(guardian__user=user).values_list("pk", "read_at"))
+
+
+def inbox_across_schools(user, schools=None) -> list[NoticeRecipient]:
+    """A guardian's notices in every school where they are a guardian (inbox_schools unless given), one
+    query per school in its schema, newest first; each row carries `school` and its notice (title, category
+    and publication time only), `read_at` None when unread."""
+    if schools is None:
+        schools = inbox_schools(user)
     rows = []
     for school in schools:
         with schema_context(school.schema_name):
             found = list(
                 NoticeRecipient.objects.filter(guardian__user=user, notice__status=Status.PUBLISHED)
                 .select_related("notice")
+                .only("read_at", "notice__title", "notice__category", "notice__published_at")
                 .order_by("-notice__published_at", "-pk")[:INBOX_PER_SCHOOL]
             )
         for row in found:

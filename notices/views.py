@@ -7,10 +7,12 @@ from django.core.paginator import Paginator
 from django.db.models import Max
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
+from django_tenants.utils import schema_context
 
 from accounts.roles import Role
 from messaging.outbox.selectors import send_estimate
@@ -22,6 +24,9 @@ from notices.selectors import (
     MANAGER_TABS,
     TABS,
     inbox_across_schools,
+    inbox_reads,
+    inbox_schools,
+    inbox_versions,
     notice_list,
     notice_visible,
     pending_count,
@@ -38,6 +43,7 @@ from notices.services import (
     notice_submit,
     notice_text,
 )
+from schoolbook.caching import cached_part
 from schoolbook.confirm import confirm_page, confirmed
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
@@ -229,7 +235,8 @@ def notice_detail_view(request, pk):
     """Opening it marks it read for whoever it was addressed to. Its author and the managers also see whom
     it went to and, once published, the delivery report."""
     notice = _visible_or_404(request, pk)
-    notice_mark_read(notice, guardian=request.guardian, staff=request.staff)
+    if notice.unread is not False:  # the first time only: a notice read before writes nothing
+        notice_mark_read(notice, guardian=request.guardian, staff=request.staff)
     staff = request.staff
     is_sender = is_notice_manager(staff) or (staff is not None and notice.author_id == staff.pk)
     report_url = None
@@ -319,9 +326,36 @@ def notice_attachment_view(request, pk, attachment_pk):
 
 @login_required
 def notice_inbox_view(request):
-    """Public: a parent's notices from every school where they are a guardian, newest first."""
-    rows = inbox_across_schools(request.user)
-    for row in rows:
-        row.url = school_reverse(row.school, "notice_detail", pk=row.notice.pk)
-    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "notices/inbox.html", {"page": page})
+    """Public: a parent's notices from every school where they are a guardian, newest first. The page is
+    kept per schools, viewer, query and version of its rows in each school (one query a school); when only
+    what was read changed, the list is kept and only the reads are read again."""
+    user = request.user
+    schools = inbox_schools(user)
+    versions = []
+    for school in schools:
+        with schema_context(school.schema_name):
+            versions.append((school.pk, school.name, *inbox_versions(user)))
+    schemas = [school.schema_name for school in schools]
+
+    def build():
+        rows = cached_part(
+            "notice-inbox-rows",
+            schemas=schemas,
+            viewer=user.pk,
+            version=[version[:3] for version in versions],
+            build=lambda: (inbox_across_schools(user, schools), None),
+        )
+        reads = {}
+        for school in schools:
+            with schema_context(school.schema_name):
+                reads.update({(school.pk, pk): at for pk, at in inbox_reads(user).items()})
+        for row in rows:
+            row.read_at = reads.get((row.school.pk, row.pk))
+        page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+        for row in page.object_list:  # links for the page shown, not for every notice of the inbox
+            row.url = school_reverse(row.school, "notice_detail", pk=row.notice.pk)
+        return render_to_string("notices/_inbox.html", {"page": page}, request=request), None
+
+    version = (request.GET.urlencode(), versions)
+    content = cached_part("notice-inbox", schemas=schemas, viewer=user.pk, version=version, build=build)
+    return render(request, "notices/inbox.html", {"content": content})

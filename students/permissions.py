@@ -52,15 +52,19 @@ def can_view_student(request, student: Student) -> bool:
     )
 
 
-def guardian_of_student_required(view):
+def guardian_of_student_required(view=None, *, profile: bool = True):
     """For views taking `pk` of a student: only that student's guardians (and the staff who may see the
-    student, see can_view_student) get the page; everyone else in the school gets 404."""
+    student, see can_view_student) get the page; everyone else in the school gets 404. request.student is
+    the full profile (guardians, enrolment history), or with profile=False the student and current class
+    alone (students.selectors.student_with_class), for pages that show nothing else of the student."""
+    if view is None:
+        return lambda view: guardian_of_student_required(view, profile=profile)
 
     @wraps(view)
     def wrapper(request, pk, *args, **kwargs):
-        from students.selectors import student_profile
+        from students.selectors import student_profile, student_with_class
 
-        student = student_profile(pk)
+        student = (student_profile if profile else student_with_class)(pk)
         if student is None or not can_view_student(request, student):
             raise Http404
         request.student = student

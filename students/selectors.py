@@ -122,6 +122,12 @@ def student_profile(pk: int) -> Student | None:
     )
 
 
+def student_with_class(pk: int) -> Student | None:
+    """A student with current_class_id and current_class_name, nothing else: for pages that show one child's
+    records (grades, attendance), which need neither the guardians nor the enrolment history."""
+    return with_current_class(Student.objects.filter(pk=pk)).first()
+
+
 def homeroom_classes(staff: StaffMember):
     return SchoolClass.objects.filter(homeroom_teacher=staff, year__is_current=True).order_by("name")
 
@@ -129,6 +135,23 @@ def homeroom_classes(staff: StaffMember):
 def children_here(guardian: Guardian):
     """A guardian's children in the current school with their current class, in one query."""
     return with_current_class(Student.objects.filter(guardian_links__guardian=guardian)).order_by("sort_key")
+
+
+def children_version(guardian: Guardian) -> str:
+    """A version of the rows children_here reads for `guardian`: their links, the children, their
+    enrolments, those classes and the years (schoolbook.caching.rows_version)."""
+    from schoolbook.caching import rows_version
+
+    links = f"SELECT student_id FROM {StudentGuardian._meta.db_table} WHERE guardian_id = %s"
+    enrolled = f"SELECT school_class_id FROM {Enrolment._meta.db_table} WHERE student_id IN ({links})"
+    me = [guardian.pk]
+    return rows_version(
+        (StudentGuardian._meta.db_table, "guardian_id = %s", me),
+        (Student._meta.db_table, f"id IN ({links})", me),
+        (Enrolment._meta.db_table, f"student_id IN ({links})", me),
+        (SchoolClass._meta.db_table, f"id IN ({enrolled})", me),
+        (SchoolYear._meta.db_table, "true", []),
+    )
 
 
 def children_across_schools(user, schools=None, annotate=None) -> list[dict]:

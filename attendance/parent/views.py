@@ -22,7 +22,7 @@ def month_of(text: str | None, today: datetime.date) -> datetime.date:
     return min(first, this_month)
 
 
-@guardian_of_student_required
+@guardian_of_student_required(profile=False)
 def student_attendance(request, pk):
     today = timezone.localdate()
     first_day = month_of(request.GET.get("month"), today)

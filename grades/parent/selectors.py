@@ -17,6 +17,7 @@ from django.utils import timezone
 from grades.cells import cell_average, result_text, score_text
 from grades.models import (
     FINAL_COLUMNS,
+    AssessmentPlan,
     Conduct,
     PrimaryQuality,
     PrimaryRating,
@@ -28,7 +29,8 @@ from grades.publication.selectors import COLUMN_ORDER
 from grades.results.selectors import INCOMPLETE, class_subjects, learning_level
 from grades.rules import circular22
 from grades.rules.circular27 import COMPETENCIES, QUALITIES, Checkpoint, QualityRating, SubjectRating
-from students.models import SchoolClass, Student, Term
+from schoolbook.caching import rows_version
+from students.models import GradeLevel, SchoolClass, Student, Subject, TeachingAssignment, Term
 
 WEEK = timedelta(days=7)
 
@@ -98,22 +100,51 @@ class ChildGrades:
     terms: list[TermGrades] = field(default_factory=list)
     year: TermGrades | None = None  # both terms complete (every subject has both results)
     checkpoints: list[PrimaryCheckpoint] = field(default_factory=list)
+    week_until: datetime | None = None  # when the oldest item leaves "this week" (the page changes by itself)
 
     @property
     def is_empty(self) -> bool:
         return not (self.week or self.checkpoints or any(t.has_any or t.conduct for t in self.terms))
 
 
-def _week_of(items: list[tuple[datetime, WeekItem]], now: datetime) -> list[WeekSubject]:
-    """Items published in the last 7 days grouped by subject (the subject with the newest item first), then
-    by local day, newest first; within a day, latest first and, for one publish act, in the order given
-    (column order)."""
+def _week_of(child: ChildGrades, items: list[tuple[datetime, WeekItem]], now: datetime) -> None:
+    """child.week: items published in the last 7 days grouped by subject (the subject with the newest item
+    first), then by local day, newest first; within a day, latest first and, for one publish act, in the
+    order given (column order). child.week_until: when the oldest of them leaves the week."""
     subjects: dict[str, dict[date, list[WeekItem]]] = {}
     recent = [(at, n, item) for n, (at, item) in enumerate(items) if at >= now - WEEK]
     for published_at, _, item in sorted(recent, key=lambda entry: (-entry[0].timestamp(), entry[1])):
         day = timezone.localtime(published_at).date()
         subjects.setdefault(item.subject, {}).setdefault(day, []).append(item)
-    return [WeekSubject(subject, list(days.items())) for subject, days in subjects.items()]
+    child.week = [WeekSubject(subject, list(days.items())) for subject, days in subjects.items()]
+    child.week_until = min(at for at, _, _ in recent) + WEEK if recent else None
+
+
+def grades_version(student: Student) -> str:
+    """A version of every row child_grades reads for `student` (whose current_class_id comes from
+    students.selectors): the student's scores, conduct and primary records, the class with its grade, terms,
+    teaching assignments and assessment plans, and the subjects (schoolbook.caching.rows_version)."""
+    class_id = getattr(student, "current_class_id", None)
+    of_class = f"(SELECT %s FROM {SchoolClass._meta.db_table} WHERE id = %%s)"
+    mine = "student_id = %s"
+    return rows_version(
+        (Student._meta.db_table, "id = %s", [student.pk]),
+        (Score._meta.db_table, mine, [student.pk]),
+        (Conduct._meta.db_table, mine, [student.pk]),
+        (PrimaryRating._meta.db_table, mine, [student.pk]),
+        (PrimaryQuality._meta.db_table, mine, [student.pk]),
+        (PrimaryReview._meta.db_table, mine, [student.pk]),
+        (SchoolClass._meta.db_table, "id = %s", [class_id]),
+        (GradeLevel._meta.db_table, "id = " + of_class % "grade_id", [class_id]),
+        (Term._meta.db_table, "year_id = " + of_class % "year_id", [class_id]),
+        (TeachingAssignment._meta.db_table, "school_class_id = %s", [class_id]),
+        (
+            AssessmentPlan._meta.db_table,
+            "(year_id, grade_id) = " + of_class % "year_id, grade_id",
+            [class_id],
+        ),
+        (Subject._meta.db_table, "true", []),
+    )
 
 
 def child_grades(student: Student, now: datetime | None = None) -> ChildGrades:
@@ -121,7 +152,7 @@ def child_grades(student: Student, now: datetime | None = None) -> ChildGrades:
     now = now or timezone.now()
     class_id = getattr(student, "current_class_id", None)
     school_class = (
-        SchoolClass.objects.select_related("grade", "year").filter(pk=class_id).first() if class_id else None
+        SchoolClass.objects.select_related("grade").filter(pk=class_id).first() if class_id else None
     )
     child = ChildGrades(student, school_class)
     if school_class is None:
@@ -150,7 +181,7 @@ def _secondary(child: ChildGrades, school_class: SchoolClass, now: datetime) -> 
             continue
         cells[(subject_id, term_id)][column] = cell
         week.append((published_at, WeekItem(names[subject_id], column, score_text(value, rating))))
-    child.week = _week_of(week, now)
+    _week_of(child, week, now)
 
     conducts = dict(
         Conduct.objects.filter(student=child.student, term__in=terms)
@@ -237,7 +268,7 @@ def _primary(child: ChildGrades, school_class: SchoolClass, now: datetime) -> No
     ).exclude(published_comment="")
     for review in reviews:
         by_checkpoint[Checkpoint(review.checkpoint)].review = review.published_comment
-    child.week = _week_of(week, now)
+    _week_of(child, week, now)
     child.checkpoints = [
         checkpoint
         for checkpoint in by_checkpoint.values()

@@ -1,12 +1,15 @@
 """A school's home page (/s/<code>/), for staff and for guardians."""
 
+from django.db import connection
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from accounts.roles import Role
 from payments.permissions import can_view_fees
+from schoolbook.caching import cached_part
 from schoolbook.home.selectors import manager_figures, staff_counts
 from students.permissions import MANAGERS
-from students.selectors import children_here, homeroom_classes
+from students.selectors import children_here, children_version, homeroom_classes
 
 
 def school_home(request):
@@ -14,8 +17,7 @@ def school_home(request):
     A guardian who is not staff here sees their children in this school."""
     staff = request.staff
     if staff is None:
-        context = {"school": request.tenant, "children": children_here(request.guardian)}
-        return render(request, "students/guardian_home.html", context)
+        return render(request, "students/guardian_home.html", {"children": _children(request)})
     context = {
         "counts": staff_counts(),
         "is_manager": staff.has_role(*MANAGERS),
@@ -28,3 +30,19 @@ def school_home(request):
     if context["is_manager"]:
         context.update(manager_figures(request.tenant))
     return render(request, "students/school_home.html", context)
+
+
+def _children(request) -> str:
+    """The guardian's children here with their links, rendered, kept per school, viewer and version of
+    their rows (students.selectors.children_version)."""
+    guardian = request.guardian
+    return cached_part(
+        "school-children",
+        schemas=[connection.schema_name],
+        viewer=request.user.pk,
+        version=(guardian.pk, children_version(guardian)),
+        build=lambda: (
+            render_to_string("students/_children.html", {"children": children_here(guardian)}),
+            None,
+        ),
+    )

@@ -82,9 +82,67 @@ def _fee_line(card: ChildCard, today) -> None:
         card.fees = gettext("Học phí: đã nộp đủ")
 
 
+def hub_versions(user) -> tuple[str, str]:
+    """In a school's schema, in one statement (schoolbook.caching.rows_versions): a version of every row
+    the user's cards there are made of but the notices (the guardian rows and links, the children, their
+    enrolments and classes, invoices, scores, primary ratings, attendance marks and roll calls, leave
+    requests, years and subjects: children_cards), and a version of the notices addressed to the user
+    (cards_add_notices). Reading a notice changes the second only."""
+    from attendance.models import AttendanceMark, LeaveRequest, RollCall
+    from grades.models import PrimaryRating, Score
+    from notices.models import Notice, NoticeRecipient
+    from payments.models import Invoice
+    from schoolbook.caching import rows_versions
+    from students.models import (
+        Enrolment,
+        Guardian,
+        SchoolClass,
+        SchoolYear,
+        Student,
+        StudentGuardian,
+        Subject,
+    )
+
+    def table(model):
+        return model._meta.db_table
+
+    guardians = f"SELECT id FROM {table(Guardian)} WHERE user_id = %s"
+    children = f"SELECT student_id FROM {table(StudentGuardian)} WHERE guardian_id IN ({guardians})"
+    of_children = f"student_id IN ({children})"
+    notices = f"SELECT notice_id FROM {table(NoticeRecipient)} WHERE guardian_id IN ({guardians})"
+    classes = f"SELECT school_class_id FROM {table(Enrolment)} WHERE {of_children}"
+    roll_calls = f"SELECT roll_call_id FROM {table(AttendanceMark)} WHERE {of_children}"
+    me = [user.pk]
+    versions = rows_versions(
+        (table(Guardian), "user_id = %s", me),
+        (table(StudentGuardian), f"guardian_id IN ({guardians})", me),
+        (table(Student), f"id IN ({children})", me),
+        (table(Enrolment), of_children, me),
+        (table(SchoolClass), f"id IN ({classes})", me),
+        (table(SchoolYear), "true", []),
+        (table(Subject), "true", []),
+        (table(Invoice), of_children, me),
+        (table(Score), of_children, me),
+        (table(PrimaryRating), of_children, me),
+        (table(AttendanceMark), of_children, me),
+        (table(RollCall), f"id IN ({roll_calls})", me),
+        (table(LeaveRequest), of_children, me),
+        (table(NoticeRecipient), f"guardian_id IN ({guardians})", me),
+        (table(Notice), f"id IN ({notices})", me, "t.id, t.title, t.status, t.published_at"),
+    )
+    return "".join(versions[:-2]), "".join(versions[-2:])
+
+
 def children_hub(user, schools, since: datetime) -> list[ChildCard]:
     """The cards of `user`'s children in `schools` (their guardian schools), in the order of
     children_across_schools (school by name, then child by name)."""
+    cards = children_cards(user, schools, since)
+    cards_add_notices(user, cards)
+    return cards
+
+
+def children_cards(user, schools, since: datetime) -> list[ChildCard]:
+    """children_hub without the unread notices (cards_add_notices adds them)."""
     from payments.parent.selectors import with_fee_summary
     from students.selectors import children_across_schools
 
@@ -109,7 +167,6 @@ def _school_news(user, cards: dict[int, ChildCard], since: datetime) -> None:
     from grades.models import PrimaryRating, Score
     from grades.publication.selectors import COLUMN_ORDER
     from grades.rules.circular27 import Checkpoint, SubjectRating
-    from notices.models import NoticeRecipient, Status
 
     ids = list(cards)
     scores: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
@@ -175,13 +232,24 @@ def _school_news(user, cards: dict[int, ChildCard], since: datetime) -> None:
                 }
             )
 
-    unread = list(
-        NoticeRecipient.objects.filter(
-            guardian__user=user, notice__status=Status.PUBLISHED, read_at__isnull=True
-        )
-        .order_by("-notice__published_at", "-pk")
-        .values_list("notice__title", flat=True)
-    )
-    for card in cards.values():
-        card.notices = len(unread)
-        card.notice_lines = unread[:LATEST]
+
+def cards_add_notices(user, cards: list[ChildCard]) -> None:
+    """The unread notices of each school on each of its cards (notices are addressed to the guardian, not to
+    a child): one query a school."""
+    from notices.models import NoticeRecipient, Status
+
+    by_school: dict[object, list[ChildCard]] = defaultdict(list)
+    for card in cards:
+        by_school[card.school].append(card)
+    for school, school_cards in by_school.items():
+        with schema_context(school.schema_name):
+            unread = list(
+                NoticeRecipient.objects.filter(
+                    guardian__user=user, notice__status=Status.PUBLISHED, read_at__isnull=True
+                )
+                .order_by("-notice__published_at", "-pk")
+                .values_list("notice__title", flat=True)
+            )
+        for card in school_cards:
+            card.notices = len(unread)
+            card.notice_lines = unread[:LATEST]

@@ -3,11 +3,15 @@ console), with the parent's cards across schools. It links to every app's pages,
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_tenants.utils import schema_context
 
 from accounts.services import home_visit_record
-from schoolbook.parent_home.selectors import children_hub
+from schoolbook.caching import cached_part
+from schoolbook.parent_home.selectors import cards_add_notices, children_cards, hub_versions
 from tenants.routing import school_reverse
 from tenants.selectors import affiliations_of_user
 
@@ -28,16 +32,43 @@ def home_view(request):
         return redirect(school_reverse(schools[0], "school_home"))
     if not affiliations and request.user.is_platform_admin:
         return redirect(reverse("console_schools"))
-    context = {"schools": schools, "is_guardian": is_guardian, "children": []}
+    context = {"schools": schools, "is_guardian": is_guardian}
     if is_guardian:
         since = home_visit_record(user=request.user)
         guardian_schools = [affiliation.school for affiliation in affiliations if affiliation.is_guardian]
-        context["children"] = children_hub(request.user, guardian_schools, since)
-        context["since"] = since
+        context["cards"] = _cards(request.user, guardian_schools, since)
         context["offer_password"] = not (
             request.user.has_usable_password() or request.session.get(PASSWORD_OFFER_DISMISSED)
         )
     return render(request, "accounts/schools.html", context)
+
+
+def _cards(user, schools, since) -> str:
+    """The children's cards, rendered, kept per schools, user, language, this `since` and this day (a fee
+    falls due) and the version of their rows in each school (selectors.hub_versions: one query a school).
+    Reading a notice changes only the notices' version: the cards' data is then kept under the others
+    (children_cards), and only the unread notices are read again (cards_add_notices) before rendering."""
+    today = timezone.localdate()
+    versions = []
+    for school in schools:
+        with schema_context(school.schema_name):
+            versions.append((school.pk, school.name, *hub_versions(user)))
+    schemas = [school.schema_name for school in schools]
+
+    def build():
+        cards = cached_part(
+            "parent-hub-cards",
+            schemas=schemas,
+            viewer=user.pk,
+            version=(since, today, [version[:3] for version in versions]),
+            build=lambda: (children_cards(user, schools, since), None),
+        )
+        cards_add_notices(user, cards)
+        return render_to_string("accounts/_child_cards.html", {"children": cards}), None
+
+    return cached_part(
+        "parent-hub", schemas=schemas, viewer=user.pk, version=(since, today, versions), build=build
+    )
 
 
 @require_POST

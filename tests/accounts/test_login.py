@@ -130,3 +130,36 @@ def test_the_address_limit_uses_the_proxy_header_and_counts_failures_only(client
     )
     assert proxied.status_code == 429
     assert client.post("/login/", {"phone": "0900000012", "password": TEST_PASSWORD}).status_code == 302
+
+
+def test_a_password_hashed_with_older_argon2_parameters_is_rehashed_at_sign_in(client, world):
+    """Django's own Argon2 defaults (100 MiB, 8 lanes) were ours before OWASP's (accounts.hashers): such a
+    hash still signs in, and is stored again with the new parameters; the next sign-in leaves it alone."""
+    from django.contrib.auth.hashers import Argon2PasswordHasher
+
+    from accounts.models import User
+
+    old = Argon2PasswordHasher()
+    user = User.objects.create_user("0966 777 888", full_name="Phụ Huynh Cũ")
+    user.password = old.encode(TEST_PASSWORD, old.salt())
+    user.save(update_fields=["password"])
+    assert "$m=102400,t=2,p=8$" in user.password
+
+    assert client.post("/login/", {"phone": "0966777888", "password": TEST_PASSWORD})["Location"] == "/home/"
+    user.refresh_from_db()
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")
+    assert user.check_password(TEST_PASSWORD)
+
+    rehashed = user.password
+    client.logout()
+    assert client.post("/login/", {"phone": "0966777888", "password": TEST_PASSWORD})["Location"] == "/home/"
+    user.refresh_from_db()
+    assert user.password == rehashed
+
+
+def test_new_passwords_are_hashed_with_owasp_parameters(world):
+    from accounts.models import User
+
+    user = User(phone="+84966777889")
+    user.set_password(TEST_PASSWORD)
+    assert user.password.startswith("argon2$argon2id$v=19$m=19456,t=2,p=1$")

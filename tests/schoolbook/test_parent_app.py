@@ -176,7 +176,38 @@ def test_the_hub_costs_the_same_queries_for_one_child_or_five_per_school(client,
         page = client.get("/home/").content.decode()
     assert page.count("1 điểm mới") == 5
     assert len(many) == len(few)
-    assert len(few) <= 24  # two schools: the session, the index, the visit, then six per school
+    # Two schools, the cards made again: the session, the index, the visit, then per school the version,
+    # the children, five kinds of news, and the unread notices apart (with their own search_path).
+    assert len(few) <= 26
+
+
+def test_the_cards_are_kept_until_one_of_their_rows_changes(client, world, roster):
+    """The rendered cards are cached per schools, parent and version of their rows: a reload costs one
+    query a school for the version, writes nothing within the minute, and anything that changes a card's
+    rows (here a mark, an update without signals) shows at once."""
+    client.force_login(roster.parent)
+    client.get("/home/")
+    with CaptureQueriesContext(connection) as reload:
+        client.get("/home/")
+    assert not [q for q in reload.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))]
+    with schema_context(world.school_a.schema_name):
+        mark = mark_made(roster.an, roster.class_a1, timezone.localdate(), Mark.ABSENT_EXCUSED)
+    with CaptureQueriesContext(connection) as changed:
+        page = client.get("/home/").content.decode()
+    assert "1 buổi vắng, đi muộn" in card_of(page, "Nguyễn Văn An")
+    reloaded, made = len(reload), len(changed)
+    assert reloaded < made
+    with schema_context(world.school_a.schema_name):
+        AttendanceMark.objects.filter(pk=mark.pk).update(mark=Mark.LATE)
+        notice = notice_to(roster.parent, "Họp phụ huynh cuối kỳ")
+    assert "Đi muộn" in card_of(client.get("/home/").content.decode(), "Nguyễn Văn An")
+    # Reading a notice changes only its version: the cards' data is kept, the unread notices read again.
+    with schema_context(world.school_a.schema_name):
+        NoticeRecipient.objects.filter(notice=notice).update(read_at=timezone.now())
+    with CaptureQueriesContext(connection) as read:
+        page = client.get("/home/").content.decode()
+    assert "Họp phụ huynh cuối kỳ" not in page and "Đi muộn" in card_of(page, "Nguyễn Văn An")
+    assert reloaded < len(read) < made  # the counts as taken (each request starts a new query log)
 
 
 def test_a_parent_without_children_gets_a_next_step(client, world):
