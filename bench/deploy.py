@@ -140,7 +140,8 @@ def _run_until_login(port: int) -> float:
                 pass
             time.sleep(0.1)
     finally:
-        os.killpg(process.pid, signal.SIGINT)  # Ctrl-C, as a developer stops it: it stops its children
+        # The whole group (the stack and its web, worker and beat): SIGINT may be ignored in a background job.
+        os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=60)
 
 
