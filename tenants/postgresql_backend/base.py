@@ -19,6 +19,7 @@ with this backend.
 import contextlib
 
 from django.db.backends.postgresql.base import Cursor
+from django.db.backends.postgresql.introspection import DatabaseIntrospection
 from django_tenants.postgresql_backend.base import DatabaseWrapper as TenantDatabaseWrapper
 from django_tenants.utils import quote_schema_name
 from psycopg import pq
@@ -86,10 +87,42 @@ class TransactionPathCursor(Cursor):
             yield copy
 
 
+class SchemaOnlyIntrospection(DatabaseIntrospection):
+    """What django-tenants' introspection does (see only the school's own tables, not public's) without its
+    session-level `SET search_path`: the school's schema alone becomes the connection's path meanwhile, which
+    the cursor sets per transaction like any other."""
+
+    @contextlib.contextmanager
+    def _schema_only(self):
+        include = self.connection.include_public_schema
+        self.connection.include_public_schema = False
+        try:
+            yield
+        finally:
+            self.connection.include_public_schema = include
+
+    def get_table_list(self, cursor):
+        with self._schema_only():
+            return super().get_table_list(cursor)
+
+    def get_table_description(self, cursor, table_name):
+        with self._schema_only():
+            return super().get_table_description(cursor, table_name)
+
+    def get_sequences(self, cursor, table_name, table_fields=()):
+        with self._schema_only():
+            return super().get_sequences(cursor, table_name, table_fields)
+
+    def get_constraints(self, cursor, table_name):
+        with self._schema_only():
+            return super().get_constraints(cursor, table_name)
+
+
 class DatabaseWrapper(TenantDatabaseWrapper):
     def __init__(self, *args, **kwargs):
         self.transaction_path = None  # what the open transaction's search_path was set to
         super().__init__(*args, **kwargs)
+        self.introspection = SchemaOnlyIntrospection(self)
 
     def get_connection_params(self):
         return {**super().get_connection_params(), "cursor_factory": TransactionPathCursor}

@@ -142,3 +142,21 @@ def test_ours_answers_as_a_plain_cursor_would(world, connect):
             cursor.execute("SELECT 1 / 0")
         cursor.executemany(f"UPDATE {table} SET full_name = full_name WHERE student_code = %s", [["W-PH-A"]])
     assert _path(a) == world.school_a.schema_name
+
+
+def test_ours_introspects_the_school_alone_and_leaves_nothing_behind(world, connect, pooler):
+    """Migrations ask which tables exist: the school's own, not public's, as django-tenants' introspection
+    answers, but without its session-level SET (which would stay on the server connection)."""
+    with psycopg.connect(pooler.url(), autocommit=True) as plain:
+        plain.execute("RESET search_path")
+    default = _server_path(pooler)
+    a = connect(OURS, "a")
+    a.set_schema(world.school_a.schema_name)
+    tables = a.introspection.table_names()
+    assert "students_student" in tables and "tenants_school" not in tables
+    with a.cursor() as cursor:
+        assert {c.name for c in a.introspection.get_table_description(cursor, "students_student")} >= {
+            "student_code"
+        }
+    assert _path(a) == world.school_a.schema_name
+    assert _server_path(pooler) == default
