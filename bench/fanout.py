@@ -177,7 +177,9 @@ def _run(fake: FakeEsms, size: str, schools: list, batch_size: int, log: Path) -
     fake.sent.clear()
     fake.accepted.clear()
     _setup.purge_bench_queue()
-    worker = _worker_start(worker_command(), log, MESSAGING_BATCH_SIZE=str(batch_size))
+    # LOG_LEVEL: the worker's "ready." and "succeeded in" lines, read here, are INFO (Django's LOGGING, which
+    # the benchmarks set to WARNING for themselves).
+    worker = _worker_start(worker_command(), log, MESSAGING_BATCH_SIZE=str(batch_size), LOG_LEVEL="INFO")
     load = os.getloadavg()[0]
     cpu_before = _cpu_seconds(resource.RUSAGE_CHILDREN), _cpu_seconds(resource.RUSAGE_SELF)
     try:
