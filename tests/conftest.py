@@ -4,7 +4,6 @@ import os
 import random
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -25,7 +24,7 @@ from accounts.models import User
 from accounts.roles import Role
 from messaging.models import DEFAULT_CHANNEL_ORDER, Delivery, Message, MessagingSettings
 from schoolbook.caching import forget_local
-from schoolbook.devstack import WORKER_QUEUES
+from schoolbook.devstack import WORKER_QUEUES, free_port
 from schoolbook.onboarding import school_onboard
 from schoolbook.phones import PhoneError, normalize_phone
 from schoolbook.ratelimit import redis_client
@@ -279,12 +278,6 @@ def live_server_url(django_db_setup, django_db_blocker):
         yield f"http://127.0.0.1:{server.server_port}"
         server.shutdown()
         server.server_close()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def worker_start(log: Path, *args: str, **env: str) -> subprocess.Popen:

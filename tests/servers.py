@@ -3,7 +3,6 @@
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import time
 from dataclasses import dataclass
@@ -11,11 +10,7 @@ from pathlib import Path
 
 from django.db import connections
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from schoolbook.devstack import free_port
 
 
 @dataclass
