@@ -43,7 +43,7 @@ from notices.services import (
     notice_submit,
     notice_text,
 )
-from schoolbook.caching import cached_part
+from schoolbook.caching import cached_part, versions_per_school
 from schoolbook.confirm import confirm_page, confirmed
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
@@ -331,10 +331,7 @@ def notice_inbox_view(request):
     what was read changed, the list is kept and only the reads are read again."""
     user = request.user
     schools = inbox_schools(user)
-    versions = []
-    for school in schools:
-        with schema_context(school.schema_name):
-            versions.append((school.pk, school.name, *inbox_versions(user)))
+    versions = versions_per_school(schools, lambda: inbox_versions(user))
     schemas = [school.schema_name for school in schools]
 
     def build():

@@ -86,6 +86,18 @@ def rows_version(*sources: tuple) -> str:
     return "".join(rows_versions(*sources))
 
 
+def versions_per_school(schools, read) -> list[tuple]:
+    """(school pk, school name, *read()) for each school, `read` run in that school's schema: the versions a
+    part drawn from several schools is cached under (one query a school)."""
+    from django_tenants.utils import schema_context
+
+    versions = []
+    for school in schools:
+        with schema_context(school.schema_name):
+            versions.append((school.pk, school.name, *read()))
+    return versions
+
+
 def cached_part(name: str, *, schemas: list[str], viewer: int, version, build):
     """A part of a page (rendered HTML, or any picklable value) for these schools' schemas and this viewer
     (a user's id), in the current language, at `version` (rows_version and whatever else the part depends

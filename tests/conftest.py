@@ -16,7 +16,7 @@ import redis
 from celery.signals import before_task_publish
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -364,6 +364,19 @@ def wait_for(predicate, timeout=15.0, interval=0.1):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")
+
+
+def sent_by_the_worker(django_db_blocker, recipient: str, body: str) -> None:
+    """A committed SMS of school A that the session's `celery_worker` sends; waits for it, then removes it."""
+    from messaging.outbox.services import message_send
+
+    with django_db_blocker.unblock(), schema_context("school_test_a"):
+        with transaction.atomic():
+            message = message_send(purpose="test", recipient=recipient, body=body)
+        try:
+            wait_for(lambda: Delivery.objects.filter(message=message, status="sent").exists(), timeout=30)
+        finally:
+            Message.objects.filter(pk=message.pk).delete()
 
 
 OTP_RE = re.compile(r"Schoolbook: (\d{6})")

@@ -7,10 +7,9 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_tenants.utils import schema_context
 
 from accounts.services import home_visit_record
-from schoolbook.caching import cached_part
+from schoolbook.caching import cached_part, versions_per_school
 from schoolbook.parent_home.selectors import cards_add_notices, children_cards, hub_versions
 from tenants.routing import school_reverse
 from tenants.selectors import affiliations_of_user
@@ -49,10 +48,7 @@ def _cards(user, schools, since) -> str:
     Reading a notice changes only the notices' version: the cards' data is then kept under the others
     (children_cards), and only the unread notices are read again (cards_add_notices) before rendering."""
     today = timezone.localdate()
-    versions = []
-    for school in schools:
-        with schema_context(school.schema_name):
-            versions.append((school.pk, school.name, *hub_versions(user)))
+    versions = versions_per_school(schools, lambda: hub_versions(user))
     schemas = [school.schema_name for school in schools]
 
     def build():

@@ -6,15 +6,14 @@ import logging
 import re
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context
 
-from messaging.models import Delivery, Message
 from messaging.outbox.services import message_send
 from messaging.tasks import deliver_batch
 from schoolbook.logs import ContextFilter, json_formatter
-from tests.conftest import ARTIFACTS, wait_for
+from tests.conftest import ARTIFACTS, sent_by_the_worker
 
 
 @pytest.fixture
@@ -83,13 +82,7 @@ def test_a_task_line_carries_the_school_and_the_task_id(world, json_lines):
 
 def test_the_worker_writes_the_school_and_the_task_id_on_its_task_lines(celery_worker, django_db_blocker):
     """The real worker, with the test settings' text format: the context in brackets."""
-    with django_db_blocker.unblock(), schema_context("school_test_a"):
-        with transaction.atomic():
-            message = message_send(purpose="test", recipient="+84912000078", body="Nhật ký thật")
-        try:
-            wait_for(lambda: Delivery.objects.filter(message=message, status="sent").exists(), timeout=30)
-        finally:
-            Message.objects.filter(pk=message.pk).delete()
+    sent_by_the_worker(django_db_blocker, "+84912000078", "Nhật ký thật")
     log = (ARTIFACTS / "celery-worker.log").read_text()
     (line,) = [line for line in log.splitlines() if "[console SMS] to +84912000078" in line]
     assert re.search(r"schoolbook\.console_gateway \[test-a task=[0-9a-f-]{36}\]: \[console SMS\]", line)

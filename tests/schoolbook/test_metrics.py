@@ -7,17 +7,16 @@ import sys
 import urllib.request
 
 import pytest
-from django.db import transaction
 from django.test import override_settings
 from django_tenants.utils import schema_context
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from messaging.models import Delivery, Message
+from messaging.models import Delivery
 from messaging.outbox.selectors import Recipient
-from messaging.outbox.services import message_send, messages_send
+from messaging.outbox.services import messages_send
 from messaging.pipeline.services import deliveries_send
-from tests.conftest import ARTIFACTS, ROOT, _test_database_url, free_port, wait_for
+from tests.conftest import ARTIFACTS, ROOT, _test_database_url, free_port, sent_by_the_worker, wait_for
 from tests.fakes.sms_providers import FakeEsms
 
 REQUESTS = "schoolbook_http_requests_total"
@@ -127,13 +126,7 @@ def test_a_worker_pool_counts_tasks_and_deliveries_in_its_own_metrics(celery_wor
     url = celery_worker.metrics_url
     task = "messaging.tasks.deliver_batch"
     before = scraped(url)
-    with django_db_blocker.unblock(), schema_context("school_test_a"):
-        with transaction.atomic():
-            message = message_send(purpose="test", recipient="+84912000099", body="Đo đếm")
-        try:
-            wait_for(lambda: Delivery.objects.filter(message=message, status="sent").exists(), timeout=30)
-        finally:
-            Message.objects.filter(pk=message.pk).delete()
+    sent_by_the_worker(django_db_blocker, "+84912000099", "Đo đếm")
     after = wait_for(
         lambda: (s := scraped(url)) and value(s, DELIVERIES, channel="sms", status="sent") > 0 and s
     )
