@@ -95,15 +95,18 @@ def drop_spares() -> int:
     from tenants.schemas import SPARE_PREFIX
 
     connection.set_schema_to_public()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nspname FROM pg_namespace WHERE nspname LIKE %s", [SPARE_PREFIX.replace("_", "\\_") + "%"]
         )
         schemas = {row[0] for row in cursor.fetchall()}
         schemas |= set(SpareSchema.objects.values_list("schema_name", flat=True))
+        # One transaction a schema: dropping one locks its ~600 relations, and PostgreSQL's lock table
+        # holds 6,400 (max_locks_per_transaction × max_connections) for all transactions at once.
         for schema in sorted(schemas):
-            cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        SpareSchema.objects.all().delete()
+            with transaction.atomic():
+                cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+                SpareSchema.objects.filter(schema_name=schema).delete()
     return len(schemas)
 
 

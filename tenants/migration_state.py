@@ -15,6 +15,7 @@ migration fails is reported and the others go on; running again resumes (what wa
 behind). A school that failed stays where it was, or at its last migration that succeeded.
 """
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -32,9 +33,11 @@ logger = logging.getLogger(__name__)
 CHUNK = 500  # schemas per query: a statement of a few hundred kB at most
 
 
-def migration_leaves() -> list[tuple[str, str]]:
-    """(app, name) of every app's latest migration, from the code."""
-    return sorted(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes())
+@functools.cache
+def migration_leaves() -> tuple[tuple[str, str], ...]:
+    """(app, name) of every app's latest migration, from the code. Cached: the migrations on disk do not
+    change under a running process (a deploy starts new ones), and loading them costs ~8 ms."""
+    return tuple(sorted(MigrationLoader(None, ignore_no_migrations=True).graph.leaf_nodes()))
 
 
 def _with_migrations_table(cursor, schemas: list[str]) -> list[str]:

@@ -142,8 +142,7 @@ class UnsupportedSchema(Exception):
 
 @functools.cache
 def migration_state() -> str:
-    """The key of this code's migration state: a hash of every app's latest migration. Cached: the
-    migrations on disk do not change under a running process (a deploy starts new processes)."""
+    """The key of this code's migration state: a hash of every app's latest migration."""
     text = "\n".join(f"{app}.{name}" for app, name in migration_leaves())
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
