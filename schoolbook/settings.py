@@ -75,6 +75,7 @@ SHARED_APPS = [
     "django_tenants",
     "tenants",
     "accounts",
+    "offices",
     "schoolbook.audit",
     "messaging",
     "schoolbook",
