@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
+from offices.services import school_join_offices
 from students.services import catalogue_seed, staff_add
 from tenants.forms import SchoolOnboardForm
 from tenants.models import School
@@ -48,6 +49,7 @@ def _validated(data: dict) -> dict:
 @transaction.atomic
 def _create_school(*, actor, cleaned: dict) -> School:
     school = school_create(actor=actor, cleaned=cleaned)
+    school_join_offices(school=school)
     with schema_context(school.schema_name):
         staff_add(
             actor=actor,

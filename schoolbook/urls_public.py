@@ -42,6 +42,7 @@ urlpatterns = [
     path("", include("messaging.receipts.urls")),
     path("", include("payments.feeds.urls_public")),
     path("", include("payments.vnpay.urls_public")),
+    path("", include("offices.urls")),
     path("console/", console_views.console_schools, name="console_schools"),
     path("console/two-factor/", views_2fa.console_two_factor_reset, name="console_two_factor_reset"),
     path("console/schools/new/", console_views.console_school_new, name="console_school_new"),

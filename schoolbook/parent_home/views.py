@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.services import home_visit_record
+from offices.selectors import offices_of_user
 from schoolbook.caching import cached_part, versions_per_school
 from schoolbook.parent_home.selectors import cards_add_notices, children_cards, hub_versions
 from tenants.routing import school_reverse
@@ -19,7 +20,8 @@ PASSWORD_OFFER_DISMISSED = "password_offer_dismissed"
 
 @login_required
 def home_view(request):
-    """Where a person lands after logging in: their only school, a chooser, or the platform console.
+    """Where a person lands after logging in: their only school, their education office, a chooser, or the
+    platform console.
 
     A guardian gets the parent hub (selectors.children_hub): a card per child in every school with what is
     new since the last visit and a tap to each of the child's pages; staff who are also guardians see their
@@ -27,11 +29,14 @@ def home_view(request):
     affiliations = list(affiliations_of_user(request.user))
     schools = [affiliation.school for affiliation in affiliations if affiliation.is_staff]
     is_guardian = any(affiliation.is_guardian for affiliation in affiliations)
-    if len(schools) == 1 and not is_guardian and not request.user.is_platform_admin:
+    offices = list(offices_of_user(request.user))
+    if len(schools) == 1 and not (is_guardian or offices or request.user.is_platform_admin):
         return redirect(school_reverse(schools[0], "school_home"))
+    if not affiliations and offices:
+        return redirect(reverse("office_home"))
     if not affiliations and request.user.is_platform_admin:
         return redirect(reverse("console_schools"))
-    context = {"schools": schools, "is_guardian": is_guardian}
+    context = {"schools": schools, "is_guardian": is_guardian, "offices": offices}
     if is_guardian:
         since = home_visit_record(user=request.user)
         guardian_schools = [affiliation.school for affiliation in affiliations if affiliation.is_guardian]

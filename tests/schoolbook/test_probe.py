@@ -24,12 +24,13 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
-from accounts.models import ContactPoint
+from accounts.models import ContactPoint, User
 from attendance.gate.services import device_register
 from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, RollCall, Session
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
+from offices.models import EducationOffice, OfficeSchool, OfficeStaff
 from payments.ledger.services import Incoming, transaction_record
 from payments.models import FeeReduction, Invoice, Payment, Receipt, ReceivingAccount
 from payments.vnpay.services import vnpay_merchant_save
@@ -155,7 +156,13 @@ PARAMS = {
 }
 
 # URL name → its kwargs, where the defaults above would not name the right object.
-KWARGS: dict = {}
+KWARGS: dict = {
+    "office_dashboard": lambda t: {"code": t.office.code},
+    "office_export": lambda t: {"code": t.office.code},
+    "console_office": lambda t: {"code": t.office.code},
+    "console_office_withdraw": lambda t: {"code": t.office.code, "school_code": t.school.code},
+    "console_office_staff_remove": lambda t: {"code": t.office.code, "seat_id": t.office_seat.pk},
+}
 
 TARGET_STUDENT = "Lương Thị Mục Tiêu"
 TARGET_PARENT = "Lương Văn Phụ Huynh Mục Tiêu"
@@ -166,9 +173,10 @@ TARGET_LEAVE = "Lý do nghỉ riêng của học sinh mục tiêu"
 TARGET_DEVICE = "Cổng mục tiêu"
 TARGET_INCOMING = "Lương Văn Chuyển Đến"
 TARGET_FEE = "Khoản thu mục tiêu"
+TARGET_OFFICE = "Phòng Giáo dục mục tiêu"
 # What the target's pages show and no refused answer may contain.
 TARGET_MARKERS = (TARGET_STUDENT, TARGET_PARENT, "917770001", TARGET_TEACHER, TARGET_NOTICE, TARGET_LEAVE,
-                  TARGET_DEVICE, "MT-001", TARGET_INCOMING, TARGET_FEE)  # fmt: skip
+                  TARGET_DEVICE, "MT-001", TARGET_INCOMING, TARGET_FEE, TARGET_OFFICE)  # fmt: skip
 
 
 def target_build(world) -> SimpleNamespace:
@@ -259,6 +267,12 @@ def target_build(world) -> SimpleNamespace:
     t.receipt = Receipt.objects.get(payment=t.payment)
     # A voluntary item the target student may choose (the parent's option page).
     t.fee_option = fee_item_make("Câu lạc bộ mục tiêu", 100_000, compulsory=False, students=[t.student])
+    # The education office covering school A, with a person of its own (none of the roles probed).
+    t.office = EducationOffice.objects.create(
+        code="phong-muc-tieu", name=TARGET_OFFICE, kind="district", province="Hà Nội", district="Đống Đa"
+    )
+    OfficeSchool.objects.create(office=t.office, school=t.school)
+    t.office_seat = OfficeStaff.objects.create(office=t.office, user=User.objects.create_user("0917770009"))
     return t
 
 
@@ -446,11 +460,13 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
     listed = set(PUBLIC) | set(OWN_PAGES) | set(KWARGS) | {n for pages in ROLE_PAGES.values() for n in pages}
     assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
     assert len(ALL_PATTERNS) > 100
-    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out", "fee_option"]
+    objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out", "fee_option",
+               "office_seat"]  # fmt: skip
     placeholder = SimpleNamespace(
         **{attribute: SimpleNamespace(pk=1) for attribute in objects},
         today=datetime.date(2026, 1, 1),
         school=SimpleNamespace(code="test-a"),
+        office=SimpleNamespace(code="phong-muc-tieu"),
     )
     for _conf, name, route, params in ALL_PATTERNS:
         if name not in PUBLIC:

@@ -1,0 +1,24 @@
+"""The offices' pages and the console's pages for them, in the public URLconf."""
+
+from django.urls import path
+
+from offices.dashboard import views as dashboard
+from offices.setup import views as setup
+
+urlpatterns = [
+    path("office/", dashboard.office_home, name="office_home"),
+    path("office/<slug:code>/", dashboard.office_dashboard, name="office_dashboard"),
+    path("office/<slug:code>/export.csv", dashboard.office_export, name="office_export"),
+    path("console/offices/", setup.console_offices, name="console_offices"),
+    path("console/offices/<slug:code>/", setup.console_office, name="console_office"),
+    path(
+        "console/offices/<slug:code>/schools/<slug:school_code>/withdraw/",
+        setup.console_office_withdraw,
+        name="console_office_withdraw",
+    ),
+    path(
+        "console/offices/<slug:code>/staff/<int:seat_id>/remove/",
+        setup.console_office_staff_remove,
+        name="console_office_staff_remove",
+    ),
+]
