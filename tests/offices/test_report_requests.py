@@ -175,8 +175,8 @@ def test_nobody_else_reaches_a_request_or_a_submission(world, office):
     )
     stranger = User.objects.create_user("0912000333")
     OfficeStaff.objects.create(office=other, user=stranger)
-    paths = [f"/office/{office.code}/requests/", f"/office/{office.code}/requests/{request.pk}/",
-             f"/office/{other.code}/requests/{request.pk}/", f"/office/{office.code}/requests/new/"]  # fmt: skip
+    mine, theirs = f"/office/{office.code}/requests/", f"/office/{other.code}/requests/"
+    paths = [mine, f"{mine}{request.pk}/", f"{theirs}{request.pk}/", f"{mine}new/"]
     for path in paths:
         assert _client(stranger).get(path).status_code == 404, path
         assert _client(world.admin_a).get(path).status_code == 404, path
