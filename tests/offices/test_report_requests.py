@@ -13,10 +13,14 @@ from django_tenants.utils import schema_context
 
 from accounts.models import User
 from attendance.models import AttendanceMark, Mark, RollCall
+from messaging.models import Message
 from offices.models import EducationOffice, OfficeSchool, OfficeStaff, ReportRequest, ReportSubmission
 from schoolbook.audit.models import AuditEvent
 from schoolbook.office_reports.prefill import attendance
-from students.models import GradeLevel, SchoolClass, SchoolYear
+from schoolbook.office_reports.reminders import reminders_send
+from schoolbook.office_reports.tasks import report_reminders
+from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember
+from students.permissions import MANAGERS
 from tests.conftest import confirm_token
 from tests.factories import student_enrol
 
@@ -181,3 +185,28 @@ def test_nobody_else_reaches_a_request_or_a_submission(world, office):
         assert _client(stranger).get(path).status_code == 404, path
         assert _client(world.admin_a).get(path).status_code == 404, path
     assert ReportSubmission.objects.filter(request=request).count() == 2
+
+
+def test_unanswered_requests_are_reminded_once_a_day_through_the_pipeline(world, office, published):
+    office, specialist = office
+    request = _ask(specialist, office)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    ReportRequest.objects.filter(pk=request.pk).update(deadline=tomorrow)
+    assert report_reminders() == 2  # both schools, each in its own schema
+    assert sorted(schema for name, _, schema, _ in published if name.endswith("report_reminders_school")) == [
+        world.school_a.schema_name, world.school_b.schema_name
+    ]  # fmt: skip
+    with schema_context(world.school_a.schema_name):
+        managers = StaffMember.objects.filter(is_active=True, roles__overlap=list(MANAGERS)).count()
+        assert reminders_send() == managers >= 2
+        assert reminders_send() == 0  # once a day
+        texts = set(Message.objects.filter(purpose="office_report").values_list("body", flat=True))
+        assert texts == {f"Sở GD&ĐT Hà Nội yêu cầu báo cáo “{request.title}”, hạn nộp {tomorrow:%d/%m/%Y}."}
+        # The next day, overdue: reminded again, saying so.
+        assert reminders_send(today=tomorrow + datetime.timedelta(days=1)) == managers
+        assert (
+            Message.objects.filter(purpose="office_report", body__contains="đã quá hạn").count() == managers
+        )
+    # Submitted: no more reminders.
+    ReportSubmission.objects.filter(request=request).update(status="submitted")
+    assert report_reminders() == 0
