@@ -17,7 +17,8 @@ PAGE_SIZE = 50
 SORT_CHOICES = [
     ("name", _("Tên trường")), ("students", _("Học sinh")), ("coverage", _("Đã điểm danh")),
     ("attendance", _("Chuyên cần")), ("grades", _("Nhập điểm")), ("notices", _("Thông báo")),
-    ("reach", _("Đã đọc")), ("leave", _("Đơn nghỉ chờ")), ("fees", _("Học phí")), ("refreshed", _("Cập nhật")),
+    ("reach", _("Đã đọc")), ("leave", _("Đơn nghỉ chờ")), ("fees", _("Học phí")),
+    ("refreshed", _("Cập nhật")),
 ]  # fmt: skip
 
 
