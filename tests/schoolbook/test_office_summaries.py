@@ -18,6 +18,8 @@ from attendance.models import LeaveRequest, Mark, RollCall
 from attendance.roll_call.services import roll_call_save
 from grades.entry.services import scores_save
 from grades.models import AssessmentPlan
+from grades.primary.services import CHECKPOINT_TERM
+from grades.rules.circular27 import Checkpoint
 from notices.models import Audience, Category, Notice, NoticeRecipient
 from notices.services import NoticeData, notice_mark_read, notice_save
 from offices.models import SchoolSummary
@@ -35,7 +37,7 @@ from schoolbook.tasks import (
     office_summaries_refresh_changed,
     office_summary_refresh,
 )
-from students.models import Enrolment, Guardian, SchoolClass, SchoolYear, Term
+from students.models import Enrolment, Guardian, SchoolClass, SchoolYear, SubjectLoad, Term
 from tenants.models import School
 from tests.conftest import wait_for
 from tests.factories import (
@@ -48,6 +50,10 @@ from tests.factories import (
     student_enrol,
 )
 from tests.gradebook_world import cells_from, gradebook_world
+from tests.grades.primary import test_primary_entry
+from tests.grades.primary.test_primary_entry import _rate
+
+pr = test_primary_entry.pr  # the primary entry tests' fixture, shared rather than copied
 
 ADDITIVE = [
     "students", "classes", "roll_calls_due", "roll_calls_taken", "marked", "present", "grades_expected",
@@ -161,6 +167,34 @@ def test_the_figures_of_a_school_from_what_its_services_wrote(sw, world):
     billed = Invoice.objects.exclude(state="cancelled").filter(round__year=g.year)
     assert fees["fees_due"] == sum(i.total for i in billed) >= 4 * 300_000
     assert fees["fees_paid"] == sum(i.paid for i in billed) >= 300_000
+
+
+def test_primary_grade_entry_counts_the_ratings_of_the_terms_checkpoints(pr, world):
+    """School A with the primary catalogue (the primary entry tests' `pr`: 4A with three pupils, 3A with
+    one), read as a school teaching primary too: the primary part is the difference with the school read
+    as lower secondary only."""
+    both = School.objects.get(pk=world.school_a.pk)
+    both.levels = [*both.levels, "primary"]  # in memory: what the figures go by
+
+    def primary_part():
+        with_primary, secondary = summary_compute(school=both), summary_compute(school=world.school_a)
+        return [with_primary[name] - secondary[name] for name in ("grades_expected", "grades_entered")]
+
+    def rated(grade):
+        return SubjectLoad.objects.filter(
+            grade=grade, subject__is_active=True, subject__assessment="primary_rating"
+        ).count()
+
+    pupils = 3 * rated(pr.c4.grade) + rated(pr.c3.grade)  # pupil × subject, at each of the term's two
+    assert primary_part() == [2 * pupils, 0]
+    term = current_term(list(pr.year.terms.all()), timezone.localdate())
+    mid, end = [c for c in Checkpoint if CHECKPOINT_TERM[c] == term.number]
+    other = next(c for c in Checkpoint if CHECKPOINT_TERM[c] != term.number)
+    first, second, _third = pr.students
+    _rate(pr, [(first, "rating", "T", None), (second, "rating", "H", None)], checkpoint=mid)
+    _rate(pr, [(first, "rating", "T", None)], assignment=pr.viet, checkpoint=end)
+    _rate(pr, [(first, "rating", "T", None)], assignment=pr.ethics, checkpoint=other)  # another term's
+    assert primary_part() == [2 * pupils, 3]
 
 
 def test_a_school_day_is_a_weekday_of_the_year_or_a_day_with_a_roll_call(sw, world):
