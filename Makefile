@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pooling.py
 	$(BIN)/python bench/operations.py
 	$(BIN)/python bench/portal.py
+	$(BIN)/python bench/district.py
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
@@ -72,6 +73,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/pooling.py --rounds 5
 	$(BIN)/python bench/operations.py --students 100 --requests 200
 	$(BIN)/python bench/portal.py --users 5 --seconds 3 --students 40 --notices 5 --cpu-requests 3
+	$(BIN)/python bench/district.py --schools 3 --rostered 1 --students 90 --jobs 1,2 --runs 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

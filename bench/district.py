@@ -1,0 +1,292 @@
+"""Education offices over a thousand schools: refreshing every school's summary (offices.SchoolSummary,
+computed in each school's schema by schoolbook.office_summaries), and reading an office's summaries.
+
+Set-up (timed, not measured against a target): `--schools` schools in all. All but `--rostered` are
+onboarded from one CSV through `schools_onboard_csv` with two jobs (as bench/deploy.py does): empty schools,
+an admin and the subject catalogue each. The `--rostered` others get, as `seed_demo` writes them, a roster
+of `--students` students (bench/_setup.roster_school: grades 6–9, classes of 45, guardians), semester I's
+gradebook 70 % entered (`grades.demo.gradebook_seed`), a principal who publishes two notices
+(`notices.demo.notices_seed`),
+the fee catalogue, invoices and transfers (`payments.demo.fees_seed`), and today's morning roll call in
+every class with about 5 % of the students absent. One province office (Sở) covers every school.
+
+What is measured:
+
+- refreshing every summary in this process, `summaries_refresh(schools, jobs=J)` for each `--jobs` value
+  (threads, one connection each): what `manage.py refresh_office_summaries --jobs J` does;
+- refreshing every summary through a real Celery worker started as `make run` starts it
+  (`schoolbook.devstack.worker_command`: prefork, two processes, every queue): the nightly task
+  `office_summaries_refresh_all` run here publishes one `office_summary_refresh` per school, and the time is
+  from then until every school's row has been written;
+- reading the office's summaries (`dashboard_timings`): the rows of its schools, sorted, median of
+  `--runs`. The office's page (`/office/<code>/`, target < 300 ms) reads these rows alone; its timing goes
+  in that function once the page exists.
+
+Every bench school, the office and the queued tasks are dropped at the end and at the start.
+
+    .venv/bin/python bench/district.py [--schools 1000] [--rostered 10] [--students 450] [--jobs 1,2,4]
+                                       [--runs 20] [--no-worker]
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _setup
+
+REFRESH_TARGET_S = 60.0  # every summary, at 1,000 schools
+OFFICE_CODE = f"{_setup.CODE_PREFIX}district"
+ABSENT_SHARE = 0.05
+# Phones (bench_phone numbers): CSV admins; per rostered school i: admin, principal, accountant, teachers,
+# guardians.
+CSV_ADMINS, ADMINS, PRINCIPALS, ACCOUNTANTS = 400_000, 90_000, 93_000, 95_000
+TEACHERS, GUARDIANS = 50_000, 100_000
+
+
+def _csv(count: int) -> str:
+    rows = ["code,name,levels,province,admin_name,admin_phone"]
+    for number in range(count):
+        rows.append(
+            f"{_setup.CODE_PREFIX}district-{number:04d},Trường THCS Quận Đo {number},lower_secondary,"
+            f"Hà Nội,Quản Trị {number},{_setup.bench_phone(CSV_ADMINS + number)}"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def _rostered_school(actor, index: int, students: int):
+    """A school as `seed_demo` fills one, and today's morning roll call in every class."""
+    from django.db import connection, transaction
+    from django.utils import timezone
+    from django_tenants.utils import schema_context
+
+    from accounts.roles import Role
+    from attendance.models import AttendanceMark, Mark, RollCall
+    from grades.demo import gradebook_seed
+    from notices.demo import notices_seed
+    from payments.demo import fees_seed
+    from students.models import Enrolment, SchoolClass, SchoolYear
+    from students.services import staff_add
+
+    school, _roster = _setup.roster_school(
+        actor, code=f"district-r{index:02d}", name=f"Trường THCS Đo Có Học Sinh {index}",
+        students=students, seed=index, teachers=TEACHERS + index * 100,
+        guardians=GUARDIANS + index * 2_000, admins=ADMINS + index,
+    )  # fmt: skip
+    rng = random.Random(index)
+    with schema_context(school.schema_name), transaction.atomic():
+        year = SchoolYear.objects.get(is_current=True)
+        gradebook_seed(year, [year.terms.get(number=1)], rng, fill=0.7)
+        staff_add(
+            actor=actor, school=school, phone=_setup.bench_phone(PRINCIPALS + index),
+            full_name="Hiệu Trưởng Đo", roles=[Role.PRINCIPAL],
+        )  # fmt: skip
+        notices_seed()  # published by the principal
+        accountant = staff_add(
+            actor=actor, school=school, phone=_setup.bench_phone(ACCOUNTANTS + index),
+            full_name="Kế Toán Đo", roles=[Role.ACCOUNTANT],
+        )  # fmt: skip
+        fees_seed(accountant=accountant, rng=rng)
+        today = timezone.localdate()
+        classes = list(SchoolClass.objects.filter(year=year))
+        roll_calls = RollCall.objects.bulk_create(
+            RollCall(school_class=c, date=today, session="morning") for c in classes
+        )
+        by_class = {rc.school_class_id: rc for rc in roll_calls}
+        enrolled = Enrolment.objects.filter(school_class__in=classes).values_list(
+            "school_class_id", "student_id"
+        )
+        AttendanceMark.objects.bulk_create(
+            AttendanceMark(roll_call=by_class[class_id], student_id=student_id, mark=Mark.ABSENT_EXCUSED)
+            for class_id, student_id in enrolled
+            if rng.random() < ABSENT_SHARE
+        )
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    return school
+
+
+def _office(schools):
+    from offices.models import EducationOffice, OfficeSchool
+
+    office = EducationOffice.objects.create(
+        code=OFFICE_CODE, name="Sở GD&ĐT Đo Hiệu Năng", kind=EducationOffice.Kind.PROVINCE, province="Hà Nội"
+    )
+    OfficeSchool.objects.bulk_create(OfficeSchool(office=office, school=school) for school in schools)
+    return office
+
+
+def _drop_office() -> None:
+    from offices.models import EducationOffice
+
+    EducationOffice.objects.filter(code=OFFICE_CODE).delete()
+
+
+def _written_since(schools, since) -> int:
+    from offices.models import SchoolSummary
+
+    return SchoolSummary.objects.filter(school__in=schools, refreshed_at__gte=since).count()
+
+
+def _in_process(schools, jobs: int) -> float:
+    from django.utils import timezone
+
+    from schoolbook.office_summaries import summaries_refresh
+
+    since = timezone.now()
+    started = time.perf_counter()
+    failed = summaries_refresh(schools, jobs=jobs)
+    seconds = time.perf_counter() - started
+    written = _written_since(schools, since)
+    if failed or written != len(schools):
+        raise SystemExit(f"--jobs {jobs}: {len(failed)} failed, {written} of {len(schools)} rows written")
+    return seconds
+
+
+def _through_the_worker(log: Path) -> tuple[float, int]:
+    """From publishing the nightly fan-out to every active school's row written by make run's worker (the
+    bench database may hold a school of its own, e.g. make run's demo: the fan-out covers it too). Returns
+    (seconds, tasks)."""
+    from django.utils import timezone
+
+    from schoolbook.devstack import worker_command
+    from schoolbook.tasks import office_summaries_refresh_all
+    from tenants.models import School
+
+    _setup.purge_bench_queue()  # the set-up's messages and refills: not this measurement's work
+    worker = _setup.worker_start(worker_command(), log, LOG_LEVEL="INFO")
+    try:
+        schools = list(School.objects.filter(is_active=True))
+        since = timezone.now()
+        started = time.perf_counter()
+        sent = office_summaries_refresh_all()
+        deadline = time.monotonic() + 600
+        while _written_since(schools, since) < len(schools):
+            if worker.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"the worker exited or stalled:\n{log.read_text()[-3000:]}")
+            time.sleep(0.1)
+        seconds = time.perf_counter() - started
+    finally:
+        _setup.worker_stop(worker)
+    if sent != len(schools):
+        raise SystemExit(f"the fan-out sent {sent} tasks for {len(schools)} active schools")
+    return seconds, sent
+
+
+def dashboard_timings(office, runs: int) -> list[tuple[str, str, float, float | None]]:
+    """(what, detail, milliseconds, target) rows for reading the office's figures, median of `runs`. Today:
+    the query the office's page is built on (its schools' summary rows, sorted by name). The page itself,
+    GET /office/<code>/ as a signed-in specialist, is to be timed here once it exists (target < 300 ms)."""
+    from offices.models import SchoolSummary
+
+    def read() -> int:
+        rows = SchoolSummary.objects.filter(school__office_memberships__office=office).select_related(
+            "school"
+        )
+        return len(list(rows.order_by("school__name")))
+
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        count = read()
+        timings.append((time.perf_counter() - started) * 1000)
+    return [("the office's summary rows, sorted", f"{count} rows", statistics.median(timings), None)]
+
+
+def _print(rows, schools: int, rostered: int, students: int, load: float, sample) -> None:
+    print(
+        f"\nEducation offices over {schools} schools ({rostered} with {students} students and their data, "
+        f"the others empty); {_setup.machine()}; load average {load:.1f} at the start\n"
+    )
+    print(f"| {'what':56} | {'detail':24} | {'time':>10} | {'per school':>10} | target |")
+    print(f"|{'-' * 58}|{'-' * 26}|{'-' * 11}:|{'-' * 11}:|---|")
+    for what, detail, value, unit, count, target in rows:
+        shown = f"{value:.2f} {unit}"
+        per_school = f"{value * 1000 / count:.1f} ms" if count else ""
+        verdict = "" if target is None else f"< {target:g} {unit}: {'met' if value < target else 'NOT met'}"
+        print(f"| {what:56} | {detail:24} | {shown:>10} | {per_school:>10} | {verdict} |")
+    if sample is not None:
+        print(
+            f"\nA rostered school's row: {sample.students} students in {sample.classes} classes, roll calls "
+            f"{sample.roll_calls_taken}/{sample.roll_calls_due}, present {sample.present}/{sample.marked}, "
+            f"grades {sample.grades_entered}/{sample.grades_expected}, {sample.notices_sent} notices to "
+            f"{sample.notice_recipients}, fees {sample.fees_paid}/{sample.fees_due} đồng"
+        )
+    sys.stdout.flush()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--schools", type=int, default=1000, help="schools in all")
+    parser.add_argument("--rostered", type=int, default=10, help="of which: with a roster and its data")
+    parser.add_argument("--students", type=int, default=450, help="students of each rostered school")
+    parser.add_argument("--jobs", default="1,2,4", help="in-process refresh: --jobs values, comma-separated")
+    parser.add_argument("--runs", type=int, default=20, help="reads of the office's figures")
+    parser.add_argument("--no-worker", action="store_true", help="skip the refresh through a Celery worker")
+    args = parser.parse_args()
+    if not 0 <= args.rostered <= args.schools:
+        parser.error("--rostered must be between 0 and --schools")
+    jobs = [int(value) for value in args.jobs.split(",")]
+
+    _setup.setup()
+    from django.db import connection
+
+    from offices.models import SchoolSummary
+    from schoolbook.onboarding import schools_onboard_csv
+    from tenants.models import School
+
+    _drop_office()
+    _setup.drop_bench_schools()
+    actor = _setup.bench_admin()
+    load = os.getloadavg()[0]
+    rows = []
+    started = time.perf_counter()
+    try:
+        empty = args.schools - args.rostered
+        begun = time.perf_counter()
+        report = schools_onboard_csv(actor=actor, text=_csv(empty), jobs=2) if empty else None
+        if report is not None:
+            assert not report.problems and len(report.created) == empty, report.problems[:3]
+        rows.append(("set-up: onboard_schools from one CSV, jobs 2", f"{empty} empty schools",
+                     time.perf_counter() - begun, "s", empty, None))  # fmt: skip
+        begun = time.perf_counter()
+        for index in range(args.rostered):
+            _rostered_school(actor, index, args.students)
+        detail = f"{args.rostered} × {args.students} students"
+        seconds = time.perf_counter() - begun
+        rows.append(("set-up: rostered schools with their data", detail, seconds, "s", args.rostered, None))
+        schools = list(School.objects.filter(code__startswith=_setup.CODE_PREFIX).order_by("code"))
+        office = _office(schools)
+
+        for count in jobs:
+            rows.append((f"refresh every summary in-process, --jobs {count}", f"{len(schools)} schools",
+                         _in_process(schools, count), "s", len(schools), REFRESH_TARGET_S))  # fmt: skip
+        if not args.no_worker:
+            with tempfile.TemporaryDirectory(prefix="bench-district-") as logs:
+                seconds, tasks = _through_the_worker(Path(logs) / "worker.log")
+            rows.append(("refresh every summary: nightly task, make run's worker", f"{tasks} tasks",
+                         seconds, "s", tasks, REFRESH_TARGET_S))  # fmt: skip
+        for what, detail, ms, target in dashboard_timings(office, args.runs):
+            rows.append((what, f"{detail}, median of {args.runs}", ms, "ms", None, target))
+        sample = SchoolSummary.objects.filter(
+            school__code__startswith=f"{_setup.CODE_PREFIX}district-r"
+        ).first()
+        # Printed before the clean-up, which takes minutes with a thousand schemas.
+        _print(rows, len(schools), args.rostered, args.students, load, sample)
+    finally:
+        elapsed = time.perf_counter() - started
+        _drop_office()
+        dropped = _setup.drop_bench_schools()
+    print(f"\n{dropped} bench schools dropped; run took {elapsed:.0f} s.")
+    connection.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
