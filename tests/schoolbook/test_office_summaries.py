@@ -8,7 +8,8 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -143,7 +144,9 @@ def test_the_figures_of_a_school_from_what_its_services_wrote(sw, world):
         created_at=timezone.now() - datetime.timedelta(days=50)
     )
 
-    after = summary_compute(school=world.school_a)
+    with CaptureQueriesContext(connection) as queries:
+        after = summary_compute(school=world.school_a)
+    assert len(queries) <= 8  # whatever the size of the school
 
     # Toán has 3 students × (TX count + 2) cells, Giáo dục thể chất too; 6A2 is taught nothing yet.
     plans = {p.subject_id: p.regular_count for p in AssessmentPlan.objects.filter(year=g.year, grade=g.grade)}
