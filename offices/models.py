@@ -99,3 +99,7 @@ class SchoolSummary(models.Model):
 
     def __str__(self):
         return f"{self.school} @ {self.refreshed_at}"
+
+
+# The data links to operations centres and their outbox (offices/links/models.py), known to Django from here.
+from offices.links.models import DataLink, LinkRecord  # noqa: E402, F401
