@@ -9,18 +9,23 @@ test_links_faults.py."""
 import datetime
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
+from accounts.models import User
 from accounts.roles import Role
 from attendance.models import AttendanceMark, Mark, RollCall
 from offices.links import protocol
-from offices.links.models import LinkRecord
+from offices.links.models import DataLink, LinkRecord
 from offices.links.sending import link_send, links_sweep
 from offices.links.services import link_save, records_replay
-from offices.models import EducationOffice, OfficeSchool
+from offices.models import EducationOffice, OfficeSchool, OfficeStaff
+from schoolbook.audit.models import AuditEvent
 from schoolbook.office_links import records_produce
+from schoolbook.sealed import unseal
 from students.models import GradeLevel, SchoolClass, SchoolYear
+from tests.conftest import confirm_token
 from tests.factories import (
     account_make,
     fee_item_make,
@@ -285,3 +290,96 @@ def test_the_signature_is_hmac_sha256_over_the_timestamp_and_the_body():
     key = protocol.idempotency_key("r/1", 1, {"a": 1}, False)
     assert len(key) == 32 and key == protocol.idempotency_key("r/1", 1, {"a": 1}, False)
     assert key != protocol.idempotency_key("r/1", 2, {"a": 1}, False)
+
+
+# --- the pages ------------------------------------------------------------------------------------------
+
+
+def _client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def _link_form(centre, **changes):
+    return {
+        "endpoint": centre.endpoint, "key_id": centre.KEY_ID, "secret": centre.SECRET,
+        "send_attendance": "on", "send_payments": "on", "enabled": "on",
+        "map_attendance_mark": "sector_id = ma_dinh_danh\nstudent_code = -", "map_payment": "",
+        "map_attendance_class": "",
+    } | changes  # fmt: skip
+
+
+def test_the_console_sets_a_link_and_checks_every_field(world, centre):
+    office = EducationOffice.objects.create(code="so-ha-noi", name="Sở GD&ĐT Hà Nội", kind="province",
+                                            province="Hà Nội")  # fmt: skip
+    admin, path = _client(world.platform_admin), "/console/offices/so-ha-noi/link/"
+    assert "Kết nối dữ liệu với trung tâm điều hành" in admin.get(path).content.decode()
+    for changes, message in [
+        ({"endpoint": "http://ioc.hanoi.example/api"}, "Địa chỉ phải là https://"),
+        ({"endpoint": "https://10.0.0.5/api"}, "Địa chỉ phải là https://"),
+        ({"endpoint": "https://user:pw@ioc.hanoi.example/api"}, "Địa chỉ phải là https://"),
+        ({"secret": ""}, "Hãy nhập khoá bí mật do trung tâm cấp."),
+        ({"secret": "ngan"}, "Khoá bí mật quá ngắn (ít nhất 16 ký tự)."),
+        ({"map_attendance_mark": "ho_ten = name"}, "Dòng 1: không có trường “ho_ten”"),
+        ({"send_attendance": "", "send_payments": ""}, "Chọn ít nhất một loại dữ liệu để gửi."),
+    ]:
+        response = admin.post(path, _link_form(centre, **changes))
+        assert response.status_code == 400 and message in response.content.decode(), changes
+    assert not DataLink.objects.exists()
+
+    response = admin.post(path, _link_form(centre))
+    assert response.status_code == 302
+    link = DataLink.objects.get(office=office)
+    assert link.field_map == {"attendance_mark": {"sector_id": "ma_dinh_danh", "student_code": "-"}}
+    assert centre.SECRET not in link.secret_sealed and unseal(link.secret_sealed) == centre.SECRET
+    page = admin.get(path).content.decode()
+    assert centre.SECRET not in page and "sector_id = ma_dinh_danh" in page
+    # Saved again without a secret: the one stored is kept. The audit never holds it.
+    assert admin.post(path, _link_form(centre, secret="", key_id="khoa-2")).status_code == 302
+    link.refresh_from_db()
+    assert link.key_id == "khoa-2" and unseal(link.secret_sealed) == centre.SECRET
+    events = AuditEvent.objects.filter(action="office.link_save")
+    assert events.count() == 2 and centre.SECRET not in str([(e.before, e.after) for e in events])
+    # The console is the platform admin's alone.
+    assert _client(world.admin_a).get(path).status_code == 404
+
+
+def test_the_office_sees_its_log_with_the_centre_reason_and_replays_after_confirming(day, centre):
+    world = day
+    reason = "Mã định danh không có trong CSDL ngành"
+    centre.rejects[("ma_dinh_danh", SECTOR_BINH)] = reason
+    produce(world)
+    send(world)
+    specialist = User.objects.create_user("0912000222", full_name="Trần Chuyên Viên")
+    OfficeStaff.objects.create(office=world.office, user=specialist)
+    client, log = _client(specialist), "/office/phong-dong-da/links/"
+    page = client.get(log).content.decode()
+    rejected = LinkRecord.objects.get(status=Status.REJECTED)
+    assert f'data-record="{rejected.pk}" data-status="rejected"' in page and reason in page
+    assert "HS-BINH" in page and "Trần Thị Bình" not in page  # the code, never the name
+    only_rejected = client.get(log, {"status": "rejected"}).content.decode()
+    assert only_rejected.count("data-record=") == 1
+    assert client.get(log, {"kind": "payment"}).content.decode().count("data-record=") == 1
+
+    del centre.rejects[("ma_dinh_danh", SECTOR_BINH)]
+    replay = "/office/phong-dong-da/links/replay/"
+    preview = client.post(replay, {"record": rejected.pk})
+    assert preview.status_code == 200 and "Gửi lại 1 bản ghi?" in preview.content.decode()
+    assert LinkRecord.objects.get(pk=rejected.pk).status == Status.REJECTED  # nothing done yet
+    response = client.post(replay, {"record": rejected.pk, "confirm": confirm_token(preview)})
+    assert response.status_code == 302 and response["Location"] == f"{log}?record={rejected.pk}"
+    assert LinkRecord.objects.get(pk=rejected.pk).status == Status.PENDING
+    assert AuditEvent.objects.get(action="office.links_replay").after == {"records": [rejected.pk]}
+    send(world)
+    assert LinkRecord.objects.get(pk=rejected.pk).status == Status.SENT
+
+    # Nobody else: another office's specialist, the school's own staff, a parent.
+    other = EducationOffice.objects.create(
+        code="phong-khac", name="Phòng Khác", kind="province", province="Huế"
+    )
+    stranger = User.objects.create_user("0912000333")
+    OfficeStaff.objects.create(office=other, user=stranger)
+    for user in (stranger, world.admin_a, world.principal_a, world.parent):
+        for response in (_client(user).get(log), _client(user).post(replay, {"record": rejected.pk})):
+            assert response.status_code == 404, user
