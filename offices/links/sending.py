@@ -22,7 +22,7 @@ from datetime import timedelta
 import requests
 from django.conf import settings
 from django.db import connection
-from django.db.models import Min, Q
+from django.db.models import Q
 from django.utils import timezone
 from redis.exceptions import LockError
 
@@ -201,11 +201,3 @@ def links_sweep() -> list[int]:
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     return sorted(set(due.values_list("office_id", flat=True)))
-
-
-def next_due(office_id: int):
-    """When the office's next waiting record is due (None: nothing waits)."""
-    pending = LinkRecord.objects.filter(office_id=office_id, status=Status.PENDING)
-    if pending.filter(next_attempt_at__isnull=True).exists():
-        return timezone.now()
-    return pending.aggregate(first=Min("next_attempt_at"))["first"]

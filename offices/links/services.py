@@ -61,7 +61,8 @@ def records_enqueue(*, school, day, produced: dict[str, list[Produced]]) -> int:
     """Write, for each link covering `school`, the records of `day` of the types it sends that are new or
     changed since the last version written (a new version, a new idempotency key), and a deleted version of
     each one written before that the school no longer has (a mark removed, a class renamed). Producing a day
-    again with nothing changed writes nothing. Returns the number of rows written."""
+    again with nothing changed writes nothing. Returns the number of new versions found (rows another run
+    wrote meanwhile are skipped by the unique constraints, not written twice)."""
     now = timezone.now()
     rows: list[LinkRecord] = []
     with transaction.atomic():

@@ -18,14 +18,18 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from django_tenants.utils import schema_context
 
+from attendance.models import AttendanceMark, Mark, RollCall
 from offices.links import protocol
-from offices.links.models import LinkRecord
+from offices.links.models import DataLink, LinkRecord
 from offices.links.services import Produced, link_save, records_enqueue
 from offices.models import EducationOffice, OfficeSchool
-from offices.tasks import office_links_sweep
+from offices.tasks import office_links_produce_all, office_links_sweep
+from students.models import Enrolment, GradeLevel, SchoolClass, SchoolYear
 from tenants.models import School
 from tests.conftest import ARTIFACTS, other_workers_paused, wait_for, worker_kill, worker_start, worker_stop
+from tests.factories import student_enrol
 from tests.fakes.ops_centre import FakeCentre
 
 pytestmark = pytest.mark.slow
@@ -170,7 +174,9 @@ def test_a_worker_killed_while_the_centre_answers_loses_and_doubles_nothing(
     centre.delay = 1.5  # the centre stores the batch, then answers late: the kill lands in between
     with django_db_blocker.unblock():
         ids = office(60)
-        wait_for(lambda: len(centre.stored) and _statuses(ids)[Status.SENDING], timeout=15, interval=0.02)
+        keys = set(LinkRecord.objects.filter(pk__in=ids).values_list("key", flat=True))
+        wait_for(lambda: not keys.isdisjoint(centre.stored) and _statuses(ids)[Status.SENDING], timeout=15,
+                 interval=0.02)  # fmt: skip
         worker_kill(workers.process)
         killed_at = time.monotonic()
         claimed = _statuses(ids)[Status.SENDING]
@@ -183,3 +189,43 @@ def test_a_worker_killed_while_the_centre_answers_loses_and_doubles_nothing(
         _assert_each_stored_once(centre, ids)
         # The dead worker's batch had been stored: sent again, it was answered "duplicate", not stored again.
         assert statuses[Status.DUPLICATE] >= 1
+
+
+def test_the_evening_production_runs_in_each_covered_school_and_reaches_the_centre(
+    workers, office, django_db_blocker
+):
+    """Beat's task in public → one task in school A's schema (the one the office covers; B sends nothing)
+    → the producer → the outbox → the sender → the centre."""
+    centre, tag = workers.centre, uuid.uuid4().hex[:4]
+    today = timezone.localdate()
+    with django_db_blocker.unblock():
+        DataLink.objects.filter(office=office.office).update(send_attendance=True)
+        school = School.objects.get(code="test-a")
+        with schema_context(school.schema_name):
+            klass = SchoolClass.objects.create(
+                name=f"6Z{tag}",
+                grade=GradeLevel.objects.get(number=6),
+                year=SchoolYear.objects.get(is_current=True),
+            )
+            student = student_enrol(f"Z-{tag}", klass, "Học Sinh Buổi Tối", sector_id="010199990001")
+            roll_call = RollCall.objects.create(school_class=klass, date=today, session="morning")
+            AttendanceMark.objects.create(roll_call=roll_call, student=student, mark=Mark.ABSENT_UNEXCUSED)
+        try:
+            office_links_produce_all.delay([today.isoformat()])
+            record_id = f"test-a/attendance_mark/{today.isoformat()}/morning/Z-{tag}"
+
+            def arrived():
+                stored = [r for r in centre.stored.values() if r["record_id"] == record_id]
+                return stored and LinkRecord.objects.filter(record_id=record_id, status=Status.SENT).exists()
+
+            wait_for(arrived, timeout=30)
+            stored = next(r for r in centre.stored.values() if r["record_id"] == record_id)
+            assert stored["data"]["sector_id"] == "010199990001" and stored["data"]["mark"] == "K"
+            assert not LinkRecord.objects.exclude(school=school).filter(office=office.office).exists()
+        finally:
+            with schema_context(school.schema_name):
+                AttendanceMark.objects.filter(student=student).delete()
+                RollCall.objects.filter(pk=roll_call.pk).delete()
+                Enrolment.objects.filter(student=student).delete()
+                student.delete()
+                klass.delete()
