@@ -7,8 +7,10 @@ a school the office does not cover sends it nothing, and one withdrawn stops at 
 test_links_faults.py."""
 
 import datetime
+import io
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
@@ -383,3 +385,14 @@ def test_the_office_sees_its_log_with_the_centre_reason_and_replays_after_confir
     for user in (stranger, world.admin_a, world.principal_a, world.parent):
         for response in (_client(user).get(log), _client(user).post(replay, {"record": rejected.pk})):
             assert response.status_code == 404, user
+
+
+def test_the_command_produces_a_range_of_days_again(day, centre):
+    out = io.StringIO()
+    today = timezone.localdate().isoformat()
+    call_command("office_links_produce", today, today, "--office", "phong-dong-da", stdout=out)
+    assert out.getvalue().splitlines() == ["test-a\t5 records", "5 records written for 1 days"]
+    call_command("office_links_produce", today, today, stdout=out)  # nothing changed: nothing written
+    assert out.getvalue().splitlines()[-1] == "0 records written for 1 days"
+    with pytest.raises(CommandError):
+        call_command("office_links_produce", today, "2020-01-01")
