@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('offices', '0001_initial'),
-        ('tenants', '0006_transfer_sector_id'),
+        ('tenants', '0005_schema_template'),
     ]
 
     operations = [
