@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pooling.py
 	$(BIN)/python bench/operations.py
 	$(BIN)/python bench/portal.py
+	$(BIN)/python bench/links.py
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
@@ -72,6 +73,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/pooling.py --rounds 5
 	$(BIN)/python bench/operations.py --students 100 --requests 200
 	$(BIN)/python bench/portal.py --users 5 --seconds 3 --students 40 --notices 5 --cpu-requests 3
+	$(BIN)/python bench/links.py --students 100 --batch 50
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
