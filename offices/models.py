@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from schoolbook.uploads import stored_name
 from tenants.models import SCHOOL_CODE_RE, School, validate_school_code
 
 
@@ -99,6 +100,89 @@ class SchoolSummary(models.Model):
 
     def __str__(self):
         return f"{self.school} @ {self.refreshed_at}"
+
+
+class ReportKind(models.TextChoices):
+    STATISTICS = "statistics", _("Thống kê đầu năm: lớp, học sinh, cán bộ")
+    ATTENDANCE = "attendance", _("Tổng hợp chuyên cần trong kỳ")
+    FEES = "fees", _("Tổng hợp thu học phí năm học")
+    FILE = "file", _("Nộp tệp (PDF, ảnh)")
+
+
+class ReportRequest(models.Model):
+    """What an office asks of every school it covers, by a deadline. A submission row per school is made
+    when the request is sent, so who has not submitted is one query."""
+
+    office = models.ForeignKey(EducationOffice, on_delete=models.CASCADE, related_name="report_requests")
+    title = models.CharField(_("tiêu đề"), max_length=200)
+    kind = models.CharField(_("loại báo cáo"), max_length=12, choices=ReportKind.choices)
+    instructions = models.TextField(_("hướng dẫn"), blank=True)
+    period_start = models.DateField(_("từ ngày"), null=True, blank=True)
+    period_end = models.DateField(_("đến ngày"), null=True, blank=True)
+    deadline = models.DateField(_("hạn nộp"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(kind="attendance")
+                | models.Q(
+                    period_start__isnull=False,
+                    period_end__isnull=False,
+                    period_start__lte=models.F("period_end"),
+                ),
+                name="attendance_report_has_period",
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+def report_file_path(submission: "ReportSubmission", filename: str) -> str:
+    """reports/<office>/<request>/<school>/<random>.<pdf|jpg|png> (schoolbook.uploads.stored_name)."""
+    request = submission.request
+    return stored_name(f"reports/{request.office_id}/{request.pk}/{submission.school_id}", submission.file)
+
+
+class ReportSubmission(models.Model):
+    """One school's answer to a request: its figures (or file), where it stands, and the office's word."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Chưa nộp")
+        SUBMITTED = "submitted", _("Đã nộp, chờ duyệt")
+        RETURNED = "returned", _("Trả lại để sửa")
+        APPROVED = "approved", _("Đã duyệt")
+        LOCKED = "locked", _("Đã khóa")
+
+    request = models.ForeignKey(ReportRequest, on_delete=models.CASCADE, related_name="submissions")
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="report_submissions")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    figures = models.JSONField(default=dict, blank=True)
+    file = models.FileField(upload_to=report_file_path, max_length=300, blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    office_comment = models.TextField(blank=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "school"], name="one_submission_per_school")
+        ]
+
+    def __str__(self):
+        return f"{self.request} / {self.school}"
+
+    @property
+    def editable(self) -> bool:
+        """The school may still change it: not yet sent, or sent back."""
+        return self.status in (self.Status.PENDING, self.Status.RETURNED)
 
 
 # The data links to operations centres and their outbox (offices/links/models.py), known to Django from here.

@@ -50,6 +50,7 @@ class SchoolTask(TenantTask):
 app = CeleryApp("schoolbook", task_cls="schoolbook.celery:SchoolTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["schoolbook.office_reports"])  # a feature package of the composition layer
 
 
 PUBLISHED_AT = "schoolbook_published_at"  # a message header: when the task was sent (epoch seconds)

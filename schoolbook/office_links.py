@@ -17,6 +17,9 @@ from offices.links.services import Produced, records_enqueue
 from payments.exports.city import export_payments
 from payments.exports.periods import Period
 
+# The log's label of a record says which class and session or which receipt, never which student: the office
+# sees the centre's answers, not a student's record (docs/decisions.md, "Offices live in public…").
+SESSIONS = {"morning": "buổi sáng", "afternoon": "buổi chiều"}
 _MARK_FIELDS = [f for f in protocol.RECORD_FIELDS[protocol.ATTENDANCE_MARK] if f != "school_code"]
 _PAYMENT_FIELDS = [f for f in protocol.RECORD_FIELDS[protocol.PAYMENT] if f != "school_code"]
 
@@ -56,7 +59,7 @@ def _marks(school, day) -> list[Produced]:
     return [
         Produced(
             record_id=f"{school.code}/{protocol.ATTENDANCE_MARK}/{row['date']}/{row['session']}/{row['student_code']}",
-            label=f"{row['student_code']} · {row['class']} · {row['session']}",
+            label=f"{row['class']} · {SESSIONS.get(row['session'], row['session'])}",
             data={"school_code": school.code} | {k: row[k] for k in _MARK_FIELDS},
         )
         for row in export_marks(day, day)
@@ -67,7 +70,7 @@ def _payments(school, day) -> list[Produced]:
     return [
         Produced(
             record_id=f"{school.code}/{protocol.PAYMENT}/{row['payment_id']}",
-            label=f"{row['receipt']} · {row['student_code']} · {row['amount']:,}".replace(",", "."),
+            label=f"{row['receipt']} · {row['amount']:,} đ".replace(",", "."),
             data={"school_code": school.code} | {k: row[k] for k in _PAYMENT_FIELDS},
         )
         for row in export_payments(Period(day, day, day.isoformat()))

@@ -281,6 +281,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.fee_reminders",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Report requests of the offices not yet answered: the schools' managers, once a day near the deadline.
+    "office-report-reminders": {
+        "task": "schoolbook.office_reports.tasks.report_reminders",
+        "schedule": crontab(hour=8, minute=0),
+    },
 }
 
 # Education offices' data links to an operations centre (offices/links, docs/integrations.md): records per

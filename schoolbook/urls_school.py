@@ -17,4 +17,5 @@ urlpatterns = [
     path("messaging/", include("messaging.settings.urls")),
     path("attendance/", include("attendance.urls")),
     path("fees/", include("payments.urls")),
+    path("reports/", include("schoolbook.office_reports.urls")),
 ]

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from offices.dashboard.selectors import SORTS, office_schools, office_totals
 from offices.permissions import office_staff_required
@@ -13,6 +14,12 @@ from offices.selectors import offices_of_user
 from schoolbook.spreadsheets import csv_lines
 
 PAGE_SIZE = 50
+SORT_CHOICES = [
+    ("name", _("Tên trường")), ("students", _("Học sinh")), ("coverage", _("Đã điểm danh")),
+    ("attendance", _("Chuyên cần")), ("grades", _("Nhập điểm")), ("notices", _("Thông báo")),
+    ("reach", _("Đã đọc")), ("leave", _("Đơn nghỉ chờ")), ("fees", _("Học phí")),
+    ("refreshed", _("Cập nhật")),
+]  # fmt: skip
 
 
 @login_required
@@ -45,6 +52,7 @@ def office_dashboard(request):
     context.update(
         office=request.office,
         page=page,
+        sort_choices=SORT_CHOICES,
         totals=office_totals(office=request.office, today=context["today"]),
     )
     return render(request, "offices/dashboard.html", context)

@@ -359,7 +359,8 @@ def test_the_office_sees_its_log_with_the_centre_reason_and_replays_after_confir
     page = client.get(log).content.decode()
     rejected = LinkRecord.objects.get(status=Status.REJECTED)
     assert f'data-record="{rejected.pk}" data-status="rejected"' in page and reason in page
-    assert "HS-BINH" in page and "Trần Thị Bình" not in page  # the code, never the name
+    assert "6A1 · buổi sáng" in page  # which class and session: not which student
+    assert "HS-BINH" not in page and SECTOR_BINH not in page and "Trần Thị Bình" not in page
     only_rejected = client.get(log, {"status": "rejected"}).content.decode()
     assert only_rejected.count("data-record=") == 1
     assert client.get(log, {"kind": "payment"}).content.decode().count("data-record=") == 1

@@ -31,7 +31,7 @@ from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
 from offices.links.models import DataLink, LinkRecord
-from offices.models import EducationOffice, OfficeSchool, OfficeStaff
+from offices.models import EducationOffice, OfficeSchool, OfficeStaff, ReportRequest, ReportSubmission
 from payments.ledger.services import Incoming, transaction_record
 from payments.models import FeeReduction, Invoice, Payment, Receipt, ReceivingAccount
 from payments.vnpay.services import vnpay_merchant_save
@@ -140,6 +140,7 @@ PK_BY_SEGMENT = {
     "transactions": "bank_transaction",
     "payments": "payment",
     "receipts": "receipt",
+    "reports": "report_submission",
 }
 
 # Other parameters by name → a function of the target.
@@ -164,6 +165,16 @@ KWARGS: dict = {
     "console_office": lambda t: {"code": t.office.code},
     "console_office_withdraw": lambda t: {"code": t.office.code, "school_code": t.school.code},
     "console_office_staff_remove": lambda t: {"code": t.office.code, "seat_id": t.office_seat.pk},
+    "office_requests": lambda t: {"code": t.office.code},
+    "office_request_new": lambda t: {"code": t.office.code},
+    **{
+        name: lambda t: {"code": t.office.code, "pk": t.report_request.pk}
+        for name in ("office_request", "office_request_export")
+    },
+    **{
+        name: lambda t: {"code": t.office.code, "pk": t.report_request.pk, "school_code": t.school.code}
+        for name in ("office_submission", "office_submission_file")
+    },
     "console_office_link": lambda t: {"code": t.office.code},
     "office_links": lambda t: {"code": t.office.code},
     "office_links_replay": lambda t: {"code": t.office.code},
@@ -179,9 +190,11 @@ TARGET_DEVICE = "Cổng mục tiêu"
 TARGET_INCOMING = "Lương Văn Chuyển Đến"
 TARGET_FEE = "Khoản thu mục tiêu"
 TARGET_OFFICE = "Phòng Giáo dục mục tiêu"
+TARGET_REPORT = "Thống kê mục tiêu"
 # What the target's pages show and no refused answer may contain.
 TARGET_MARKERS = (TARGET_STUDENT, TARGET_PARENT, "917770001", TARGET_TEACHER, TARGET_NOTICE, TARGET_LEAVE,
-                  TARGET_DEVICE, "MT-001", TARGET_INCOMING, TARGET_FEE, TARGET_OFFICE)  # fmt: skip
+                  TARGET_DEVICE, "MT-001", TARGET_INCOMING, TARGET_FEE, TARGET_OFFICE,
+                  TARGET_REPORT)  # fmt: skip
 
 
 def target_build(world) -> SimpleNamespace:
@@ -278,6 +291,16 @@ def target_build(world) -> SimpleNamespace:
     )
     OfficeSchool.objects.create(office=t.office, school=t.school)
     t.office_seat = OfficeStaff.objects.create(office=t.office, user=User.objects.create_user("0917770009"))
+    t.report_request = ReportRequest.objects.create(
+        office=t.office,
+        title=TARGET_REPORT,
+        kind="statistics",
+        deadline=t.today,
+        created_by=t.office_seat.user,
+    )
+    t.report_submission = ReportSubmission.objects.create(
+        request=t.report_request, school=t.school, status="submitted", figures={"students": 1}
+    )
     # Its data link, with one record of the target student that the centre rejected (replayable).
     DataLink.objects.create(office=t.office, endpoint="https://ioc.example.vn/api", key_id="k",
                             secret_sealed=seal("a-secret-of-the-target-office"))  # fmt: skip
@@ -480,6 +503,7 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
         today=datetime.date(2026, 1, 1),
         school=SimpleNamespace(code="test-a"),
         office=SimpleNamespace(code="phong-muc-tieu"),
+        report_request=SimpleNamespace(pk=1),
     )
     for _conf, name, route, params in ALL_PATTERNS:
         if name not in PUBLIC:

@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 from accounts.models import User
 from messaging.models import Message
 from notices.models import Notice, NoticeRecipient
+from offices.models import EducationOffice
 from payments.models import BankTransaction, Invoice, InvoiceState, Payment, Receipt
 from schoolbook.management.commands.seed_demo import class_layout, guardian_phone, plan_roster
 from schoolbook.phones import normalize_phone
@@ -136,8 +137,12 @@ def test_default_is_the_demo_school_with_two_classes(world):
     counts = roster_counts(school)
     assert (counts["students"], counts["classes"]) == (80, 2)
     assert counts["staff"] >= 2 + 12  # admin, principal, a teacher per subject
-    for label in ("platform admin", "school admin", "principal", "homeroom 6A1", "parent"):
+    for label in ("platform admin", "district office", "school admin", "principal", "homeroom 6A1", "parent"):
         assert label in output
+    # The district office of Ba Đình covers the demo school, and its specialist signs in to it.
+    office = EducationOffice.objects.get(code="phong-ba-dinh")
+    assert list(office.memberships.values_list("school__code", flat=True)) == ["thcs-demo"]
+    assert office.staff.get().user.phone == "+84912000009"
     # Two published notices (a class's parent meeting, the grade's exam schedule), one message per guardian.
     with schema_context(school.schema_name):
         notices = Notice.objects.filter(status="published").order_by("pk")

@@ -30,6 +30,8 @@ from accounts.models import User
 from accounts.roles import Role
 from grades.demo import gradebook_seed
 from notices.demo import notices_seed
+from offices.models import EducationOffice
+from offices.services import office_create, office_staff_add
 from payments.demo import fees_seed
 from schoolbook.audit.services import audit_record
 from schoolbook.onboarding import school_onboard
@@ -65,6 +67,10 @@ DEMO_SCHOOL = {
 }
 PLATFORM_ADMIN = ("0912 000 000", "Quản trị Schoolbook")
 PRINCIPAL = ("0912 000 002", "Trần Văn Minh")
+# The district office covering the demo school (Ba Đình), with one specialist.
+DEMO_OFFICE = {"code": "phong-ba-dinh", "name": "Phòng GD&ĐT Ba Đình (demo)", "kind": "district",
+               "province": "Hà Nội", "district": "Ba Đình"}  # fmt: skip
+OFFICE_SPECIALIST = ("0912 000 009", "Đỗ Thu Hà")
 ACCOUNTANT_NUMBER = 3  # staff_phone(index, 3): each school's accountant (kế toán)
 # The second, third… demo schools: a primary and an upper secondary school first (parents with a child in
 # each level are common), then more lower secondary schools.
@@ -518,6 +524,7 @@ class Command(BaseCommand):
                     f"{grades.scores} scores and {grades.conducts} conduct ratings for semester I, "
                     f"{notices} notices, {fees.invoices} invoices and {fees.transfers} bank transfers"
                 )
+        self._office(platform_admin)
         self._print_logins()
         self.stdout.write(f"  (seeding took {time.monotonic() - started:.1f} s)\n")
 
@@ -538,9 +545,18 @@ class Command(BaseCommand):
                 )
         return school
 
+    def _office(self, platform_admin) -> None:
+        """The demo district office (its area's schools join it), once."""
+        if EducationOffice.objects.filter(code=DEMO_OFFICE["code"]).exists():
+            return
+        office = office_create(actor=platform_admin, cleaned=dict(DEMO_OFFICE))
+        phone, name = OFFICE_SPECIALIST
+        office_staff_add(actor=platform_admin, office=office, phone=phone, full_name=name, role="specialist")
+
     def _print_logins(self) -> None:
         logins = [
             (e164(PLATFORM_ADMIN[0]), "platform admin"),
+            (e164(OFFICE_SPECIALIST[0]), "district office"),
             (e164(DEMO_SCHOOL["admin_phone"]), "school admin"),
             (e164(PRINCIPAL[0]), "principal"),
             (e164(staff_phone(0, ACCOUNTANT_NUMBER)), "accountant"),
@@ -576,4 +592,5 @@ class Command(BaseCommand):
             user.save(update_fields=["password"])
             lines.append(f"  {label:<17} phone 0{phone[3:]}   password {password}")
         self.stdout.write("\nDemo logins (new passwords on every start):\n" + "\n".join(lines))
-        self.stdout.write(f"  demo school       http://127.0.0.1:8000/s/{DEMO_SCHOOL['code']}/\n")
+        self.stdout.write(f"  demo school       http://127.0.0.1:8000/s/{DEMO_SCHOOL['code']}/")
+        self.stdout.write(f"  demo office       http://127.0.0.1:8000/office/{DEMO_OFFICE['code']}/\n")

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('offices', '0001_initial'),
+        ('offices', '0002_report_requests'),
         ('tenants', '0005_schema_template'),
     ]
 
