@@ -238,6 +238,40 @@ def roster_school(actor, *, code: str, name: str, students: int, seed: int, clas
     return school, roster
 
 
+def worker_start(command: list[str], log: Path, **env: str):
+    """A Celery worker process (`command`, e.g. schoolbook.devstack.worker_command()) on the bench database
+    and broker (this process's environment, plus `env`), returned once it consumes; its output goes to
+    `log`. Give it LOG_LEVEL=INFO: its "ready." line is read here."""
+    import subprocess
+    import time
+
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, env=dict(os.environ, **env), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+            start_new_session=True,
+        )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while "ready." not in log.read_text():
+        if process.poll() is not None or time.monotonic() > deadline:
+            worker_stop(process)
+            raise SystemExit(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
+        time.sleep(0.2)
+    return process
+
+
+def worker_stop(process) -> None:
+    """Warm shutdown, killed if that takes over 30 s."""
+    import subprocess
+
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def _process_stat(pid: str) -> tuple[int, float] | None:
     """(parent pid, CPU seconds) of a process, or None once it is gone."""
     try:

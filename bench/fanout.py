@@ -36,7 +36,6 @@ import argparse
 import os
 import platform
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -179,7 +178,9 @@ def _run(fake: FakeEsms, size: str, schools: list, batch_size: int, log: Path) -
     _setup.purge_bench_queue()
     # LOG_LEVEL: the worker's "ready." and "succeeded in" lines, read here, are INFO (Django's LOGGING, which
     # the benchmarks set to WARNING for themselves).
-    worker = _worker_start(worker_command(), log, MESSAGING_BATCH_SIZE=str(batch_size), LOG_LEVEL="INFO")
+    worker = _setup.worker_start(
+        worker_command(), log, MESSAGING_BATCH_SIZE=str(batch_size), LOG_LEVEL="INFO"
+    )
     load = os.getloadavg()[0]
     cpu_before = _cpu_seconds(resource.RUSAGE_CHILDREN), _cpu_seconds(resource.RUSAGE_SELF)
     try:
@@ -219,9 +220,8 @@ def _run(fake: FakeEsms, size: str, schools: list, batch_size: int, log: Path) -
                 break
             time.sleep(0.2)
     finally:
-        _worker_stop(
-            worker
-        )  # once it has exited, its CPU time and its pool's count as this process's children's
+        # Once it has exited, its CPU time and its pool's count as this process's children's.
+        _setup.worker_stop(worker)
     worker_cpu = _cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_before[0]
     bench_cpu = _cpu_seconds(resource.RUSAGE_SELF) - cpu_before[1]
     if statuses != Counter({Delivery.Status.SENT: expected}):
@@ -241,31 +241,6 @@ def _run(fake: FakeEsms, size: str, schools: list, batch_size: int, log: Path) -
 def _cpu_seconds(who: int) -> float:
     usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
-
-
-def _worker_start(command: list[str], log: Path, **env: str) -> subprocess.Popen:
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            command, env=dict(os.environ, **env), stdout=out, stderr=subprocess.STDOUT, cwd=_setup.ROOT,
-            start_new_session=True,
-        )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while "ready." not in log.read_text():
-        if process.poll() is not None or time.monotonic() > deadline:
-            _worker_stop(process)
-            raise SystemExit(f"the Celery worker did not start:\n{log.read_text()[-3000:]}")
-        time.sleep(0.2)
-    return process
-
-
-def _worker_stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 def _print(args, runs: list[Run], batch_size: int, seed_seconds: float) -> None:

@@ -257,6 +257,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ROUTES = {
     "messaging.tasks.deliver_urgent_batch": {"queue": "urgent"},
     "messaging.tasks.deliver_bulk_batch": {"queue": "bulk"},
+    # The offices' summaries (a thousand at night): never ahead of a message waiting in `default`.
+    "schoolbook.tasks.office_summary_refresh": {"queue": "bulk"},
 }
 CELERY_BEAT_SCHEDULE = {
     # Onboarding refills the pool itself; this catches refills lost to a stopped worker.
@@ -285,6 +287,16 @@ CELERY_BEAT_SCHEDULE = {
     "office-report-reminders": {
         "task": "schoolbook.office_reports.tasks.report_reminders",
         "schedule": crontab(hour=8, minute=0),
+    },
+    # The education offices' summary of each school (schoolbook.office_summaries): the schools changed in
+    # the last minute, and every active school just after midnight (the new day's figures).
+    "office-summaries-changed": {
+        "task": "schoolbook.tasks.office_summaries_refresh_changed",
+        "schedule": 60.0,
+    },
+    "office-summaries-nightly": {
+        "task": "schoolbook.tasks.office_summaries_refresh_all",
+        "schedule": crontab(hour=0, minute=10),
     },
 }
 

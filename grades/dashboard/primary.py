@@ -33,7 +33,16 @@ from grades.rules.circular27 import (
     YearResult,
     tests_required,
 )
-from students.models import Assessment, Enrolment, GradeLevel, SchoolClass, SchoolYear, Student, SubjectLoad
+from students.models import (
+    Assessment,
+    Enrolment,
+    GradeLevel,
+    SchoolClass,
+    SchoolYear,
+    Student,
+    Subject,
+    SubjectLoad,
+)
 from students.selectors import class_students
 
 NONE = "none"
@@ -80,6 +89,8 @@ _TABLES = {
     "grade": GradeLevel._meta.db_table,
     "rating": PrimaryRating._meta.db_table,
     "quality": PrimaryQuality._meta.db_table,
+    "load": SubjectLoad._meta.db_table,
+    "subject": Subject._meta.db_table,
 }
 
 # The students enrolled today in the primary classes of the year.
@@ -256,6 +267,33 @@ def primary_dashboard(year: SchoolYear, checkpoint: Checkpoint) -> PrimaryDashbo
         results_total=[(key, results_total[key]) for key in RESULT_KEYS],
         has_ratings=bool(ratings or tests or bands),
     )
+
+
+# The whole school's ratings at some checkpoints: expected (students enrolled today × their grade's active
+# rated subjects × checkpoints) and given (a rating saved for one of those subjects).
+_ENTRY_TOTALS = """
+, rated AS (
+    SELECT l.grade_id, l.subject_id
+    FROM {load} l JOIN {subject} s ON s.id = l.subject_id
+    WHERE s.is_active AND s.assessment = 'primary_rating'
+)
+SELECT (SELECT coalesce(sum(n.students * r.subjects), 0) * cardinality(%(checkpoints)s::text[])
+        FROM (SELECT c.grade_id, count(*) AS students
+              FROM enrolled en JOIN {school_class} c ON c.id = en.school_class_id GROUP BY 1) n
+        JOIN (SELECT grade_id, count(*) AS subjects FROM rated GROUP BY 1) r USING (grade_id)),
+       (SELECT count(*)
+        FROM {rating} ra
+        JOIN enrolled en ON en.student_id = ra.student_id
+        JOIN {school_class} c ON c.id = en.school_class_id
+        JOIN rated r ON r.grade_id = c.grade_id AND r.subject_id = ra.subject_id
+        WHERE ra.year_id = %(year)s AND ra.checkpoint = ANY(%(checkpoints)s) AND ra.rating <> '')"""
+
+
+def entry_totals(year: SchoolYear, checkpoints: Collection[Checkpoint]) -> tuple[int, int]:
+    """(expected, given) subject ratings at `checkpoints` over the school's primary classes (one query)."""
+    params = {"year": year.pk, "today": timezone.localdate(), "checkpoints": [c.value for c in checkpoints]}
+    ((expected, given),) = _fetch(_ENTRY_TOTALS, params)
+    return int(expected), given
 
 
 def latest_checkpoint(year: SchoolYear) -> Checkpoint:

@@ -317,6 +317,28 @@ def class_subjects(period: Period, students: list["StudentResult"] | None = None
     return figures
 
 
+# The school's whole entry progress of a term in one row: the cells the plans call for (enrolled students ×
+# (TXn + 2) of every planned subject taught in their class) and those filled, as the grid sums them.
+_ENTRY_TOTALS_QUERY = """
+SELECT (SELECT coalesce(sum(n.students * (sc.regular_count + 2)), 0)
+        FROM subjects sc
+        JOIN (SELECT school_class_id, count(*) AS students FROM enrolled GROUP BY 1) n USING (school_class_id)
+        WHERE sc.regular_count IS NOT NULL),
+       (SELECT count(*)
+        FROM {score} s
+        JOIN enrolled en ON en.student_id = s.student_id
+        JOIN subjects sc ON sc.school_class_id = en.school_class_id AND sc.subject_id = s.subject_id
+        WHERE s.term_id = %(term)s AND sc.regular_count IS NOT NULL
+          AND (s.value IS NOT NULL OR s.rating IS NOT NULL))"""
+
+
+def entry_totals(period: Period) -> tuple[int, int]:
+    """(expected, filled) cells of the term over the whole school: the sums of `class_subjects`' progress
+    figures, in one query that reads the score table's filled cells of the term and nothing per student."""
+    ((expected, filled),) = _fetch(_sql(_BASE, query=_ENTRY_TOTALS_QUERY), period.params())
+    return int(expected), filled
+
+
 # --- per-student results: learning, conduct, risk, re-sit --------------------------------------------------
 
 
