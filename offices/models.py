@@ -183,3 +183,7 @@ class ReportSubmission(models.Model):
     def editable(self) -> bool:
         """The school may still change it: not yet sent, or sent back."""
         return self.status in (self.Status.PENDING, self.Status.RETURNED)
+
+
+# The data links to operations centres and their outbox (offices/links/models.py), known to Django from here.
+from offices.links.models import DataLink, LinkRecord  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from offices.dashboard import views as dashboard
+from offices.links import views as links
 from offices.requests import views as requests
 from offices.setup import views as setup
 
@@ -28,8 +29,11 @@ urlpatterns = [
         requests.submission_file,
         name="office_submission_file",
     ),
+    path("office/<slug:code>/links/", links.office_links, name="office_links"),
+    path("office/<slug:code>/links/replay/", links.office_links_replay, name="office_links_replay"),
     path("console/offices/", setup.console_offices, name="console_offices"),
     path("console/offices/<slug:code>/", setup.console_office, name="console_office"),
+    path("console/offices/<slug:code>/link/", links.console_office_link, name="console_office_link"),
     path(
         "console/offices/<slug:code>/schools/<slug:school_code>/withdraw/",
         setup.console_office_withdraw,

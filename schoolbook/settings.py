@@ -271,6 +271,13 @@ CELERY_BEAT_SCHEDULE = {
     "notices-publish-due": {"task": "notices.tasks.publish_due", "schedule": 60.0},
     # Import files left unconfirmed (students.imports.flow): deleted once past their 30 minutes.
     "import-previews-clean": {"task": "students.tasks.previews_clean_all", "schedule": 3600.0},
+    # Education offices' data links: each school's day (today and yesterday, for late corrections) into
+    # the links' outbox after school; every minute, what is due is sent and dead workers' claims released.
+    "office-links-produce": {
+        "task": "offices.tasks.office_links_produce_all",
+        "schedule": crontab(hour=18, minute=30),
+    },
+    "office-links-sweep": {"task": "offices.tasks.office_links_sweep", "schedule": 60.0},
     # Fee reminders before the due date and when overdue, once a day per school (each invoice and step once).
     "payments-fee-reminders": {
         "task": "payments.tasks.fee_reminders",
@@ -292,6 +299,25 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=0, minute=10),
     },
 }
+
+# Education offices' data links to an operations centre (offices/links, docs/integrations.md): records per
+# batch, the HTTP timeout, the backoff after a failed attempt (base × 2^attempts, capped, with jitter), how
+# long a record keeps being retried before it is marked failed (a replay sends it again), how old a claim
+# must be to be a dead worker's (longer than a sender's run: OFFICE_LINKS_SEND_SECONDS + a timeout), and
+# how long one sender task sends before it hands over to the next.
+OFFICE_LINKS_BATCH_SIZE = int(os.environ.get("OFFICE_LINKS_BATCH_SIZE", "100"))
+OFFICE_LINKS_TIMEOUT_SECONDS = float(os.environ.get("OFFICE_LINKS_TIMEOUT_SECONDS", "20"))
+OFFICE_LINKS_BACKOFF_BASE_SECONDS = float(os.environ.get("OFFICE_LINKS_BACKOFF_BASE_SECONDS", "30"))
+OFFICE_LINKS_BACKOFF_CAP_SECONDS = float(os.environ.get("OFFICE_LINKS_BACKOFF_CAP_SECONDS", "1800"))
+OFFICE_LINKS_GIVE_UP_HOURS = float(os.environ.get("OFFICE_LINKS_GIVE_UP_HOURS", "72"))
+OFFICE_LINKS_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OFFICE_LINKS_CLAIM_TIMEOUT_SECONDS", "180"))
+OFFICE_LINKS_SEND_SECONDS = float(os.environ.get("OFFICE_LINKS_SEND_SECONDS", "60"))
+# Test-only: exact origins (scheme://host:port) of a local fake centre, exempt from "HTTPS on a public
+# address". Never set in production.
+OFFICE_LINKS_TEST_ORIGINS = env_list("OFFICE_LINKS_TEST_ORIGINS", "")
+# The records a school sends, made in its schema by the composition layer (offices cannot import the
+# attendance and fee apps it reads): called with (school, day).
+OFFICE_LINKS_PRODUCER = "schoolbook.office_links.records_produce"
 
 # Wiring between sibling apps, done here in the composition layer so that neither imports the other: the
 # gradebook's promotion counts the absences of the school year as attendance counts them

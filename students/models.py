@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.roles import Role
 from schoolbook.name_order import MAX_LENGTH, vietnamese_sort_key
 from schoolbook.text import fold, nfc
+from students import sector_ids
 from tenants.models import Level
 
 
@@ -216,6 +217,12 @@ class Student(ListedByName):
         _("số định danh cá nhân"), max_length=12, blank=True,
         validators=[RegexValidator(r"^\d{12}$", _("Số định danh cá nhân gồm 12 chữ số."))],
     )  # fmt: skip
+    # The sector database's identifier (students.sector_ids): blank until the school copies it in.
+    sector_id = models.CharField(
+        _("mã định danh Bộ GD&ĐT"), max_length=sector_ids.MAX_DIGITS, blank=True,
+        validators=[RegexValidator(rf"^\d{{{sector_ids.MIN_DIGITS},{sector_ids.MAX_DIGITS}}}$",
+                                   _(sector_ids.INVALID))],
+    )  # fmt: skip
     full_name = models.CharField(_("họ và tên"), max_length=150)
     full_name_folded = models.CharField(max_length=150, editable=False, db_index=True)
     date_of_birth = models.DateField(_("ngày sinh"))
@@ -233,7 +240,10 @@ class Student(ListedByName):
                 fields=["national_id"],
                 condition=~models.Q(national_id=""),
                 name="national_id_unique_when_set",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["sector_id"], condition=~models.Q(sector_id=""), name="sector_id_unique_when_set"
+            ),
         ]
 
     def __str__(self):

@@ -161,6 +161,7 @@ class TransferRequest(models.Model):
     date_of_birth = models.DateField()
     gender = models.CharField(max_length=10)
     national_id = models.CharField(max_length=12, blank=True)
+    sector_id = models.CharField(max_length=20, blank=True)  # the sector database's: it goes with the student
     # [{full_name, phone, email, user_id, relationship, is_primary_contact, receives_notifications}]
     guardians = models.JSONField(default=list)
     reason = models.CharField(max_length=300)

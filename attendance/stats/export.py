@@ -46,6 +46,7 @@ MARK_FIELDS = [
     "mark",
     "absence",
     "source",
+    "sector_id",
 ]
 CLASS_FIELDS = [
     "from", "to", "grade", "class", "roll_calls", "student_sessions",
@@ -66,6 +67,7 @@ def export_marks(start: datetime.date, end: datetime.date) -> Iterator[dict]:
             grade=F("roll_call__school_class__grade__number"),
             code=F("student__student_code"),
             name=F("student__full_name"),
+            sector_id=F("student__sector_id"),
         )
         .order_by(
             "roll_call__date",
@@ -76,9 +78,11 @@ def export_marks(start: datetime.date, end: datetime.date) -> Iterator[dict]:
             "student__sort_key",
             "student__student_code",
         )
-        .values_list("day", "session", "grade", "class_name", "code", "name", "mark", "source")
+        .values_list("day", "session", "grade", "class_name", "code", "name", "mark", "source", "sector_id")
     )
-    for day, session, grade, class_name, code, name, mark, source in rows.iterator(chunk_size=2000):
+    for day, session, grade, class_name, code, name, mark, source, sector_id in rows.iterator(
+        chunk_size=2000
+    ):
         yield {
             "date": day.isoformat(),
             "session": session,
@@ -89,6 +93,7 @@ def export_marks(start: datetime.date, end: datetime.date) -> Iterator[dict]:
             "mark": MARK_CODES[mark],
             "absence": mark in ABSENCES,
             "source": source,
+            "sector_id": sector_id,
         }
 
 

@@ -57,10 +57,12 @@ class SendOutcome:
     countdown: float = 0.0
 
 
-def backoff(attempts: int) -> float:
-    """Exponential backoff with jitter, so deliveries that failed together do not all come back together."""
-    delay = settings.MESSAGING_BACKOFF_BASE_SECONDS * 2**attempts
-    return min(BACKOFF_CAP_SECONDS, delay) * random.uniform(0.5, 1.0)
+def backoff(attempts: int, *, base: float | None = None, cap: float = BACKOFF_CAP_SECONDS) -> float:
+    """Exponential backoff with jitter, so deliveries that failed together do not all come back together.
+    `base` defaults to MESSAGING_BACKOFF_BASE_SECONDS (other senders, such as the offices' data links, pass
+    their own base and cap)."""
+    delay = (settings.MESSAGING_BACKOFF_BASE_SECONDS if base is None else base) * 2 ** min(attempts, 40)
+    return min(cap, delay) * random.uniform(0.5, 1.0)
 
 
 def deliveries_send(ids: list[int]) -> SendOutcome:

@@ -26,11 +26,11 @@ CURRENCY = "VND"
 
 PAYMENT_FIELDS = [
     "payment_id", "date", "recorded_at", "receipt", "invoice_code", "round", "grade", "class",
-    "student_code", "amount", "source", "received_at", "reverses_payment_id",
+    "student_code", "amount", "source", "received_at", "reverses_payment_id", "sector_id",
 ]  # fmt: skip
 INVOICE_FIELDS = [
     "invoice_code", "round", "due_on", "grade", "class", "student_code", "items", "total", "paid",
-    "outstanding", "state", "overdue",
+    "outstanding", "state", "overdue", "sector_id",
 ]  # fmt: skip
 
 
@@ -50,6 +50,7 @@ def export_payments(period: Period) -> Iterator[dict]:
             "source": record.source,
             "received_at": record.received_at.isoformat(timespec="seconds"),
             "reverses_payment_id": record.reverses,
+            "sector_id": record.student_sector_id,
         }
 
 
@@ -68,6 +69,7 @@ def export_invoices(period: Period) -> Iterator[dict]:
             "outstanding": record.outstanding,
             "state": record.state,
             "overdue": record.overdue,
+            "sector_id": record.student_sector_id,
         }
 
 

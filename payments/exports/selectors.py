@@ -28,6 +28,7 @@ class PaymentRecord:
     grade: int | None
     school_class: str
     student_code: str
+    student_sector_id: str  # the sector database's identifier (students.sector_ids); "" until known
     student_name: str
     amount: int  # negative for a reversal
     source: str  # BankTransaction.Source value
@@ -49,6 +50,7 @@ class InvoiceRecord:
     grade: int | None
     school_class: str
     student_code: str
+    student_sector_id: str
     student_name: str
     items: list[tuple[str, int]]
     total: int
@@ -88,6 +90,7 @@ def payment_records(start: datetime.date, end: datetime.date) -> Iterator[Paymen
                 grade=payment.grade,
                 school_class=payment.class_name or "",
                 student_code=student.student_code,
+                student_sector_id=student.sector_id,
                 student_name=student.full_name,
                 amount=payment.amount,
                 source=payment.transaction.source,
@@ -118,6 +121,7 @@ def invoice_records(*, round_: CollectionRound | None = None, due: tuple | None 
                 grade=invoice.grade,
                 school_class=invoice.class_name or "",
                 student_code=invoice.student.student_code,
+                student_sector_id=invoice.student.sector_id,
                 student_name=invoice.student.full_name,
                 items=items.get(invoice.pk, []),
                 total=invoice.total,

@@ -34,6 +34,7 @@ def payments_workbook(records) -> bytes:
         (gettext("Nguồn"), 10, None),
         (gettext("Tiền về tài khoản lúc"), 18, MOMENT),
         (gettext("Ghi chú"), 30, None),
+        (gettext("Mã định danh Bộ GD&ĐT"), 22, None),
     ]
 
     def line(record: PaymentRecord) -> list:
@@ -41,7 +42,7 @@ def payments_workbook(records) -> bytes:
         return [
             record.receipt, record.recorded_at.date(), record.student_code, record.student_name,
             record.school_class, record.invoice_code, record.round, items_text(record.items), record.amount,
-            record.source_label, record.received_at.replace(tzinfo=None), note,
+            record.source_label, record.received_at.replace(tzinfo=None), note, record.student_sector_id,
         ]  # fmt: skip
 
     return _workbook(gettext("Thu tiền"), columns, (line(record) for record in records))
@@ -59,6 +60,7 @@ def invoices_workbook(records) -> bytes:
         (gettext("Còn phải nộp"), 14, MONEY),
         (gettext("Trạng thái"), 16, None),
         (gettext("Hạn nộp"), 12, DATE),
+        (gettext("Mã định danh Bộ GD&ĐT"), 22, None),
     ]
 
     def line(record: InvoiceRecord) -> list:
@@ -66,6 +68,7 @@ def invoices_workbook(records) -> bytes:
         return [
             record.code, record.student_code, record.student_name, record.school_class,
             items_text(record.items), record.total, record.paid, record.outstanding, state, record.due_on,
+            record.student_sector_id,
         ]  # fmt: skip
 
     return _workbook(gettext("Hoá đơn"), columns, (line(record) for record in records))

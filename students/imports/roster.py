@@ -64,6 +64,7 @@ from students.models import (
     StudentGuardian,
     StudentStatus,
 )
+from students.sector_ids import EXCEL_DIGITS, INVALID, sector_id_normalise, sector_id_valid
 
 MIN_AGE, MAX_AGE = 3, 25
 
@@ -75,6 +76,7 @@ STUDENT_COLUMNS: list[tuple[str, str, bool]] = [
     ("gender", "Giới tính", True),
     ("class_name", "Lớp", True),
     ("national_id", "Số định danh cá nhân", False),
+    ("sector_id", "Mã định danh Bộ GD&ĐT", False),
     ("g1_name", "Họ tên phụ huynh 1", True),
     ("g1_relationship", "Quan hệ 1", True),
     ("g1_phone", "SĐT phụ huynh 1", True),
@@ -91,6 +93,7 @@ EXAMPLE_ROW = [
     "Nam",
     "6A1",
     "001214012345",
+    "",
     "Nguyễn Văn Bình",
     "Bố",
     "0912 345 678",
@@ -107,6 +110,9 @@ _ALIASES = {
     "ho ten": "full_name",
     "ho va ten hoc sinh": "full_name",
     "so dinh danh": "national_id",
+    "ma dinh danh": "sector_id",
+    "ma dinh danh bo gd dt": "sector_id",
+    "ma dinh danh bo gddt": "sector_id",
     "so dien thoai phu huynh 1": "g1_phone",
     "so dien thoai phu huynh 2": "g2_phone",
 }
@@ -180,6 +186,7 @@ class StudentRow:
     gender: str
     class_name: str
     national_id: str
+    sector_id: str
     guardians: list[GuardianRow]
 
 
@@ -220,6 +227,7 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
     rows: list[StudentRow] = []
     seen_codes: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
+    seen_sector_ids: dict[str, int] = {}
     seen_phones: dict[str, tuple[str, int]] = {}  # phone → (folded name, first line)
     for row in data_rows(table, columns, HEADERS, report):
         line, cell, value, bad = row.line, row.cell, row.value, row.bad
@@ -277,6 +285,8 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
             else:
                 seen_ids[national_id] = line
 
+        sector_id = _check_sector_id(row, seen_sector_ids)
+
         guardians: list[GuardianRow] = []
         for number in ("1", "2"):
             guardian = _check_guardian(number, row)
@@ -296,8 +306,31 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
             guardians.append(guardian)
 
         if row.ok:
-            rows.append(StudentRow(line, code, full_name, born, gender, class_name, national_id, guardians))
+            rows.append(
+                StudentRow(line, code, full_name, born, gender, class_name, national_id, sector_id, guardians)
+            )
     return rows
+
+
+def _check_sector_id(row, seen: dict[str, int]) -> str:
+    """The row's sector identifier ("" when empty), its problem reported on the row."""
+    sector_id = sector_id_normalise(row.value("sector_id"))
+    if not sector_id:
+        return ""
+    raw = row.cell("sector_id").value
+    if isinstance(raw, int | float) and not isinstance(raw, bool) and len(sector_id) > EXCEL_DIGITS:
+        # Excel stored it as a number and kept 15 digits of it: the rest is lost, not just the format.
+        row.bad(
+            "sector_id",
+            gettext("Ô này là số nên Excel đã làm tròn mã; hãy định dạng cột là Văn bản rồi nhập lại mã."),
+        )
+    elif not sector_id_valid(sector_id):
+        row.bad("sector_id", gettext(INVALID))
+    elif sector_id in seen:
+        row.bad("sector_id", gettext("Trùng mã định danh với dòng %(line)d.") % {"line": seen[sector_id]})
+    else:
+        seen[sector_id] = row.line
+    return sector_id
 
 
 def _check_guardian(number: str, row: Row) -> GuardianRow | None:
@@ -356,6 +389,11 @@ def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
             "national_id", "student_code"
         )
     )
+    sector_owners = dict(
+        Student.objects.filter(sector_id__in=[r.sector_id for r in rows if r.sector_id]).values_list(
+            "sector_id", "student_code"
+        )
+    )
     for row in rows:
         school_class = classes.find(row.class_name, row.line, HEADERS["class_name"])
         if school_class is not None:
@@ -367,6 +405,14 @@ def _check_against_school(rows: list[StudentRow], report: RosterReport) -> None:
                 HEADERS["national_id"],
                 row.national_id,
                 gettext("Số định danh này đã thuộc học sinh mã %(code)s.") % {"code": owner},
+            )
+        owner = sector_owners.get(row.sector_id) if row.sector_id else None
+        if owner is not None and owner != row.student_code:
+            report.problem(
+                row.line,
+                HEADERS["sector_id"],
+                row.sector_id,
+                gettext("Mã định danh này đã thuộc học sinh mã %(code)s.") % {"code": owner},
             )
         student = students.get(row.student_code)
         if student is not None and student.status != StudentStatus.STUDYING:
@@ -457,13 +503,15 @@ def _apply(rows: list[StudentRow], report: RosterReport, *, school, actor, write
                     date_of_birth=row.date_of_birth,
                     gender=row.gender,
                     national_id=row.national_id,
+                    sector_id=row.sector_id,
                 )
                 new_students.append(student.set_sort_key())
             continue
         changed = []
-        for name in ("full_name", "date_of_birth", "gender", "national_id"):
+        for name in ("full_name", "date_of_birth", "gender", "national_id", "sector_id"):
             new = getattr(row, name)
-            if (new or name != "national_id") and getattr(student, name) != new:
+            # An empty identifier cell keeps the one on file: a file without the column clears nothing.
+            if (new or name not in ("national_id", "sector_id")) and getattr(student, name) != new:
                 setattr(student, name, new)
                 changed.append(name)
         if changed:
@@ -578,7 +626,9 @@ def template_workbook() -> bytes:
     """The empty template: Vietnamese headers, one example row, text-formatted code/ID/phone columns."""
     return STUDENTS.template_workbook(
         EXAMPLE_ROW,
-        lambda key: key in ("student_code", "national_id", "date_of_birth") or key.endswith("_phone"),
+        lambda key: (
+            key in ("student_code", "national_id", "sector_id", "date_of_birth") or key.endswith("_phone")
+        ),
     )
 
 

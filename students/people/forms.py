@@ -6,9 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.roles import Role
 from schoolbook.forms import PhoneField
+from students import sector_ids
 from students.forms import date_field
 from students.models import Gender, Relationship, Student, StudentStatus
 from students.people.rules import birth_year_fits, expected_birth_years
+from students.sector_ids import sector_id_normalise, sector_id_valid
 
 
 def _squeeze(value: str) -> str:
@@ -52,6 +54,12 @@ class StudentForm(forms.Form):
     national_id = forms.CharField(
         label=_("Số định danh cá nhân"), max_length=20, required=False, help_text=_("12 chữ số, nếu có.")
     )
+    sector_id = forms.CharField(
+        label=_("Mã định danh Bộ GD&ĐT"),
+        max_length=40,
+        required=False,
+        help_text=_("Mã trên cơ sở dữ liệu ngành (CSDL ngành), nếu trường đã có."),
+    )
 
     def __init__(self, *args, student=None, grade=None, year=None, classes=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,6 +99,17 @@ class StudentForm(forms.Form):
             raise forms.ValidationError(_("Số định danh %(id)s đã có ở trường."), params={"id": value})
         return value
 
+    def clean_sector_id(self):
+        value = sector_id_normalise(self.cleaned_data["sector_id"])
+        if value and not sector_id_valid(value):
+            raise forms.ValidationError(_(sector_ids.INVALID))
+        others = Student.objects.exclude(pk=self.student.pk if self.student else None)
+        if value and others.filter(sector_id=value).exists():
+            raise forms.ValidationError(
+                _("Mã định danh %(id)s đã có ở học sinh khác của trường."), params={"id": value}
+            )
+        return value
+
     def clean(self):
         cleaned = super().clean()
         school_class = cleaned.get("school_class")
@@ -122,7 +141,7 @@ class StudentForm(forms.Form):
     def profile(self) -> dict:
         return {
             name: self.cleaned_data[name]
-            for name in ("student_code", "full_name", "date_of_birth", "gender", "national_id")
+            for name in ("student_code", "full_name", "date_of_birth", "gender", "national_id", "sector_id")
         }
 
     def guardian(self) -> dict | None:

@@ -177,15 +177,19 @@ def staff_remove(*, actor, school, staff: StaffMember) -> dict:
 # --- students ------------------------------------------------------------------------------------------
 
 
-def _check_student_unique(*, student_code: str, national_id: str, exclude_pk=None) -> None:
+def _check_student_unique(*, student_code: str, national_id: str, sector_id: str, exclude_pk=None) -> None:
     others = Student.objects.exclude(pk=exclude_pk)
     if others.filter(student_code=student_code).exists():
         raise PeopleError(gettext("Mã học sinh %(code)s đã có ở trường.") % {"code": student_code})
     if national_id and others.filter(national_id=national_id).exists():
         raise PeopleError(gettext("Số định danh %(id)s đã có ở trường.") % {"id": national_id})
+    if sector_id and others.filter(sector_id=sector_id).exists():
+        raise PeopleError(
+            gettext("Mã định danh %(id)s đã có ở học sinh khác của trường.") % {"id": sector_id}
+        )
 
 
-STUDENT_FIELDS = ("student_code", "full_name", "date_of_birth", "gender", "national_id")
+STUDENT_FIELDS = ("student_code", "full_name", "date_of_birth", "gender", "national_id", "sector_id")
 
 
 @transaction.atomic
@@ -194,7 +198,11 @@ def student_add(
 ) -> Student:
     """A new student (`profile`: the STUDENT_FIELDS) enrolled in a class of the current year from
     `starts_on`, with an optional first guardian (a dict of guardian_add's fields), the primary contact."""
-    _check_student_unique(student_code=profile["student_code"], national_id=profile["national_id"])
+    _check_student_unique(
+        student_code=profile["student_code"],
+        national_id=profile["national_id"],
+        sector_id=profile["sector_id"],
+    )
     year = school_class.year
     if not year.is_current:
         raise PeopleError(gettext("Chọn một lớp của năm học hiện tại."))
@@ -225,7 +233,10 @@ def student_edit(*, actor, student: Student, profile: dict) -> Student:
     """Correct a student's profile fields (code, name, date of birth, gender, national ID)."""
     student = Student.objects.select_for_update().get(pk=student.pk)
     _check_student_unique(
-        student_code=profile["student_code"], national_id=profile["national_id"], exclude_pk=student.pk
+        student_code=profile["student_code"],
+        national_id=profile["national_id"],
+        sector_id=profile["sector_id"],
+        exclude_pk=student.pk,
     )
     changed = [name for name in STUDENT_FIELDS if getattr(student, name) != profile[name]]
     if not changed:

@@ -83,7 +83,8 @@ def transfer_request_create(
     transfer = TransferRequest.objects.create(
         from_school=from_school, to_school=to_school, student_id=student.pk,
         student_code=student.student_code, full_name=student.full_name, date_of_birth=student.date_of_birth,
-        gender=student.gender, national_id=student.national_id, guardians=guardians,
+        gender=student.gender, national_id=student.national_id, sector_id=student.sector_id,
+        guardians=guardians,
         reason=reason, on_date=on_date, requested_by=actor,
     )  # fmt: skip
     after = _snapshot_after(transfer, reason=reason)
@@ -168,8 +169,14 @@ def transfer_accept(*, actor, transfer: TransferRequest, to_class: SchoolClass, 
             gettext("Số định danh %(id)s đã có ở trường: kiểm tra lại hồ sơ trước khi nhận.")
             % {"id": transfer.national_id}
         )
+    if transfer.sector_id and Student.objects.filter(sector_id=transfer.sector_id).exists():
+        raise TransferError(
+            gettext("Mã định danh %(id)s đã có ở trường: kiểm tra lại hồ sơ trước khi nhận.")
+            % {"id": transfer.sector_id}
+        )
     new = Student.objects.create(
-        student_code=student_code, national_id=transfer.national_id, full_name=transfer.full_name,
+        student_code=student_code, national_id=transfer.national_id, sector_id=transfer.sector_id,
+        full_name=transfer.full_name,
         date_of_birth=transfer.date_of_birth, gender=transfer.gender, status=StudentStatus.STUDYING,
     )  # fmt: skip
     Enrolment.objects.create(student=new, school_class=to_class, starts_on=transfer.on_date)

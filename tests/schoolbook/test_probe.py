@@ -30,10 +30,12 @@ from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, Rol
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import Notice, NoticeAttachment, Status
+from offices.links.models import DataLink, LinkRecord
 from offices.models import EducationOffice, OfficeSchool, OfficeStaff, ReportRequest, ReportSubmission
 from payments.ledger.services import Incoming, transaction_record
 from payments.models import FeeReduction, Invoice, Payment, Receipt, ReceivingAccount
 from payments.vnpay.services import vnpay_merchant_save
+from schoolbook.sealed import seal
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
@@ -173,6 +175,9 @@ KWARGS: dict = {
         name: lambda t: {"code": t.office.code, "pk": t.report_request.pk, "school_code": t.school.code}
         for name in ("office_submission", "office_submission_file")
     },
+    "console_office_link": lambda t: {"code": t.office.code},
+    "office_links": lambda t: {"code": t.office.code},
+    "office_links_replay": lambda t: {"code": t.office.code},
 }
 
 TARGET_STUDENT = "Lương Thị Mục Tiêu"
@@ -296,6 +301,14 @@ def target_build(world) -> SimpleNamespace:
     t.report_submission = ReportSubmission.objects.create(
         request=t.report_request, school=t.school, status="submitted", figures={"students": 1}
     )
+    # Its data link, with one record of the target student that the centre rejected (replayable).
+    DataLink.objects.create(office=t.office, endpoint="https://ioc.example.vn/api", key_id="k",
+                            secret_sealed=seal("a-secret-of-the-target-office"))  # fmt: skip
+    LinkRecord.objects.create(
+        office=t.office, school=t.school, kind="attendance_mark", record_id="test-a/attendance_mark/x",
+        day=t.today, label="MT-001 · 6A1", key="0" * 32, data={"student_code": "MT-001"},
+        produced_at=timezone.now(), queued_at=timezone.now(), status="rejected", answer=TARGET_OFFICE,
+    )  # fmt: skip
     return t
 
 

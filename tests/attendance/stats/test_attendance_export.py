@@ -37,6 +37,8 @@ def ex(world):
         g.first = timezone.localdate().replace(day=1)
         g.second = g.first + datetime.timedelta(days=1)
         an, formula, _ = g.students
+        an.sector_id = "0100123456789"  # the sector database's identifier, carried in every record
+        an.save(update_fields=["sector_id"])
         take(g.a1, g.first, "morning", {an: P, formula: LATE})
         take(g.a1, g.first, "afternoon", {an: K})
         take(g.a2, g.first, "morning", {})
@@ -134,6 +136,7 @@ def test_month_json_holds_both_tables(client, ex):
     assert document["marks"][0] == {
         "date": ex.first.isoformat(), "session": "morning", "grade": 6, "class": "6A1", "student_code": "HS0",
         "student_name": "Nguyễn Văn An", "mark": "P", "absence": True, "source": "teacher",
+        "sector_id": "0100123456789",
     }  # fmt: skip
     classes = {c["class"]: c for c in document["classes"]}
     assert classes["6A1"]["roll_calls"] == 3 and classes["6A1"]["student_sessions"] == 9

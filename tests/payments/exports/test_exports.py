@@ -38,7 +38,8 @@ def ledger(school):
     a1, a2 = SchoolClass.objects.get(name="6A1"), SchoolClass.objects.get(name="6A2")
     accountant = staff_make(school, "0911000007", "Trần Kế Toán", roles=[Role.ACCOUNTANT])
     an = student_enrol("EX-1", a1, "Nguyễn Văn An")
-    student_enrol("EX-2", a2, '=HYPERLINK("http://x")')  # a hostile name stays text
+    # A hostile name stays text; the sector database's identifier is in every export.
+    student_enrol("EX-2", a2, '=HYPERLINK("http://x")', sector_id="790100000012")
     student_enrol("EX-3", a2, "Lê Thị Cúc")
     guardian_link(an, "0911000008")
     meals, books = fee_item_make("Tiền ăn", 500_000), fee_item_make("Sách giáo khoa", 180_000, unit="year")
@@ -74,7 +75,8 @@ def test_the_payments_workbook_reads_back_with_reversals_as_negative_lines(clien
     sheet, rows = xlsx_rows(client.get(f"{BASE}payments.xlsx", {"start": day, "end": day}))
     assert sheet.title == "Thu tiền"
     assert rows[0] == ["Số biên lai", "Ngày", "Mã học sinh", "Họ và tên", "Lớp", "Mã hoá đơn", "Đợt thu",
-                       "Các khoản thu", "Số tiền", "Nguồn", "Tiền về tài khoản lúc", "Ghi chú"]  # fmt: skip
+                       "Các khoản thu", "Số tiền", "Nguồn", "Tiền về tài khoản lúc", "Ghi chú",
+                       "Mã định danh Bộ GD&ĐT"]  # fmt: skip
     lines = {(row[2], row[8]): row for row in rows[1:]}
     assert sorted(lines) == [("EX-1", 680_000), ("EX-2", 300_000), ("EX-3", -680_000), ("EX-3", 100_000),
                              ("EX-3", 680_000)]  # fmt: skip
@@ -93,6 +95,7 @@ def test_the_payments_workbook_reads_back_with_reversals_as_negative_lines(clien
     reversal, original = lines["EX-3", -680_000], lines["EX-3", 680_000]
     assert reversal[0] == original[0] and reversal[11] == "Điều chỉnh: Nhầm" and reversal[9] == "VNPay"
     assert lines["EX-2", 300_000][9] == "sao kê" and lines["EX-3", 100_000][9] == "Casso"
+    assert lines["EX-2", 300_000][12] == "790100000012" and an[12] is None
     assert sum(row[8] for row in rows[1:]) == 680_000 + 300_000 + 100_000  # what the school kept
     hostile = next(c for c in sheet["D"] if c.value and str(c.value).startswith("=HYPERLINK"))
     assert hostile.data_type == "s"
@@ -133,7 +136,7 @@ def test_the_invoices_workbook_of_a_round(client, ledger):
     sheet, rows = xlsx_rows(client.get(f"{BASE}invoices.xlsx", {"round": round_.pk}))
     assert sheet.title == "Hoá đơn"
     assert rows[0] == ["Mã hoá đơn", "Mã học sinh", "Họ và tên", "Lớp", "Các khoản thu", "Phải nộp", "Đã nộp",
-                       "Còn phải nộp", "Trạng thái", "Hạn nộp"]  # fmt: skip
+                       "Còn phải nộp", "Trạng thái", "Hạn nộp", "Mã định danh Bộ GD&ĐT"]  # fmt: skip
     by_code = {row[1]: row for row in rows[1:]}
     assert next(iter(by_code)) == "EX-1" and set(by_code) == {"EX-1", "EX-2", "EX-3"}  # 6A1 before 6A2
     assert by_code["EX-1"][5:9] == [680_000, 680_000, 0, "đã nộp đủ"]
@@ -175,7 +178,7 @@ def test_the_city_export_csv_and_json_have_the_documented_fields_and_no_personal
     assert ex2 == {
         "invoice_code": inv["EX-2"].code, "round": "Tháng 9", "due_on": due, "grade": "6", "class": "6A2",
         "student_code": "EX-2", "items": "Sách giáo khoa; Tiền ăn", "total": "680000", "paid": "300000",
-        "outstanding": "380000", "state": "partly_paid", "overdue": "0",
+        "outstanding": "380000", "state": "partly_paid", "overdue": "0", "sector_id": "790100000012",
     }  # fmt: skip
 
     response = client.get(f"{BASE}city/{month}.json")

@@ -37,8 +37,9 @@ def student(
     national_id="",
     g1=("Nguyễn Văn Bình", "Bố", "0912 345 678", ""),
     g2=("", "", "", ""),
+    sector_id="",
 ):
-    return [code, name, born, gender, school_class, national_id, *g1, *g2]
+    return [code, name, born, gender, school_class, national_id, sector_id, *g1, *g2]
 
 
 GOOD = [
@@ -376,6 +377,51 @@ def test_a_national_id_of_another_student_is_refused(school):
     report = _import(school, xlsx([student("HS009", national_id="001214099999")]))
     assert [(p.line, p.column, p.reason) for p in report.problems] == [
         (2, "Số định danh cá nhân", "Số định danh này đã thuộc học sinh mã HS001.")
+    ]
+
+
+# --- the sector identifier (mã định danh Bộ GD&ĐT) ---------------------------------------------------------
+
+
+def test_the_sector_identifier_is_imported_and_an_empty_cell_keeps_the_one_on_file(school):
+    rows = [student(sector_id="0101 2345 6789"), student("HS002", sector_id="79000000000000000012")]
+    report = _import(school, xlsx(rows))
+    assert report.committed, report.problems
+    assert Student.objects.get(student_code="HS001").sector_id == "010123456789"  # spaces dropped
+    assert Student.objects.get(student_code="HS002").sector_id == "79000000000000000012"  # 20 digits
+    report = _import(school, xlsx([student(name="Nguyễn Văn Ân")]))  # the cell left empty
+    assert report.committed and Student.objects.get(student_code="HS001").sector_id == "010123456789"
+
+
+@pytest.mark.parametrize(
+    "rows, line, reason",
+    [
+        ([student(sector_id="HS0001234567")], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
+        ([student(sector_id="01234567890")], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
+        ([student(sector_id="0" * 21)], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
+        (
+            [student(sector_id="010123456789"), student("HS002", sector_id="010123456789")],
+            3,
+            "Trùng mã định danh với dòng 2.",
+        ),
+        # Typed into a number cell, a 20-digit code keeps only Excel's 15 significant digits.
+        ([student(sector_id=79000000000000000012)], 2, "Excel đã làm tròn mã"),
+    ],
+)
+def test_a_bad_sector_identifier_is_reported_and_nothing_is_imported(school, rows, line, reason):
+    before = _counts()
+    report = _import(school, xlsx(rows))
+    assert not report.committed
+    assert [(p.line, p.column) for p in report.problems] == [(line, "Mã định danh Bộ GD&ĐT")]
+    assert reason in report.problems[0].reason
+    assert _counts() == before
+
+
+def test_a_sector_identifier_of_another_student_is_refused(school):
+    _import(school, xlsx([student(sector_id="010123456789")]))
+    report = _import(school, xlsx([student("HS009", sector_id="010123456789")]))
+    assert [(p.line, p.column, p.reason) for p in report.problems] == [
+        (2, "Mã định danh Bộ GD&ĐT", "Mã định danh này đã thuộc học sinh mã HS001.")
     ]
 
 

@@ -172,6 +172,24 @@ def test_duplicate_national_id_is_refused(client, people):
     assert school_state(people.world) == before
 
 
+def test_the_sector_identifier_is_checked_and_kept_unique_within_the_school(client, people):
+    with schema_context(SCHEMA):
+        Student.objects.filter(pk=people.binh.pk).update(sector_id="010123456789")
+    before = school_state(people.world)
+    client.force_login(people.world.admin_a)
+    for value, message in [
+        ("01012345678A", "Mã định danh Bộ GD&amp;ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
+        ("0101 2345 6789", "Mã định danh 010123456789 đã có ở học sinh khác của trường."),
+    ]:
+        response = client.post("/s/test-a/students/new/", _add_data(people, sector_id=value))
+        assert response.status_code == 400 and message in response.content.decode()
+    assert school_state(people.world) == before
+    response = client.post("/s/test-a/students/new/", _add_data(people, sector_id="7901 0000 0001 23"))
+    assert response.status_code == 302
+    with schema_context(SCHEMA):
+        assert Student.objects.get(student_code="PP100").sector_id == "79010000000123"
+
+
 # --- edit ------------------------------------------------------------------------------------------------
 
 
@@ -187,15 +205,19 @@ def test_edit_the_profile(client, people):
     path = f"/s/test-a/students/{people.an.pk}/edit/"
     assert 'value="PP001"' in client.get(path).content.decode()
     response = client.post(
-        path, _edit_data(full_name="Nguyễn Văn Ân", date_of_birth="15/04/2014"), follow=True
+        path,
+        _edit_data(full_name="Nguyễn Văn Ân", date_of_birth="15/04/2014", sector_id="010100000099"),
+        follow=True,
     )
     assert "Đã lưu hồ sơ học sinh." in response.content.decode()
+    assert "010100000099" in response.content.decode()  # the profile shows it
     with schema_context(SCHEMA):
         an = Student.objects.get(pk=people.an.pk)
         assert an.full_name == "Nguyễn Văn Ân" and an.date_of_birth.isoformat() == "2014-04-15"
         assert an.full_name_folded == "nguyen van an"
         event = AuditEvent.objects.get(action="student.edit")
-        assert event.before == {"full_name": "Nguyễn Văn An", "date_of_birth": "2014-01-01"}
+        assert event.before == {"full_name": "Nguyễn Văn An", "date_of_birth": "2014-01-01", "sector_id": ""}
+        assert an.sector_id == event.after["sector_id"] == "010100000099"
 
 
 @pytest.mark.parametrize(
@@ -205,6 +227,7 @@ def test_edit_the_profile(client, people):
         ({"full_name": " "}, "Trường này là bắt buộc."),
         ({"date_of_birth": "2022-01-01"}, "Học sinh khối 6 năm học"),
         ({"national_id": "abc"}, "Số định danh cá nhân gồm 12 chữ số."),
+        ({"sector_id": "12345"}, "Mã định danh Bộ GD&amp;ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
     ],
 )
 def test_edit_refuses_bad_input_and_changes_nothing(client, people, changes, message):

@@ -257,10 +257,24 @@ def test_request_refusals_are_about_a_only(tw, case):
     assert TransferRequest.objects.count() == requests and _state(tw.world) == before
 
 
-@pytest.mark.parametrize("case", ["code taken in b", "national id in b", "class of a past year"])
+def test_the_sector_identifier_goes_with_the_student(tw):
+    """The sector database's identifier is permanent across schools (Thông tư 42/2021, Art. 10)."""
+    with schema_context(tw.world.school_a.schema_name):
+        Student.objects.filter(pk=tw.an.pk).update(sector_id="010100000123")
+        tw.an.refresh_from_db()
+    transfer = _request(tw)
+    assert transfer.sector_id == "010100000123"
+    new = _accept(tw, transfer)
+    with schema_context(tw.world.school_b.schema_name):
+        assert Student.objects.get(pk=new.pk).sector_id == "010100000123"
+
+
+@pytest.mark.parametrize(
+    "case", ["code taken in b", "national id in b", "sector id in b", "class of a past year"]
+)
 def test_b_refusals_change_nothing_and_keep_the_request_pending(tw, case):
     with schema_context(tw.world.school_a.schema_name):
-        Student.objects.filter(pk=tw.an.pk).update(national_id="001214000123")
+        Student.objects.filter(pk=tw.an.pk).update(national_id="001214000123", sector_id="010100000123")
         tw.an.refresh_from_db()
     transfer = _request(tw)
     to_class = tw.b_class
@@ -270,6 +284,9 @@ def test_b_refusals_change_nothing_and_keep_the_request_pending(tw, case):
         elif case == "national id in b":
             other = student_enrol("B-9", tw.b_class, "Người Khác")
             Student.objects.filter(pk=other.pk).update(national_id="001214000123")
+        elif case == "sector id in b":
+            other = student_enrol("B-9", tw.b_class, "Người Khác")
+            Student.objects.filter(pk=other.pk).update(sector_id="010100000123")
         else:
             to_class = tw.b_old_class
     before = _state(tw.world)

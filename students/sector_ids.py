@@ -1,0 +1,34 @@
+"""The student's identifier in the education sector's database (mã định danh, Thông tư 42/2021/TT-BGDĐT,
+Article 10: given by the sector database at the first entry, never changed or removed, the same at every
+level of schooling). Schools copy it from the sector database; Schoolbook never makes one. No Django here.
+
+No public document gives its format (docs/decisions.md, "The sector identifier"). What is checked is what
+every known form shares: digits only, from the 12 of the personal identification number (số định danh cá
+nhân, which the press says now serves as the student's identifier) to the 20 characters Thông tư 26/2019 gave
+the identifier the sector database issued. That catches letters, a pasted name, a cell cut short; the
+centre's own check (its rejections show in the sent log) catches the rest."""
+
+import re
+
+MIN_DIGITS, MAX_DIGITS = 12, 20
+# Excel keeps 15 significant digits of a number: a longer identifier typed into a number cell is damaged.
+EXCEL_DIGITS = 15
+
+_DIGITS = re.compile(rf"\d{{{MIN_DIGITS},{MAX_DIGITS}}}")
+
+
+def gettext_noop(message: str) -> str:
+    return message
+
+
+# The error as an untranslated template: the callers translate it (forms, the import's report).
+INVALID = gettext_noop("Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 12 đến 20 số.")
+
+
+def sector_id_normalise(value: str) -> str:
+    """As people paste it: spaces (groups of digits, a trailing space) are dropped."""
+    return "".join(str(value).split())
+
+
+def sector_id_valid(value: str) -> bool:
+    return bool(_DIGITS.fullmatch(value))
