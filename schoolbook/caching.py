@@ -24,21 +24,24 @@ def platform_cache():
     return caches["platform"]
 
 
-def cached_lookup(key: str, load, seconds: int):
-    """load() → a value or None; the answer, None included, is cached under `key`."""
+def cached_lookup(key: str, load, seconds: int, *, local: bool = True):
+    """load() → a value or None; the answer, None included, is cached under `key`. With local=False it is
+    kept in Redis only, never in a process's memory: every process sees it forgotten at once (what must
+    take effect at once everywhere, e.g. a user's deactivation)."""
     now = time.monotonic()
-    local = _local.get(key)
-    if local is not None and local[0] > now:
-        value = local[1]
+    kept = _local.get(key) if local else None
+    if kept is not None and kept[0] > now:
+        value = kept[1]
     else:
         value = platform_cache().get(key)
         if value is None:
             loaded = load()
             value = _MISSING if loaded is None else loaded
             platform_cache().set(key, value, seconds)
-        if len(_local) >= LOCAL_MAX_ENTRIES:
-            _local.clear()
-        _local[key] = (now + LOCAL_SECONDS, value)
+        if local:
+            if len(_local) >= LOCAL_MAX_ENTRIES:
+                _local.clear()
+            _local[key] = (now + LOCAL_SECONDS, value)
     return None if value == _MISSING else value
 
 
