@@ -9,6 +9,7 @@ from notices.permissions import is_notice_manager
 from schoolbook.caching import cached_part, rows_version, rows_versions
 from students.models import Enrolment, Guardian, StaffMember, StudentGuardian
 from tenants.models import School
+from tenants.selectors import affiliations_of_user
 
 TABS = ("mine", "inbox", "approve", "all")
 MANAGER_TABS = ("approve", "all")
@@ -102,11 +103,7 @@ def pending_count() -> int:
 
 def inbox_schools(user) -> list[School]:
     """The active schools where the user is a guardian (the public index of affiliations), by name."""
-    return list(
-        School.objects.filter(
-            affiliations__user=user, affiliations__is_guardian=True, is_active=True
-        ).order_by("name")
-    )
+    return [affiliation.school for affiliation in affiliations_of_user(user) if affiliation.is_guardian]
 
 
 def inbox_versions(user) -> tuple[str, str]:

@@ -146,7 +146,7 @@ def test_the_inbox_takes_one_query_per_school_whatever_the_number_of_notices(box
     send_a(box, "Thông báo A0", classes=[box.a1])
     send_b(box, "Thông báo B0")
     client.force_login(box.parent)
-    client.get("/s/test-a/")  # the session's user is read once, then kept in the cache (accounts.backends)
+    client.get("/home/")  # the user and the user's schools are read once, then kept in the cache
 
     def queries():
         with CaptureQueriesContext(connection) as captured:
@@ -157,7 +157,7 @@ def test_the_inbox_takes_one_query_per_school_whatever_the_number_of_notices(box
     for n in range(1, 7):
         send_a(box, f"Thông báo A{n}", classes=[box.a1])
         send_b(box, f"Thông báo B{n}")
-    # The schools, then per school its versions, its rows and what was read.
+    # The version of the user's schools, then per school its versions, its rows and what was read.
     assert queries() == few == 7
     assert queries() == 3  # unchanged since: the page is kept, only the versions are read
     with schema_context(box.world.school_a.schema_name):
