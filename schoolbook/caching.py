@@ -53,6 +53,7 @@ def forget(key: str) -> None:
 def forget_local() -> None:
     """Tests: what one test cached in this process must not reach the next one."""
     _local.clear()
+    caches["local"].clear()
 
 
 def forget_now_and_on_commit(key: str) -> None:
@@ -106,13 +107,23 @@ def cached_part(name: str, *, schemas: list[str], viewer: int, version, build):
     (a user's id), in the current language, at `version` (rows_version and whatever else the part depends
     on, e.g. a date). build() → (value, seconds it stays right by itself or None) makes it on a miss; it is
     kept that long, at most PART_SECONDS. Keys always name the schools and the viewer: nothing cached for
-    one person or school can be answered to another."""
+    one person or school can be answered to another.
+
+    Kept in Redis for every process and, until the same moment, in this process's memory (the "local"
+    cache, Django's LocMemCache: a copy for each read, so a caller may change what it gets). A key names
+    the version of what the part shows, so a copy in memory can only be out of date by time, never by a
+    change of its rows."""
     digest = hashlib.blake2b(repr(version).encode(), digest_size=16).hexdigest()
-    key = f"part:{name}:{','.join(schemas)}:{viewer}:{get_language()}:{digest}"
-    value = platform_cache().get(key)
-    if value is None:
-        value, seconds = build()
-        platform_cache().set(
-            key, value, PART_SECONDS if seconds is None else max(1, min(seconds, PART_SECONDS))
-        )
-    return value
+    key = f"page-part:{name}:{','.join(schemas)}:{viewer}:{get_language()}:{digest}"
+    kept = caches["local"].get(key)
+    if kept is None:
+        kept = platform_cache().get(key)  # (the moment it stops being right, the part)
+        if kept is None:
+            value, seconds = build()
+            kept = (
+                time.time() + (PART_SECONDS if seconds is None else max(1, min(seconds, PART_SECONDS))),
+                value,
+            )
+            platform_cache().set(key, kept, kept[0] - time.time())
+        caches["local"].set(key, kept, kept[0] - time.time())
+    return kept[1]
