@@ -6,7 +6,7 @@ from django_tenants.utils import schema_context
 
 from notices.models import Notice, NoticeAttachment, NoticeRecipient, Status
 from notices.permissions import is_notice_manager
-from schoolbook.caching import cached_part, rows_version, rows_versions
+from schoolbook.caching import cached_part, qualified_table, rows_version, rows_versions
 from students.models import Enrolment, Guardian, StaffMember, StudentGuardian
 from tenants.models import School
 from tenants.selectors import affiliations_of_user
@@ -106,17 +106,18 @@ def inbox_schools(user) -> list[School]:
     return [affiliation.school for affiliation in affiliations_of_user(user) if affiliation.is_guardian]
 
 
-def inbox_versions(user) -> tuple[str, str]:
-    """In a school's schema, in one statement (schoolbook.caching.rows_versions): a version of the user's
-    inbox there without what was read (their recipient rows and those notices' listed columns), and a
-    version of what was read (inbox_reads). Reading a notice changes the second only."""
-    guardians = f"SELECT id FROM {Guardian._meta.db_table} WHERE user_id = %s"
+def inbox_versions(user, schema: str) -> tuple[str, str]:
+    """In the school's `schema`, in one statement (schoolbook.caching.rows_versions): a version of the
+    user's inbox there without what was read (their recipient rows and those notices' listed columns), and
+    a version of what was read (inbox_reads). Reading a notice changes the second only."""
+    recipients, notices = qualified_table(schema, NoticeRecipient), qualified_table(schema, Notice)
+    guardians = f"SELECT id FROM {qualified_table(schema, Guardian)} WHERE user_id = %s"
     mine = f"guardian_id IN ({guardians})"
-    notices = f"id IN (SELECT notice_id FROM {NoticeRecipient._meta.db_table} WHERE {mine})"
+    theirs = f"id IN (SELECT notice_id FROM {recipients} WHERE {mine})"
     rows, listed, reads = rows_versions(
-        (NoticeRecipient._meta.db_table, mine, [user.pk], "t.id, t.notice_id"),
-        (Notice._meta.db_table, notices, [user.pk], "t.id, t.title, t.category, t.status, t.published_at"),
-        (NoticeRecipient._meta.db_table, mine, [user.pk], "t.id, t.read_at"),
+        (recipients, mine, [user.pk], "t.id, t.notice_id"),
+        (notices, theirs, [user.pk], "t.id, t.title, t.category, t.status, t.published_at"),
+        (recipients, mine, [user.pk], "t.id, t.read_at"),
     )
     return rows + listed, reads
 

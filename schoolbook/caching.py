@@ -91,15 +91,15 @@ def rows_version(*sources: tuple) -> str:
 
 
 def versions_per_school(schools, read) -> list[tuple]:
-    """(school pk, school name, *read()) for each school, `read` run in that school's schema: the versions a
-    part drawn from several schools is cached under (one query a school)."""
-    from django_tenants.utils import schema_context
+    """(school pk, school name, *read(schema)) for each school: the versions a part drawn from several
+    schools is cached under (one query a school). `read` names the school's tables with `schema`
+    (qualified_table) instead of the connection switching to it and back: two round trips less a school."""
+    return [(school.pk, school.name, *read(school.schema_name)) for school in schools]
 
-    versions = []
-    for school in schools:
-        with schema_context(school.schema_name):
-            versions.append((school.pk, school.name, *read()))
-    return versions
+
+def qualified_table(schema: str, model) -> str:
+    """The model's table in that schema, for SQL run from another schema's search path."""
+    return f"{connection.ops.quote_name(schema)}.{connection.ops.quote_name(model._meta.db_table)}"
 
 
 def cached_part(name: str, *, schemas: list[str], viewer: int, version, build):
