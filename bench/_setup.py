@@ -17,9 +17,10 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
-# This checkout's packages, before anything imports one: the venv's editable install may point at another
-# checkout (a git worktree sharing the venv would otherwise run the main tree's code).
-if str(ROOT) not in sys.path:
+# This checkout's packages first, before anything imports one: ahead of the venv's editable install, which
+# may point at another checkout (a git worktree sharing the venv), and of the bench scripts' own directory
+# (bench/attendance.py is not the attendance app).
+if sys.path[:1] != [str(ROOT)]:
     sys.path.insert(0, str(ROOT))
 BENCH_DATABASE = "schoolbook_bench"
 BENCH_REDIS_DB = 3
