@@ -17,6 +17,11 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+# This checkout's packages first, before anything imports one: ahead of the venv's editable install, which
+# may point at another checkout (a git worktree sharing the venv), and of the bench scripts' own directory
+# (bench/attendance.py is not the attendance app).
+if sys.path[:1] != [str(ROOT)]:
+    sys.path.insert(0, str(ROOT))
 BENCH_DATABASE = "schoolbook_bench"
 BENCH_REDIS_DB = 3
 # Every school a benchmark creates has a code starting with this, every person a phone in this range.
@@ -53,8 +58,6 @@ def _lock_bench_database(url: str) -> None:
 
 def setup() -> None:
     """Start the servers if needed, point Django at the bench database, set Django up, migrate."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolbook.settings")
     os.environ.setdefault("DEBUG", "0")  # as in production: no query log, no debug pages
     os.environ.setdefault("LOG_LEVEL", "WARNING")

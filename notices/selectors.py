@@ -1,13 +1,15 @@
 """Reads of notices, scoped to what the person may see (None / nothing for what they may not: 404)."""
 
+from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django_tenants.utils import schema_context
 
-from notices.models import Notice, NoticeRecipient, Status
+from notices.models import Notice, NoticeAttachment, NoticeRecipient, Status
 from notices.permissions import is_notice_manager
-from schoolbook.caching import rows_versions
+from schoolbook.caching import cached_part, qualified_table, rows_version, rows_versions
 from students.models import Enrolment, Guardian, StaffMember, StudentGuardian
 from tenants.models import School
+from tenants.selectors import affiliations_of_user
 
 TABS = ("mine", "inbox", "approve", "all")
 MANAGER_TABS = ("approve", "all")
@@ -20,7 +22,33 @@ def notice_visible(pk: int, *, staff: StaffMember | None, guardian: Guardian | N
 
     `unread` on the notice: whether one of the person's recipient rows is still unread (None when they
     see it as its author or a manager, without looking), so that opening it writes only the first time.
-    Whom it went to (grades, classes, students) is loaded for staff only: the sender's pages show it."""
+    Whom it went to (grades, classes, students) is loaded for staff only: the sender's pages show it.
+
+    A guardian who is not staff here (a parent, most of the readers) gets it from the cache, kept per
+    school, viewer and version of the rows it is made of: the notice, its attachments, its author and the
+    guardian's recipient row (whose read_at changes when it is read: `unread` follows)."""
+    if staff is None and guardian is not None:
+        return cached_part(
+            "notice",
+            schemas=[connection.schema_name],
+            viewer=guardian.user_id,
+            version=(pk, guardian.pk, _guardian_notice_version(pk, guardian)),
+            build=lambda: (_notice_visible(pk, staff=None, guardian=guardian), None),
+        )
+    return _notice_visible(pk, staff=staff, guardian=guardian)
+
+
+def _guardian_notice_version(pk: int, guardian: Guardian) -> str:
+    notice = f"SELECT author_id FROM {Notice._meta.db_table} WHERE id = %s"
+    return rows_version(
+        (Notice._meta.db_table, "id = %s", [pk]),
+        (NoticeAttachment._meta.db_table, "notice_id = %s", [pk]),
+        (StaffMember._meta.db_table, f"id IN ({notice})", [pk]),
+        (NoticeRecipient._meta.db_table, "notice_id = %s AND guardian_id = %s", [pk, guardian.pk]),
+    )
+
+
+def _notice_visible(pk: int, *, staff: StaffMember | None, guardian: Guardian | None) -> Notice | None:
     notices = Notice.objects.select_related("author", "decided_by").prefetch_related("attachments")
     if staff is not None:
         notices = notices.prefetch_related("grades", "classes", "students")
@@ -75,24 +103,21 @@ def pending_count() -> int:
 
 def inbox_schools(user) -> list[School]:
     """The active schools where the user is a guardian (the public index of affiliations), by name."""
-    return list(
-        School.objects.filter(
-            affiliations__user=user, affiliations__is_guardian=True, is_active=True
-        ).order_by("name")
-    )
+    return [affiliation.school for affiliation in affiliations_of_user(user) if affiliation.is_guardian]
 
 
-def inbox_versions(user) -> tuple[str, str]:
-    """In a school's schema, in one statement (schoolbook.caching.rows_versions): a version of the user's
-    inbox there without what was read (their recipient rows and those notices' listed columns), and a
-    version of what was read (inbox_reads). Reading a notice changes the second only."""
-    guardians = f"SELECT id FROM {Guardian._meta.db_table} WHERE user_id = %s"
+def inbox_versions(user, schema: str) -> tuple[str, str]:
+    """In the school's `schema`, in one statement (schoolbook.caching.rows_versions): a version of the
+    user's inbox there without what was read (their recipient rows and those notices' listed columns), and
+    a version of what was read (inbox_reads). Reading a notice changes the second only."""
+    recipients, notices = qualified_table(schema, NoticeRecipient), qualified_table(schema, Notice)
+    guardians = f"SELECT id FROM {qualified_table(schema, Guardian)} WHERE user_id = %s"
     mine = f"guardian_id IN ({guardians})"
-    notices = f"id IN (SELECT notice_id FROM {NoticeRecipient._meta.db_table} WHERE {mine})"
+    theirs = f"id IN (SELECT notice_id FROM {recipients} WHERE {mine})"
     rows, listed, reads = rows_versions(
-        (NoticeRecipient._meta.db_table, mine, [user.pk], "t.id, t.notice_id"),
-        (Notice._meta.db_table, notices, [user.pk], "t.id, t.title, t.category, t.status, t.published_at"),
-        (NoticeRecipient._meta.db_table, mine, [user.pk], "t.id, t.read_at"),
+        (recipients, mine, [user.pk], "t.id, t.notice_id"),
+        (notices, theirs, [user.pk], "t.id, t.title, t.category, t.status, t.published_at"),
+        (recipients, mine, [user.pk], "t.id, t.read_at"),
     )
     return rows + listed, reads
 

@@ -331,7 +331,7 @@ def notice_inbox_view(request):
     what was read changed, the list is kept and only the reads are read again."""
     user = request.user
     schools = inbox_schools(user)
-    versions = versions_per_school(schools, lambda: inbox_versions(user))
+    versions = versions_per_school(schools, lambda schema: inbox_versions(user, schema))
     schemas = [school.schema_name for school in schools]
 
     def build():

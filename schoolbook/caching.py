@@ -24,21 +24,24 @@ def platform_cache():
     return caches["platform"]
 
 
-def cached_lookup(key: str, load, seconds: int):
-    """load() → a value or None; the answer, None included, is cached under `key`."""
+def cached_lookup(key: str, load, seconds: int, *, local: bool = True):
+    """load() → a value or None; the answer, None included, is cached under `key`. With local=False it is
+    kept in Redis only, never in a process's memory: every process sees it forgotten at once (what must
+    take effect at once everywhere, e.g. a user's deactivation)."""
     now = time.monotonic()
-    local = _local.get(key)
-    if local is not None and local[0] > now:
-        value = local[1]
+    kept = _local.get(key) if local else None
+    if kept is not None and kept[0] > now:
+        value = kept[1]
     else:
         value = platform_cache().get(key)
         if value is None:
             loaded = load()
             value = _MISSING if loaded is None else loaded
             platform_cache().set(key, value, seconds)
-        if len(_local) >= LOCAL_MAX_ENTRIES:
-            _local.clear()
-        _local[key] = (now + LOCAL_SECONDS, value)
+        if local:
+            if len(_local) >= LOCAL_MAX_ENTRIES:
+                _local.clear()
+            _local[key] = (now + LOCAL_SECONDS, value)
     return None if value == _MISSING else value
 
 
@@ -50,6 +53,7 @@ def forget(key: str) -> None:
 def forget_local() -> None:
     """Tests: what one test cached in this process must not reach the next one."""
     _local.clear()
+    caches["local"].clear()
 
 
 def forget_now_and_on_commit(key: str) -> None:
@@ -87,15 +91,15 @@ def rows_version(*sources: tuple) -> str:
 
 
 def versions_per_school(schools, read) -> list[tuple]:
-    """(school pk, school name, *read()) for each school, `read` run in that school's schema: the versions a
-    part drawn from several schools is cached under (one query a school)."""
-    from django_tenants.utils import schema_context
+    """(school pk, school name, *read(schema)) for each school: the versions a part drawn from several
+    schools is cached under (one query a school). `read` names the school's tables with `schema`
+    (qualified_table) instead of the connection switching to it and back: two round trips less a school."""
+    return [(school.pk, school.name, *read(school.schema_name)) for school in schools]
 
-    versions = []
-    for school in schools:
-        with schema_context(school.schema_name):
-            versions.append((school.pk, school.name, *read()))
-    return versions
+
+def qualified_table(schema: str, model) -> str:
+    """The model's table in that schema, for SQL run from another schema's search path."""
+    return f"{connection.ops.quote_name(schema)}.{connection.ops.quote_name(model._meta.db_table)}"
 
 
 def cached_part(name: str, *, schemas: list[str], viewer: int, version, build):
@@ -103,13 +107,23 @@ def cached_part(name: str, *, schemas: list[str], viewer: int, version, build):
     (a user's id), in the current language, at `version` (rows_version and whatever else the part depends
     on, e.g. a date). build() → (value, seconds it stays right by itself or None) makes it on a miss; it is
     kept that long, at most PART_SECONDS. Keys always name the schools and the viewer: nothing cached for
-    one person or school can be answered to another."""
+    one person or school can be answered to another.
+
+    Kept in Redis for every process and, until the same moment, in this process's memory (the "local"
+    cache, Django's LocMemCache: a copy for each read, so a caller may change what it gets). A key names
+    the version of what the part shows, so a copy in memory can only be out of date by time, never by a
+    change of its rows."""
     digest = hashlib.blake2b(repr(version).encode(), digest_size=16).hexdigest()
-    key = f"part:{name}:{','.join(schemas)}:{viewer}:{get_language()}:{digest}"
-    value = platform_cache().get(key)
-    if value is None:
-        value, seconds = build()
-        platform_cache().set(
-            key, value, PART_SECONDS if seconds is None else max(1, min(seconds, PART_SECONDS))
-        )
-    return value
+    key = f"page-part:{name}:{','.join(schemas)}:{viewer}:{get_language()}:{digest}"
+    kept = caches["local"].get(key)
+    if kept is None:
+        kept = platform_cache().get(key)  # (the moment it stops being right, the part)
+        if kept is None:
+            value, seconds = build()
+            kept = (
+                time.time() + (PART_SECONDS if seconds is None else max(1, min(seconds, PART_SECONDS))),
+                value,
+            )
+            platform_cache().set(key, kept, kept[0] - time.time())
+        caches["local"].set(key, kept, kept[0] - time.time())
+    return kept[1]

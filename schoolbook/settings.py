@@ -181,6 +181,12 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "p",
     },
+    # This process's copies of parts of pages (schoolbook.caching.cached_part), under the same keys.
+    "local": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "parts",
+        "OPTIONS": {"MAX_ENTRIES": 2000},
+    },
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_CACHE_ALIAS = "platform"

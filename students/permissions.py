@@ -56,17 +56,23 @@ def guardian_of_student_required(view=None, *, profile: bool = True):
     """For views taking `pk` of a student: only that student's guardians (and the staff who may see the
     student, see can_view_student) get the page; everyone else in the school gets 404. request.student is
     the full profile (guardians, enrolment history), or with profile=False the student and current class
-    alone (students.selectors.student_with_class), for pages that show nothing else of the student."""
+    alone (students.selectors.student_with_class), for pages that show nothing else of the student: a
+    guardian's own child then comes from the guardian's cached children (students.selectors.
+    children_of_guardian), the same student and class."""
     if view is None:
         return lambda view: guardian_of_student_required(view, profile=profile)
 
     @wraps(view)
     def wrapper(request, pk, *args, **kwargs):
-        from students.selectors import student_profile, student_with_class
+        from students.selectors import children_of_guardian, student_profile, student_with_class
 
-        student = (student_profile if profile else student_with_class)(pk)
-        if student is None or not can_view_student(request, student):
-            raise Http404
+        student = None
+        if not profile and request.guardian is not None:
+            student = children_of_guardian(request.guardian).get(pk)
+        if student is None:
+            student = (student_profile if profile else student_with_class)(pk)
+            if student is None or not can_view_student(request, student):
+                raise Http404
         request.student = student
         return view(request, pk, *args, **kwargs)
 

@@ -6,11 +6,13 @@ one): that class's homeroom teacher decides it and sees it in their lists, even 
 
 import datetime
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, Subquery
 
 from attendance.models import LEAVE_WAITING, LeaveRequest
 from attendance.permissions import is_class_teacher_of, is_principal
-from students.models import Enrolment, Guardian, SchoolClass, StaffMember, StudentGuardian
+from schoolbook.caching import cached_part, rows_version
+from students.models import Enrolment, Guardian, SchoolClass, StaffMember, Student, StudentGuardian
 from students.permissions import is_manager
 
 # A new request may not overlap these (a rejected or cancelled one no longer holds the days).
@@ -72,6 +74,36 @@ def leave_visible(pk: int, *, staff: StaffMember | None, guardian: Guardian | No
 def parent_leave_list(guardian: Guardian):
     """The requests for a guardian's children, newest first."""
     return _listed(LeaveRequest.objects.filter(student__guardian_links__guardian=guardian))
+
+
+def parent_leaves(guardian: Guardian) -> list[LeaveRequest]:
+    """parent_leave_list, kept per school and guardian under a version of the rows it shows: the requests,
+    the guardian's links, the children, their enrolments and those classes, and the staff who decided. The
+    data, not the page: the page's cancel forms carry the visitor's CSRF token."""
+    links = f"SELECT student_id FROM {StudentGuardian._meta.db_table} WHERE guardian_id = %s"
+    theirs = f"student_id IN ({links})"
+    leaves = LeaveRequest._meta.db_table
+    deciders = (
+        f"SELECT teacher_decided_by_id FROM {leaves} WHERE {theirs} "
+        f"UNION SELECT decided_by_id FROM {leaves} WHERE {theirs}"
+    )
+    classes = f"SELECT school_class_id FROM {Enrolment._meta.db_table} WHERE {theirs}"
+    me = [guardian.pk]
+    version = rows_version(
+        (leaves, theirs, me),
+        (StudentGuardian._meta.db_table, "guardian_id = %s", me),
+        (Student._meta.db_table, f"id IN ({links})", me),
+        (Enrolment._meta.db_table, theirs, me),
+        (SchoolClass._meta.db_table, f"id IN ({classes})", me),
+        (StaffMember._meta.db_table, f"id IN ({deciders})", me * 2),
+    )
+    return cached_part(
+        "parent-leaves",
+        schemas=[connection.schema_name],
+        viewer=guardian.user_id,
+        version=(guardian.pk, version),
+        build=lambda: (list(parent_leave_list(guardian)), None),
+    )
 
 
 def leave_waiting(staff: StaffMember):

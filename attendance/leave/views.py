@@ -16,7 +16,7 @@ from attendance.leave.selectors import (
     leave_visible,
     leave_waiting,
     leave_waiting_count,
-    parent_leave_list,
+    parent_leaves,
 )
 from attendance.leave.services import LeaveError, leave_cancel, leave_decide, leave_request
 from attendance.models import LEAVE_WAITING, AttendanceSettings, LeaveRequest
@@ -45,8 +45,8 @@ def _visible_or_404(request, pk) -> LeaveRequest:
 
 def leave_parent_list_view(request):
     _guardian_required(request)
-    # One family's requests, a few a year: read in one query, not counted and then sliced in two.
-    leaves = list(parent_leave_list(request.guardian))
+    # One family's requests, a few a year: read whole (from the cache), not counted and then sliced.
+    leaves = parent_leaves(request.guardian)
     page = Paginator(leaves, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "attendance/leave_parent_list.html", {"page": page, "waiting": LEAVE_WAITING})
 

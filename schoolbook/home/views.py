@@ -3,13 +3,14 @@
 from django.db import connection
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils import timezone
 
 from accounts.roles import Role
 from payments.permissions import can_view_fees
 from schoolbook.caching import cached_part
 from schoolbook.home.selectors import manager_figures, staff_counts
 from students.permissions import MANAGERS
-from students.selectors import children_here, children_version, homeroom_classes
+from students.selectors import children_here, children_of_guardian, children_version, homeroom_classes
 
 
 def school_home(request):
@@ -33,16 +34,18 @@ def school_home(request):
 
 
 def _children(request) -> str:
-    """The guardian's children here with their links, rendered, kept per school, viewer and version of
-    their rows (students.selectors.children_version)."""
+    """The guardian's children here with their links, rendered, kept per school, viewer, day (an enrolment
+    ends by itself) and version of their rows (students.selectors.children_version)."""
     guardian = request.guardian
     return cached_part(
         "school-children",
         schemas=[connection.schema_name],
         viewer=request.user.pk,
-        version=(guardian.pk, children_version(guardian)),
+        version=(guardian.pk, timezone.localdate(), children_version(guardian)),
         build=lambda: (
-            render_to_string("students/_children.html", {"children": children_here(guardian)}),
+            render_to_string(
+                "students/_children.html", {"children": list(children_of_guardian(guardian).values())}
+            ),
             None,
         ),
     )

@@ -82,8 +82,8 @@ def _fee_line(card: ChildCard, today) -> None:
         card.fees = gettext("Học phí: đã nộp đủ")
 
 
-def hub_versions(user) -> tuple[str, str]:
-    """In a school's schema, in one statement (schoolbook.caching.rows_versions): a version of every row
+def hub_versions(user, schema: str) -> tuple[str, str]:
+    """In the school's `schema`, in one statement (schoolbook.caching.rows_versions): a version of every row
     the user's cards there are made of but the notices (the guardian rows and links, the children, their
     enrolments and classes, invoices, scores, primary ratings, attendance marks and roll calls, leave
     requests, years and subjects: children_cards), and a version of the notices addressed to the user
@@ -92,7 +92,7 @@ def hub_versions(user) -> tuple[str, str]:
     from grades.models import PrimaryRating, Score
     from notices.models import Notice, NoticeRecipient
     from payments.models import Invoice
-    from schoolbook.caching import rows_versions
+    from schoolbook.caching import qualified_table, rows_versions
     from students.models import (
         Enrolment,
         Guardian,
@@ -104,7 +104,7 @@ def hub_versions(user) -> tuple[str, str]:
     )
 
     def table(model):
-        return model._meta.db_table
+        return qualified_table(schema, model)
 
     guardians = f"SELECT id FROM {table(Guardian)} WHERE user_id = %s"
     children = f"SELECT student_id FROM {table(StudentGuardian)} WHERE guardian_id IN ({guardians})"

@@ -53,7 +53,7 @@ def _cards(user, schools, since) -> str:
     Reading a notice changes only the notices' version: the cards' data is then kept under the others
     (children_cards), and only the unread notices are read again (cards_add_notices) before rendering."""
     today = timezone.localdate()
-    versions = versions_per_school(schools, lambda: hub_versions(user))
+    versions = versions_per_school(schools, lambda schema: hub_versions(user, schema))
     schemas = [school.schema_name for school in schools]
 
     def build():

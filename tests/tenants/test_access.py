@@ -105,6 +105,26 @@ def test_person_in_two_schools_gets_a_chooser(client, world):
     assert client.get("/s/test-b/").status_code == 200
 
 
+def test_my_schools_follow_any_change_of_their_rows(client, world):
+    """The user's schools are kept under a version of their affiliation rows and schools
+    (tenants.selectors.affiliations_of_user): bulk writes (an import's) and renames show at once."""
+    from tenants.models import School, SchoolAffiliation
+
+    client.force_login(world.teacher_a)
+    assert client.get("/home/")["Location"] == "/s/test-a/"  # the only school
+    SchoolAffiliation.objects.bulk_create([SchoolAffiliation(user=world.teacher_a, school=world.school_b,
+                                                             is_staff=True)])  # fmt: skip
+    page = client.get("/home/").content.decode()
+    assert "Thử Nghiệm A" in page and "Thử Nghiệm B" in page
+    School.objects.filter(pk=world.school_b.pk).update(name="Trường THCS Đổi Tên B")
+    assert "Đổi Tên B" in client.get("/home/").content.decode()
+    School.objects.filter(pk=world.school_b.pk).update(is_active=False)
+    assert client.get("/home/")["Location"] == "/s/test-a/"
+    School.objects.filter(pk=world.school_b.pk).update(is_active=True)
+    SchoolAffiliation.objects.filter(user=world.teacher_a, school=world.school_a).update(is_staff=False)
+    assert client.get("/home/")["Location"] == "/s/test-b/"
+
+
 def test_platform_admin_without_schools_lands_on_console(client, world):
     client.force_login(world.platform_admin)
     assert client.get("/home/")["Location"] == "/console/"

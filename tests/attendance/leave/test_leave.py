@@ -493,7 +493,10 @@ def test_filters_pagination_and_constant_queries(lw, client):
     make(14, lw.chi, lw.chi_parent, 1)
     for n in range(3):
         ask(lw, start=41 + n)
-    assert [queries(user, url) for user, url in urls] == few
+    # The family's list is kept under a version of its rows (parent_leaves): built again once, in one query
+    # whatever the number of requests, then read from the cache.
+    assert [queries(user, url) for user, url in urls] == [few[0], few[1], few[2] + 1]
+    assert queries(lw.mother_user, f"{BASE}/mine/") == few[2]
 
     client.force_login(lw.world.principal_a)
     page = client.get(f"{BASE}/?tab=all").content.decode()
@@ -511,6 +514,26 @@ def test_filters_pagination_and_constant_queries(lw, client):
     client.force_login(lw.world.teacher_a)  # a teacher's filter offers their class only
     page = client.get(f"{BASE}/?tab=all").content.decode()
     assert f'value="{lw.a1.pk}"' in page and f'value="{lw.a2.pk}"' not in page
+
+
+def test_the_parents_list_follows_every_row_it_shows(lw, client):
+    """Kept under a version of its rows (attendance.leave.selectors.parent_leaves): a decision, a class's new
+    name, a teacher's new name, a new link to a child show at the next view, even written without signals."""
+    leave = ask(lw, start=1)
+    client.force_login(lw.mother_user)
+    mine = f"{BASE}/mine/"
+    assert "Chờ giáo viên chủ nhiệm duyệt" in client.get(mine).content.decode()
+    leave_decide(actor_staff=lw.teacher, leave=leave, approve=False, comment="Không đủ lý do.")
+    page = client.get(mine).content.decode()
+    assert "Không đủ lý do." in page and "Vũ Giáo Viên" in page
+    SchoolClass.objects.filter(pk=lw.a1.pk).update(name="6A9")
+    StaffMember.objects.filter(pk=lw.teacher.pk).update(full_name="Vũ Giáo Viên Mới")
+    page = client.get(mine).content.decode()
+    assert "Lớp 6A9" in page and "Vũ Giáo Viên Mới" in page
+    ask(lw, lw.chi, start=2, guardian=lw.chi_parent, reason="Đơn của Chi")
+    assert "Lê Thị Chi" not in client.get(mine).content.decode()
+    guardian_link(lw.chi, "0915000010")  # the mother becomes Chi's guardian too
+    assert "Lê Thị Chi" in client.get(mine).content.decode()
 
 
 def test_a_vice_principal_sees_everything_but_decides_nothing(lw, client):

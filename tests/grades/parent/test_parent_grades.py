@@ -14,7 +14,7 @@ from accounts.models import User
 from grades.entry.services import scores_save
 from grades.models import AssessmentPlan, PrimaryRating, Score, regular_columns
 from grades.parent.selectors import child_grades
-from students.models import GradeLevel, Guardian, SchoolClass
+from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, StudentGuardian
 from students.selectors import student_profile
 from students.services import catalogue_seed
 from tests.factories import assignment_make, guardian_account, guardian_link, staff_make, student_enrol
@@ -187,6 +187,21 @@ def test_the_cached_content_follows_any_change_of_its_rows(par, client):
     Score.objects.filter(student=s0, column="TX1").update(published_value="6.5")
     page = client.get(url(s0)).content.decode()
     assert "6,5" in page and "8,0" not in page
+
+
+def test_a_guardians_child_comes_from_the_cached_children_and_follows_their_rows(par, client):
+    """The access check reads a guardian's children from the cache (students.selectors.children_of_guardian)
+    under a version of their rows: a bulk change of a link or an enrolment, with no signal, shows at once."""
+    s0 = par.students[0]
+    client.force_login(par.parent)
+    assert "Lớp 6A1" in client.get(url(s0)).content.decode()
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url(s0)).status_code == 200
+    assert not any('FROM "students_student"' in query["sql"] for query in queries.captured_queries)
+    Enrolment.objects.filter(student=s0).update(school_class=par.a2)
+    assert "Lớp 6A2" in client.get(url(s0)).content.decode()
+    StudentGuardian.objects.filter(student=s0).delete()
+    assert client.get(url(s0)).status_code == 404
 
 
 def test_primary_child_sees_published_checkpoints(par, client):
