@@ -181,7 +181,8 @@ CACHES = {
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "p",
     },
-    # This process's copies of parts of pages (schoolbook.caching.cached_part), under the same keys.
+    # This process's copies of parts of pages (schoolbook.caching.cached_part), under the same keys: a few
+    # kB each (an inbox's rows, the largest, 20 kB for 100 notices), so at most some tens of MB a process.
     "local": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "parts",
