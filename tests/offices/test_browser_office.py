@@ -41,7 +41,7 @@ def office(django_db_setup, django_db_blocker):
                 notices_sent=4, notice_recipients=800, notice_reached=612, leave_pending=3, leave_recent=21,
                 fees_due=400_000_000, fees_paid=310_000_000,
             ))  # fmt: skip
-        specialist = User.objects.create_user(f"09{uuid4().int % 10**8:08d}", full_name="Đỗ Thu Hà")
+        specialist = User.objects.create_user(f"091{uuid4().int % 10**7:07d}", full_name="Đỗ Thu Hà")
         specialist.set_password(TEST_PASSWORD)
         specialist.save(update_fields=["password"])
         OfficeStaff.objects.create(office=office, user=specialist)
