@@ -57,11 +57,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/pooling.py
 	$(BIN)/python bench/operations.py
 	$(BIN)/python bench/portal.py
-<<<<<<< HEAD
 	$(BIN)/python bench/links.py
-=======
 	$(BIN)/python bench/district.py
->>>>>>> main
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
@@ -77,11 +74,8 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/pooling.py --rounds 5
 	$(BIN)/python bench/operations.py --students 100 --requests 200
 	$(BIN)/python bench/portal.py --users 5 --seconds 3 --students 40 --notices 5 --cpu-requests 3
-<<<<<<< HEAD
 	$(BIN)/python bench/links.py --students 100 --batch 50
-=======
 	$(BIN)/python bench/district.py --schools 3 --rostered 1 --students 90 --jobs 1,2 --runs 3
->>>>>>> main
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles
