@@ -21,3 +21,8 @@ def search_fold(text: str) -> str:
     """fold() with hyphens read as spaces, for searches over names and slugs alike: "Nguyễn-Du",
     "nguyen  du" and the code "thcs-nguyen-du" all contain "nguyen du"."""
     return " ".join(fold(text).replace("-", " ").split())
+
+
+def decimal_percent(rate: float) -> str:
+    """97.46… → "97,5%": one decimal, the Vietnamese decimal comma."""
+    return f"{rate:.1f}%".replace(".", ",")

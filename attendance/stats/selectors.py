@@ -44,6 +44,7 @@ from attendance.models import (
     Session,
 )
 from attendance.rules import LIMIT, NEAR, OK, OVER, WARN_FROM, absence_level
+from schoolbook.text import decimal_percent
 from students.models import Enrolment, SchoolClass, SchoolYear, StaffMember, Student
 from students.permissions import is_manager
 
@@ -57,7 +58,7 @@ SESSIONS = [Session.MORNING.value, Session.AFTERNOON.value]
 
 def percent(part: int, whole: int) -> str:
     """97.46… → "97,5%" (Vietnamese decimal comma); "" when there is nothing to divide."""
-    return f"{100 * part / whole:.1f}%".replace(".", ",") if whole else ""
+    return decimal_percent(100 * part / whole) if whole else ""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ every school's figures as CSV."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -71,9 +72,8 @@ def request_detail(request, pk):
     status = request.GET.get("status", "")
     submissions = request_submissions(request=report, status=status)
     page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
-    counts = {choice: 0 for choice in ReportSubmission.Status.values}
-    for value in report.submissions.values_list("status", flat=True):
-        counts[value] += 1
+    counts = dict.fromkeys(ReportSubmission.Status.values, 0)
+    counts.update(report.submissions.values_list("status").annotate(count=Count("pk")).order_by())
     context = {"office": request.office, "report": report, "page": page, "status": status, "counts": counts,
                "late": request_submissions(request=report, status="late").count()}  # fmt: skip
     return render(request, "offices/request_detail.html", context)

@@ -3,15 +3,15 @@
 from django import template
 from django.utils.html import format_html
 
+from schoolbook.text import decimal_percent
+
 register = template.Library()
 
 
 @register.filter
 def percent(value) -> str:
-    """A rate as "93,4 %" (Vietnamese decimal comma), "—" when there is none."""
-    if value is None:
-        return "—"
-    return f"{value:.1f}".replace(".", ",") + " %"
+    """A rate as "93,4%" (schoolbook.text.decimal_percent), "—" when there is none."""
+    return "—" if value is None else decimal_percent(value)
 
 
 @register.simple_tag(takes_context=True)

@@ -60,25 +60,23 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
     school = School.objects.get(schema_name=connection.schema_name)
     with transaction.atomic():
         claimed = list(
-            due_submissions(today).filter(school=school).select_for_update(of=("self",), skip_locked=True)
+            due_submissions(today)
+            .filter(school=school)
+            .select_related("request__office")
+            .select_for_update(of=("self",), skip_locked=True)
         )
         if not claimed:
             return 0
         ReportSubmission.objects.filter(pk__in=[s.pk for s in claimed]).update(reminded_at=timezone.now())
-        managers = [
-            staff
-            for staff in StaffMember.objects.filter(
-                is_active=True, roles__overlap=list(MANAGERS)
-            ).select_related("user")
-        ]
+        managers = StaffMember.objects.filter(is_active=True, roles__overlap=list(MANAGERS)).select_related(
+            "user"
+        )
         items = [
             (
                 Recipient(phone=staff.user.phone, user_id=staff.user_id, name=staff.full_name),
                 reminder_text(s, today),
             )
-            for s in ReportSubmission.objects.filter(pk__in=[s.pk for s in claimed]).select_related(
-                "request__office"
-            )
+            for s in claimed
             for staff in managers
         ]
         messages_send(
