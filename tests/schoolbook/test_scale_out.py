@@ -52,6 +52,7 @@ pytestmark = pytest.mark.slow
 CODE = "scale-out"
 STUDENTS = 2_400  # about 1.3 guardians each, siblings sharing theirs: over 3,000 guardians
 RATE, BURST = 150, 30  # ESMS_RATE_PER_SECOND and ESMS_BURST of both workers
+WINDOW = 5.0  # seconds of the busiest-window check
 POOL = 3  # PgBouncer's server connections for the two web processes and the workers' six processes
 ADMIN_PHONE = "0966000001"
 TASK_DONE = re.compile(r"Task ([\w.]+)\[[^\]]+\] succeeded in")
@@ -220,10 +221,12 @@ def test_a_notice_confirmed_on_two_web_processes_reaches_each_guardian_once_thro
     accepted = sorted(
         r.at for r in esms.requests if isinstance(r.body, dict) and r.body.get("RequestId") in keys
     )
-    busiest = max(bisect.bisect_left(accepted, start + 1.0) - i for i, start in enumerate(accepted))
-    # One bucket: at most its burst plus a second's tokens in any second (5 % for clocks of two processes);
-    # two buckets would allow twice the rate and finish in half the time.
-    assert busiest <= (RATE + BURST) * 1.05, busiest
+    # One bucket: at most its burst plus WINDOW seconds of tokens in any WINDOW seconds. These are arrival
+    # times at the provider, not token times: a worker slowed after its take (the machine is shared) delivers
+    # late and bunches with the next, so one second of slack is allowed. Two buckets would allow twice the
+    # rate, about 2 × RATE × WINDOW, and finish in half the time (the second assertion).
+    busiest = max(bisect.bisect_left(accepted, start + WINDOW) - i for i, start in enumerate(accepted))
+    assert busiest <= RATE * (WINDOW + 1) + BURST, busiest
     assert accepted[-1] - accepted[0] >= (guardians - BURST) / RATE * 0.95
 
     # All of it went through PgBouncer's POOL server connections: at least a claim and a record per batch.
