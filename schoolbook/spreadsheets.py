@@ -12,7 +12,8 @@ the rows and columns the import needs.
 Out: every user string written to a cell or a CSV field is text, never a formula. `cell_text` is for CSV
 (OWASP: a value starting with = + - @ tab or CR gets a leading apostrophe); `sheet_append` writes a row to an
 openpyxl sheet with every string cell typed as a string, so "=HYPERLINK(…)" shows as the text it is.
-`csv_lines` writes the data centres' CSV exports (attendance, payments) line by line for streaming."""
+`csv_lines` writes the data centres' CSV exports (attendance, payments) line by line for streaming;
+`workbook_bytes` an export workbook of one sheet (accounting software, the sector database)."""
 
 from __future__ import annotations
 
@@ -141,3 +142,30 @@ def sheet_append(sheet, values) -> list:
         cells.append(cell)
     sheet.append(cells)
     return cells
+
+
+def workbook_bytes(title: str, columns: list[tuple[str, int, str | None]], lines) -> bytes:
+    """An .xlsx of one sheet: a bold header of `columns` (header, width, number format or None), frozen, then
+    one row per item of `lines` (lists of values), each written with `sheet_append`. A number format applies
+    to the column's cells ("@": text, so an identifier typed later keeps its leading zeros)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = title
+    header = sheet_append(sheet, [header for header, _width, _format in columns])
+    for cell, (_header, width, _format) in zip(header, columns, strict=True):
+        cell.font = Font(bold=True)
+        sheet.column_dimensions[cell.column_letter].width = width
+    sheet.freeze_panes = "A2"
+    formats = [
+        (index, number_format) for index, (_h, _w, number_format) in enumerate(columns) if number_format
+    ]
+    for values in lines:
+        row = sheet_append(sheet, values)
+        for index, number_format in formats:
+            row[index].number_format = number_format
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

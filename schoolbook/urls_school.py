@@ -8,6 +8,7 @@ urlpatterns = [
     path("", school_home, name="school_home"),
     path("", include("students.roster.urls")),
     path("", include("students.imports.urls")),
+    path("", include("students.sector.urls")),
     path("", include("students.people.urls")),
     path("guardians/invite/", include("students.invites.urls")),
     path("", include("students.setup.urls")),

@@ -3,14 +3,14 @@ Article 10: given by the sector database at the first entry, never changed or re
 level of schooling). Schools copy it from the sector database; Schoolbook never makes one. No Django here.
 
 No public document gives its format (docs/decisions.md, "The sector identifier"). What is checked is what
-every known form shares: digits only, from the 12 of the personal identification number (số định danh cá
-nhân, which the press says now serves as the student's identifier) to the 20 characters Thông tư 26/2019 gave
-the identifier the sector database issued. That catches letters, a pasted name, a cell cut short; the
-centre's own check (its rejections show in the sent log) catches the rest."""
+every known form shares: digits only, from the 10 that the sector database's own student lists show (its
+exports call the column "Mã định danh Bộ GD&ĐT" or "Mã học sinh"; the personal identification number, 12
+digits, is a column of its own there) to the 20 characters Thông tư 26/2019 gave the identifier. That catches
+letters, a pasted name, a cell cut short; the sector database's and the centre's own checks catch the rest."""
 
 import re
 
-MIN_DIGITS, MAX_DIGITS = 12, 20
+MIN_DIGITS, MAX_DIGITS = 10, 20
 # Excel keeps 15 significant digits of a number: a longer identifier typed into a number cell is damaged.
 EXCEL_DIGITS = 15
 
@@ -22,7 +22,7 @@ def gettext_noop(message: str) -> str:
 
 
 # The error as an untranslated template: the callers translate it (forms, the import's report).
-INVALID = gettext_noop("Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 12 đến 20 số.")
+INVALID = gettext_noop("Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 10 đến 20 số.")
 
 
 def sector_id_normalise(value: str) -> str:

@@ -3,14 +3,10 @@ record, so an accounting import (MISA and the like) maps the columns once. Money
 thousands format, dates are dates, every text is written as text (schoolbook.spreadsheets.sheet_append), and
 a reversal is a line of its own with a negative amount, so the column adds up to what the school kept."""
 
-import io
-
 from django.utils.translation import gettext
-from openpyxl import Workbook
-from openpyxl.styles import Font
 
 from payments.exports.selectors import InvoiceRecord, PaymentRecord
-from schoolbook.spreadsheets import sheet_append
+from schoolbook.spreadsheets import workbook_bytes
 
 MONEY, DATE, MOMENT = "#,##0", "DD/MM/YYYY", "DD/MM/YYYY HH:MM"
 
@@ -45,7 +41,7 @@ def payments_workbook(records) -> bytes:
             record.source_label, record.received_at.replace(tzinfo=None), note, record.student_sector_id,
         ]  # fmt: skip
 
-    return _workbook(gettext("Thu tiền"), columns, (line(record) for record in records))
+    return workbook_bytes(gettext("Thu tiền"), columns, (line(record) for record in records))
 
 
 def invoices_workbook(records) -> bytes:
@@ -71,25 +67,4 @@ def invoices_workbook(records) -> bytes:
             record.student_sector_id,
         ]  # fmt: skip
 
-    return _workbook(gettext("Hoá đơn"), columns, (line(record) for record in records))
-
-
-def _workbook(title: str, columns: list, lines) -> bytes:
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title
-    header = sheet_append(sheet, [header for header, _width, _format in columns])
-    for cell, (_header, width, _format) in zip(header, columns, strict=True):
-        cell.font = Font(bold=True)
-        sheet.column_dimensions[cell.column_letter].width = width
-    sheet.freeze_panes = "A2"
-    formats = [
-        (index, number_format) for index, (_h, _w, number_format) in enumerate(columns) if number_format
-    ]
-    for values in lines:
-        row = sheet_append(sheet, values)
-        for index, number_format in formats:
-            row[index].number_format = number_format
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return workbook_bytes(gettext("Hoá đơn"), columns, (line(record) for record in records))

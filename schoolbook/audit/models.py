@@ -17,6 +17,8 @@ ACTION_LABELS = {
     "staff.add": _("thêm cán bộ"),
     "roster.import": _("nhập danh sách học sinh"),
     "staff.import": _("nhập danh sách cán bộ"),
+    "sector.export": _("xuất dữ liệu cho CSDL ngành"),
+    "sector.ids_import": _("nhập mã định danh từ CSDL ngành"),
     "roster.seed_demo": _("tạo dữ liệu mẫu"),
     "enrolment.move": _("chuyển lớp"),
     "student.transfer_in": _("nhận học sinh chuyển đến"),

@@ -190,7 +190,7 @@ class StudentRow:
     guardians: list[GuardianRow]
 
 
-def _parse_date(cell: Cell, epoch) -> dt.date | None:
+def cell_date(cell: Cell, epoch) -> dt.date | None:
     """None if it is not a date at all; raises ValueError for an impossible one (31/02/2015)."""
     value = cell.value
     if isinstance(value, dt.datetime):
@@ -253,7 +253,7 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
             bad("date_of_birth", gettext("Thiếu ngày sinh."))
         else:
             try:
-                born = _parse_date(cell("date_of_birth"), table.epoch)
+                born = cell_date(cell("date_of_birth"), table.epoch)
             except (ValueError, OverflowError):
                 bad("date_of_birth", gettext("Ngày không tồn tại."))
             else:
@@ -271,21 +271,8 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
         if not class_name:
             bad("class_name", gettext("Thiếu lớp."))
 
-        national_id = value("national_id").replace(" ", "")
-        if national_id:
-            if isinstance(cell("national_id").value, int | float) and national_id.isdigit():
-                national_id = national_id.zfill(12)  # Excel drops the leading zeros of a number
-            if not re.fullmatch(r"\d{12}", national_id):
-                bad("national_id", gettext("Số định danh cá nhân gồm 12 chữ số."))
-            elif national_id in seen_ids:
-                bad(
-                    "national_id",
-                    gettext("Trùng số định danh với dòng %(line)d.") % {"line": seen_ids[national_id]},
-                )
-            else:
-                seen_ids[national_id] = line
-
-        sector_id = _check_sector_id(row, seen_sector_ids)
+        national_id = row_national_id(row, seen_ids)
+        sector_id = row_sector_id(row, seen_sector_ids)
 
         guardians: list[GuardianRow] = []
         for number in ("1", "2"):
@@ -312,7 +299,23 @@ def _check_rows(table: Table, columns: dict[str, int], report: RosterReport) -> 
     return rows
 
 
-def _check_sector_id(row, seen: dict[str, int]) -> str:
+def row_national_id(row, seen: dict[str, int]) -> str:
+    """The row's personal identification number ("" when empty), its problem reported on the row."""
+    national_id = row.value("national_id").replace(" ", "")
+    if not national_id:
+        return ""
+    if isinstance(row.cell("national_id").value, int | float) and national_id.isdigit():
+        national_id = national_id.zfill(12)  # Excel drops the leading zeros of a number
+    if not re.fullmatch(r"\d{12}", national_id):
+        row.bad("national_id", gettext("Số định danh cá nhân gồm 12 chữ số."))
+    elif national_id in seen:
+        row.bad("national_id", gettext("Trùng số định danh với dòng %(line)d.") % {"line": seen[national_id]})
+    else:
+        seen[national_id] = row.line
+    return national_id
+
+
+def row_sector_id(row, seen: dict[str, int]) -> str:
     """The row's sector identifier ("" when empty), its problem reported on the row."""
     sector_id = sector_id_normalise(row.value("sector_id"))
     if not sector_id:

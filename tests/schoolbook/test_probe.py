@@ -178,6 +178,7 @@ KWARGS: dict = {
     "console_office_link": lambda t: {"code": t.office.code},
     "office_links": lambda t: {"code": t.office.code},
     "office_links_replay": lambda t: {"code": t.office.code},
+    "sector_file": lambda t: {"kind": "students"},
 }
 
 TARGET_STUDENT = "Lương Thị Mục Tiêu"

@@ -396,9 +396,9 @@ def test_the_sector_identifier_is_imported_and_an_empty_cell_keeps_the_one_on_fi
 @pytest.mark.parametrize(
     "rows, line, reason",
     [
-        ([student(sector_id="HS0001234567")], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
-        ([student(sector_id="01234567890")], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
-        ([student(sector_id="0" * 21)], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
+        ([student(sector_id="HS0001234567")], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 10 đến 20 số."),
+        ([student(sector_id="012345678")], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 10 đến 20 số."),
+        ([student(sector_id="0" * 21)], 2, "Mã định danh Bộ GD&ĐT chỉ gồm chữ số, từ 10 đến 20 số."),
         (
             [student(sector_id="010123456789"), student("HS002", sector_id="010123456789")],
             3,

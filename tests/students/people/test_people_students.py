@@ -178,7 +178,7 @@ def test_the_sector_identifier_is_checked_and_kept_unique_within_the_school(clie
     before = school_state(people.world)
     client.force_login(people.world.admin_a)
     for value, message in [
-        ("01012345678A", "Mã định danh Bộ GD&amp;ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
+        ("01012345678A", "Mã định danh Bộ GD&amp;ĐT chỉ gồm chữ số, từ 10 đến 20 số."),
         ("0101 2345 6789", "Mã định danh 010123456789 đã có ở học sinh khác của trường."),
     ]:
         response = client.post("/s/test-a/students/new/", _add_data(people, sector_id=value))
@@ -227,7 +227,7 @@ def test_edit_the_profile(client, people):
         ({"full_name": " "}, "Trường này là bắt buộc."),
         ({"date_of_birth": "2022-01-01"}, "Học sinh khối 6 năm học"),
         ({"national_id": "abc"}, "Số định danh cá nhân gồm 12 chữ số."),
-        ({"sector_id": "12345"}, "Mã định danh Bộ GD&amp;ĐT chỉ gồm chữ số, từ 12 đến 20 số."),
+        ({"sector_id": "12345"}, "Mã định danh Bộ GD&amp;ĐT chỉ gồm chữ số, từ 10 đến 20 số."),
     ],
 )
 def test_edit_refuses_bad_input_and_changes_nothing(client, people, changes, message):
