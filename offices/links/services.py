@@ -1,12 +1,14 @@
 """Changes to the data links: an office's link set by the platform admin (the secret sealed, the change
 audited without it), a school's records written into the outbox of every link that covers the school, and
-the office's replay of what the centre rejected or what could not be sent. Sending is offices.links.sending.
+the office's replay of what the centre rejected or what could not be sent, and the nightly deletion of the
+sent log's old records. Sending is offices.links.sending.
 
 Isolation: a school's records are written only for the offices that cover it at that moment (OfficeSchool,
 read in the same transaction), and the sender sends only records whose school still belongs to the office,
 so a school never sends to an office that does not cover it, and one withdrawn stops sending at once."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -139,3 +141,33 @@ def records_replay(*, actor, office: EducationOffice, records) -> int:
             audit_record(actor=actor, action="office.links_replay", obj=office, after={"records": ids})
             transaction.on_commit(lambda: _dispatch([office.pk]))
     return len(ids)
+
+
+# Where a record ends: delivered, refused, given up or its school withdrawn. Pending and sending records (a
+# failing one among them, waiting for its next attempt) are never old enough to delete.
+FINAL = (
+    LinkRecord.Status.SENT,
+    LinkRecord.Status.DUPLICATE,
+    LinkRecord.Status.REJECTED,
+    LinkRecord.Status.FAILED,
+    LinkRecord.Status.WITHDRAWN,
+)
+
+
+def records_purge(*, days: int, batch_size: int = 1000) -> int:
+    """Delete the records that ended more than `days` ago: a final status, about a day older than that
+    and queued (produced, or replayed) before it, so a recent replay of an old day stays. One short
+    transaction per batch, oldest days first (the `day` index), so the log's pages and the senders never
+    wait long; the DELETE checks the status again, so a record replayed meanwhile is kept. Returns how
+    many were deleted."""
+    expired = LinkRecord.objects.filter(
+        status__in=FINAL,
+        day__lt=timezone.localdate() - timedelta(days=days),
+        queued_at__lt=timezone.now() - timedelta(days=days),
+    )
+    deleted = 0
+    while ids := list(expired.order_by("day", "pk").values_list("pk", flat=True)[:batch_size]):
+        deleted += expired.filter(pk__in=ids).delete()[0]
+        if len(ids) < batch_size:
+            break
+    return deleted
