@@ -10,7 +10,7 @@ so a school never sends to an office that does not cover it, and one withdrawn s
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -156,18 +156,21 @@ FINAL = (
 
 def records_purge(*, days: int, batch_size: int = 1000) -> int:
     """Delete the records that ended more than `days` ago: a final status, about a day older than that
-    and queued (produced, or replayed) before it, so a recent replay of an old day stays. One short
-    transaction per batch, oldest days first (the `day` index), so the log's pages and the senders never
-    wait long; the DELETE checks the status again, so a record replayed meanwhile is kept. Returns how
-    many were deleted."""
-    expired = LinkRecord.objects.filter(
-        status__in=FINAL,
-        day__lt=timezone.localdate() - timedelta(days=days),
-        queued_at__lt=timezone.now() - timedelta(days=days),
-    )
+    and queued (produced, or replayed) before it, so a recent replay of an old day stays. One DELETE per
+    batch, oldest days first (the `day` index), each its own short transaction, so the log's pages and the
+    senders never wait long; it takes rows SKIP LOCKED and checks their status under the lock, so a record
+    being replayed meanwhile is kept. Returns how many were deleted."""
+    table = connection.ops.quote_name(LinkRecord._meta.db_table)
+    before_day = timezone.localdate() - timedelta(days=days)
+    queued_before = timezone.now() - timedelta(days=days)
     deleted = 0
-    while ids := list(expired.order_by("day", "pk").values_list("pk", flat=True)[:batch_size]):
-        deleted += expired.filter(pk__in=ids).delete()[0]
-        if len(ids) < batch_size:
-            break
-    return deleted
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE status = ANY(%s) AND day < %s"
+                f" AND queued_at < %s ORDER BY day LIMIT %s FOR UPDATE SKIP LOCKED)",
+                [list(FINAL), before_day, queued_before, batch_size],
+            )
+            deleted += cursor.rowcount
+            if cursor.rowcount < batch_size:
+                return deleted
