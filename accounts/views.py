@@ -5,6 +5,7 @@ from django.contrib.auth import login, logout, update_session_auth_hash
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_POST
 
 from accounts.forms import CodeRequestForm, CodeVerifyForm, LoginForm, PasswordSetForm
@@ -92,9 +93,14 @@ def code_verify_view(request):
 
 
 def signs_in_with_code(user) -> bool:
-    """Parents (no staff role in any school, not a platform admin) are signed in by a one-time code alone,
-    for PARENT_SESSION_AGE on that device; staff go on to set a password (and pass 2FA) as before."""
-    return not user.is_platform_admin and not any(a.is_staff for a in affiliations_of_user(user))
+    """Parents (no staff role in any school, not a platform admin, nor staff elsewhere: an education
+    office's, settings.STAFF_OUTSIDE_SCHOOLS) are signed in by a one-time code alone, for
+    PARENT_SESSION_AGE on that device; staff go on to set a password (and pass 2FA) as before."""
+    return (
+        not user.is_platform_admin
+        and not any(a.is_staff for a in affiliations_of_user(user))
+        and not import_string(settings.STAFF_OUTSIDE_SCHOOLS)(user)
+    )
 
 
 def password_set_view(request):

@@ -1,5 +1,6 @@
-"""Who may open an office's pages: its own staff, signed in, past two-factor authentication. Anyone else
-gets 404, whether the office exists or not (as a school's pages answer outsiders)."""
+"""Who may open an office's pages: its own staff, signed in, past two-factor authentication; its staff
+pages, its heads alone. Anyone else gets 404, whether the office exists or not (as a school's pages answer
+outsiders, and a school's pages answer a role they are not for)."""
 
 from functools import wraps
 
@@ -27,6 +28,19 @@ def office_staff_required(view):
         if settings.STAFF_2FA_REQUIRED and not services_2fa.session_passed(request.session, request.user):
             return challenge_redirect(request)
         request.office, request.office_role = seat.office, seat.role
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def office_head_required(view):
+    """office_staff_required, and the seat is a head's: a specialist gets 404 as an outsider does."""
+
+    @office_staff_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.office_role != OfficeStaff.Role.HEAD:
+            raise Http404
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -1,4 +1,5 @@
-"""Changes to offices: creating one, the schools it covers, its staff. Every change is audited. Membership
+"""Changes to offices: creating one, the schools it covers, its staff (by the platform admin, or the
+office's head). Every change is audited. Membership
 is what the office's pages read, so withdrawing a school hides it from them at once."""
 
 from django.db import transaction
@@ -88,8 +89,20 @@ def office_staff_add(*, actor, office: EducationOffice, phone: str, full_name: s
 
 
 def office_staff_remove(*, actor, office: EducationOffice, seat_id: int) -> None:
-    seat = OfficeStaff.objects.filter(office=office, pk=seat_id).first()
-    if seat is not None:
+    """Nobody removes their own seat, and an office keeps its last head. The office's row is locked
+    first, so two heads removing each other at once cannot both succeed."""
+    with transaction.atomic():
+        EducationOffice.objects.select_for_update().filter(pk=office.pk).first()
+        seat = OfficeStaff.objects.filter(office=office, pk=seat_id).first()
+        if seat is None:
+            return
+        if actor is not None and seat.user_id == actor.pk:
+            raise OfficeError(gettext("Bạn không thể tự gỡ mình khỏi đơn vị."))
+        heads = office.staff.filter(role=OfficeStaff.Role.HEAD)
+        if seat.role == OfficeStaff.Role.HEAD and not heads.exclude(pk=seat.pk).exists():
+            raise OfficeError(
+                gettext("Đây là lãnh đạo duy nhất của đơn vị: cần thêm một lãnh đạo khác trước khi gỡ.")
+            )
         seat.delete()
         audit_record(
             actor=actor,

@@ -1,7 +1,7 @@
 """The offices' background work: their data links. Beat sends, in public, the daily production (one task
 per school a link covers, in that school's schema, which writes the school's records into the links'
-outbox) and the minute's sweep (one sender task per office with records due). The sender reads and writes
-public tables only."""
+outbox), the minute's sweep (one sender task per office with records due) and the nightly deletion of the
+sent log's old records. The sender reads and writes public tables only."""
 
 import datetime
 
@@ -13,6 +13,7 @@ from django.utils.module_loading import import_string
 from django_tenants.utils import schema_context
 
 from offices.links.sending import link_send, links_sweep
+from offices.links.services import records_purge
 from tenants.models import School
 
 
@@ -28,6 +29,12 @@ def office_links_sweep() -> int:
     for office_id in offices:
         office_link_send.delay(office_id)
     return len(offices)
+
+
+@shared_task(ignore_result=True)
+def office_link_records_purge() -> int:
+    """Every night: the sent log's records that ended more than OFFICE_LINK_RECORD_DAYS ago."""
+    return records_purge(days=settings.OFFICE_LINK_RECORD_DAYS)
 
 
 @shared_task(ignore_result=True)

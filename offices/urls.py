@@ -6,6 +6,7 @@ from offices.dashboard import views as dashboard
 from offices.links import views as links
 from offices.requests import views as requests
 from offices.setup import views as setup
+from offices.staff import views as staff
 
 urlpatterns = [
     path("office/", dashboard.office_home, name="office_home"),
@@ -31,6 +32,8 @@ urlpatterns = [
     ),
     path("office/<slug:code>/links/", links.office_links, name="office_links"),
     path("office/<slug:code>/links/replay/", links.office_links_replay, name="office_links_replay"),
+    path("office/<slug:code>/staff/", staff.staff_list, name="office_staff"),
+    path("office/<slug:code>/staff/<int:seat_id>/remove/", staff.staff_remove, name="office_staff_remove"),
     path("console/offices/", setup.console_offices, name="console_offices"),
     path("console/offices/<slug:code>/", setup.console_office, name="console_office"),
     path("console/offices/<slug:code>/link/", links.console_office_link, name="console_office_link"),

@@ -285,6 +285,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=18, minute=30),
     },
     "office-links-sweep": {"task": "offices.tasks.office_links_sweep", "schedule": 60.0},
+    # Their sent log keeps a record for OFFICE_LINK_RECORD_DAYS after it ended (sent, refused, given up).
+    "office-link-records-purge": {
+        "task": "offices.tasks.office_link_records_purge",
+        "schedule": crontab(hour=3, minute=20),
+    },
     # Fee reminders before the due date and when overdue, once a day per school (each invoice and step once).
     "payments-fee-reminders": {
         "task": "payments.tasks.fee_reminders",
@@ -319,6 +324,9 @@ OFFICE_LINKS_BACKOFF_CAP_SECONDS = float(os.environ.get("OFFICE_LINKS_BACKOFF_CA
 OFFICE_LINKS_GIVE_UP_HOURS = float(os.environ.get("OFFICE_LINKS_GIVE_UP_HOURS", "72"))
 OFFICE_LINKS_CLAIM_TIMEOUT_SECONDS = int(os.environ.get("OFFICE_LINKS_CLAIM_TIMEOUT_SECONDS", "180"))
 OFFICE_LINKS_SEND_SECONDS = float(os.environ.get("OFFICE_LINKS_SEND_SECONDS", "60"))
+# How long the sent log keeps a record that ended (sent, a duplicate, rejected, given up, its school
+# withdrawn), in days: 400 covers a school year and the next year's start-of-year questions.
+OFFICE_LINK_RECORD_DAYS = int(os.environ.get("OFFICE_LINK_RECORD_DAYS", "400"))
 # Test-only: exact origins (scheme://host:port) of a local fake centre, exempt from "HTTPS on a public
 # address". Never set in production.
 OFFICE_LINKS_TEST_ORIGINS = env_list("OFFICE_LINKS_TEST_ORIGINS", "")
@@ -330,6 +338,9 @@ OFFICE_LINKS_PRODUCER = "schoolbook.office_links.records_produce"
 # gradebook's promotion counts the absences of the school year as attendance counts them
 # (grades.results.selectors.year_absence_totals calls this with (student ids, school year)).
 GRADES_YEAR_ABSENCES = "attendance.stats.selectors.year_absences"
+# Who else signs in as staff (after the first one-time code, a password and the staff session, not a
+# parent's code-only one: accounts.views.signs_in_with_code), called with the user: the offices' staff.
+STAFF_OUTSIDE_SCHOOLS = "offices.selectors.user_is_office_staff"
 
 # One-time codes (accounts.otp): all limits in one place.
 OTP_TTL_SECONDS = int(os.environ.get("OTP_TTL_SECONDS", "300"))

@@ -76,6 +76,7 @@ class LinkRecord(models.Model):
             models.Index(fields=["office", "status", "next_attempt_at"], name="link_record_due"),
             models.Index(fields=["office", "school", "day", "kind"], name="link_record_day"),
             models.Index(fields=["status", "claimed_at"], name="link_record_claimed"),
+            models.Index(fields=["day"], name="link_record_age"),  # the nightly deletion, oldest first
         ]
 
     def __str__(self):

@@ -1,14 +1,16 @@
 """Changes to the data links: an office's link set by the platform admin (the secret sealed, the change
 audited without it), a school's records written into the outbox of every link that covers the school, and
-the office's replay of what the centre rejected or what could not be sent. Sending is offices.links.sending.
+the office's replay of what the centre rejected or what could not be sent, and the nightly deletion of the
+sent log's old records. Sending is offices.links.sending.
 
 Isolation: a school's records are written only for the offices that cover it at that moment (OfficeSchool,
 read in the same transaction), and the sender sends only records whose school still belongs to the office,
 so a school never sends to an office that does not cover it, and one withdrawn stops sending at once."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 
@@ -139,3 +141,36 @@ def records_replay(*, actor, office: EducationOffice, records) -> int:
             audit_record(actor=actor, action="office.links_replay", obj=office, after={"records": ids})
             transaction.on_commit(lambda: _dispatch([office.pk]))
     return len(ids)
+
+
+# Where a record ends: delivered, refused, given up or its school withdrawn. Pending and sending records (a
+# failing one among them, waiting for its next attempt) are never old enough to delete.
+FINAL = (
+    LinkRecord.Status.SENT,
+    LinkRecord.Status.DUPLICATE,
+    LinkRecord.Status.REJECTED,
+    LinkRecord.Status.FAILED,
+    LinkRecord.Status.WITHDRAWN,
+)
+
+
+def records_purge(*, days: int, batch_size: int = 1000) -> int:
+    """Delete the records that ended more than `days` ago: a final status, about a day older than that
+    and queued (produced, or replayed) before it, so a recent replay of an old day stays. One DELETE per
+    batch, oldest days first (the `day` index), each its own short transaction, so the log's pages and the
+    senders never wait long; it takes rows SKIP LOCKED and checks their status under the lock, so a record
+    being replayed meanwhile is kept. Returns how many were deleted."""
+    table = connection.ops.quote_name(LinkRecord._meta.db_table)
+    before_day = timezone.localdate() - timedelta(days=days)
+    queued_before = timezone.now() - timedelta(days=days)
+    deleted = 0
+    with connection.cursor() as cursor:
+        while True:
+            cursor.execute(
+                f"DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE status = ANY(%s) AND day < %s"
+                f" AND queued_at < %s ORDER BY day LIMIT %s FOR UPDATE SKIP LOCKED)",
+                [list(FINAL), before_day, queued_before, batch_size],
+            )
+            deleted += cursor.rowcount
+            if cursor.rowcount < batch_size:
+                return deleted

@@ -105,6 +105,10 @@ def console_office_withdraw(request, code, school_code):
 @require_POST
 def console_office_staff_remove(request, code, seat_id):
     office = get_object_or_404(EducationOffice, code=code)
-    office_staff_remove(actor=request.user, office=office, seat_id=seat_id)
-    messages.success(request, gettext("Đã gỡ cán bộ khỏi đơn vị."))
+    try:
+        office_staff_remove(actor=request.user, office=office, seat_id=seat_id)
+    except OfficeError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, gettext("Đã gỡ cán bộ khỏi đơn vị."))
     return redirect("console_office", code=office.code)

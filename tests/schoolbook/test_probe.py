@@ -179,6 +179,8 @@ KWARGS: dict = {
     "office_links": lambda t: {"code": t.office.code},
     "office_links_replay": lambda t: {"code": t.office.code},
     "sector_file": lambda t: {"kind": "students"},
+    "office_staff": lambda t: {"code": t.office.code},
+    "office_staff_remove": lambda t: {"code": t.office.code, "seat_id": t.office_seat.pk},
 }
 
 TARGET_STUDENT = "Lương Thị Mục Tiêu"
