@@ -5,19 +5,22 @@ CSV import all come through here.
 
 A CSV first counts its good rows and makes the spare schemas they need, `jobs` at a time (each spare is a
 few hundred milliseconds of PostgreSQL's DDL, which several connections share out over the cores), then
-onboards the rows one by one, each renaming a spare, each in its own transaction."""
+onboards the rows, `jobs` at a time too, each renaming a spare, each in its own transaction."""
 
 import csv
 import io
+import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
 from offices.services import school_join_offices
+from schoolbook.phones import PhoneError, normalize_phone
 from students.services import catalogue_seed, staff_add
 from tenants.forms import SchoolOnboardForm
 from tenants.models import School
@@ -64,6 +67,45 @@ def _create_school(*, actor, cleaned: dict) -> School:
 
 # --- bulk onboarding from CSV --------------------------------------------------------------------------
 
+
+def _rows_onboard(rows: list[tuple[int, dict]], *, actor, jobs: int) -> dict[int, School | OnboardingError]:
+    """Each row's school, or why not, by line; `jobs` threads, each on its own connection. Rows that name
+    the same admin stay in one thread, in file order: the first makes the admin's account, the next find
+    it (two threads would both try to create it)."""
+
+    def onboard(group: list[tuple[int, dict]], own_connection: bool) -> dict:
+        outcomes = {}
+        try:
+            for line, data in group:
+                try:
+                    outcomes[line] = _create_school(actor=actor, cleaned=_validated(data))
+                except OnboardingError as error:
+                    outcomes[line] = error
+        finally:
+            if own_connection:
+                connection.close()
+        return outcomes
+
+    if jobs <= 1 or len(rows) < 2:
+        return onboard(rows, own_connection=False)
+    groups: list[list[tuple[int, dict]]] = [[] for _ in range(jobs)]
+    for line, data in rows:
+        groups[zlib.crc32(_admin_key(data["admin_phone"]).encode()) % jobs].append((line, data))
+    outcomes = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for done in [pool.submit(onboard, group, True) for group in groups if group]:
+            outcomes.update(done.result())
+    return outcomes
+
+
+def _admin_key(phone: str) -> str:
+    """The admin's phone as the account will be keyed (E.164), or as written if it is not a number."""
+    try:
+        return normalize_phone(phone).e164
+    except PhoneError:
+        return phone
+
+
 CSV_COLUMNS = [
     "code",
     "name",
@@ -94,7 +136,8 @@ class BulkReport:
 def schools_onboard_csv(*, actor, text: str, jobs: int = 1) -> BulkReport:
     """Each good row is onboarded (all-or-nothing per row); each bad row is reported with its line,
     field and reason. `levels` is separated by ';' or '|', e.g. "lower_secondary;upper_secondary".
-    `jobs`: spare schemas made at the same time, each on its own connection (see the module's docstring)."""
+    `jobs`: spare schemas made, then rows onboarded, at the same time, each on its own connection (see the
+    module's docstring). Problems are listed in line order."""
     report = BulkReport()
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
     missing = [
@@ -121,12 +164,13 @@ def schools_onboard_csv(*, actor, text: str, jobs: int = 1) -> BulkReport:
         rows.append((line, data))
     good = sum(SchoolOnboardForm(data).is_valid() for _, data in rows)
     spares_refill(target=good, jobs=jobs)
-    for line, data in rows:
-        try:
-            report.created.append(_create_school(actor=actor, cleaned=_validated(data)))
-        except OnboardingError as error:
-            for name, messages in error.errors.items():
+    for line, outcome in sorted(_rows_onboard(rows, actor=actor, jobs=jobs).items()):
+        if isinstance(outcome, OnboardingError):
+            for name, messages in outcome.errors.items():
                 report.problems.extend(RowProblem(line, name, message) for message in messages)
+        else:
+            report.created.append(outcome)
+    report.problems.sort(key=lambda problem: problem.line)
     if report.created:
         refill_spare_schemas.delay()  # once for the whole file, not once a school
     return report

@@ -1,7 +1,10 @@
 """Onboarding: the command, the bulk CSV with per-row reports, the console page; nothing half-created."""
 
 import importlib
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -16,6 +19,7 @@ from students.models import StaffMember
 from tenants.models import Domain, SchemaTemplate, School, SchoolAffiliation, SpareSchema
 from tenants.schema_template import migration_state, replay
 from tenants.schemas import spares_refill
+from tests.conftest import ROOT, _test_database_url
 
 
 def _tables(schema):
@@ -242,3 +246,46 @@ def test_the_migration_fills_the_search_column_of_existing_schools(world):
     School.objects.update(search_folded="")
     importlib.import_module("tenants.migrations.0003_school_search").fill(apps, None)
     assert School.objects.get(code="test-a").search_folded == "truong thcs thu nghiem a test a ha noi"
+
+
+def test_the_csv_command_onboards_rows_two_at_a_time(django_db_setup, django_db_blocker, tmp_path):
+    """`manage.py onboard_schools --jobs 2` in its own process (threads on their own connections, committed,
+    as an operator runs it): every good row onboarded once, the two rows naming one admin (written two ways)
+    give that admin one account in both schools, and the bad row is reported."""
+    header = "code,name,levels,province,district,address,phone,email,admin_name,admin_phone\n"
+    rows = [
+        "j2-a,Trường J2 A,primary,,,,,,Phan Một,0981100001",
+        "j2-b,Trường J2 B,primary,,,,,,Phan Một,+84 981 100 001",
+        "j2-c,Trường J2 C,primary,,,,,,Phan Hai,0981100002",
+        "j2-bad,Trường J2 Sai,kindergarten,,,,,,Phan Ba,0981100003",
+        "j2-d,Trường J2 D,lower_secondary,,,,,,Phan Bốn,0981100004",
+    ]
+    path = tmp_path / "schools.csv"
+    path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    codes = ["j2-a", "j2-b", "j2-c", "j2-d"]
+    try:
+        done = subprocess.run(
+            [sys.executable, "manage.py", "onboard_schools", "--jobs", "2", str(path)], cwd=ROOT,
+            env=dict(os.environ, DATABASE_URL=_test_database_url()), capture_output=True, text=True,
+            timeout=300,
+        )  # fmt: skip
+        output = done.stdout + done.stderr
+        assert done.returncode != 0 and "4 created, 1 rows rejected" in output, output
+        assert "line 5\tlevels\t" in output, output
+        with django_db_blocker.unblock():
+            schools = {school.code: school for school in School.objects.filter(code__in=codes)}
+            assert sorted(schools) == codes
+            admin = User.objects.get(phone="+84981100001")
+            assert set(
+                SchoolAffiliation.objects.filter(user=admin, is_staff=True).values_list(
+                    "school__code", flat=True
+                )
+            ) == {"j2-a", "j2-b"}
+            for code, phone in (("j2-a", "+84981100001"), ("j2-b", "+84981100001"), ("j2-d", "+84981100004")):
+                with schema_context(schools[code].schema_name):
+                    member = StaffMember.objects.get()
+                    assert member.user.phone == phone and member.roles == [Role.SCHOOL_ADMIN]
+    finally:
+        with django_db_blocker.unblock():
+            for school in School.objects.filter(code__in=codes):
+                school.delete(force_drop=True)  # the admins' users stay, as the other committed tests' do

@@ -16,7 +16,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument(
-            "--jobs", type=int, default=1, help="spare schemas made at the same time (one connection each)"
+            "--jobs",
+            type=int,
+            default=1,
+            help="spare schemas made, then rows onboarded, at the same time (one connection each)",
         )
 
     def handle(self, *args, **options):
