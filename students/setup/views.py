@@ -129,7 +129,7 @@ def day_off_list_view(request, pk):
         except SetupError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, gettext("Đã thêm ngày nghỉ %(day_off)s.") % {"day_off": day_off})
+            messages.success(request, _named(gettext("Đã thêm ngày nghỉ “%(name)s” (%(dates)s)."), day_off))
             return redirect("day_off_list", pk=year.pk)
     days_off = list(year.days_off.all())
     context = {
@@ -140,6 +140,10 @@ def day_off_list_view(request, pk):
         "form": form,
     }
     return render(request, "students/setup/day_off_list.html", context, status=_status(request, form))
+
+
+def _named(text: str, day_off: DayOff) -> str:
+    return text % {"name": day_off.name, "dates": day_off.dates}
 
 
 def _day_off(pk) -> DayOff:
@@ -156,7 +160,7 @@ def day_off_edit_view(request, pk):
         except SetupError as error:
             form.add_error(None, str(error))
         else:
-            messages.success(request, gettext("Đã lưu ngày nghỉ %(day_off)s.") % {"day_off": saved})
+            messages.success(request, _named(gettext("Đã lưu ngày nghỉ “%(name)s” (%(dates)s)."), saved))
             return redirect("day_off_list", pk=day_off.year_id)
     context = {"day_off": day_off, "year": day_off.year, "form": form}
     return render(request, "students/setup/day_off_edit.html", context, status=_status(request, form))
@@ -171,7 +175,7 @@ def day_off_remove_view(request, pk):
     back = reverse("day_off_list", args=[day_off.year_id])
     if confirmed(request, token):
         services.day_off_remove(actor=request.user, day_off=day_off)
-        messages.success(request, gettext("Đã xoá ngày nghỉ %(day_off)s.") % {"day_off": day_off})
+        messages.success(request, _named(gettext("Đã xoá ngày nghỉ “%(name)s” (%(dates)s)."), day_off))
         return redirect(back)
     summary = [
         gettext("Các ngày này trở lại là ngày học: các lớp sẽ phải điểm danh (%(count)d ngày trong tuần).")
@@ -180,7 +184,7 @@ def day_off_remove_view(request, pk):
     ]
     return confirm_page(
         request,
-        title=gettext("Xoá ngày nghỉ %(day_off)s?") % {"day_off": day_off},
+        title=_named(gettext("Xoá ngày nghỉ “%(name)s” (%(dates)s)?"), day_off),
         action=request.path,
         token=token,
         summary=summary,
