@@ -27,6 +27,7 @@ from offices.models import SchoolSummary
 from payments.models import Invoice
 from schoolbook.office_summaries import (
     CHANGED_KEY,
+    WATCHED_TABLES,
     changed_take,
     current_term,
     summary_compute,
@@ -38,7 +39,7 @@ from schoolbook.tasks import (
     office_summaries_refresh_changed,
     office_summary_refresh,
 )
-from students.models import Enrolment, Guardian, SchoolClass, SchoolYear, SubjectLoad, Term
+from students.models import DayOff, Enrolment, Guardian, SchoolClass, SchoolYear, SubjectLoad, Term
 from students.setup.services import day_off_add
 from tenants.models import School
 from tests.conftest import wait_for
@@ -242,6 +243,7 @@ def test_on_a_day_off_no_roll_call_is_due_unless_one_was_taken(sw, world):
     # a class that takes a roll call anyway (a make-up day) makes every class due again
     RollCall.objects.create(school_class=g.a1, date=tuesday, session="morning")
     assert due(tuesday) == (classes, 1)
+    assert DayOff._meta.db_table in WATCHED_TABLES  # adding or removing a day off refreshes the row
 
 
 def test_the_current_term_is_the_one_containing_today_else_the_latest_begun():
