@@ -6,9 +6,10 @@ one; a class is one of its classes not archived):
 
 - `students`: students enrolled today in the year's classes; `classes`: those classes with a student today.
 - Today's roll call (attendance.stats' counting rule: session roll calls, period 0, only):
-  `roll_calls_due`: the classes with students today, on a school day. There is no school calendar in the
-  data: a school day is Monday to Friday inside the school year, or any other day on which the school took
-  a roll call (Saturday classes); holidays on weekdays count as due (and show as not taken).
+  `roll_calls_due`: the classes with students today, on a school day. A school day is Monday to Friday
+  inside the school year that none of the school's days off covers (students.models.DayOff: holidays, Tết,
+  breaks, which the school sets on its year's pages), or any day on which the school took a roll call
+  (Saturday classes, a make-up day on a day off): then every class with students is due again.
   `roll_calls_taken`: those classes with at least one session roll call today (morning or afternoon).
   `marked`: the student-sessions of today's session roll calls (the students enrolled in the class on the
   day, per roll call); `present`: of those, not marked P or K (late counts as present). The day's
@@ -60,6 +61,7 @@ from payments.dashboard.selectors import LIVE
 from payments.models import Invoice
 from schoolbook.ratelimit import redis_client
 from students.models import (
+    DayOff,
     Enrolment,
     SchoolClass,
     SchoolYear,
@@ -88,17 +90,18 @@ def current_term(terms: list[Term], today: datetime.date) -> Term | None:
     return ordered[0] if ordered else None
 
 
-def _is_school_day(year: SchoolYear | None, today: datetime.date, any_taken: bool) -> bool:
+def _is_school_day(year: SchoolYear | None, today: datetime.date, day_off: bool, any_taken: bool) -> bool:
     if year is None or not year.starts_on <= today <= year.ends_on:
         return False
-    return today.weekday() < 5 or any_taken
+    return any_taken or (today.weekday() < 5 and not day_off)
 
 
 def _roll_call_figures(year: SchoolYear | None, today: datetime.date) -> dict:
     classes = SchoolClass.objects.filter(year__is_current=True, archived_at__isnull=True)
-    rows = [row for row in day_overview(classes, today).rows if row.enrolled]
+    overview = day_overview(classes, today)
+    rows = [row for row in overview.rows if row.enrolled]
     taken = [row for row in rows if any(row.slots.values())]
-    school_day = _is_school_day(year, today, bool(taken))
+    school_day = _is_school_day(year, today, overview.day_off is not None, bool(taken))
     total = sum((row.total for row in rows), Slot())
     return {
         "students": sum(row.enrolled for row in rows),
@@ -151,7 +154,7 @@ def _fee_figures(year: SchoolYear | None) -> dict:
 
 def summary_compute(*, school: School, now: datetime.datetime | None = None) -> dict:
     """The school's figures (the module's docstring defines each) as of `now` (default: now), read in its
-    own schema: eight queries at most, whatever its size. Returns SchoolSummary's fields but `school` and
+    own schema: nine queries at most, whatever its size. Returns SchoolSummary's fields but `school` and
     `refreshed_at`."""
     with tenant_context(school):
         now = now or timezone.now()
@@ -223,7 +226,7 @@ WATCHED_TABLES = frozenset(
     model._meta.db_table
     for model in (
         RollCall, AttendanceMark, LeaveRequest, Score, PrimaryRating, AssessmentPlan, Notice, NoticeRecipient,
-        Invoice, Enrolment, SchoolClass, SchoolYear, Term, TeachingAssignment, SubjectLoad,
+        Invoice, Enrolment, SchoolClass, SchoolYear, Term, DayOff, TeachingAssignment, SubjectLoad,
     )
 )  # fmt: skip
 # Django's statements and schoolbook.bulk's alike: INSERT INTO "t" / UPDATE "t" / DELETE FROM "t".

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models.functions import Upper
@@ -11,6 +12,7 @@ from accounts.roles import Role
 from schoolbook.name_order import MAX_LENGTH, vietnamese_sort_key
 from schoolbook.text import fold, nfc
 from students import sector_ids
+from students.holidays import weekdays_between
 from tenants.models import Level
 
 
@@ -105,6 +107,71 @@ class Term(models.Model):
     @property
     def name(self) -> str:
         return _("Học kỳ I") if self.number == 1 else _("Học kỳ II")
+
+
+def _d(day) -> str:
+    return day.strftime("%d/%m/%Y")
+
+
+class DayOff(models.Model):
+    """Days of the school year without classes (a holiday, Tết, a mid-term break): one day or a range,
+    inside its year, never overlapping another of the year. Roll calls are not due on them (they may still
+    be taken: make-up days happen)."""
+
+    year = models.ForeignKey(SchoolYear, on_delete=models.CASCADE, related_name="days_off")
+    first_day = models.DateField(_("từ ngày"))
+    last_day = models.DateField(_("đến ngày"))
+    name = models.CharField(_("tên ngày nghỉ"), max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["first_day"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(last_day__gte=models.F("first_day")), name="day_off_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.dates})"
+
+    @property
+    def dates(self) -> str:
+        """ "14/02/2027" or "14/02/2027 – 22/02/2027"."""
+        if self.first_day == self.last_day:
+            return _d(self.first_day)
+        return f"{_d(self.first_day)} – {_d(self.last_day)}"
+
+    @property
+    def weekdays(self) -> int:
+        """Monday to Friday days the range covers: the school days it takes away from a five-day week."""
+        return weekdays_between(self.first_day, self.last_day)
+
+    def clean(self):
+        """Last day on or after the first, both inside the year, no overlap with another day off of the
+        year (named in the error). Services call it under a lock on the year."""
+        if self.first_day is None or self.last_day is None:
+            return
+        if self.last_day < self.first_day:
+            raise ValidationError({"last_day": _("“Đến ngày” phải bằng hoặc sau “từ ngày”.")})
+        year = self.year
+        outside = _("Ngày nghỉ phải nằm trong năm học %(year)s (%(first)s – %(last)s).") % {
+            "year": year.name, "first": _d(year.starts_on), "last": _d(year.ends_on),
+        }  # fmt: skip
+        if not year.starts_on <= self.first_day <= year.ends_on:
+            raise ValidationError({"first_day": outside})
+        if self.last_day > year.ends_on:
+            raise ValidationError({"last_day": outside})
+        other = (
+            DayOff.objects.filter(year=year, first_day__lte=self.last_day, last_day__gte=self.first_day)
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if other is not None:
+            raise ValidationError(
+                {"first_day": _("Trùng với ngày nghỉ “%(name)s” (%(dates)s) đã có trong năm học.")
+                 % {"name": other.name, "dates": other.dates}}
+            )  # fmt: skip
 
 
 class GradeLevel(models.Model):

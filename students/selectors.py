@@ -1,8 +1,8 @@
 """Roster reads that several apps and packages use: the cached staff and guardian lookups of the access
-check, the current year and enrolments, class lists, a student's profile, children of a guardian, and the
-students a message about a class reaches."""
+check, the current year and enrolments, the school's days off, class lists, a student's profile, children of
+a guardian, and the students a message about a class reaches."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from schoolbook.caching import cached_lookup
 from students.models import (
+    DayOff,
     Enrolment,
     Guardian,
     SchoolClass,
@@ -69,6 +70,25 @@ def guardian_cache_forget(user_ids) -> None:
 
 def current_year() -> SchoolYear | None:
     return SchoolYear.objects.filter(is_current=True).first()
+
+
+def days_off_between(start: date, end: date) -> dict[date, DayOff]:
+    """Each day from `start` to `end` (both included) that one of the school's days off covers, with that day
+    off (one query, whatever the range)."""
+    covering = DayOff.objects.filter(first_day__lte=end, last_day__gte=start).order_by("first_day")
+    found = {}
+    for day_off in covering:
+        day = max(day_off.first_day, start)
+        while day <= min(day_off.last_day, end):
+            found[day] = day_off
+            day += timedelta(days=1)
+    return found
+
+
+def is_day_off(day: date) -> DayOff | None:
+    """The school's day off covering `day` (its name is what pages show), else None: no classes that day,
+    though a roll call may still be taken (a make-up day)."""
+    return days_off_between(day, day).get(day)
 
 
 def current_enrolments(today: date | None = None):

@@ -44,12 +44,14 @@ def assert_accessible(page) -> None:
 
 # Every shown element whose content is wider than its box and whose overflow is not `visible` (auto, scroll,
 # hidden, clip): what a phone user would have to swipe sideways, or could not read at all. Content spilling
-# out of a `visible` box widens the page instead, which the page check catches.
+# out of a `visible` box widens the page instead, which the page check catches. Text for screen readers only
+# (.visually-hidden: a 1 px clipped box) is left out.
 _SIDEWAYS = """() => {
     const found = [];
     for (const element of document.querySelectorAll("body *")) {
         const style = getComputedStyle(element);
         if (style.display === "none" || element.clientWidth === 0) continue;
+        if (element.classList.contains("visually-hidden")) continue;  // clipped on purpose
         if (element.scrollWidth > element.clientWidth + 1 && style.overflowX !== "visible") {
             const name = element.tagName.toLowerCase() + (element.id ? "#" + element.id : "")
                 + (element.className && typeof element.className === "string"

@@ -18,7 +18,7 @@ from attendance.roll_call.selectors import class_days, roll_call_sheet, teacher_
 from attendance.roll_call.services import PERIODS, day_editable_error, period_taken_error, roll_call_save
 from students.models import SchoolClass, Subject
 from students.permissions import is_manager
-from students.selectors import class_list, current_year, homeroom_classes
+from students.selectors import class_list, current_year, homeroom_classes, is_day_off
 
 CLASSES_PER_PAGE = 30
 
@@ -36,7 +36,8 @@ def _day(value: str | None, default: datetime.date | None = None) -> datetime.da
 @staff_required
 def attendance_home_view(request):
     """Teachers: their homeroom classes (morning, afternoon) and the classes they teach (periods). Managers:
-    every class of the year on the day they pick."""
+    every class of the year on the day they pick. On a school's day off the page says so, and roll calls may
+    still be taken (a make-up day)."""
     today = timezone.localdate()
     day = min(_day(request.GET.get("day"), today), today)
     staff = request.staff
@@ -46,6 +47,7 @@ def attendance_home_view(request):
         "is_manager": is_manager(staff),
         "sets_rules": is_principal(staff),
         "periods": PERIODS,
+        "day_off": is_day_off(day),
     }
     if context["is_manager"]:
         page = Paginator(class_list(year=current_year()), CLASSES_PER_PAGE).get_page(request.GET.get("page"))

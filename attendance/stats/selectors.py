@@ -45,8 +45,9 @@ from attendance.models import (
 )
 from attendance.rules import LIMIT, NEAR, OK, OVER, WARN_FROM, absence_level
 from schoolbook.text import decimal_percent
-from students.models import Enrolment, SchoolClass, SchoolYear, StaffMember, Student
+from students.models import DayOff, Enrolment, SchoolClass, SchoolYear, StaffMember, Student
 from students.permissions import is_manager
+from students.selectors import days_off_between, is_day_off
 
 # What the pages say of each level of attendance.rules.absence_level.
 LEVEL_LABELS = {OK: "", NEAR: _("Sắp đến giới hạn"), OVER: _("Vượt giới hạn")}
@@ -189,6 +190,7 @@ class GridRow:
 class GridDay:
     date: datetime.date
     sessions: list[str]  # the sessions with a roll call that day, in order
+    day_off: DayOff | None = None  # the school's day off covering it
 
     @property
     def weekend(self) -> bool:
@@ -211,7 +213,8 @@ class ClassMonth:
 
 def class_month(school_class: SchoolClass, month: datetime.date) -> ClassMonth:
     """Students (enrolled at some time in the month) × days, with their marks and their month and year
-    totals. Four queries: the students, the roll calls, the marks, the year's absences."""
+    totals, and the school's days off. Five queries: the students, the roll calls, the marks, the year's
+    absences, the days off."""
     first, last = month_bounds(month)
     enrolled = Enrolment.objects.filter(
         _enrolled_overlapping(first, last), student=OuterRef("pk"), school_class=school_class
@@ -231,8 +234,9 @@ def class_month(school_class: SchoolClass, month: datetime.date) -> ClassMonth:
     year = school_class.year
     in_year = year_absences([s.pk for s in students], year) if students else {}
     labels = dict(Session.choices)
+    off = days_off_between(first, last)
     days = [
-        GridDay(day, [s for s in SESSIONS if s in taken.get(day, ())])
+        GridDay(day, [s for s in SESSIONS if s in taken.get(day, ())], off.get(day))
         for day in (first + datetime.timedelta(days=n) for n in range((last - first).days + 1))
     ]
     rows = []
@@ -327,13 +331,17 @@ class DayRow:
 class DayOverview:
     day: datetime.date
     rows: list[DayRow] = field(default_factory=list)
+    day_off: DayOff | None = None  # the school's day off covering `day`, if any
 
     @property
     def total(self) -> Slot:
         return sum((row.total for row in self.rows), Slot())
 
     def missing(self, session: str) -> list[SchoolClass]:
-        """The classes (with students that day) that have no roll call for `session` yet."""
+        """The classes (with students that day) that have no roll call for `session` yet; none on a day off
+        (a roll call taken anyway, a make-up day, still counts in the figures)."""
+        if self.day_off is not None:
+            return []
         return [row.school_class for row in self.rows if row.enrolled and row.slots[session] is None]
 
 
@@ -351,9 +359,10 @@ def _classes_enrolled_on(classes: QuerySet, day: datetime.date) -> list[SchoolCl
 
 
 def day_overview(classes: QuerySet, day: datetime.date) -> DayOverview:
-    """Every class with its students that day and, per session, its roll call's figures (two queries)."""
+    """Every class with its students that day and, per session, its roll call's figures, and whether the
+    school is off that day (three queries)."""
     slots = {(cid, session): slot for cid, _day, session, slot in roll_call_slots(classes, day, day)}
-    overview = DayOverview(day)
+    overview = DayOverview(day, day_off=is_day_off(day))
     for school_class in _classes_enrolled_on(classes, day):
         found = {session: slots.get((school_class.pk, session)) for session in SESSIONS}
         overview.rows.append(DayRow(school_class, school_class.enrolled, found))
@@ -456,7 +465,8 @@ class Tiles:
 
 def attendance_tiles(day: datetime.date | None = None, now: datetime.datetime | None = None) -> Tiles:
     """The school home's figures for managers: today's rate so far, the classes without a session roll call
-    for the session under way, pending leave requests, students near or over the limit (five queries)."""
+    for the session under way (none on a day off), pending leave requests, students near or over the limit
+    (six queries)."""
     now = now or timezone.now()
     day = day or timezone.localdate(now)
     session = session_now(now)

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from students.class_names import ClassNameError, parse_class_names
 from students.forms import date_field
-from students.models import Assessment, GradeLevel, SchoolClass, StaffMember, Subject
+from students.models import Assessment, DayOff, GradeLevel, SchoolClass, StaffMember, Subject
 from students.setup.services import YearDates, assignment_teachers, homeroom_candidates
 
 
@@ -41,6 +41,31 @@ class YearCreateForm(YearDatesForm):
         if int(name[5:]) != int(name[:4]) + 1:
             raise forms.ValidationError(_("Năm học gồm hai năm liền nhau, ví dụ 2026-2027."))
         return name
+
+
+class DayOffForm(forms.ModelForm):
+    """A day off of `instance.year`: the model's rules (inside the year, no overlap) show on their fields.
+    One day: leave "Đến ngày" empty."""
+
+    first_day = date_field(_("Từ ngày"))
+    last_day = date_field(_("Đến ngày"))
+
+    class Meta:
+        model = DayOff
+        fields = ["name", "first_day", "last_day"]
+        labels = {"name": _("Tên ngày nghỉ")}
+        help_texts = {"name": _("Ví dụ: Nghỉ Tết Nguyên đán, Nghỉ giữa học kỳ I.")}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["last_day"].required = False
+        self.fields["last_day"].help_text = _("Nghỉ một ngày: để trống.")
+
+    def clean_name(self):
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_last_day(self):
+        return self.cleaned_data.get("last_day") or self.cleaned_data.get("first_day")
 
 
 class _TeacherChoice(forms.ModelChoiceField):

@@ -6,10 +6,14 @@ from students.models import GradeLevel, SchoolYear, Subject, SubjectLoad, Term
 
 
 def years_with_terms():
-    """Every school year, newest first, with its terms and its number of (not archived) classes."""
+    """Every school year, newest first, with its terms, its number of (not archived) classes and of days
+    off."""
     return (
         SchoolYear.objects.prefetch_related(Prefetch("terms", queryset=Term.objects.order_by("number")))
-        .annotate(class_count=Count("classes", filter=Q(classes__archived_at__isnull=True)))
+        .annotate(
+            class_count=Count("classes", filter=Q(classes__archived_at__isnull=True), distinct=True),
+            day_off_count=Count("days_off", distinct=True),
+        )
         .order_by("-starts_on")
     )
 

@@ -1,4 +1,4 @@
-"""A school sets itself up in the browser: school years and their terms, classes, the subject
+"""A school sets itself up in the browser: school years with their terms and days off, classes, the subject
 catalogue per grade and the teaching assignments. Every write is keyword-only, atomic and audited; a
 change that would break data in use is refused with the reason (SetupError). Call inside the school's
 schema."""
@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -19,8 +20,10 @@ from schoolbook.audit.services import audit_record
 from schoolbook.text import fold, nfc
 from students import marks
 from students.class_names import clean_name, leading_grade
+from students.holidays import Holiday, fixed_holidays
 from students.models import (
     Assessment,
+    DayOff,
     Enrolment,
     GradeLevel,
     SchoolClass,
@@ -135,6 +138,18 @@ def year_dates_set(*, actor, year: SchoolYear, dates: YearDates) -> SchoolYear:
                 gettext("Đã có học sinh vào lớp từ ngày %(date)s: năm học không thể bắt đầu sau ngày đó.")
                 % {"date": _d(earliest.starts_on)}
             )
+        outside = (
+            year.days_off.filter(Q(first_day__lt=dates.starts_on) | Q(last_day__gt=dates.ends_on))
+            .order_by("first_day")
+            .first()
+        )
+        if outside is not None:
+            raise SetupError(
+                gettext(
+                    "Ngày nghỉ “%(name)s” (%(dates)s) sẽ nằm ngoài năm học: sửa hoặc xoá ngày nghỉ đó trước."
+                )
+                % {"name": outside.name, "dates": outside.dates}
+            )
         SchoolYear.objects.filter(pk=year.pk).update(starts_on=dates.starts_on, ends_on=dates.ends_on)
         Term.objects.filter(year=year, number=1).update(
             starts_on=dates.starts_on, ends_on=dates.term1_ends_on
@@ -173,6 +188,91 @@ def year_make_current(*, actor, year: SchoolYear) -> SchoolYear:
     )
     year.refresh_from_db()
     return year
+
+
+# --- days off -------------------------------------------------------------------------------------------
+
+
+def _day_off_state(day_off: DayOff) -> dict:
+    return {"name": day_off.name, "first_day": day_off.first_day.isoformat(),
+            "last_day": day_off.last_day.isoformat()}  # fmt: skip
+
+
+def _validated(day_off: DayOff) -> None:
+    """The model's rules (DayOff.clean), as a SetupError; the caller holds the year's lock, so no other
+    day off of the year appears between the check and the write."""
+    try:
+        day_off.full_clean(exclude=["year"])
+    except ValidationError as error:
+        raise SetupError(" ".join(error.messages)) from error
+
+
+def _lock_year(year: SchoolYear) -> SchoolYear:
+    return SchoolYear.objects.select_for_update().get(pk=year.pk)  # one change to its days off at a time
+
+
+@transaction.atomic
+def day_off_add(*, actor, year: SchoolYear, name: str, first_day: date, last_day: date) -> DayOff:
+    """A day or a range of days without classes in `year`."""
+    day_off = DayOff(year=_lock_year(year), name=nfc(name), first_day=first_day, last_day=last_day)
+    _validated(day_off)
+    day_off.save()
+    audit_record(actor=actor, action="day_off.create", obj=day_off, after=_day_off_state(day_off))
+    return day_off
+
+
+@transaction.atomic
+def day_off_update(*, actor, day_off: DayOff, name: str, first_day: date, last_day: date) -> DayOff:
+    _lock_year(day_off.year)
+    day_off = DayOff.objects.select_related("year").get(pk=day_off.pk)
+    before = _day_off_state(day_off)
+    day_off.name, day_off.first_day, day_off.last_day = nfc(name), first_day, last_day
+    _validated(day_off)
+    after = _day_off_state(day_off)
+    if after != before:
+        day_off.save(update_fields=["name", "first_day", "last_day"])
+        audit_record(actor=actor, action="day_off.update", obj=day_off, before=before, after=after)
+    return day_off
+
+
+@transaction.atomic
+def day_off_remove(*, actor, day_off: DayOff) -> None:
+    """The days become school days again (roll calls are due on them)."""
+    audit_record(actor=actor, action="day_off.remove", obj=day_off, before=_day_off_state(day_off))
+    day_off.delete()
+
+
+def holidays_plan(year: SchoolYear) -> list[Holiday]:
+    """The fixed-date national holidays (students.holidays) inside `year` that none of its days off covers
+    yet: what the prefill would add."""
+    covered = list(year.days_off.values_list("first_day", "last_day"))
+    return [
+        holiday
+        for holiday in fixed_holidays(year.starts_on, year.ends_on)
+        if not any(first <= holiday.day <= last for first, last in covered)
+    ]
+
+
+@transaction.atomic
+def holidays_add(*, actor, year: SchoolYear) -> list[DayOff]:
+    """Add the year's fixed-date national holidays (holidays_plan, as the preview showed it), one day off
+    each. Refused when there is none to add."""
+    year = _lock_year(year)
+    plan = holidays_plan(year)
+    if not plan:
+        raise SetupError(
+            gettext("Các ngày lễ cố định trong năm học %(year)s đều đã có.") % {"year": year.name}
+        )
+    days_off = DayOff.objects.bulk_create(
+        DayOff(year=year, name=holiday.name, first_day=holiday.day, last_day=holiday.day) for holiday in plan
+    )
+    audit_record(
+        actor=actor,
+        action="day_off.prefill",
+        obj=year,
+        after={"created": [f"{holiday.day.isoformat()} {holiday.name}" for holiday in plan]},
+    )
+    return days_off
 
 
 # --- classes --------------------------------------------------------------------------------------------

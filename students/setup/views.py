@@ -1,20 +1,26 @@
-"""School setup pages: years and terms, classes, the subject catalogue, teaching assignments.
+"""School setup pages: years with their terms and days off, classes, the subject catalogue, teaching
+assignments.
 Managers of the school only; anyone else gets 404 (schoolbook.permissions). Each POST validates a form,
 calls one service of students.setup.services, shows a SetupError next to the form (status 400) or
 redirects with a flash message. Costly or irreversible steps (make a year current, archive a class, bulk
-creation, removing an assignment) show what will happen and ask to confirm first."""
+creation, removing an assignment or a day off, prefilling the holidays) show what will happen and ask to
+confirm first."""
+
+import copy
 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext
 
+from schoolbook.confirm import confirm_page, confirmation_token, confirmed
 from schoolbook.forms import int_or_none
 from schoolbook.permissions import school_role_required
 from students import marks
-from students.models import GradeLevel, SchoolClass, SchoolYear, Subject, TeachingAssignment
+from students.models import DayOff, GradeLevel, SchoolClass, SchoolYear, Subject, TeachingAssignment
 from students.permissions import MANAGERS
 from students.selectors import current_year
 from students.services import school_year_bounds
@@ -23,6 +29,7 @@ from students.setup.forms import (
     AssignmentAddForm,
     ClassBulkForm,
     ClassForm,
+    DayOffForm,
     SubjectAddForm,
     SubjectRenameForm,
     YearCreateForm,
@@ -105,6 +112,125 @@ def year_make_current_view(request, pk):
             return redirect("year_list")
     context = {"year": year, "current": current, "error": error}
     return render(request, "students/setup/year_make_current.html", context, status=400 if error else 200)
+
+
+# --- days off -------------------------------------------------------------------------------------------
+
+
+@managers_only
+def day_off_list_view(request, pk):
+    """The year's days off with the weekdays each takes, a form to add one; with none yet, the offer to
+    prefill the national holidays of fixed date."""
+    year = get_object_or_404(SchoolYear, pk=pk)
+    form = DayOffForm(request.POST or None, instance=DayOff(year=year))
+    if request.method == "POST" and form.is_valid():
+        try:
+            day_off = services.day_off_add(actor=request.user, year=year, **form.cleaned_data)
+        except SetupError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _named(gettext("Đã thêm ngày nghỉ “%(name)s” (%(dates)s)."), day_off))
+            return redirect("day_off_list", pk=year.pk)
+    days_off = list(year.days_off.all())
+    context = {
+        "year": year,
+        "days_off": days_off,
+        "weekdays": sum(day_off.weekdays for day_off in days_off),
+        "holidays": services.holidays_plan(year) if not days_off else [],
+        "form": form,
+    }
+    return render(request, "students/setup/day_off_list.html", context, status=_status(request, form))
+
+
+def _named(text: str, day_off: DayOff) -> str:
+    return text % {"name": day_off.name, "dates": day_off.dates}
+
+
+def _day_off(pk) -> DayOff:
+    return get_object_or_404(DayOff.objects.select_related("year"), pk=pk)
+
+
+@managers_only
+def day_off_edit_view(request, pk):
+    day_off = _day_off(pk)
+    form = DayOffForm(request.POST or None, instance=copy.copy(day_off))  # the heading keeps the saved name
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = services.day_off_update(actor=request.user, day_off=day_off, **form.cleaned_data)
+        except SetupError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _named(gettext("Đã lưu ngày nghỉ “%(name)s” (%(dates)s)."), saved))
+            return redirect("day_off_list", pk=day_off.year_id)
+    context = {"day_off": day_off, "year": day_off.year, "form": form}
+    return render(request, "students/setup/day_off_edit.html", context, status=_status(request, form))
+
+
+@managers_only
+def day_off_remove_view(request, pk):
+    """GET: what removing does (its weekdays become school days again); POST with the preview's token:
+    remove."""
+    day_off = _day_off(pk)
+    token = confirmation_token(day_off.pk, day_off.name, day_off.first_day, day_off.last_day)
+    back = reverse("day_off_list", args=[day_off.year_id])
+    if confirmed(request, token):
+        services.day_off_remove(actor=request.user, day_off=day_off)
+        messages.success(request, _named(gettext("Đã xoá ngày nghỉ “%(name)s” (%(dates)s)."), day_off))
+        return redirect(back)
+    summary = [
+        gettext("Các ngày này trở lại là ngày học: các lớp sẽ phải điểm danh (%(count)d ngày trong tuần).")
+        % {"count": day_off.weekdays},
+        gettext("Các buổi điểm danh đã làm trong những ngày này vẫn được giữ."),
+    ]
+    return confirm_page(
+        request,
+        title=_named(gettext("Xoá ngày nghỉ “%(name)s” (%(dates)s)?"), day_off),
+        action=request.path,
+        token=token,
+        summary=summary,
+        button=gettext("Xác nhận xoá ngày nghỉ"),
+        back=back,
+    )
+
+
+@managers_only
+def day_off_holidays_view(request, pk):
+    """GET: the fixed-date national holidays inside the year that would be added, and what the school adds
+    itself (Tết, Giỗ Tổ, the second day of National Day); POST with the preview's token: add them."""
+    year = get_object_or_404(SchoolYear, pk=pk)
+    back = reverse("day_off_list", args=[year.pk])
+    plan = services.holidays_plan(year)
+    if not plan:
+        messages.info(
+            request, gettext("Các ngày lễ cố định trong năm học %(year)s đều đã có.") % {"year": year.name}
+        )
+        return redirect(back)
+    token = confirmation_token(year.pk, plan)
+    if confirmed(request, token):
+        try:
+            created = services.holidays_add(actor=request.user, year=year)
+        except SetupError as error:  # added meanwhile from another tab
+            messages.error(request, str(error))
+        else:
+            messages.success(request, gettext("Đã thêm %(count)d ngày lễ.") % {"count": len(created)})
+        return redirect(back)
+    summary = [
+        *(f"{date_format(holiday.day, 'l d/m/Y')}: {holiday.name}" for holiday in plan),
+        gettext(
+            "Tết Nguyên đán, Giỗ Tổ Hùng Vương (10/3 âm lịch), ngày nghỉ thứ hai của Quốc khánh (1/9 hoặc "
+            "3/9, Chính phủ công bố hằng năm), ngày nghỉ bù và các đợt nghỉ giữa kỳ thay đổi theo năm: "
+            "trường tự thêm theo lịch của tỉnh, thành phố."
+        ),
+    ]
+    return confirm_page(
+        request,
+        title=gettext("Thêm các ngày lễ của năm học %(year)s?") % {"year": year.name},
+        action=request.path,
+        token=token,
+        summary=summary,
+        button=gettext("Thêm %(count)d ngày lễ") % {"count": len(plan)},
+        back=back,
+    )
 
 
 # --- classes --------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from offices.models import SchoolSummary
 from payments.models import Invoice
 from schoolbook.office_summaries import (
     CHANGED_KEY,
+    WATCHED_TABLES,
     changed_take,
     current_term,
     summary_compute,
@@ -38,7 +39,8 @@ from schoolbook.tasks import (
     office_summaries_refresh_changed,
     office_summary_refresh,
 )
-from students.models import Enrolment, Guardian, SchoolClass, SchoolYear, SubjectLoad, Term
+from students.models import DayOff, Enrolment, Guardian, SchoolClass, SchoolYear, SubjectLoad, Term
+from students.setup.services import day_off_add
 from tenants.models import School
 from tests.conftest import wait_for
 from tests.factories import (
@@ -146,7 +148,7 @@ def test_the_figures_of_a_school_from_what_its_services_wrote(sw, world):
 
     with CaptureQueriesContext(connection) as queries:
         after = summary_compute(school=world.school_a)
-    assert len(queries) <= 8  # whatever the size of the school
+    assert len(queries) <= 9  # whatever the size of the school
 
     # Toán has 3 students × (TX count + 2) cells, Giáo dục thể chất too; 6A2 is taught nothing yet.
     plans = {p.subject_id: p.regular_count for p in AssessmentPlan.objects.filter(year=g.year, grade=g.grade)}
@@ -218,6 +220,30 @@ def test_a_school_day_is_a_weekday_of_the_year_or_a_day_with_a_roll_call(sw, wor
     RollCall.objects.create(school_class=g.a1, date=sunday, session="morning")  # a Sunday with classes
     assert due(sunday) == (on_monday, 1)
     assert due(g.year.ends_on + datetime.timedelta(days=1)) == (0, 0)
+
+
+def test_on_a_day_off_no_roll_call_is_due_unless_one_was_taken(sw, world):
+    g = sw
+    monday = max(g.year.starts_on, g.today - datetime.timedelta(days=30))
+    monday += datetime.timedelta(days=7 - monday.weekday())  # a Monday inside the year
+    tuesday = monday + datetime.timedelta(days=1)
+    Enrolment.objects.filter(school_class__in=[g.a1, g.a2]).update(starts_on=g.year.starts_on)
+    RollCall.objects.filter(date__in=[monday, tuesday]).delete()
+
+    def due(day):
+        moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
+        figures = summary_compute(school=world.school_a, now=moment)
+        return figures["roll_calls_due"], figures["roll_calls_taken"]
+
+    classes = due(monday)[0]
+    assert classes >= 2
+    day_off_add(actor=world.admin_a, year=g.year, name="Nghỉ lễ", first_day=monday, last_day=tuesday)
+    assert due(monday) == (0, 0)  # not 0 % taken: nothing was due
+    assert due(monday + datetime.timedelta(days=2)) == (classes, 0)  # the day after it is a school day
+    # a class that takes a roll call anyway (a make-up day) makes every class due again
+    RollCall.objects.create(school_class=g.a1, date=tuesday, session="morning")
+    assert due(tuesday) == (classes, 1)
+    assert DayOff._meta.db_table in WATCHED_TABLES  # adding or removing a day off refreshes the row
 
 
 def test_the_current_term_is_the_one_containing_today_else_the_latest_begun():

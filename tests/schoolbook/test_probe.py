@@ -36,7 +36,16 @@ from payments.ledger.services import Incoming, transaction_record
 from payments.models import FeeReduction, Invoice, Payment, Receipt, ReceivingAccount
 from payments.vnpay.services import vnpay_merchant_save
 from schoolbook.sealed import seal
-from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember, StudentGuardian, Subject, Term
+from students.models import (
+    DayOff,
+    GradeLevel,
+    SchoolClass,
+    SchoolYear,
+    StaffMember,
+    StudentGuardian,
+    Subject,
+    Term,
+)
 from tenants.models import TransferRequest
 from tenants.routing import school_urlconf
 from tests.factories import (
@@ -123,6 +132,7 @@ PK_BY_SEGMENT = {
     "staff": "staff",
     "students": "student",
     "years": "year",
+    "days-off": "day_off",
     "classes": "school_class",
     "subjects": "subject",
     "assignments": "assignment",
@@ -209,6 +219,9 @@ def target_build(world) -> SimpleNamespace:
     t.year = SchoolYear.objects.get(is_current=True)
     grade = GradeLevel.objects.get(number=6)
     t.term = Term.objects.filter(year=t.year).order_by("number").first()
+    t.day_off = DayOff.objects.create(
+        year=t.year, name="Nghỉ giữa kỳ mục tiêu", first_day=t.year.ends_on, last_day=t.year.ends_on
+    )
     t.staff = staff_make(world, "0917770002", TARGET_TEACHER)
     t.school_class = SchoolClass.objects.create(
         name="6A1", grade=grade, year=t.year, homeroom_teacher=t.staff

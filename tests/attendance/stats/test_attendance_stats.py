@@ -22,6 +22,7 @@ from grades.results.selectors import class_results
 from grades.results.services import conduct_set
 from grades.rules.circular22 import Outcome
 from students.models import Enrolment
+from students.setup.services import day_off_add
 from tenants.routing import school_urlconf
 from tests.factories import assignment_make, guardian_account, guardian_link, staff_make, student_enrol
 from tests.gradebook_world import gradebook_world, page_queries
@@ -265,6 +266,45 @@ def test_attendance_tiles(st):
     assert 'href="/s/test-a/attendance/stats/limit/"' in html and 'href="/s/test-a/attendance/leave/"' in html
     assert 'data-figure="attendance-rate">66,7%<' in html and "Lớp chưa điểm danh buổi sáng: 6A2" in html
     assert 'data-figure="leave-pending">2<' in html and 'data-figure="absence-limit">1 · 1<' in html
+
+
+def test_on_a_day_off_no_class_is_missing_its_roll_call_and_the_pages_say_why(client, st):
+    day_off_add(actor=st.world.admin_a, year=st.year, name="Nghỉ Tết Dương lịch", first_day=st.today,
+                last_day=st.today)  # fmt: skip
+    take(st.a1, st.today, "morning", {st.students[0]: K})  # a make-up roll call still counts
+    overview = stats.day_overview(stats.visible_classes(st.principal), st.today)
+    assert overview.day_off.name == "Nghỉ Tết Dương lịch"
+    assert overview.missing("morning") == [] and overview.missing("afternoon") == []
+    assert overview.total.rate == "66,7%"
+    morning = timezone.make_aware(datetime.datetime.combine(st.today, datetime.time(8, 0)))
+    tiles = stats.attendance_tiles(now=morning)
+    assert tiles.missing == []
+    set_urlconf(school_urlconf("test-a"))
+    try:
+        html = render_to_string("attendance/_tiles.html", {"attendance_tiles": tiles})
+    finally:
+        set_urlconf(None)
+    assert (
+        'data-figure="attendance-missing">0<' in html and "hôm nay trường nghỉ: Nghỉ Tết Dương lịch" in html
+    )
+
+    client.force_login(st.world.principal_a)
+    day = client.get(f"/s/test-a/attendance/stats/?day={st.today:%Y-%m-%d}").content.decode()
+    assert "Trường nghỉ ngày này: Nghỉ Tết Dương lịch" in day and "Chưa điểm danh" not in day
+    grid = client.get(
+        f"/s/test-a/attendance/stats/classes/{st.a1.pk}/?month={st.today:%Y-%m}"
+    ).content.decode()
+    assert grid.count('data-day-off="Nghỉ Tết Dương lịch"') == 1
+    # the teacher's roll calls: a one-line notice, and the roll call can still be taken
+    client.force_login(st.world.teacher_a)
+    home = client.get("/s/test-a/attendance/").content.decode()
+    assert "Hôm nay trường nghỉ: Nghỉ Tết Dương lịch." in home
+    saved = client.post(
+        f"/s/test-a/attendance/roll-call/{st.a1.pk}/{st.today:%Y-%m-%d}/?session=afternoon", {"version": ""}
+    )
+    assert (
+        saved.status_code == 302 and RollCall.objects.filter(school_class=st.a1, session="afternoon").exists()
+    )
 
 
 # --- who sees what ------------------------------------------------------------------------------------------
