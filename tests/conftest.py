@@ -17,6 +17,7 @@ from celery.signals import before_task_publish
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection, connections, transaction
+from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -192,6 +193,13 @@ def assert_refused(client, user, requests) -> None:
                 assert response.status_code == 302 and response["Location"].startswith("/login/"), path
             else:
                 assert response.status_code == 404, path
+
+
+def signed_in(user) -> Client:
+    """A test client with `user` signed in."""
+    client = Client()
+    client.force_login(user)
+    return client
 
 
 def sign_in(page, phone: str) -> None:

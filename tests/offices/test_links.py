@@ -11,7 +11,6 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -27,7 +26,7 @@ from schoolbook.audit.models import AuditEvent
 from schoolbook.office_links import records_produce
 from schoolbook.sealed import unseal
 from students.models import GradeLevel, SchoolClass, SchoolYear
-from tests.conftest import confirm_token
+from tests.conftest import confirm_token, signed_in
 from tests.factories import (
     account_make,
     fee_item_make,
@@ -297,12 +296,6 @@ def test_the_signature_is_hmac_sha256_over_the_timestamp_and_the_body():
 # --- the pages ------------------------------------------------------------------------------------------
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _link_form(centre, **changes):
     return {
         "endpoint": centre.endpoint, "key_id": centre.KEY_ID, "secret": centre.SECRET,
@@ -315,7 +308,7 @@ def _link_form(centre, **changes):
 def test_the_console_sets_a_link_and_checks_every_field(world, centre):
     office = EducationOffice.objects.create(code="so-ha-noi", name="Sở GD&ĐT Hà Nội", kind="province",
                                             province="Hà Nội")  # fmt: skip
-    admin, path = _client(world.platform_admin), "/console/offices/so-ha-noi/link/"
+    admin, path = signed_in(world.platform_admin), "/console/offices/so-ha-noi/link/"
     assert "Kết nối dữ liệu với trung tâm điều hành" in admin.get(path).content.decode()
     for changes, message in [
         ({"endpoint": "http://ioc.hanoi.example/api"}, "Địa chỉ phải là https://"),
@@ -344,7 +337,7 @@ def test_the_console_sets_a_link_and_checks_every_field(world, centre):
     events = AuditEvent.objects.filter(action="office.link_save")
     assert events.count() == 2 and centre.SECRET not in str([(e.before, e.after) for e in events])
     # The console is the platform admin's alone.
-    assert _client(world.admin_a).get(path).status_code == 404
+    assert signed_in(world.admin_a).get(path).status_code == 404
 
 
 def test_the_office_sees_its_log_with_the_centre_reason_and_replays_after_confirming(day, centre):
@@ -355,7 +348,7 @@ def test_the_office_sees_its_log_with_the_centre_reason_and_replays_after_confir
     send(world)
     specialist = User.objects.create_user("0912000222", full_name="Trần Chuyên Viên")
     OfficeStaff.objects.create(office=world.office, user=specialist)
-    client, log = _client(specialist), "/office/phong-dong-da/links/"
+    client, log = signed_in(specialist), "/office/phong-dong-da/links/"
     page = client.get(log).content.decode()
     rejected = LinkRecord.objects.get(status=Status.REJECTED)
     assert f'data-record="{rejected.pk}" data-status="rejected"' in page and reason in page
@@ -384,7 +377,7 @@ def test_the_office_sees_its_log_with_the_centre_reason_and_replays_after_confir
     stranger = User.objects.create_user("0912000333")
     OfficeStaff.objects.create(office=other, user=stranger)
     for user in (stranger, world.admin_a, world.principal_a, world.parent):
-        for response in (_client(user).get(log), _client(user).post(replay, {"record": rejected.pk})):
+        for response in (signed_in(user).get(log), signed_in(user).post(replay, {"record": rejected.pk})):
             assert response.status_code == 404, user
 
 

@@ -12,13 +12,7 @@ from messaging.models import Message
 from offices.models import EducationOffice, OfficeStaff
 from offices.services import OfficeError, office_staff_remove
 from schoolbook.audit.models import AuditEvent
-from tests.conftest import OTP_RE, assert_refused, confirm_token, without_tokens
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
+from tests.conftest import OTP_RE, assert_refused, confirm_token, signed_in, without_tokens
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ def office(world):
 
 def test_the_head_sees_the_staff_and_the_link_to_them(world, office):
     office, seats = office
-    client = _client(seats["head"].user)
+    client = signed_in(seats["head"].user)
     page = client.get(f"/office/{office.code}/staff/")
     assert page.status_code == 200
     text = without_tokens(page)
@@ -56,7 +50,7 @@ def test_the_head_sees_the_staff_and_the_link_to_them(world, office):
     assert f"/staff/{seats['specialist'].pk}/remove/" in text
     nav = f'href="/office/{office.code}/staff/"'
     assert nav in client.get(f"/office/{office.code}/").content.decode()
-    assert nav not in _client(seats["specialist"].user).get(f"/office/{office.code}/").content.decode()
+    assert nav not in signed_in(seats["specialist"].user).get(f"/office/{office.code}/").content.decode()
 
 
 def test_nobody_but_the_offices_heads_opens_its_staff_pages(world, office):
@@ -72,19 +66,19 @@ def test_nobody_but_the_offices_heads_opens_its_staff_pages(world, office):
     ]
     for user in (seats["specialist"].user, other_head, world.admin_a, world.principal_a, world.teacher_a,
                  world.staff_b, world.parent, world.platform_admin):  # fmt: skip
-        assert_refused(_client(user), user, requests)
+        assert_refused(signed_in(user), user, requests)
     assert_refused(Client(), None, requests[:2])
     assert not User.objects.filter(phone="+84912000077").exists()
     assert OfficeStaff.objects.filter(pk=seats["specialist"].pk).exists()
     # Another office's seat is not found under this office, even by its own head.
     other_seat = OfficeStaff.objects.create(office=other, user=world.teacher_a)
-    head = _client(seats["head"].user)
+    head = signed_in(seats["head"].user)
     assert head.get(f"/office/{office.code}/staff/{other_seat.pk}/remove/").status_code == 404
 
 
 def test_the_head_adds_a_specialist_who_signs_in_as_staff_do(world, office):
     office, seats = office
-    head = _client(seats["head"].user)
+    head = signed_in(seats["head"].user)
     empty = head.post(f"/office/{office.code}/staff/", {"full_name": "", "phone": "12"})
     assert empty.status_code == 400 and "Số điện thoại" in empty.content.decode()
     response = head.post(f"/office/{office.code}/staff/", {"full_name": "Lê Thu Hà", "phone": "0966 555 446"})
@@ -117,7 +111,7 @@ def test_the_head_adds_a_specialist_who_signs_in_as_staff_do(world, office):
 
 def test_the_head_removes_a_specialist_after_a_confirmation(world, office):
     office, seats = office
-    head = _client(seats["head"].user)
+    head = signed_in(seats["head"].user)
     path = f"/office/{office.code}/staff/{seats['specialist'].pk}/remove/"
     preview = head.get(path)
     assert preview.status_code == 200
@@ -133,12 +127,12 @@ def test_the_head_removes_a_specialist_after_a_confirmation(world, office):
         action="office.staff_remove", actor=seats["head"].user, object_id=str(office.pk),
         before={"user": seats["specialist"].user_id, "role": "specialist"},
     ).exists()  # fmt: skip
-    assert _client(seats["specialist"].user).get(f"/office/{office.code}/").status_code == 404
+    assert signed_in(seats["specialist"].user).get(f"/office/{office.code}/").status_code == 404
 
 
 def test_a_head_cannot_remove_himself_and_the_last_head_stays(world, office):
     office, seats = office
-    head = _client(seats["head"].user)
+    head = signed_in(seats["head"].user)
     own = f"/office/{office.code}/staff/{seats['head'].pk}/remove/"
     response = head.post(own, {"confirm": confirm_token(head.get(own))})
     assert response.status_code == 302
@@ -153,7 +147,7 @@ def test_a_head_cannot_remove_himself_and_the_last_head_stays(world, office):
     with pytest.raises(OfficeError, match="lãnh đạo duy nhất"):
         office_staff_remove(actor=deputy.user, office=office, seat_id=seats["head"].pk)
     # The console too keeps the last head: the platform admin adds another first.
-    console = _client(world.platform_admin)
+    console = signed_in(world.platform_admin)
     response = console.post(f"/console/offices/{office.code}/staff/{seats['head'].pk}/remove/")
     assert response.status_code == 302
     assert "lãnh đạo duy nhất" in console.get(response["Location"]).content.decode()
@@ -164,6 +158,6 @@ def test_a_head_cannot_remove_himself_and_the_last_head_stays(world, office):
 def test_an_office_without_specialists_shows_its_head_and_the_next_step(world, office):
     office, seats = office
     seats["specialist"].delete()
-    page = _client(seats["head"].user).get(f"/office/{office.code}/staff/").content.decode()
+    page = signed_in(seats["head"].user).get(f"/office/{office.code}/staff/").content.decode()
     assert "Nguyễn Trưởng Phòng" in page and "Đơn vị chưa có chuyên viên nào." in page
     assert 'name="phone"' in page

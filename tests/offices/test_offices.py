@@ -13,6 +13,7 @@ from offices.areas import area_key, in_area
 from offices.models import EducationOffice, OfficeSchool, OfficeStaff, SchoolSummary
 from schoolbook.onboarding import school_onboard
 from tenants.models import School
+from tests.conftest import signed_in
 
 
 @pytest.mark.parametrize(
@@ -40,12 +41,6 @@ def test_a_district_office_covers_its_district_and_a_province_office_its_provinc
     assert not in_area(province="", district="", office_province="", office_district="")
 
 
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def _summary(school, **figures):
     defaults = {"day": timezone.localdate(), "refreshed_at": timezone.now()}
     return SchoolSummary.objects.update_or_create(school=school, defaults={**defaults, **figures})[0]
@@ -56,7 +51,7 @@ def area(world):
     """School A in Đống Đa and school B in Ba Đình (Hà Nội); a Đống Đa office made in the console."""
     School.objects.filter(pk=world.school_a.pk).update(district="Quận Đống Đa")
     School.objects.filter(pk=world.school_b.pk).update(district="Ba Đình")
-    admin = _client(world.platform_admin)
+    admin = signed_in(world.platform_admin)
     response = admin.post("/console/offices/", {
         "code": "phong-dong-da", "name": "Phòng GD&ĐT Đống Đa", "kind": "district", "province": "TP. Hà Nội",
         "district": "Đống Đa",
@@ -74,7 +69,7 @@ def area(world):
 
 
 def test_the_console_makes_an_office_and_refuses_a_district_office_without_its_district(world):
-    admin = _client(world.platform_admin)
+    admin = signed_in(world.platform_admin)
     response = admin.post("/console/offices/", {
         "code": "phong-x", "name": "Phòng X", "kind": "district", "province": "Hà Nội", "district": " ",
     })  # fmt: skip
@@ -94,7 +89,7 @@ def test_office_staff_see_their_schools_figures_sorted_and_exported(world, area)
     _summary(world.school_a, students=400, roll_calls_due=10, roll_calls_taken=9, marked=360, present=342,
              fees_due=1_000_000, fees_paid=250_000)  # fmt: skip
     _summary(world.school_b, students=300, roll_calls_due=8, roll_calls_taken=8, marked=300, present=297)
-    client = _client(specialist)
+    client = signed_in(specialist)
 
     home = client.get("/home/")
     assert home.status_code == 302 and home["Location"] == "/office/"
@@ -118,13 +113,13 @@ def test_yesterdays_summary_says_nothing_of_todays_roll_call(world, area):
     office, specialist, _ = area
     _summary(world.school_a, day=timezone.localdate() - datetime.timedelta(days=1), roll_calls_due=10,
              roll_calls_taken=10, marked=100, present=100, grades_expected=10, grades_entered=5)  # fmt: skip
-    page = _client(specialist).get(f"/office/{office.code}/").content.decode()
+    page = signed_in(specialist).get(f"/office/{office.code}/").content.decode()
     assert "100,0%" not in page and "50,0%" in page
 
 
 def test_a_school_without_a_summary_yet_is_listed_with_a_next_step(world, area):
     office, specialist, _ = area
-    page = _client(specialist).get(f"/office/{office.code}/").content.decode()
+    page = signed_in(specialist).get(f"/office/{office.code}/").content.decode()
     assert 'data-code="test-a"' in page and "Chưa có số liệu" in page
 
 
@@ -137,24 +132,24 @@ def test_nobody_else_reaches_an_offices_pages(world, area, settings):
     OfficeStaff.objects.create(office=other, user=other_specialist)
     paths = [f"/office/{office.code}/", f"/office/{office.code}/export.csv", "/office/phong-khong-co/"]
     for user in (world.admin_a, world.principal_a, world.teacher_a, world.parent, other_specialist):
-        client = _client(user)
+        client = signed_in(user)
         for path in paths:
             assert client.get(path).status_code == 404, (user, path)
-    assert _client(world.admin_a).get("/office/").status_code == 404
+    assert signed_in(world.admin_a).get("/office/").status_code == 404
     assert Client().get(paths[0])["Location"].startswith("/login/")
     # The console's office pages are the platform admin's alone.
     for path in ("/console/offices/", f"/console/offices/{office.code}/"):
-        assert _client(specialist).get(path).status_code == 404
+        assert signed_in(specialist).get(path).status_code == 404
     # With staff 2FA on, the office's own staff pass it first.
     settings.STAFF_2FA_REQUIRED = True
-    response = _client(specialist).get(paths[0])
+    response = signed_in(specialist).get(paths[0])
     assert response.status_code == 302 and response["Location"].startswith("/account/2fa/")
 
 
 def test_a_withdrawn_school_leaves_the_offices_pages_at_once(world, area):
     office, specialist, admin = area
     _summary(world.school_a, students=400)
-    client = _client(specialist)
+    client = signed_in(specialist)
     assert 'data-code="test-a"' in client.get(f"/office/{office.code}/").content.decode()
     response = admin.post(f"/console/offices/{office.code}/schools/test-a/withdraw/")
     assert response.status_code == 302

@@ -7,7 +7,6 @@ import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.utils import timezone
 from django_tenants.utils import schema_context
 
@@ -21,16 +20,10 @@ from schoolbook.office_reports.reminders import reminders_send
 from schoolbook.office_reports.tasks import report_reminders
 from students.models import GradeLevel, SchoolClass, SchoolYear, StaffMember
 from students.permissions import MANAGERS
-from tests.conftest import confirm_token
+from tests.conftest import confirm_token, signed_in
 from tests.factories import student_enrol
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 @pytest.fixture
@@ -48,7 +41,7 @@ def office(world):
         a1 = SchoolClass.objects.create(name="6A1", grade=GradeLevel.objects.get(number=6), year=year)
         student_enrol("RQ-1", a1, "Hà Văn Một")
         student_enrol("RQ-2", a1, "Hà Thị Hai", gender="female")
-    return office, _client(specialist)
+    return office, signed_in(specialist)
 
 
 def _ask(client, office, **fields) -> ReportRequest:
@@ -69,7 +62,7 @@ def test_a_statistics_request_from_asking_to_locking(world, office):
     request = _ask(specialist, office)
     assert sorted(request.submissions.values_list("school__code", flat=True)) == ["test-a", "test-b"]
     assert AuditEvent.objects.filter(action="office.report_request").exists()
-    admin = _client(world.admin_a)
+    admin = signed_in(world.admin_a)
     home = admin.get("/s/test-a/").content.decode()
     assert 'id="reports-due"' in home and request.title in home
     submission = request.submissions.get(school=world.school_a)
@@ -130,7 +123,7 @@ def test_a_file_report_and_the_late_schools(world, office):
     office, specialist = office
     request = _ask(specialist, office, kind="file", title="Báo cáo tổng kết có chữ ký")
     submission = request.submissions.get(school=world.school_a)
-    admin, fill = _client(world.admin_a), f"/s/test-a/reports/{submission.pk}/"
+    admin, fill = signed_in(world.admin_a), f"/s/test-a/reports/{submission.pk}/"
     refused = admin.post(fill, {"file": SimpleUploadedFile("bao-cao.pdf", b"MZ\x90\x00 not a pdf")})
     assert "không phải tệp PDF, JPEG hoặc PNG" in refused.content.decode()
     admin.post(fill, {"file": SimpleUploadedFile("bao-cao.pdf", PDF, content_type="application/pdf")})
@@ -170,10 +163,10 @@ def test_nobody_else_reaches_a_request_or_a_submission(world, office):
     request = _ask(specialist, office)
     submission_a = request.submissions.get(school=world.school_a)
     # School B's admin, school A's teacher and a parent: not school A's report.
-    assert _client(world.staff_b).get(f"/s/test-b/reports/{submission_a.pk}/").status_code == 404
+    assert signed_in(world.staff_b).get(f"/s/test-b/reports/{submission_a.pk}/").status_code == 404
     for user in (world.teacher_a, world.parent):
-        assert _client(user).get(f"/s/test-a/reports/{submission_a.pk}/").status_code == 404
-        assert _client(user).get("/s/test-a/reports/").status_code == 404
+        assert signed_in(user).get(f"/s/test-a/reports/{submission_a.pk}/").status_code == 404
+        assert signed_in(user).get("/s/test-a/reports/").status_code == 404
     other = EducationOffice.objects.create(
         code="phong-khac", name="Phòng Khác", kind="province", province="Huế"
     )
@@ -182,8 +175,8 @@ def test_nobody_else_reaches_a_request_or_a_submission(world, office):
     mine, theirs = f"/office/{office.code}/requests/", f"/office/{other.code}/requests/"
     paths = [mine, f"{mine}{request.pk}/", f"{theirs}{request.pk}/", f"{mine}new/"]
     for path in paths:
-        assert _client(stranger).get(path).status_code == 404, path
-        assert _client(world.admin_a).get(path).status_code == 404, path
+        assert signed_in(stranger).get(path).status_code == 404, path
+        assert signed_in(world.admin_a).get(path).status_code == 404, path
     assert ReportSubmission.objects.filter(request=request).count() == 2
 
 

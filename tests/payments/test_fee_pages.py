@@ -5,7 +5,6 @@ import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django_tenants.utils import schema_context
 
 from accounts.roles import Role
@@ -13,6 +12,7 @@ from payments.ledger.services import Incoming, transaction_record
 from payments.models import CollectionRound, FeeItem, FeeReduction, Invoice, InvoiceState, ReceivingAccount
 from schoolbook.audit.models import AuditEvent
 from students.models import SchoolClass
+from tests.conftest import signed_in
 from tests.factories import staff_make, student_enrol
 
 pytestmark = pytest.mark.django_db
@@ -27,18 +27,12 @@ def fees(school):
     return accountant
 
 
-def client_for(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def url(path):
     return f"/s/test-a/fees/{path}"
 
 
 def test_the_accountant_sets_up_the_year_and_invoices_it(fees, world):
-    accountant = client_for(fees.user)
+    accountant = signed_in(fees.user)
     page = accountant.get(url(""))
     assert page.status_code == 200 and "Khai báo tài khoản nhận tiền" in page.content.decode()
 
@@ -134,7 +128,7 @@ def test_an_invoice_is_cancelled_only_with_a_reason_and_a_confirmation(fees, wor
 
     round_invoice(fees.user, round_make(fees, [fee_item_make("Tiền ăn", 500_000)]))
     invoice = Invoice.objects.get(student__student_code="FP-2")
-    accountant = client_for(fees.user)
+    accountant = signed_in(fees.user)
     no_reason = accountant.post(url(f"invoices/{invoice.pk}/cancel/"), {})
     assert no_reason.status_code == 400 and "ghi lý do huỷ" in no_reason.content.decode()
     preview = accountant.post(url(f"invoices/{invoice.pk}/cancel/"), {"reason": "Học sinh chuyển trường"})
@@ -152,7 +146,7 @@ def test_a_reduction_waits_for_the_principal(fees, world):
     from tests.factories import fee_item_make
 
     meals = fee_item_make("Tiền ăn", 500_000)
-    accountant = client_for(fees.user)
+    accountant = signed_in(fees.user)
     fake = SimpleUploadedFile("giay.pdf", b"<html>not a pdf</html>", content_type="application/pdf")
     refused = accountant.post(
         url("reductions/new/"),
@@ -183,7 +177,7 @@ def test_a_reduction_waits_for_the_principal(fees, world):
     assert reduction.status == FeeReduction.Status.PENDING and reduction.evidence.name.endswith(".pdf")
     assert accountant.get(url(f"reductions/{reduction.pk}/decide/")).status_code == 404  # not the principal's
 
-    principal = client_for(world.principal_a)
+    principal = signed_in(world.principal_a)
     assert principal.get(url(f"reductions/{reduction.pk}/evidence/"))["Content-Type"] == "application/pdf"
     no_note = principal.post(url(f"reductions/{reduction.pk}/decide/"), {"decision": "reject", "note": ""})
     assert no_note.status_code == 400 and "Hãy ghi lý do không duyệt." in no_note.content.decode()
@@ -194,12 +188,12 @@ def test_a_reduction_waits_for_the_principal(fees, world):
 
 
 def test_who_may_see_and_who_may_change(fees, world):
-    principal, teacher = client_for(world.principal_a), client_for(world.teacher_a)
+    principal, teacher = signed_in(world.principal_a), signed_in(world.teacher_a)
     assert principal.get(url("items/")).status_code == 200
     assert principal.get(url("items/new/")).status_code == 404
     assert principal.post(url("settings/"), {"bank_bin": "970436"}).status_code == 404
     for path in ("", "items/", "rounds/", "reductions/", "settings/"):
         assert teacher.get(url(path)).status_code == 404, path
-    assert client_for(world.parent).get(url("")).status_code == 404
+    assert signed_in(world.parent).get(url("")).status_code == 404
     with schema_context(world.school_b.schema_name):
-        assert client_for(world.staff_b).get(url("")).status_code == 404
+        assert signed_in(world.staff_b).get(url("")).status_code == 404

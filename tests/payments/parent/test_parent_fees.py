@@ -18,7 +18,7 @@ from payments.invoicing.qr import family_code
 from payments.models import FeeOptIn, InvoiceState
 from schoolbook.audit.models import AuditEvent
 from students.services import staff_add
-from tests.conftest import assert_refused, confirm_token
+from tests.conftest import assert_refused, confirm_token, signed_in
 from tests.factories import (
     money_receive,
     round_invoice,
@@ -32,12 +32,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def fees(school):
     return Fees(school)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def child_section(page: str, student) -> str:

@@ -10,7 +10,7 @@ from accounts.roles import Role
 from payments.ledger.services import payment_reverse
 from payments.models import Receipt
 from students.services import staff_add
-from tests.conftest import ARTIFACTS, assert_refused
+from tests.conftest import ARTIFACTS, assert_refused, signed_in
 from tests.factories import money_receive
 from tests.payments.fees_world import Fees
 
@@ -20,12 +20,6 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def fees(school):
     return Fees(school)
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def receipt_of(row) -> Receipt:
