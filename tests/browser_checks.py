@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 AXE_VERSION = "4.14.1"
 AXE = Path(__file__).resolve().parent.parent / "static" / "vendor" / f"axe-core-{AXE_VERSION}" / "axe.min.js"
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -75,3 +76,14 @@ def assert_no_sideways_scroll(page) -> None:
         f"{page.url}: the page is {found['page']} px wide on a {found['width']} px screen"
     )
     assert not found["elements"], f"{page.url}: elements scroll sideways: {found['elements']}"
+
+
+def look(page, name: str, *, accessible: bool = True) -> None:
+    """A journey's stop: the page's screenshot in artifacts/<name>-<width>.png (taken first, so a page
+    that fails is there to look at), then nothing scrolls sideways and, unless told otherwise, axe finds
+    nothing."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}-{page.viewport_size['width']}.png"), full_page=True)
+    assert_no_sideways_scroll(page)
+    if accessible:
+        assert_accessible(page)

@@ -14,8 +14,8 @@ from playwright.sync_api import expect
 from accounts.models import User
 from offices.models import EducationOffice, OfficeSchool, OfficeStaff, SchoolSummary
 from tenants.models import School
-from tests.browser_checks import accessibility_violations, assert_no_sideways_scroll, violations_text
-from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
+from tests.browser_checks import look
+from tests.conftest import TEST_PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -52,11 +52,7 @@ def office(django_db_setup, django_db_blocker):
 
 
 def _look(page, name):
-    assert_no_sideways_scroll(page)
-    violations = accessibility_violations(page)
-    assert not violations, violations_text(violations)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"office-{name}-{page.viewport_size['width']}.png"), full_page=True)
+    look(page, f"office-{name}")
 
 
 def test_an_office_asks_a_school_answers_the_office_returns_it(browser, live_server_url, office):

@@ -10,8 +10,8 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from offices.models import EducationOffice, OfficeStaff
-from tests.browser_checks import accessibility_violations, assert_no_sideways_scroll, violations_text
-from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in, unused_mobile
+from tests.browser_checks import look
+from tests.conftest import TEST_PASSWORD, sign_in, unused_mobile
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
@@ -35,12 +35,7 @@ def office(django_db_setup, django_db_blocker):
 
 
 def _look(page, name):
-    assert_no_sideways_scroll(page)
-    violations = accessibility_violations(page)
-    assert not violations, violations_text(violations)
-    ARTIFACTS.mkdir(exist_ok=True)
-    width = page.viewport_size["width"]
-    page.screenshot(path=str(ARTIFACTS / f"office-staff-{name}-{width}.png"), full_page=True)
+    look(page, f"office-staff-{name}")
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS)

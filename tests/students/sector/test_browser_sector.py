@@ -13,8 +13,8 @@ from playwright.sync_api import expect
 
 from schoolbook.audit.models import AuditEvent
 from students.models import GradeLevel, SchoolClass, SchoolYear, Student
-from tests.browser_checks import accessibility_violations, assert_no_sideways_scroll, violations_text
-from tests.conftest import ARTIFACTS, sign_in
+from tests.browser_checks import look
+from tests.conftest import sign_in
 from tests.factories import student_enrol
 
 pytestmark = pytest.mark.browser
@@ -43,11 +43,7 @@ def class_of_three(django_db_setup, django_db_blocker):
 
 
 def _look(page, name):
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"sector-{name}-{page.viewport_size['width']}.png"), full_page=True)
-    assert_no_sideways_scroll(page)
-    violations = accessibility_violations(page)
-    assert not violations, violations_text(violations)
+    look(page, f"sector-{name}")
 
 
 def test_the_admin_exchanges_with_the_sector_database(

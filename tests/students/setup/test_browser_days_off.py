@@ -12,8 +12,8 @@ from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from students.models import DayOff
-from tests.browser_checks import accessibility_violations, assert_no_sideways_scroll, violations_text
-from tests.conftest import ARTIFACTS, sign_in
+from tests.browser_checks import look
+from tests.conftest import sign_in
 from tests.students.setup import test_browser_setup
 
 pytestmark = pytest.mark.browser
@@ -24,13 +24,7 @@ new_school = test_browser_setup.new_school  # a freshly onboarded school, shared
 
 
 def _look(page, name):
-    assert_no_sideways_scroll(page)
-    violations = accessibility_violations(page)
-    assert not violations, violations_text(violations)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(
-        path=str(ARTIFACTS / f"days-off-{name}-{page.viewport_size['width']}.png"), full_page=True
-    )
+    look(page, f"days-off-{name}")
 
 
 def test_the_admin_sets_the_years_days_off_and_the_attendance_pages_follow(

@@ -15,8 +15,8 @@ from playwright.sync_api import expect
 from accounts.models import User
 from schoolbook.onboarding import school_onboard
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, Student, StudentGuardian
-from tests.browser_checks import assert_no_sideways_scroll
-from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
+from tests.browser_checks import look
+from tests.conftest import TEST_PASSWORD, sign_in
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -68,11 +68,7 @@ def two_schools(django_db_blocker):
 
 
 def _look(page, name):
-    assert_no_sideways_scroll(page)
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(
-        path=str(ARTIFACTS / f"transfer-{name}-{page.viewport_size['width']}.png"), full_page=True
-    )
+    look(page, f"transfer-{name}", accessible=False)
 
 
 def test_a_asks_b_accepts(browser, live_server_url, two_schools):
