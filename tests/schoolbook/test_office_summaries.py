@@ -4,6 +4,7 @@ change watch (any committed write to the figures' tables, one refresh per school
 fan-out skipping suspended schools, the command, and a refresh run by the real Celery worker."""
 
 import datetime
+import functools
 import io
 
 import pytest
@@ -202,18 +203,26 @@ def test_primary_grade_entry_counts_the_ratings_of_the_terms_checkpoints(pr, wor
     assert primary_part() == [2 * pupils, 3]
 
 
+def _a_monday(g) -> datetime.date:
+    """A Monday inside the year, its classes' students enrolled since the year began."""
+    monday = max(g.year.starts_on, g.today - datetime.timedelta(days=30))
+    Enrolment.objects.filter(school_class__in=[g.a1, g.a2]).update(starts_on=g.year.starts_on)
+    return monday + datetime.timedelta(days=7 - monday.weekday())
+
+
+def _due(school, day) -> tuple[int, int]:
+    """(roll calls due, roll calls taken) of `school`'s row computed at 9:00 on `day`."""
+    figures = summary_compute(
+        school=school, now=timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
+    )
+    return figures["roll_calls_due"], figures["roll_calls_taken"]
+
+
 def test_a_school_day_is_a_weekday_of_the_year_or_a_day_with_a_roll_call(sw, world):
     g = sw
-    monday = max(g.year.starts_on, g.today - datetime.timedelta(days=30))
-    monday += datetime.timedelta(days=7 - monday.weekday())  # a Monday inside the year
+    monday = _a_monday(g)
     sunday = monday + datetime.timedelta(days=6)
-    Enrolment.objects.filter(school_class__in=[g.a1, g.a2]).update(starts_on=g.year.starts_on)
-
-    def due(day):
-        moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
-        figures = summary_compute(school=world.school_a, now=moment)
-        return figures["roll_calls_due"], figures["roll_calls_taken"]
-
+    due = functools.partial(_due, world.school_a)
     on_monday = due(monday)[0]
     assert on_monday >= 2  # 6A1 and 6A2 at least
     assert due(sunday) == (0, 0)
@@ -224,17 +233,10 @@ def test_a_school_day_is_a_weekday_of_the_year_or_a_day_with_a_roll_call(sw, wor
 
 def test_on_a_day_off_no_roll_call_is_due_unless_one_was_taken(sw, world):
     g = sw
-    monday = max(g.year.starts_on, g.today - datetime.timedelta(days=30))
-    monday += datetime.timedelta(days=7 - monday.weekday())  # a Monday inside the year
+    monday = _a_monday(g)
     tuesday = monday + datetime.timedelta(days=1)
-    Enrolment.objects.filter(school_class__in=[g.a1, g.a2]).update(starts_on=g.year.starts_on)
     RollCall.objects.filter(date__in=[monday, tuesday]).delete()
-
-    def due(day):
-        moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9)))
-        figures = summary_compute(school=world.school_a, now=moment)
-        return figures["roll_calls_due"], figures["roll_calls_taken"]
-
+    due = functools.partial(_due, world.school_a)
     classes = due(monday)[0]
     assert classes >= 2
     day_off_add(actor=world.admin_a, year=g.year, name="Nghỉ lễ", first_day=monday, last_day=tuesday)
