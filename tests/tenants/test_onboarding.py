@@ -14,12 +14,13 @@ from django_tenants.utils import schema_context, schema_exists
 from accounts.models import User
 from accounts.roles import Role
 from schoolbook.audit.models import AuditEvent
+from schoolbook.celery import app
 from schoolbook.onboarding import school_onboard, schools_onboard_csv
 from students.models import StaffMember
 from tenants.models import Domain, SchemaTemplate, School, SchoolAffiliation, SpareSchema
 from tenants.schema_template import migration_state, replay
 from tenants.schemas import spares_refill
-from tests.conftest import ROOT, _test_database_url
+from tests.conftest import ROOT, _test_database_url, other_workers_paused
 
 
 def _tables(schema):
@@ -251,7 +252,9 @@ def test_the_migration_fills_the_search_column_of_existing_schools(world):
 def test_the_csv_command_onboards_rows_two_at_a_time(django_db_setup, django_db_blocker, tmp_path):
     """`manage.py onboard_schools --jobs 2` in its own process (threads on their own connections, committed,
     as an operator runs it): every good row onboarded once, the two rows naming one admin (written two ways)
-    give that admin one account in both schools, and the bad row is reported."""
+    give that admin one account in both schools, and the bad row is reported. The session's worker is paused
+    meanwhile and the pool refill the command asks for is purged, then the pool topped up again here: a
+    refill running later would add spares under another test's feet."""
     header = "code,name,levels,province,district,address,phone,email,admin_name,admin_phone\n"
     rows = [
         "j2-a,Trường J2 A,primary,,,,,,Phan Một,0981100001",
@@ -263,12 +266,16 @@ def test_the_csv_command_onboards_rows_two_at_a_time(django_db_setup, django_db_
     path = tmp_path / "schools.csv"
     path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
     codes = ["j2-a", "j2-b", "j2-c", "j2-d"]
+    with django_db_blocker.unblock():
+        pool = SpareSchema.objects.count()
     try:
-        done = subprocess.run(
-            [sys.executable, "manage.py", "onboard_schools", "--jobs", "2", str(path)], cwd=ROOT,
-            env=dict(os.environ, DATABASE_URL=_test_database_url()), capture_output=True, text=True,
-            timeout=300,
-        )  # fmt: skip
+        with other_workers_paused("none"):
+            done = subprocess.run(
+                [sys.executable, "manage.py", "onboard_schools", "--jobs", "2", str(path)], cwd=ROOT,
+                env=dict(os.environ, DATABASE_URL=_test_database_url()), capture_output=True, text=True,
+                timeout=300,
+            )  # fmt: skip
+            assert app.control.purge() == 1  # the one refill asked for the whole file
         output = done.stdout + done.stderr
         assert done.returncode != 0 and "4 created, 1 rows rejected" in output, output
         assert "line 5\tlevels\t" in output, output
@@ -289,3 +296,4 @@ def test_the_csv_command_onboards_rows_two_at_a_time(django_db_setup, django_db_
         with django_db_blocker.unblock():
             for school in School.objects.filter(code__in=codes):
                 school.delete(force_drop=True)  # the admins' users stay, as the other committed tests' do
+            spares_refill(target=pool)
