@@ -10,7 +10,8 @@
  *   - keeps the device's offline pages for their owner only: on a page of someone else it deletes every
  *     "pages-*" cache but the owner's (the worker does the same when it keeps a page; signing out leads to
  *     the login page, which is nobody's, so signing out always empties them);
- *   - registers the worker on a parent's pages (the push card registers it too; a second call is a no-op);
+ *   - registers the worker on a parent's pages (the push card registers it too; a second call is a no-op),
+ *     and has it keep this page if the page did not come through it (the first visit);
  *   - shows a kept page's offline banner when the network goes away while it is open;
  *   - on an iPhone/iPad not opened from the home screen, shows [data-install-hint] (Share → Add to Home
  *     Screen) instead of the push card until "Đã hiểu", remembered in localStorage;
@@ -31,7 +32,15 @@
   }
 
   if (owner && "serviceWorker" in navigator) {
-    navigator.serviceWorker.register(script.dataset.swUrl, {scope: "/"}).catch(() => undefined);
+    const uncontrolled = !navigator.serviceWorker.controller;  // this page did not come through the worker
+    navigator.serviceWorker.register(script.dataset.swUrl, {scope: "/"})
+      .then(() => navigator.serviceWorker.ready)
+      .then((registration) => {
+        if (uncontrolled && registration.active) {
+          registration.active.postMessage({keep: window.location.href});
+        }
+      })
+      .catch(() => undefined);
   }
 
   function isIos() {

@@ -11,6 +11,7 @@
  * them; keeping one deletes every other owner's cache, so a device holds one person's pages at most. With
  * no network, a kept page is shown with its offline banner (rendered hidden in it, with the time it was
  * made), any other page as the offline page. The shell's files come from the network, else from the shell.
+ * message {keep: url}: keep that page as if it had been fetched here (the page seen before the worker ran).
  * Signing out (the POST to /logout/) deletes the kept pages; so does every page seen by someone else
  * (static/js/pwa.js). Nothing but GET navigations is kept: no POST answer, no fragment, no file.
  */
@@ -85,6 +86,20 @@ async function navigate(event) {
   }
   return response;
 }
+
+// {keep: url} from static/js/pwa.js: the page a parent saw before this worker controlled it (their first
+// visit) was not fetched through here; asked again, it is kept like any other.
+self.addEventListener("message", (event) => {
+  const url = event.data && typeof event.data.keep === "string" ? new URL(event.data.keep) : null;
+  if (!url || url.origin !== self.location.origin) {
+    return;
+  }
+  url.hash = "";
+  event.waitUntil(fetch(url.href, {credentials: "same-origin"}).then((response) => {
+    const owner = response.headers.get(OWNER_HEADER);
+    return owner && response.status === 200 && !response.redirected ? pageKeep(url.href, response, owner) : undefined;
+  }).catch(() => undefined));
+});
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
