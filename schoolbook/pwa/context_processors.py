@@ -4,6 +4,7 @@ template that asks (most HTMX fragments do not)."""
 
 from schoolbook.pwa.icons import ICONS_FOLDER
 from schoolbook.pwa.selectors import offline_owner, parent_app
+from schoolbook.pwa.views import THEME_COLOR
 
 
 def pwa(request):
@@ -11,4 +12,5 @@ def pwa(request):
         "parent_app": lambda: parent_app(request),
         "offline_owner": lambda: offline_owner(request),
         "app_icons": ICONS_FOLDER,
+        "theme_color": THEME_COLOR,
     }
