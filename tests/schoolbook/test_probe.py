@@ -74,6 +74,8 @@ PUBLIC = {
     "logout": "ends the caller's own session (test_login)",
     "set_language": "Django's language switch, a cookie of the caller's (test_i18n)",
     "service_worker": "sw.js must be public for browsers to register it (test_push_subscriptions)",
+    "manifest": "the web app manifest, the same for everyone (test_pwa)",
+    "offline": "the worker's offline page, stored without cookies: names nobody (test_pwa)",
     "push_receipt": "service worker reports a shown push by its own signed token (test_push_subscriptions)",
     "esms_receipt": "eSMS delivery receipts, authenticated by the URL token (test_messaging_receipts)",
     "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
@@ -549,7 +551,10 @@ def test_the_targets_own_readers_see_what_the_probe_looks_for(world, target):
 
 
 # /metrics answers the test client because it comes from loopback (METRICS_ALLOWED_NETWORKS).
-PAGES_FOR_EVERYONE = ["landing", "healthz", "metrics", "favicon", "login", "code_request", "service_worker"]
+PAGES_FOR_EVERYONE = [
+    "landing", "healthz", "metrics", "favicon", "login", "code_request", "service_worker", "manifest",
+    "offline",
+]  # fmt: skip
 
 
 def test_public_pages_show_no_school_data(world, target):
