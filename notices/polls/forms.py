@@ -97,7 +97,7 @@ def blank_question(index: int, *, preset: str = "") -> QuestionForm:
     """The question form at `index` of the formset, blank or preset (the meeting's "Tham dự"): what the
     compose page's "Thêm câu hỏi" appends."""
     initial = {"kind": rules.RSVP, "label": rules.RSVP_LABEL} if preset == PRESET_MEETING else None
-    form = QuestionForm(prefix=f"{PREFIX}-{index}", initial=initial, empty_permitted=True)
+    form = QuestionForm(prefix=f"{PREFIX}-{index}", initial=initial, use_required_attribute=False)
     QuestionFormSet(prefix=PREFIX).add_fields(form, index)
     return form
 
@@ -113,7 +113,8 @@ class DeadlineForm(forms.Form):
 
 class PollForms:
     """The deadline and the questions of a notice being composed. `is_valid` also checks what holds for
-    them together with the notice (a deadline later than when it goes out; questions only to families)."""
+    them together with the notice (a deadline later than when it goes out; questions only to families).
+    A POST without the questions' part (no formset count) leaves the notice's questions as they are."""
 
     def __init__(self, data=None, *, notice=None, preset: str = ""):
         questions = list(notice.questions.all()) if notice is not None and notice.pk else []
@@ -124,34 +125,45 @@ class PollForms:
         self.deadline = DeadlineForm(
             data, initial={"answers_close_at": timezone.localtime(close_at) if close_at else None}
         )
-        self.questions = QuestionFormSet(data, prefix=PREFIX, initial=initial)
+        self.present = data is not None and f"{PREFIX}-TOTAL_FORMS" in data
+        self.questions = QuestionFormSet(data if self.present else None, prefix=PREFIX, initial=initial)
         self.errors: list[str] = []
 
     def is_valid(self, *, audience: str | None, scheduled_at, sending: bool) -> bool:
-        """A draft may still lack its deadline; one being sent may not."""
-        valid = self.deadline.is_valid() & self.questions.is_valid()
-        if not valid:
-            return False
-        specs = self.specs()
-        if specs and audience == Audience.STAFF:
+        """A draft may still lack its deadline; one being sent may not. Every error shows at once: the
+        deadline is checked even when a question is wrong."""
+        questions_ok = not self.present or self.questions.is_valid()
+        specs = (self.specs() or []) if questions_ok else []
+        if questions_ok and specs and audience == Audience.STAFF:
             self.errors.append(gettext("Câu hỏi chỉ dành cho thông báo gửi phụ huynh."))
         try:
             rules.questions_check(specs)
         except rules.PollError as error:
             self.errors.append(poll_error_text(error))
-        now, deadline = timezone.now(), self.deadline.cleaned_data["answers_close_at"]
-        try:
-            rules.deadline_check(
-                deadline, has_questions=bool(specs) and (sending or deadline is not None),
-                sent_at=max(now, scheduled_at or now),
-            )  # fmt: skip
-        except rules.PollError as error:
-            self.deadline.add_error("answers_close_at", poll_error_text(error))
-        return not self.errors and self.deadline.is_valid()
+        if self.deadline.is_valid():
+            now, deadline = timezone.now(), self.deadline.cleaned_data["answers_close_at"]
+            asked = bool(specs) if questions_ok else self._asks_questions()
+            try:
+                rules.deadline_check(
+                    deadline, has_questions=asked and (sending or deadline is not None),
+                    sent_at=max(now, scheduled_at or now),
+                )  # fmt: skip
+            except rules.PollError as error:
+                self.deadline.add_error("answers_close_at", poll_error_text(error))
+        return questions_ok and not self.errors and self.deadline.is_valid()
 
-    def specs(self) -> list[rules.QuestionSpec]:
-        return [form.spec for form in self.questions.ordered_forms]
+    def _asks_questions(self) -> bool:
+        """Whether the formset, some of whose questions are wrong, keeps any question."""
+        initial = self.questions.initial_form_count()
+        return any(
+            (index < initial or form.has_changed()) and not form.cleaned_data.get("DELETE")
+            for index, form in enumerate(self.questions.forms)
+        )
+
+    def specs(self) -> list[rules.QuestionSpec] | None:
+        """The questions in their order (None: not part of the POST)."""
+        return [form.spec for form in self.questions.ordered_forms] if self.present else None
 
     @property
     def answers_close_at(self):
-        return self.deadline.cleaned_data["answers_close_at"] if self.specs() else None
+        return self.deadline.cleaned_data["answers_close_at"]

@@ -29,7 +29,7 @@ from attendance.gate.services import device_register
 from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, RollCall, Session
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
-from notices.models import Notice, NoticeAttachment, Status
+from notices.models import AnswerSheet, Notice, NoticeAttachment, Question, Status
 from offices.links.models import DataLink, LinkRecord
 from offices.models import EducationOffice, OfficeSchool, OfficeStaff, ReportRequest, ReportSubmission
 from payments.ledger.services import Incoming, transaction_record
@@ -111,6 +111,7 @@ ROLE_PAGES = {
         "notice_list": "notices the teacher wrote or received",
         "notice_compose": "any teacher may write a notice (a manager approves it before it goes out)",
         "notice_estimate": "the compose form's estimate: counts of recipients and messages, no names",
+        "notice_question_blank": "a blank question for the compose form, which any teacher may use",
         "attendance_home": "roll calls of the teacher's own classes",
         "leave_list": "leave requests of the teacher's own homeroom classes",
         "attendance_stats_day": "the school's attendance figures, open to every teacher",
@@ -168,6 +169,7 @@ PARAMS = {
     "code": lambda t: t.school.code,
     "transfer_pk": lambda t: t.transfer_out.pk,
     "item_pk": lambda t: t.fee_option.pk,
+    "sheet_pk": lambda t: t.sheet.pk,
 }
 
 # URL name → its kwargs, where the defaults above would not name the right object.
@@ -247,6 +249,11 @@ def target_build(world) -> SimpleNamespace:
         published_at=timezone.now(),
     )  # fmt: skip
     t.notice.classes.add(t.school_class)
+    # It asks a question: the target student's sheet, not answered yet (the results list her).
+    Question.objects.create(
+        notice=t.notice, position=1, kind="yes_no", label="Đồng ý?", options=["Có", "Không"]
+    )
+    t.sheet = AnswerSheet.objects.create(notice=t.notice, student=t.student, school_class=t.school_class)
     (settings.MEDIA_ROOT / "muc-tieu.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     t.attachment = NoticeAttachment.objects.create(
         notice=t.notice, file="muc-tieu.pdf", original_name="muc-tieu.pdf", size=10,
@@ -515,7 +522,7 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
     assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
     assert len(ALL_PATTERNS) > 100
     objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out", "fee_option",
-               "office_seat"]  # fmt: skip
+               "office_seat", "sheet"]  # fmt: skip
     placeholder = SimpleNamespace(
         **{attribute: SimpleNamespace(pk=1) for attribute in objects},
         today=datetime.date(2026, 1, 1),
@@ -532,8 +539,9 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
 # school A and its markers would catch a page that showed them to someone else.
 CONTROLS = {
     "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
-              "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
-              "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions", "fee_receipt"],
+              "cell_history", "report_card", "notice_detail", "notice_report", "notice_results",
+              "leave_detail", "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions",
+              "fee_receipt"],
     "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "vnpay_start",
                "parent_invoice", "fee_receipt"],
 }  # fmt: skip
