@@ -46,7 +46,10 @@ class GridForm(forms.Form):
                 required=False,
             )
             self.fields[field_name(slot, "room")] = forms.CharField(
-                label=gettext("Phòng, %(slot)s") % {"slot": where}, max_length=30, required=False
+                label=gettext("Phòng, %(slot)s") % {"slot": where},
+                max_length=30,
+                required=False,
+                widget=forms.TextInput(attrs={"placeholder": gettext("Phòng")}),
             )
 
     def cells(self) -> dict[Slot, Cell]:

@@ -287,12 +287,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(tw):
     # a forged confirmation writes nothing either
     client.post(f"{BASE}/import/", {"token": preview.context["pending"].token,
                                     "sha256": preview.context["pending"].sha256, "confirm": "x"})  # fmt: skip
-    assert (
-        Lesson.objects.count() == before
-        and not Message.objects.filter(reference__startswith="timetable:", purpose="timetable")
-        .exclude(reference=f"timetable:{TimetableChange.objects.get().pk}")
-        .exists()
-    )
+    assert (Lesson.objects.count(), Message.objects.count()) == before
 
 
 def test_the_template_downloads(tw):
