@@ -57,6 +57,7 @@ from tests.factories import (
     staff_make,
     student_enrol,
 )
+from timetable.services import Cell, Grid, timetables_apply
 
 # --- what may answer without a 404, and why ---------------------------------------------------------------
 
@@ -117,6 +118,8 @@ ROLE_PAGES = {
         "attendance_stats_day": "the school's attendance figures, open to every teacher",
         "attendance_stats_month": "the school's attendance figures, open to every teacher",
         "attendance_stats_limit": "the school's attendance figures, open to every teacher",
+        "timetable_home": "sends a teacher to their own week",
+        "timetable_mine": "the teacher's own lessons across their classes",
     },
 }
 
@@ -237,6 +240,10 @@ def target_build(world) -> SimpleNamespace:
     student_enrol("MT-002", own_class, "Trần Văn Lớp Khác")
     t.assignment = assignment_make(t.staff, t.school_class, "toan")
     t.subject = Subject.objects.get(level="lower_secondary", code="toan")
+    timetables_apply(
+        actor=world.admin_a, school=world.school_a, starts_on=max(t.today, t.year.starts_on), source="grid",
+        grids=[Grid(t.school_class, {(0, "morning", 1): Cell(t.subject, t.staff, "Phòng mục tiêu")})],
+    )  # fmt: skip
     t.student = student_enrol("MT-001", t.school_class, TARGET_STUDENT, gender="female")
     t.parent = parent_make(world, t.student, TARGET_PARENT_PHONE, TARGET_PARENT)
     t.link = StudentGuardian.objects.get(student=t.student)
