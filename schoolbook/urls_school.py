@@ -18,5 +18,6 @@ urlpatterns = [
     path("messaging/", include("messaging.settings.urls")),
     path("attendance/", include("attendance.urls")),
     path("fees/", include("payments.urls")),
+    path("conversations/", include("conversations.urls")),
     path("reports/", include("schoolbook.office_reports.urls")),
 ]
