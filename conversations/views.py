@@ -21,6 +21,7 @@ from conversations.selectors import (
     office_hours_of,
     participant_of,
     reported_messages,
+    taught_classes,
     thread_messages,
 )
 from conversations.services import (
@@ -43,7 +44,10 @@ def inbox_view(request):
     """The person's conversations in this school, unread first."""
     page = Paginator(inbox(request.user, request.guardian), PAGE_SIZE).get_page(request.GET.get("page"))
     children = list(children_of_guardian(request.guardian).values()) if request.guardian else []
-    return render(request, "conversations/inbox.html", {"page": page, "children": children})
+    classes = taught_classes(request.staff) if request.staff else []
+    return render(
+        request, "conversations/inbox.html", {"page": page, "children": children, "classes": classes}
+    )
 
 
 def _child_or_404(request, pk):
