@@ -3,15 +3,17 @@ writes to the homeroom teacher; the teacher (another browser context) finds it u
 replies; the parent sees the reply and the teacher sees "Đã xem" under the message. Every stop is looked at
 (screenshot, no sideways scroll, axe)."""
 
+import datetime
 import random
 from uuid import uuid4
 
 import pytest
+from django.utils import timezone
 from django_tenants.utils import schema_context
 from playwright.sync_api import expect
 
 from accounts.models import User
-from conversations.models import Conversation, OfficeHours
+from conversations.models import Conversation, ConversationSettings, OfficeHours
 from messaging.models import Message as Outgoing
 from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, StaffMember, Student
@@ -60,7 +62,7 @@ def family(django_db_blocker, settings, tmp_path):
                 conversation.messages.all().delete()
                 conversation.participants.all().delete()
             conversations.delete()
-            hours.delete()
+            OfficeHours.objects.filter(pk=hours.pk).delete()
             Guardian.objects.filter(pk=guardian.pk).delete()
             Enrolment.objects.filter(student=child).delete()
             Student.objects.filter(pk=child.pk).delete()
@@ -82,6 +84,7 @@ def test_a_parent_writes_to_the_homeroom_teacher_who_replies_and_each_sees_the_o
     parent, _child = family
     mother, page = _signed_in(browser, live_server_url, parent.phone, PHONE)
     page.goto("/home/")
+    look(page, "conversation-hub")
     page.get_by_role("link", name="Nhắn thầy cô").click()  # tap 1: the child's messages
     expect(page.locator("h1")).to_have_text("Tin nhắn về Võ Gia Bảo")
     look(page, "conversation-child")
@@ -119,3 +122,79 @@ def test_a_parent_writes_to_the_homeroom_teacher_who_replies_and_each_sees_the_o
     look(staff_page, "conversation-teacher-seen")
     mother.close()
     teacher.close()
+
+
+def test_office_hours_reports_and_the_boards_choices_walked(
+    browser, live_server_url, family, django_db_blocker
+):
+    """The teacher sets office hours that exclude now, and the parent's box says when she will be told; the
+    parent reports the teacher's reply; the principal turns the board's reading on and hides the reported
+    message with a reason; the parent sees it hidden. The staff pages at 1280 px."""
+    parent, _child = family
+    closed = [(timezone.localdate().weekday() + 1) % 7]  # open tomorrow only: closed now
+    contexts = []
+    try:
+        _walk_after_hours(browser, live_server_url, parent, closed, contexts)
+    finally:
+        with django_db_blocker.unblock(), schema_context("school_test_a"):
+            ConversationSettings.objects.all().delete()
+            OfficeHours.objects.filter(staff__user__phone="+84900000013").update(
+                weekdays=[], opens=datetime.time(7), closes=datetime.time(17)
+            )
+        for context in contexts:
+            context.close()
+
+
+def _walk_after_hours(browser, live_server_url, parent, closed, contexts):
+    teacher, staff_page = _signed_in(browser, live_server_url, "0900000013", DESKTOP)
+    contexts.append(teacher)
+    staff_page.goto("/s/test-a/conversations/office-hours/")
+    for box in staff_page.locator("input[name=weekdays]").all():
+        box.uncheck()
+    staff_page.locator(f"input[name=weekdays][value='{closed[0]}']").check()
+    staff_page.get_by_label("Từ giờ").fill("07:00")
+    staff_page.get_by_label("Đến giờ").fill("17:00")
+    look(staff_page, "conversation-office-hours")
+    staff_page.get_by_role("button", name="Lưu").click()
+    expect(staff_page.locator(".flash")).to_contain_text("Đã lưu giờ làm việc.")
+
+    mother, page = _signed_in(browser, live_server_url, parent.phone, PHONE)
+    contexts.append(mother)
+    page.goto("/home/")
+    page.get_by_role("link", name="Nhắn thầy cô").click()
+    page.get_by_role("link", name="Vũ Giáo Viên").click()
+    expect(page.locator(".office-hours")).to_contain_text("sẽ trả lời trong giờ làm việc")
+    expect(page.locator(".office-hours")).to_contain_text("sẽ được báo cho thầy/cô lúc 7:00")
+    look(page, "conversation-after-hours")
+    page.get_by_label("Tin nhắn").fill("Em nhắn ngoài giờ, cô đọc sau ạ.")
+    page.get_by_role("button", name="Gửi").click()
+    thread_url = page.url
+
+    staff_page.goto(thread_url)
+    staff_page.get_by_label("Tin nhắn").fill("Lời lẽ cần ẩn.")
+    staff_page.get_by_role("button", name="Gửi").click()
+    page.goto(thread_url)
+    page.locator(".thread .message").last.locator("summary").click()
+    page.get_by_label("Lý do báo cáo").fill("Không phù hợp")
+    page.get_by_role("button", name="Gửi báo cáo").click()
+    expect(page.locator(".flash")).to_contain_text("Đã báo cáo tin nhắn")
+
+    principal, board = _signed_in(browser, live_server_url, "0900000012", DESKTOP)
+    contexts.append(principal)
+    board.goto("/s/test-a/conversations/settings/")
+    board.get_by_label("Ban giám hiệu xem được hội thoại").check()
+    look(board, "conversation-settings")
+    board.get_by_role("button", name="Lưu").click()
+    board.goto("/s/test-a/conversations/reported/")
+    look(board, "conversation-reports")
+    board.get_by_role("link", name="Ẩn tin nhắn").click()
+    board.get_by_label("Lý do ẩn").fill("Ngôn từ không phù hợp")
+    look(board, "conversation-hide")
+    board.get_by_role("button", name="Ẩn tin nhắn").click()
+    expect(board.locator(".flash")).to_contain_text("Đã ẩn tin nhắn.")
+    board.goto(thread_url)
+    expect(board.locator(".notice")).to_contain_text("với tư cách ban giám hiệu")
+    page.goto(thread_url)
+    expect(page.locator(".hidden-message")).to_contain_text("Ngôn từ không phù hợp")
+    expect(page.locator(".thread")).not_to_contain_text("Lời lẽ cần ẩn.")
+    look(page, "conversation-hidden")
