@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "schoolbook.access.SchoolAccessMiddleware",
+    # A signed-in parent's pages are marked for the service worker to keep offline (schoolbook.pwa).
+    "schoolbook.pwa.middleware.OfflinePagesMiddleware",
 ]
 
 ROOT_URLCONF = "schoolbook.urls_public"
@@ -146,6 +148,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.school",
+                "schoolbook.pwa.context_processors.pwa",
             ],
         },
     }

@@ -10,6 +10,7 @@ from schoolbook import views as site_views
 from schoolbook.console import views as console_views
 from schoolbook.parent_home import views as parent_home_views
 from schoolbook.push import views as push_views
+from schoolbook.pwa import views as pwa_views
 
 urlpatterns = [
     path("", accounts_views.landing_view, name="landing"),
@@ -29,7 +30,9 @@ urlpatterns = [
     ),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("notices.urls_public")),
-    path("sw.js", push_views.service_worker, name="service_worker"),
+    path("sw.js", pwa_views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
+    path("offline/", pwa_views.offline, name="offline"),
     path("push/receipt/", push_views.push_receipt, name="push_receipt"),
     path("account/push/", push_views.push_subscriptions, name="push_subscriptions"),
     path(

@@ -30,7 +30,7 @@ from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, Rol
 from conversations.services import conversation_start, message_report
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
-from notices.models import Notice, NoticeAttachment, Status
+from notices.models import AnswerSheet, Notice, NoticeAttachment, Question, Status
 from offices.links.models import DataLink, LinkRecord
 from offices.models import EducationOffice, OfficeSchool, OfficeStaff, ReportRequest, ReportSubmission
 from payments.ledger.services import Incoming, transaction_record
@@ -75,6 +75,8 @@ PUBLIC = {
     "logout": "ends the caller's own session (test_login)",
     "set_language": "Django's language switch, a cookie of the caller's (test_i18n)",
     "service_worker": "sw.js must be public for browsers to register it (test_push_subscriptions)",
+    "manifest": "the web app manifest, the same for everyone (test_pwa)",
+    "offline": "the worker's offline page, stored without cookies: names nobody (test_pwa)",
     "push_receipt": "service worker reports a shown push by its own signed token (test_push_subscriptions)",
     "esms_receipt": "eSMS delivery receipts, authenticated by the URL token (test_messaging_receipts)",
     "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
@@ -111,6 +113,7 @@ ROLE_PAGES = {
         "notice_list": "notices the teacher wrote or received",
         "notice_compose": "any teacher may write a notice (a manager approves it before it goes out)",
         "notice_estimate": "the compose form's estimate: counts of recipients and messages, no names",
+        "notice_question_blank": "a blank question for the compose form, which any teacher may use",
         "attendance_home": "roll calls of the teacher's own classes",
         "leave_list": "leave requests of the teacher's own homeroom classes",
         "attendance_stats_day": "the school's attendance figures, open to every teacher",
@@ -172,6 +175,7 @@ PARAMS = {
     "code": lambda t: t.school.code,
     "transfer_pk": lambda t: t.transfer_out.pk,
     "item_pk": lambda t: t.fee_option.pk,
+    "sheet_pk": lambda t: t.sheet.pk,
 }
 
 # URL name → its kwargs, where the defaults above would not name the right object.
@@ -252,6 +256,11 @@ def target_build(world) -> SimpleNamespace:
         published_at=timezone.now(),
     )  # fmt: skip
     t.notice.classes.add(t.school_class)
+    # It asks a question: the target student's sheet, not answered yet (the results list her).
+    Question.objects.create(
+        notice=t.notice, position=1, kind="yes_no", label="Đồng ý?", options=["Có", "Không"]
+    )
+    t.sheet = AnswerSheet.objects.create(notice=t.notice, student=t.student, school_class=t.school_class)
     (settings.MEDIA_ROOT / "muc-tieu.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     t.attachment = NoticeAttachment.objects.create(
         notice=t.notice, file="muc-tieu.pdf", original_name="muc-tieu.pdf", size=10,
@@ -531,7 +540,7 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
     assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
     assert len(ALL_PATTERNS) > 100
     objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out", "fee_option",
-               "office_seat"]  # fmt: skip
+               "office_seat", "sheet"]  # fmt: skip
     placeholder = SimpleNamespace(
         **{attribute: SimpleNamespace(pk=1) for attribute in objects},
         today=datetime.date(2026, 1, 1),
@@ -548,8 +557,9 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
 # school A and its markers would catch a page that showed them to someone else.
 CONTROLS = {
     "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
-              "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
-              "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions", "fee_receipt"],
+              "cell_history", "report_card", "notice_detail", "notice_report", "notice_results",
+              "leave_detail", "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions",
+              "fee_receipt"],
     "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "vnpay_start",
                "parent_invoice", "fee_receipt", "conversation_child", "conversation_detail"],
 }  # fmt: skip
@@ -567,7 +577,10 @@ def test_the_targets_own_readers_see_what_the_probe_looks_for(world, target):
 
 
 # /metrics answers the test client because it comes from loopback (METRICS_ALLOWED_NETWORKS).
-PAGES_FOR_EVERYONE = ["landing", "healthz", "metrics", "favicon", "login", "code_request", "service_worker"]
+PAGES_FOR_EVERYONE = [
+    "landing", "healthz", "metrics", "favicon", "login", "code_request", "service_worker", "manifest",
+    "offline",
+]  # fmt: skip
 
 
 def test_public_pages_show_no_school_data(world, target):
