@@ -230,6 +230,14 @@ def test_the_parent_hub_links_to_the_childs_messages(family):
     assert "Đặng" not in child_page and family.teacher_a.full_name not in child_page
 
 
+def test_the_bottom_bars_messages_lead_a_parent_of_one_school_to_its_conversations(family):
+    client = signed_in(family.mother)
+    page = client.get(f"{BASE}/").content.decode()
+    assert 'href="/messages/" aria-current="page"' in page  # the bar's "Tin nhắn", current here
+    response = client.get("/messages/")
+    assert response.status_code == 302 and response["Location"] == f"{BASE}/"
+
+
 # --- who may see what ---------------------------------------------------------------------------------
 
 

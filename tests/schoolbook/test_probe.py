@@ -91,6 +91,7 @@ PUBLIC = {
 # the target, and a POST to them changes only the caller's own session or account.
 OWN_PAGES = {
     "home": "the user's own list of schools",
+    "parent_messages": "sends a parent to their own school's conversations (or their children's cards)",
     "password_offer_dismiss": "hides the caller's own password offer",
     "notice_inbox": "the user's own notices across schools",
     "push_subscriptions": "the caller's own push subscriptions",
