@@ -166,7 +166,8 @@ def test_a_parents_bottom_bar_marks_the_part_of_the_app_they_are_in(world, world
         html = client.get(path).content.decode()
         assert 'class="with-bottom-bar"' in html
         bar = _bar(html)
-        assert re.findall(r'<a href="([^"]*)"', bar) == ["/home/", "/notices/", "/messages/", "/home/#children"]
+        links = ["/home/", "/notices/", "/messages/", "/home/#children"]
+        assert re.findall(r'<a href="([^"]*)"', bar) == links
         assert _current(bar) == current, path
     assert '<h1 class="hub-title" id="children">' in client.get("/home/").content.decode()  # "Con" lands here
 
