@@ -96,6 +96,7 @@ TENANT_APPS = [
     "notices",
     "payments",
     "timetable",
+    "conversations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -233,6 +234,7 @@ REQUEST_MAX_BYTES_BY_PATH = [  # (regular expression searched in the path, limit
     (r"/students/import/$|/terms/\d+/import/$", SPREADSHEET_MAX_BYTES + 2**20),  # roster, gradebook
     (r"/notices/(new|\d+/edit)/$", NOTICE_ATTACHMENTS_MAX * NOTICE_ATTACHMENT_MAX_BYTES + 2**20),
     (r"/attendance/leave/new/$", NOTICE_ATTACHMENT_MAX_BYTES + 2**20),
+    (r"/conversations/(\d+/reply|students/\d+/new)/$", NOTICE_ATTACHMENT_MAX_BYTES + 2**20),  # a photo, a PDF
     (r"/fees/statements/import/$", SPREADSHEET_MAX_BYTES + 2**20),  # bank statements
 ]
 

@@ -23,6 +23,7 @@ urlpatterns = [
     path("login/password/", accounts_views.password_set_view, name="password_set"),
     path("logout/", accounts_views.logout_view, name="logout"),
     path("home/", parent_home_views.home_view, name="home"),
+    path("messages/", parent_home_views.messages_view, name="parent_messages"),
     path(
         "home/password-offer/dismiss/",
         parent_home_views.password_offer_dismiss_view,

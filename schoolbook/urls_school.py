@@ -19,5 +19,6 @@ urlpatterns = [
     path("attendance/", include("attendance.urls")),
     path("fees/", include("payments.urls")),
     path("timetable/", include("timetable.urls")),
+    path("conversations/", include("conversations.urls")),
     path("reports/", include("schoolbook.office_reports.urls")),
 ]

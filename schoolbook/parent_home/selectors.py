@@ -65,6 +65,7 @@ def _links(school, student) -> dict[str, str]:
         "leave_new": school_reverse(school, "leave_request") + f"?student={student.pk}",
         "profile": school_reverse(school, "student_detail", pk=student.pk),
         "fees": school_reverse(school, "parent_fees"),
+        "messages": school_reverse(school, "conversation_child", pk=student.pk),
     }
 
 

@@ -72,6 +72,16 @@ def _cards(user, schools, since) -> str:
     )
 
 
+@login_required
+def messages_view(request):
+    """The bottom bar's "Tin nhắn": a parent of one school goes to its conversations, a parent of several to
+    their children's cards (each with "Nhắn thầy cô" for its school)."""
+    schools = [a.school for a in affiliations_of_user(request.user) if a.is_guardian]
+    if len(schools) == 1:
+        return redirect(school_reverse(schools[0], "conversation_inbox"))
+    return redirect(reverse("home") + "#children")
+
+
 @require_POST
 @login_required
 def password_offer_dismiss_view(request):

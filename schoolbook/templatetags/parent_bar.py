@@ -6,7 +6,7 @@ from django import template
 
 register = template.Library()
 
-# 24×24 icons, filled with the text colour (app.css: .bottom-bar svg); "chat" waits for conversations.
+# 24×24 icons, filled with the text colour (app.css: .bottom-bar svg).
 ICONS = {
     "home": "M3 11 12 3l9 8v10h-6v-6H9v6H3z",
     "bell": "M12 3a6 6 0 0 0-6 6v4l-2 3h16l-2-3V9a6 6 0 0 0-6-6zm-2 15a2 2 0 0 0 4 0z",

@@ -185,7 +185,7 @@ def test_a_parent_installs_sees_the_last_grades_offline_and_signing_out_forgets_
     # The bottom bar: a landmark, the current item, and nothing under it at the end of the page.
     bar = page.get_by_role("navigation", name="Điều hướng chính")
     expect(bar).to_be_visible()
-    expect(bar.get_by_role("link")).to_have_text(["Trang chủ", "Thông báo", "Con"])
+    expect(bar.get_by_role("link")).to_have_text(["Trang chủ", "Thông báo", "Tin nhắn", "Con"])
     expect(bar.get_by_role("link", name="Trang chủ")).to_have_attribute("aria-current", "page")
     look(page, "pwa-parent-home")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")

@@ -27,6 +27,7 @@ from django_tenants.utils import schema_context
 from accounts.models import ContactPoint, User
 from attendance.gate.services import device_register
 from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, RollCall, Session
+from conversations.services import conversation_start, message_report
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
 from notices.models import AnswerSheet, Notice, NoticeAttachment, Question, Status
@@ -91,6 +92,7 @@ PUBLIC = {
 # the target, and a POST to them changes only the caller's own session or account.
 OWN_PAGES = {
     "home": "the user's own list of schools",
+    "parent_messages": "sends a parent to their own school's conversations (or their children's cards)",
     "password_offer_dismiss": "hides the caller's own password offer",
     "notice_inbox": "the user's own notices across schools",
     "push_subscriptions": "the caller's own push subscriptions",
@@ -105,6 +107,7 @@ ROLE_PAGES = {
         "leave_parent_list": "the parent's own leave requests",
         "leave_request": "asks leave for the parent's own children only",
         "parent_fees": "the fees of the parent's own children",
+        "conversation_inbox": "the parent's own conversations",
     },
     "teacher_of_another_class": {
         "school_home": "the teacher's own home in the school",
@@ -120,6 +123,8 @@ ROLE_PAGES = {
         "attendance_stats_limit": "the school's attendance figures, open to every teacher",
         "timetable_home": "sends a teacher to their own week",
         "timetable_mine": "the teacher's own lessons across their classes",
+        "conversation_inbox": "the teacher's own conversations",
+        "conversation_office_hours": "the teacher's own office hours",
     },
 }
 
@@ -157,6 +162,8 @@ PK_BY_SEGMENT = {
     "payments": "payment",
     "receipts": "receipt",
     "reports": "report_submission",
+    "conversations": "conversation",
+    "messages": "chat_message",
 }
 
 # Other parameters by name → a function of the target.
@@ -211,10 +218,11 @@ TARGET_INCOMING = "Lương Văn Chuyển Đến"
 TARGET_FEE = "Khoản thu mục tiêu"
 TARGET_OFFICE = "Phòng Giáo dục mục tiêu"
 TARGET_REPORT = "Thống kê mục tiêu"
+TARGET_CHAT = "Tin nhắn riêng của phụ huynh mục tiêu"
 # What the target's pages show and no refused answer may contain.
 TARGET_MARKERS = (TARGET_STUDENT, TARGET_PARENT, "917770001", TARGET_TEACHER, TARGET_NOTICE, TARGET_LEAVE,
                   TARGET_DEVICE, "MT-001", TARGET_INCOMING, TARGET_FEE, TARGET_OFFICE,
-                  TARGET_REPORT)  # fmt: skip
+                  TARGET_REPORT, TARGET_CHAT)  # fmt: skip
 
 
 def target_build(world) -> SimpleNamespace:
@@ -341,6 +349,17 @@ def target_build(world) -> SimpleNamespace:
         day=t.today, label="MT-001 · 6A1", key="0" * 32, data={"student_code": "MT-001"},
         produced_at=timezone.now(), queued_at=timezone.now(), status="rejected", answer=TARGET_OFFICE,
     )  # fmt: skip
+    # The parent's conversation with the homeroom teacher about the target student, its message reported.
+    t.chat_message = conversation_start(
+        actor=t.parent, student=t.student, recipients=[t.staff.user_id], body=TARGET_CHAT, client_key="probe"
+    )
+    t.conversation = t.chat_message.conversation
+    message_report(
+        actor=t.staff.user,
+        participant=t.conversation.participants.get(user=t.staff.user),
+        message=t.chat_message,
+        reason=TARGET_CHAT,
+    )
     return t
 
 
@@ -550,7 +569,7 @@ CONTROLS = {
               "leave_detail", "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions",
               "fee_receipt"],
     "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "vnpay_start",
-               "parent_invoice", "fee_receipt"],
+               "parent_invoice", "fee_receipt", "conversation_child", "conversation_detail"],
 }  # fmt: skip
 
 

@@ -160,12 +160,14 @@ def test_a_parents_bottom_bar_marks_the_part_of_the_app_they_are_in(world, world
         ("/home/", ["Trang chủ"]),
         ("/notices/", ["Thông báo"]),
         (f"/s/test-a/grades/students/{world_child.pk}/", ["Con"]),
+        ("/s/test-a/conversations/", ["Tin nhắn"]),
         ("/account/devices/", []),
     ):
         html = client.get(path).content.decode()
         assert 'class="with-bottom-bar"' in html
         bar = _bar(html)
-        assert re.findall(r'<a href="([^"]*)"', bar) == ["/home/", "/notices/", "/home/#children"]
+        links = ["/home/", "/notices/", "/messages/", "/home/#children"]
+        assert re.findall(r'<a href="([^"]*)"', bar) == links
         assert _current(bar) == current, path
     assert '<h1 class="hub-title" id="children">' in client.get("/home/").content.decode()  # "Con" lands here
 
