@@ -245,13 +245,14 @@ def notice_detail_view(request, pk):
             report_url = school_reverse(request.tenant, "notice_report", pk=notice.pk)
         except NoReverseMatch:
             report_url = None
+    deciding = can_decide(staff, notice)
     context = {
         "notice": notice,
         "is_sender": is_sender,
         "can_edit": can_edit(staff, notice),
-        "can_decide": can_decide(staff, notice),
+        "can_decide": deciding,
         "can_cancel": can_cancel(staff, notice),
-        "reject_form": RejectForm(),
+        "reject_form": RejectForm() if deciding else None,  # built for whoever may reject it only
         "report_url": report_url,
     }
     return render(request, "notices/detail.html", context)
