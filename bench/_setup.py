@@ -140,7 +140,7 @@ def drop_bench_schools() -> int:
     none of its own) and the tasks queued in the bench broker. Returns the number of schools dropped."""
     from django.db import connection, transaction
 
-    from accounts.models import HomeVisit, OneTimeCode, User
+    from accounts.models import ContactPoint, HomeVisit, OneTimeCode, User
     from schoolbook.audit.models import AuditEvent
     from tenants.models import School, SchoolAffiliation
 
@@ -168,6 +168,7 @@ def drop_bench_schools() -> int:
                 (AuditEvent._meta.db_table, "actor_id"),
                 (OneTimeCode._meta.db_table, "user_id"),
                 (HomeVisit._meta.db_table, "user_id"),
+                (ContactPoint._meta.db_table, "user_id"),  # push subscriptions a benchmark made
                 (SchoolAffiliation._meta.db_table, "user_id"),
                 (User._meta.db_table, "id"),
             ]:
