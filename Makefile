@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/portal_profile.py
 	$(BIN)/python bench/links.py
 	$(BIN)/python bench/district.py
+	$(BIN)/python bench/conversation.py
 
 # Every bench at a tiny size, so that a bench which stops working fails CI (minutes, not a measurement).
 bench-smoke: $(STAMP)
@@ -78,6 +79,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/portal_profile.py --students 40 --notices 5 --requests 5
 	$(BIN)/python bench/links.py --students 100 --batch 50
 	$(BIN)/python bench/district.py --schools 3 --rostered 1 --students 90 --jobs 1,2 --runs 3
+	$(BIN)/python bench/conversation.py --runs 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles

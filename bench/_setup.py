@@ -168,7 +168,7 @@ def drop_bench_schools() -> int:
                 (AuditEvent._meta.db_table, "actor_id"),
                 (OneTimeCode._meta.db_table, "user_id"),
                 (HomeVisit._meta.db_table, "user_id"),
-                (ContactPoint._meta.db_table, "user_id"),  # push subscriptions a benchmark made
+                (ContactPoint._meta.db_table, "user_id"),  # a bench guardian's push subscription
                 (SchoolAffiliation._meta.db_table, "user_id"),
                 (User._meta.db_table, "id"),
             ]:

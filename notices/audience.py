@@ -55,6 +55,17 @@ def audience_resolve(choice: AudienceChoice) -> list[Addressee]:
     if choice.audience == Audience.STAFF:
         staff = StaffMember.objects.filter(is_active=True).select_related("user").order_by("sort_key", "pk")
         return [Addressee(None, s.pk, s.user_id, s.full_name, s.user.phone, s.user.email) for s in staff]
+    links = StudentGuardian.objects.filter(
+        guardian=OuterRef("pk"), student_id__in=_enrolments(choice).values("student_id")
+    )
+    if not choice.emergency:
+        links = links.filter(receives_notifications=True)
+    guardians = Guardian.objects.filter(Exists(links)).order_by("sort_key", "pk")
+    return [Addressee(g.pk, None, g.user_id, g.full_name, g.phone, g.email) for g in guardians]
+
+
+def _enrolments(choice: AudienceChoice):
+    """The current enrolments of the students studying whom a family audience is about."""
     enrolments = current_enrolments().filter(student__status=StudentStatus.STUDYING)
     if choice.audience == Audience.GRADES:
         enrolments = enrolments.filter(school_class__grade_id__in=choice.grade_ids)
@@ -62,10 +73,17 @@ def audience_resolve(choice: AudienceChoice) -> list[Addressee]:
         enrolments = enrolments.filter(school_class_id__in=choice.class_ids)
     elif choice.audience == Audience.STUDENTS:
         enrolments = enrolments.filter(student_id__in=choice.student_ids)
-    links = StudentGuardian.objects.filter(
-        guardian=OuterRef("pk"), student_id__in=enrolments.values("student_id")
+    return enrolments
+
+
+def audience_children(choice: AudienceChoice, guardian_ids) -> dict[int, int]:
+    """The students a family audience is about who have a guardian among `guardian_ids` (those it reaches),
+    each with their current class: student id → class id, in one query. A student between two classes
+    today (a move) counts in the newer one."""
+    rows = (
+        _enrolments(choice)
+        .filter(student__guardian_links__guardian_id__in=list(guardian_ids))
+        .order_by("student_id", "starts_on", "pk")
+        .values_list("student_id", "school_class_id")
     )
-    if not choice.emergency:
-        links = links.filter(receives_notifications=True)
-    guardians = Guardian.objects.filter(Exists(links)).order_by("sort_key", "pk")
-    return [Addressee(g.pk, None, g.user_id, g.full_name, g.phone, g.email) for g in guardians]
+    return dict(rows)

@@ -49,7 +49,10 @@ def _guardian_notice_version(pk: int, guardian: Guardian) -> str:
 
 
 def _notice_visible(pk: int, *, staff: StaffMember | None, guardian: Guardian | None) -> Notice | None:
-    notices = Notice.objects.select_related("author", "decided_by").prefetch_related("attachments")
+    # Its questions (notices.polls) come along: frozen once sent, so a guardian's cached copy keeps them.
+    notices = Notice.objects.select_related("author", "decided_by").prefetch_related(
+        "attachments", "questions"
+    )
     if staff is not None:
         notices = notices.prefetch_related("grades", "classes", "students")
     notice = notices.filter(pk=pk).first()

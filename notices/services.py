@@ -2,7 +2,8 @@
 
 Each function is atomic, locks the notice it changes (two principals deciding at once, the every-minute
 publisher and a cancel racing) and audits the decisions. Publishing writes the recipients, the messages
-(messaging.outbox.services.messages_send) and the new status in one transaction."""
+(messaging.outbox.services.messages_send), the answer sheets of a notice with questions (notices.polls) and
+the new status in one transaction."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +21,8 @@ from messaging.reports.selectors import failed_message_ids
 from notices.audience import AudienceChoice, audience_resolve
 from notices.models import Audience, Notice, NoticeAttachment, NoticeRecipient, Status
 from notices.permissions import can_cancel, can_decide, can_edit, needs_approval
+from notices.polls import rules
+from notices.polls.services import poll_error_text, questions_replace, sheets_create
 from schoolbook.audit.services import audit_record
 from schoolbook.text import nfc
 from schoolbook.uploads import UploadRefused, attachment_max_mb, attachment_type
@@ -47,6 +50,8 @@ class NoticeData:
     students: list = field(default_factory=list)
     channels: list = field(default_factory=list)
     scheduled_at: datetime | None = None
+    answers_close_at: datetime | None = None
+    questions: list[rules.QuestionSpec] | None = None  # None: the notice's questions stay as they are
 
 
 # --- attachments ----------------------------------------------------------------------------------------
@@ -117,12 +122,21 @@ def notice_save(
     notice.title, notice.body = nfc(data.title), data.body.strip()
     notice.category, notice.audience = data.category, data.audience
     notice.channels, notice.scheduled_at = list(data.channels), data.scheduled_at
+    notice.answers_close_at = data.answers_close_at
     notice.status, notice.decided_by, notice.decided_at = Status.DRAFT, None, None
     notice.save()
     # Only the list that goes with the audience is kept: a notice for 6A1 keeps no stale grade choice.
     notice.grades.set(data.grades if data.audience == Audience.GRADES else [])
     notice.classes.set(data.classes if data.audience == Audience.CLASSES else [])
     notice.students.set(data.students if data.audience == Audience.STUDENTS else [])
+    if data.questions is not None:
+        if data.questions and data.audience == Audience.STAFF:
+            raise NoticeError(gettext("Câu hỏi chỉ dành cho thông báo gửi phụ huynh."))
+        try:
+            rules.questions_check(data.questions)
+        except rules.PollError as error:
+            raise NoticeError(poll_error_text(error)) from error
+        questions_replace(notice, data.questions)
     if remove:
         _attachments_remove(notice, remove)
     for upload, content_type in checked:
@@ -135,8 +149,22 @@ def notice_save(
     return notice
 
 
+def _deadline_check(notice: Notice, now: datetime) -> None:
+    """A notice with questions goes out only with a deadline after the moment it goes out."""
+    sent_at = max(now, notice.scheduled_at or now)
+    try:
+        rules.deadline_check(
+            notice.answers_close_at, has_questions=notice.questions.exists(), sent_at=sent_at
+        )
+    except rules.PollError as error:
+        raise NoticeError(poll_error_text(error)) from error
+
+
 def _release(notice: Notice, now: datetime) -> None:
-    """Out of approval: scheduled when its time is still ahead, published at once otherwise."""
+    """Out of approval: scheduled when its time is still ahead, published at once otherwise. A deadline for
+    answers that this moment (or the time it is scheduled for) has reached refuses it: the author sets a
+    later one first."""
+    _deadline_check(notice, now)
     if notice.scheduled_at and notice.scheduled_at > now:
         notice.status = Status.SCHEDULED
         notice.save()
@@ -150,6 +178,7 @@ def notice_submit(*, actor_staff: StaffMember, notice: Notice) -> Notice:
     if not can_edit(actor_staff, notice):
         raise NoticeError(gettext("Thông báo này đã được gửi đi."))
     notice.rejection_reason = ""  # answered by this new version
+    _deadline_check(notice, timezone.now())
     if needs_approval(actor_staff, AudienceChoice.of(notice)):
         notice.status = Status.PENDING_APPROVAL
         notice.save()
@@ -248,6 +277,7 @@ def notice_publish(notice: Notice, *, now: datetime | None = None) -> int:
         NoticeRecipient(notice=notice, guardian_id=a.guardian_id, staff_id=a.staff_id, user_id=a.user_id)
         for a in addressees
     )
+    sheets_create(notice, addressees)
     messages_send(
         purpose=PURPOSE,
         reference=notice.reference,

@@ -1,6 +1,6 @@
 """The notices' routes under /s/<code>/notices/ (plain names, reversed with school_reverse)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from notices import views, views_report
 
@@ -22,4 +22,5 @@ urlpatterns = [
     path("<int:pk>/report/", views_report.notice_report_view, name="notice_report"),
     path("<int:pk>/report.csv", views_report.notice_report_csv_view, name="notice_report_csv"),
     path("<int:pk>/resend/", views_report.notice_resend_view, name="notice_resend"),
+    path("", include("notices.polls.urls")),
 ]

@@ -20,6 +20,9 @@ from notices.audience import AudienceChoice, audience_resolve
 from notices.forms import NoticeForm, RejectForm
 from notices.models import Category, Notice, NoticeAttachment, Status
 from notices.permissions import can_cancel, can_decide, can_edit, is_notice_manager, needs_approval
+from notices.polls.forms import PRESET_MEETING, PollForms
+from notices.polls.selectors import guardian_sheets, questions_of
+from notices.polls.services import is_open
 from notices.selectors import (
     MANAGER_TABS,
     TABS,
@@ -81,23 +84,33 @@ def notice_list_view(request):
 
 
 def _compose(request, notice=None):
+    preset = request.GET.get("preset", "") if notice is None else ""
+    initial = NoticeForm.initial_for(notice) if notice else None
+    if preset == PRESET_MEETING:
+        initial = {"title": gettext("Mời họp phụ huynh"), "category": Category.PARENT_MEETING}
     form = NoticeForm(
-        request.POST or None,
-        request.FILES or None,
-        staff=request.staff,
-        notice=notice,
-        initial=NoticeForm.initial_for(notice) if notice else None,
+        request.POST or None, request.FILES or None, staff=request.staff, notice=notice, initial=initial
     )
-    if request.method == "POST" and form.is_valid():
+    poll = PollForms(request.POST or None, notice=notice, preset=preset)
+    valid = False
+    if request.method == "POST":
+        valid = form.is_valid() & poll.is_valid(
+            audience=form.cleaned_data.get("audience"), scheduled_at=form.cleaned_data.get("scheduled_at"),
+            sending="submit" in request.POST,
+        )  # fmt: skip
+    if valid:
         # "Gửi" of a notice that goes out without approval saves it and asks for confirmation first (the
         # cost, the number of recipients); one that needs approval goes to the principal, costing nothing.
+        # "Thêm câu hỏi" without JavaScript saves the draft and comes back to it with a new blank question.
         send = "submit" in request.POST
         confirm_first = send and not needs_approval(request.staff, form.audience_choice())
+        data = form.notice_data()
+        data.questions, data.answers_close_at = poll.specs(), poll.answers_close_at
         try:
             notice = notice_save(
                 actor_staff=request.staff,
                 notice=notice,
-                data=form.notice_data(),
+                data=data,
                 uploads=form.cleaned_data["attachments"],
                 remove=form.cleaned_data.get("remove_attachments") or [],
                 submit=send and not confirm_first,
@@ -107,10 +120,13 @@ def _compose(request, notice=None):
         else:
             if confirm_first:
                 return redirect("notice_send", pk=notice.pk)
+            if "more" in request.POST:
+                return redirect("notice_edit", pk=notice.pk)
             messages.success(request, _outcome(notice))
             return redirect("notice_detail", pk=notice.pk)
     context = {
         "form": form,
+        "poll": poll,
         "notice": notice,
         "estimate": _estimate(request, form) if form.is_bound else None,
     }
@@ -231,9 +247,11 @@ def notice_estimate_view(request):
     return render(request, "notices/_estimate.html", {"estimate": _estimate(request, form)})
 
 
-def notice_detail_view(request, pk):
-    """Opening it marks it read for whoever it was addressed to. Its author and the managers also see whom
-    it went to and, once published, the delivery report."""
+def notice_detail_context(request, pk) -> dict:
+    """What the notice's page shows to this person (404 when they may not open it); opening it marks it read
+    for whoever it was addressed to. Its author and the managers also see whom it went to, its questions
+    and, once published, the delivery report and the answers; a guardian it reached answers its questions
+    for each child of theirs it asks about (notices.polls)."""
     notice = _visible_or_404(request, pk)
     if notice.unread is not False:  # the first time only: a notice read before writes nothing
         notice_mark_read(notice, guardian=request.guardian, staff=request.staff)
@@ -246,7 +264,8 @@ def notice_detail_view(request, pk):
         except NoReverseMatch:
             report_url = None
     deciding = can_decide(staff, notice)
-    context = {
+    questions = questions_of(notice)
+    return {
         "notice": notice,
         "is_sender": is_sender,
         "can_edit": can_edit(staff, notice),
@@ -254,8 +273,14 @@ def notice_detail_view(request, pk):
         "can_cancel": can_cancel(staff, notice),
         "reject_form": RejectForm() if deciding else None,  # built for whoever may reject it only
         "report_url": report_url,
+        "questions": questions,
+        "sheets": guardian_sheets(notice, request.guardian) if questions else [],
+        "poll_open": is_open(notice),
     }
-    return render(request, "notices/detail.html", context)
+
+
+def notice_detail_view(request, pk):
+    return render(request, "notices/detail.html", notice_detail_context(request, pk))
 
 
 def _decide(request, pk, action, *, managers_only):

@@ -95,6 +95,8 @@ TENANT_APPS = [
     "attendance",
     "notices",
     "payments",
+    "timetable",
+    "conversations",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -128,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "schoolbook.access.SchoolAccessMiddleware",
+    # A signed-in parent's pages are marked for the service worker to keep offline (schoolbook.pwa).
+    "schoolbook.pwa.middleware.OfflinePagesMiddleware",
 ]
 
 ROOT_URLCONF = "schoolbook.urls_public"
@@ -147,6 +151,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.school",
+                "schoolbook.pwa.context_processors.pwa",
             ],
         },
     }
@@ -231,6 +236,7 @@ REQUEST_MAX_BYTES_BY_PATH = [  # (regular expression searched in the path, limit
     (r"/students/import/$|/terms/\d+/import/$", SPREADSHEET_MAX_BYTES + 2**20),  # roster, gradebook
     (r"/notices/(new|\d+/edit)/$", NOTICE_ATTACHMENTS_MAX * NOTICE_ATTACHMENT_MAX_BYTES + 2**20),
     (r"/attendance/leave/new/$", NOTICE_ATTACHMENT_MAX_BYTES + 2**20),
+    (r"/conversations/(\d+/reply|students/\d+/new)/$", NOTICE_ATTACHMENT_MAX_BYTES + 2**20),  # a photo, a PDF
     (r"/fees/statements/import/$", SPREADSHEET_MAX_BYTES + 2**20),  # bank statements
 ]
 

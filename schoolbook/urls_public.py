@@ -10,6 +10,7 @@ from schoolbook import views as site_views
 from schoolbook.console import views as console_views
 from schoolbook.parent_home import views as parent_home_views
 from schoolbook.push import views as push_views
+from schoolbook.pwa import views as pwa_views
 
 urlpatterns = [
     path("", accounts_views.landing_view, name="landing"),
@@ -22,6 +23,7 @@ urlpatterns = [
     path("login/password/", accounts_views.password_set_view, name="password_set"),
     path("logout/", accounts_views.logout_view, name="logout"),
     path("home/", parent_home_views.home_view, name="home"),
+    path("messages/", parent_home_views.messages_view, name="parent_messages"),
     path(
         "home/password-offer/dismiss/",
         parent_home_views.password_offer_dismiss_view,
@@ -29,7 +31,9 @@ urlpatterns = [
     ),
     path("i18n/setlang/", set_language, name="set_language"),
     path("", include("notices.urls_public")),
-    path("sw.js", push_views.service_worker, name="service_worker"),
+    path("sw.js", pwa_views.service_worker, name="service_worker"),
+    path("manifest.webmanifest", pwa_views.manifest, name="manifest"),
+    path("offline/", pwa_views.offline, name="offline"),
     path("push/receipt/", push_views.push_receipt, name="push_receipt"),
     path("account/push/", push_views.push_subscriptions, name="push_subscriptions"),
     path(

@@ -18,5 +18,7 @@ urlpatterns = [
     path("messaging/", include("messaging.settings.urls")),
     path("attendance/", include("attendance.urls")),
     path("fees/", include("payments.urls")),
+    path("timetable/", include("timetable.urls")),
+    path("conversations/", include("conversations.urls")),
     path("reports/", include("schoolbook.office_reports.urls")),
 ]

@@ -34,10 +34,12 @@ def messages_send(
     title: str = "",
     link: str = "",
     reference: str = "",
+    not_before=None,
 ) -> list[Message]:
     """One Message per (recipient, body) with its channel plan, and Delivery rows for each one's first
     channel: two INSERTs whatever the number of items. `channels` narrows the school's order (None: all).
-    Outside `urgent` and `emergency`, quiet hours hold the deliveries (no task) until they end; otherwise
+    Outside `urgent` and `emergency`, quiet hours hold the deliveries (no task) until they end, and
+    `not_before` (an aware time: a teacher's next office hours) until then, whichever is later; otherwise
     one task per MESSAGING_BATCH_SIZE deliveries after commit, on the urgent, bulk or default queue. A
     recipient with no reachable channel still gets a Message (the report names them), with no delivery."""
     if not items:
@@ -62,7 +64,7 @@ def messages_send(
         )
         for recipient, (_, body) in zip(recipients, items, strict=True)
     )
-    hold = None if urgent or emergency else _quiet_until(prefs)
+    hold = None if urgent or emergency else _later(_quiet_until(prefs), not_before)
     now = timezone.now()
     deliveries = Delivery.objects.bulk_create(
         Delivery(
@@ -135,6 +137,12 @@ TASK_BY_QUEUE = {
 
 def _quiet_until(prefs: MessagingSettings):
     return quiet_until(timezone.localtime(), prefs.quiet_hours_start, prefs.quiet_hours_end)
+
+
+def _later(first, second):
+    """The later of two optional times (None: not held)."""
+    held = [time for time in (first, second) if time is not None]
+    return max(held) if held else None
 
 
 def _queue(message: Message) -> str:

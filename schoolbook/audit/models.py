@@ -83,6 +83,9 @@ ACTION_LABELS = {
     "two_factor.failed": _("nhập sai mã xác thực hai lớp"),
     "two_factor.recovery_used": _("dùng mã dự phòng xác thực hai lớp"),
     "two_factor.reset": _("đặt lại xác thực hai lớp"),
+    "timetable.save": _("lưu thời khoá biểu lớp"),
+    "timetable.import": _("nhập thời khoá biểu từ Excel"),
+    "timetable.settings": _("đổi số tiết mỗi buổi"),
 }
 
 

@@ -60,10 +60,12 @@ def _links(school, student) -> dict[str, str]:
     return {
         "grades": school_reverse(school, "student_grades", pk=student.pk),
         "attendance": school_reverse(school, "student_attendance", pk=student.pk),
+        "timetable": school_reverse(school, "student_timetable", pk=student.pk),
         "leave": school_reverse(school, "leave_parent_list"),
         "leave_new": school_reverse(school, "leave_request") + f"?student={student.pk}",
         "profile": school_reverse(school, "student_detail", pk=student.pk),
         "fees": school_reverse(school, "parent_fees"),
+        "messages": school_reverse(school, "conversation_child", pk=student.pk),
     }
 
 

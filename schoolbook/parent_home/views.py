@@ -13,7 +13,7 @@ from offices.selectors import office_sources, offices_of_user
 from schoolbook.caching import cached_part, rows_version, versions_per_school
 from schoolbook.parent_home.selectors import cards_add_notices, children_cards, hub_versions
 from tenants.routing import school_reverse
-from tenants.selectors import affiliation_sources, affiliations_load
+from tenants.selectors import affiliation_sources, affiliations_load, affiliations_of_user
 
 PASSWORD_OFFER_DISMISSED = "password_offer_dismissed"
 
@@ -81,6 +81,16 @@ def _cards(user, schools, since) -> str:
     return cached_part(
         "parent-hub", schemas=schemas, viewer=user.pk, version=(since, today, versions), build=build
     )
+
+
+@login_required
+def messages_view(request):
+    """The bottom bar's "Tin nhắn": a parent of one school goes to its conversations, a parent of several to
+    their children's cards (each with "Nhắn thầy cô" for its school)."""
+    schools = [a.school for a in affiliations_of_user(request.user) if a.is_guardian]
+    if len(schools) == 1:
+        return redirect(school_reverse(schools[0], "conversation_inbox"))
+    return redirect(reverse("home") + "#children")
 
 
 @require_POST

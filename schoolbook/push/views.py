@@ -1,6 +1,6 @@
-"""Web Push pages and endpoints on the platform's origin (outside /s/<code>/): one service worker and one
-subscription per browser serve a parent's children in every school. The subscriptions are accounts', the
-receipts and the gateway's key messaging's, so the pages are composition."""
+"""Web Push pages and endpoints on the platform's origin (outside /s/<code>/): one service worker
+(schoolbook.pwa) and one subscription per browser serve a parent's children in every school. The
+subscriptions are accounts', the receipts and the gateway's key messaging's, so the pages are composition."""
 
 import json
 
@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.push import (
     SubscriptionInvalid,
@@ -27,16 +27,6 @@ from schoolbook.push.selectors import vapid_public_key
 from schoolbook.push.services import ReceiptRefused, push_receipt_apply
 
 RECEIPT_MAX_BYTES = 1024  # {key, receipt}: ~120 bytes
-
-
-@require_GET
-def service_worker(request):
-    """/sw.js at the root, so its scope can be the whole origin (a worker under /static/ could only
-    control /static/); never cached, so a new version reaches browsers at their next visit."""
-    response = render(request, "accounts/sw.js", content_type="application/javascript; charset=utf-8")
-    response["Service-Worker-Allowed"] = "/"
-    response["Cache-Control"] = "no-cache"
-    return response
 
 
 @csrf_exempt  # the service worker has the session cookie but no CSRF token; the receipt token is the check

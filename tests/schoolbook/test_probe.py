@@ -27,9 +27,10 @@ from django_tenants.utils import schema_context
 from accounts.models import ContactPoint, User
 from attendance.gate.services import device_register
 from attendance.models import AttendanceMark, GateEvent, LeaveRequest, Mark, RollCall, Session
+from conversations.services import conversation_start, message_report
 from grades.models import Score
 from grades.rules.circular27 import Checkpoint
-from notices.models import Notice, NoticeAttachment, Status
+from notices.models import AnswerSheet, Notice, NoticeAttachment, Question, Status
 from offices.links.models import DataLink, LinkRecord
 from offices.models import EducationOffice, OfficeSchool, OfficeStaff, ReportRequest, ReportSubmission
 from payments.ledger.services import Incoming, transaction_record
@@ -57,6 +58,7 @@ from tests.factories import (
     staff_make,
     student_enrol,
 )
+from timetable.services import Cell, Grid, timetables_apply
 
 # --- what may answer without a 404, and why ---------------------------------------------------------------
 
@@ -74,6 +76,8 @@ PUBLIC = {
     "logout": "ends the caller's own session (test_login)",
     "set_language": "Django's language switch, a cookie of the caller's (test_i18n)",
     "service_worker": "sw.js must be public for browsers to register it (test_push_subscriptions)",
+    "manifest": "the web app manifest, the same for everyone (test_pwa)",
+    "offline": "the worker's offline page, stored without cookies: names nobody (test_pwa)",
     "push_receipt": "service worker reports a shown push by its own signed token (test_push_subscriptions)",
     "esms_receipt": "eSMS delivery receipts, authenticated by the URL token (test_messaging_receipts)",
     "zalo_webhook": "Zalo ZNS webhook, authenticated by its signature (test_gateways_zalo)",
@@ -88,6 +92,7 @@ PUBLIC = {
 # the target, and a POST to them changes only the caller's own session or account.
 OWN_PAGES = {
     "home": "the user's own list of schools",
+    "parent_messages": "sends a parent to their own school's conversations (or their children's cards)",
     "password_offer_dismiss": "hides the caller's own password offer",
     "notice_inbox": "the user's own notices across schools",
     "push_subscriptions": "the caller's own push subscriptions",
@@ -102,6 +107,7 @@ ROLE_PAGES = {
         "leave_parent_list": "the parent's own leave requests",
         "leave_request": "asks leave for the parent's own children only",
         "parent_fees": "the fees of the parent's own children",
+        "conversation_inbox": "the parent's own conversations",
     },
     "teacher_of_another_class": {
         "school_home": "the teacher's own home in the school",
@@ -109,11 +115,16 @@ ROLE_PAGES = {
         "notice_list": "notices the teacher wrote or received",
         "notice_compose": "any teacher may write a notice (a manager approves it before it goes out)",
         "notice_estimate": "the compose form's estimate: counts of recipients and messages, no names",
+        "notice_question_blank": "a blank question for the compose form, which any teacher may use",
         "attendance_home": "roll calls of the teacher's own classes",
         "leave_list": "leave requests of the teacher's own homeroom classes",
         "attendance_stats_day": "the school's attendance figures, open to every teacher",
         "attendance_stats_month": "the school's attendance figures, open to every teacher",
         "attendance_stats_limit": "the school's attendance figures, open to every teacher",
+        "timetable_home": "sends a teacher to their own week",
+        "timetable_mine": "the teacher's own lessons across their classes",
+        "conversation_inbox": "the teacher's own conversations",
+        "conversation_office_hours": "the teacher's own office hours",
     },
 }
 
@@ -151,6 +162,8 @@ PK_BY_SEGMENT = {
     "payments": "payment",
     "receipts": "receipt",
     "reports": "report_submission",
+    "conversations": "conversation",
+    "messages": "chat_message",
 }
 
 # Other parameters by name → a function of the target.
@@ -166,6 +179,7 @@ PARAMS = {
     "code": lambda t: t.school.code,
     "transfer_pk": lambda t: t.transfer_out.pk,
     "item_pk": lambda t: t.fee_option.pk,
+    "sheet_pk": lambda t: t.sheet.pk,
 }
 
 # URL name → its kwargs, where the defaults above would not name the right object.
@@ -204,10 +218,11 @@ TARGET_INCOMING = "Lương Văn Chuyển Đến"
 TARGET_FEE = "Khoản thu mục tiêu"
 TARGET_OFFICE = "Phòng Giáo dục mục tiêu"
 TARGET_REPORT = "Thống kê mục tiêu"
+TARGET_CHAT = "Tin nhắn riêng của phụ huynh mục tiêu"
 # What the target's pages show and no refused answer may contain.
 TARGET_MARKERS = (TARGET_STUDENT, TARGET_PARENT, "917770001", TARGET_TEACHER, TARGET_NOTICE, TARGET_LEAVE,
                   TARGET_DEVICE, "MT-001", TARGET_INCOMING, TARGET_FEE, TARGET_OFFICE,
-                  TARGET_REPORT)  # fmt: skip
+                  TARGET_REPORT, TARGET_CHAT)  # fmt: skip
 
 
 def target_build(world) -> SimpleNamespace:
@@ -233,6 +248,10 @@ def target_build(world) -> SimpleNamespace:
     student_enrol("MT-002", own_class, "Trần Văn Lớp Khác")
     t.assignment = assignment_make(t.staff, t.school_class, "toan")
     t.subject = Subject.objects.get(level="lower_secondary", code="toan")
+    timetables_apply(
+        actor=world.admin_a, school=world.school_a, starts_on=max(t.today, t.year.starts_on), source="grid",
+        grids=[Grid(t.school_class, {(0, "morning", 1): Cell(t.subject, t.staff, "Phòng mục tiêu")})],
+    )  # fmt: skip
     t.student = student_enrol("MT-001", t.school_class, TARGET_STUDENT, gender="female")
     t.parent = parent_make(world, t.student, TARGET_PARENT_PHONE, TARGET_PARENT)
     t.link = StudentGuardian.objects.get(student=t.student)
@@ -245,6 +264,11 @@ def target_build(world) -> SimpleNamespace:
         published_at=timezone.now(),
     )  # fmt: skip
     t.notice.classes.add(t.school_class)
+    # It asks a question: the target student's sheet, not answered yet (the results list her).
+    Question.objects.create(
+        notice=t.notice, position=1, kind="yes_no", label="Đồng ý?", options=["Có", "Không"]
+    )
+    t.sheet = AnswerSheet.objects.create(notice=t.notice, student=t.student, school_class=t.school_class)
     (settings.MEDIA_ROOT / "muc-tieu.pdf").write_bytes(b"%PDF-1.4\n%%EOF\n")
     t.attachment = NoticeAttachment.objects.create(
         notice=t.notice, file="muc-tieu.pdf", original_name="muc-tieu.pdf", size=10,
@@ -325,6 +349,17 @@ def target_build(world) -> SimpleNamespace:
         day=t.today, label="MT-001 · 6A1", key="0" * 32, data={"student_code": "MT-001"},
         produced_at=timezone.now(), queued_at=timezone.now(), status="rejected", answer=TARGET_OFFICE,
     )  # fmt: skip
+    # The parent's conversation with the homeroom teacher about the target student, its message reported.
+    t.chat_message = conversation_start(
+        actor=t.parent, student=t.student, recipients=[t.staff.user_id], body=TARGET_CHAT, client_key="probe"
+    )
+    t.conversation = t.chat_message.conversation
+    message_report(
+        actor=t.staff.user,
+        participant=t.conversation.participants.get(user=t.staff.user),
+        message=t.chat_message,
+        reason=TARGET_CHAT,
+    )
     return t
 
 
@@ -513,7 +548,7 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
     assert listed <= names, f"listed but no such URL: {sorted(listed - names)}"
     assert len(ALL_PATTERNS) > 100
     objects = [*PK_BY_SEGMENT.values(), "term", "link", "attachment", "transfer_out", "fee_option",
-               "office_seat"]  # fmt: skip
+               "office_seat", "sheet"]  # fmt: skip
     placeholder = SimpleNamespace(
         **{attribute: SimpleNamespace(pk=1) for attribute in objects},
         today=datetime.date(2026, 1, 1),
@@ -530,10 +565,11 @@ def test_every_url_is_probed_and_every_list_names_real_urls():
 # school A and its markers would catch a page that showed them to someone else.
 CONTROLS = {
     "admin": ["class_detail", "student_detail", "staff_edit", "guardian_edit", "class_results",
-              "cell_history", "report_card", "notice_detail", "notice_report", "leave_detail",
-              "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions", "fee_receipt"],
+              "cell_history", "report_card", "notice_detail", "notice_report", "notice_results",
+              "leave_detail", "attendance_stats_class", "fee_invoice", "fee_round", "fee_reductions",
+              "fee_receipt"],
     "parent": ["student_detail", "student_grades", "student_attendance", "leave_detail", "vnpay_start",
-               "parent_invoice", "fee_receipt"],
+               "parent_invoice", "fee_receipt", "conversation_child", "conversation_detail"],
 }  # fmt: skip
 
 
@@ -549,7 +585,10 @@ def test_the_targets_own_readers_see_what_the_probe_looks_for(world, target):
 
 
 # /metrics answers the test client because it comes from loopback (METRICS_ALLOWED_NETWORKS).
-PAGES_FOR_EVERYONE = ["landing", "healthz", "metrics", "favicon", "login", "code_request", "service_worker"]
+PAGES_FOR_EVERYONE = [
+    "landing", "healthz", "metrics", "favicon", "login", "code_request", "service_worker", "manifest",
+    "offline",
+]  # fmt: skip
 
 
 def test_public_pages_show_no_school_data(world, target):
