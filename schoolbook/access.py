@@ -3,7 +3,6 @@ of who must pass 2FA there. It reads students (staff and guardians) and accounts
 the composition layer, not part of tenants."""
 
 from django.conf import settings
-from django.contrib.auth.middleware import get_user
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import render
@@ -27,21 +26,6 @@ def required_for_staff(staff) -> bool:
 # (attendance's gate devices send a bearer token): no login redirect and no staff or guardian; the view
 # authenticates the caller itself.
 MACHINE_PATHS = ("attendance/api/",)
-
-
-class SignedInUserMiddleware:
-    """request.user as the user itself, read once, instead of Django's lazy proxy (after
-    AuthenticationMiddleware): every page past the static files reads it (the access checks, the header's
-    links), and each attribute read through the proxy costs microseconds: ~150 reads a parent page, a tenth
-    of a millisecond or more. The same object the proxy would have loaded (django.contrib.auth's
-    get_user keeps it on the request), so login and logout, which set request.user, work as before."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        request.user = get_user(request)
-        return self.get_response(request)
 
 
 class SchoolAccessMiddleware:

@@ -9,8 +9,6 @@ invalidated: whatever changes those rows, through any code path, changes the key
 import hashlib
 import time
 
-import psycopg
-from django.conf import settings
 from django.core.cache import caches
 from django.db import connection, transaction
 from django.utils.translation import get_language
@@ -82,29 +80,9 @@ def rows_versions(*sources: tuple) -> list[str]:
         rows = f"string_agg({row}::text, '|' ORDER BY t.id)"
         selects.append(f"(SELECT md5(coalesce({rows}, '')) FROM {table} t WHERE {where})")
         params.extend(args)
-    sql = "SELECT " + ", ".join(selects)
-    with connection.cursor() as cursor:  # (the tenant backend sets the schema's search_path here)
-        if settings.DATABASE_POOLING:  # PgBouncer in transaction pooling keeps no prepared statement
-            cursor.execute(sql, params)
-            return list(cursor.fetchone())
-        # A prepared statement on this connection: sent once, then only its parameters. Django's cursors
-        # bind client-side, merging the parameters into this long statement in Python on every view (the
-        # hub's: 1.5 ms of the server's CPU) and having PostgreSQL parse and plan its dozen subqueries
-        # again. This one binds on the server, wrapped as Django wraps its own (execute wrappers, the query
-        # log that tests count).
-        raw = _PreparingCursor(cursor.cursor.connection)
-        wrap = connection.make_debug_cursor if connection.queries_logged else connection.make_cursor
-        with wrap(raw) as prepared:
-            prepared.execute(sql, params)
-            return list(prepared.fetchone())
-
-
-class _PreparingCursor(psycopg.Cursor):
-    """A server-side binding cursor whose every statement is prepared (kept per connection: psycopg's
-    `prepared_max`, 100 by default, the least recently used deallocated)."""
-
-    def execute(self, query, params=None, *, prepare=None, binary=None):
-        return super().execute(query, params, prepare=True, binary=binary)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(selects), params)
+        return list(cursor.fetchone())
 
 
 def rows_version(*sources: tuple) -> str:

@@ -125,8 +125,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    # The user read once, not through a lazy proxy on every attribute (schoolbook.access).
-    "schoolbook.access.SignedInUserMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "schoolbook.access.SchoolAccessMiddleware",
