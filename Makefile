@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/pooling.py
 	$(BIN)/python bench/operations.py
 	$(BIN)/python bench/portal.py
+	$(BIN)/python bench/portal_profile.py
 	$(BIN)/python bench/links.py
 	$(BIN)/python bench/district.py
 	$(BIN)/python bench/conversation.py
@@ -75,6 +76,7 @@ bench-smoke: $(STAMP)
 	$(BIN)/python bench/pooling.py --rounds 5
 	$(BIN)/python bench/operations.py --students 100 --requests 200
 	$(BIN)/python bench/portal.py --users 5 --seconds 3 --students 40 --notices 5 --cpu-requests 3
+	$(BIN)/python bench/portal_profile.py --students 40 --notices 5 --requests 5
 	$(BIN)/python bench/links.py --students 100 --batch 50
 	$(BIN)/python bench/district.py --schools 3 --rostered 1 --students 90 --jobs 1,2 --runs 3
 	$(BIN)/python bench/conversation.py --runs 3

@@ -8,8 +8,12 @@ and, for the measured parents, two leave requests each. Each of `max(--users)` p
 and password) and two children. Then:
 
 1. CPU per page, sequentially: one parent signs in with the real form and opens each page `--cpu-requests`
-   times (after a warm-up), one request at a time; the CPU time gunicorn's processes (master and workers) and
-   the bench database's PostgreSQL backends spent, read from /proc, divided by the number of requests.
+   times (after a warm-up), one request at a time, in `--cpu-rounds` rounds; the CPU time gunicorn's
+   processes (master and workers) and the bench database's PostgreSQL backends spent, read from the
+   scheduler's nanosecond counters in /proc, divided by the number of requests; the median of the rounds.
+   With `--compare CHECKOUT`, a second gunicorn serves that checkout (its own Redis database) and each
+   page is opened on both in turn, round by round: a change's before and after side by side (no load
+   phase then).
 2. For each number of parents in `--users`: the notices marked unread and the home visits forgotten (so that
    each level does the same first-view writes), then locust: the login phase (every parent signs in as soon
    as it is spawned, all within a quarter of a second: a burst after an SMS) and the steady phase
@@ -45,6 +49,7 @@ import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -62,6 +67,7 @@ TARGET_SIGN_INS = 40
 # The pages of a parent and how often each is opened in the steady phase.
 PAGE_WEIGHTS = {"home": 3, "school home": 1, "grades": 3, "notices": 2, "notice": 2, "leave": 1}
 LOCUST = Path(__file__).resolve().parent / "_portal_locust.py"
+COMPARE_REDIS_DB = 4  # the compared server's own cache (0–3 and 6–15 are others': bench/_setup, tests/plugin)
 
 
 def main() -> int:
@@ -71,7 +77,12 @@ def main() -> int:
     parser.add_argument("--students", type=int, default=450)
     parser.add_argument("--notices", type=int, default=100)
     parser.add_argument("--think", default="1,3", help="think time between two pages: min,max seconds")
-    parser.add_argument("--cpu-requests", type=int, default=40, help="requests per page in the CPU pass")
+    parser.add_argument("--cpu-requests", type=int, default=200, help="requests per page in the CPU pass")
+    parser.add_argument("--cpu-rounds", type=int, default=5, help="the CPU pass's rounds (median reported)")
+    parser.add_argument(
+        "--compare", metavar="CHECKOUT", help="another checkout (e.g. main's worktree) served by a second "
+        "gunicorn beside this one, its pages alternated with this one's in the CPU pass; no load phase",
+    )  # fmt: skip
     args = parser.parse_args()
     levels = [int(n) for n in args.users.split(",")]
     think = [float(s) for s in args.think.split(",")]
@@ -82,20 +93,26 @@ def main() -> int:
     _setup.drop_bench_schools()
     actor = _setup.bench_admin()
     started = time.perf_counter()
-    server = None
+    processes = []
+    runs = []
     try:
         school, parents = _seed(actor, args.students, args.notices, max(levels))
         server, port = _gunicorn()
+        processes.append(server)
         host = f"http://127.0.0.1:{port}"
-        cpu_rows = _cpu_per_page(host, parents[0], args.cpu_requests, server.pid)
-        runs = []
-        for users in levels:
+        servers = [(host, server.pid)]
+        if args.compare:
+            other, other_port = _gunicorn(Path(args.compare).resolve(), redis_db=COMPARE_REDIS_DB)
+            processes.append(other)
+            servers.append((f"http://127.0.0.1:{other_port}", other.pid))
+        cpu_rows = _cpu_per_page(servers, parents[0], args.cpu_requests, args.cpu_rounds)
+        for users in [] if args.compare else levels:
             _reset_reads(school)
             runs.append((users, _locust(host, parents[:users], think, args.seconds, server.pid)))
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
         elapsed = time.perf_counter() - started
         dropped = _setup.drop_bench_schools()
 
@@ -106,17 +123,25 @@ def main() -> int:
         f"think time {think[0]:g}–{think[1]:g} s; steady phase {args.seconds:g} s; load average "
         f"{os.getloadavg()[0]:.1f} at the end"
     )
-    print("\n| page (one at a time) | requests | server CPU ms/page | database CPU ms/page |")
-    print("|---|---:|---:|---:|")
-    for name, count, server_ms, database_ms in cpu_rows:
-        print(f"| {name} | {count} | {server_ms:.1f} | {database_ms:.1f} |")
-    parent_pages = [row for row in cpu_rows if row[0] in PAGE_WEIGHTS]
-    weighted = sum(PAGE_WEIGHTS[name] * server_ms for name, _, server_ms, _ in parent_pages) / sum(
-        PAGE_WEIGHTS.values()
-    )
     print(
-        f"\nParent pages in the steady mix: {weighted:.1f} ms of server CPU a page (target ≤ {TARGET_CPU_MS})"
+        f"CPU pass: the median of {args.cpu_rounds} rounds, CPU time from /proc/<pid>/task/*/schedstat"
+        + (f"; second column: {args.compare} beside this checkout, alternated" if args.compare else "")
     )
+    columns = ["server CPU ms/page", "database CPU ms/page"]
+    if args.compare:
+        columns += [f"{Path(args.compare).name}: server", f"{Path(args.compare).name}: database"]
+    print("\n| page (one at a time) | requests | " + " | ".join(columns) + " |")
+    print("|---|---:|" + "---:|" * len(columns))
+    for name, count, figures in cpu_rows:
+        cells = " | ".join(f"{server_ms:.2f} | {database_ms:.2f}" for server_ms, database_ms in figures)
+        print(f"| {name} | {count} | {cells} |")
+    for index, label in enumerate(["Parent pages in the steady mix"] + [f"… and in {args.compare}"] * (
+        len(cpu_rows[0][2]) - 1
+    )):  # fmt: skip
+        weighted = sum(
+            PAGE_WEIGHTS[name] * figures[index][0] for name, _, figures in cpu_rows if name in PAGE_WEIGHTS
+        ) / sum(PAGE_WEIGHTS.values())
+        print(f"\n{label}: {weighted:.2f} ms of server CPU a page (target ≤ {TARGET_CPU_MS})")
 
     print(
         "\n| parents | phase | page | requests | errors | per s | p50 ms | p95 ms | p99 ms "
@@ -255,16 +280,23 @@ def _dockerfile() -> tuple[list[str], str]:
     return command, workers
 
 
-def _gunicorn():
-    """gunicorn as the Dockerfile starts it, bound to a free port of 127.0.0.1; returns (process, port)."""
+def _gunicorn(checkout: Path = _setup.ROOT, redis_db: int | None = None):
+    """gunicorn as the Dockerfile starts it, bound to a free port of 127.0.0.1, serving `checkout`'s code
+    (and with its own Redis database, emptied first, if `redis_db`); returns (process, port)."""
     command, workers = _dockerfile()
     port = free_port()
     bind = command.index("--bind") + 1
     command[bind] = f"127.0.0.1:{port}"
     command[0] = str(Path(sys.executable).parent / command[0])
-    env = {**os.environ, "WEB_CONCURRENCY": workers, "PYTHONPATH": str(_setup.ROOT)}
+    env = {**os.environ, "WEB_CONCURRENCY": workers, "PYTHONPATH": str(checkout)}
+    if redis_db is not None:
+        import redis
+
+        url = urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{redis_db}").geturl()
+        redis.Redis.from_url(url).flushdb()
+        env["REDIS_URL"] = env["CELERY_BROKER_URL"] = url
     log = tempfile.TemporaryFile()  # noqa: SIM115 (read if gunicorn stops, closed with the process)
-    process = subprocess.Popen(command, cwd=_setup.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log)
+    process = subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -282,69 +314,84 @@ def _gunicorn():
 # --- 1. CPU per page, one request at a time -------------------------------------------------------------
 
 
-def _cpu_per_page(host: str, parent: dict, requests_per_page: int, server_pid: int):
+def _cpu_per_page(servers: list[tuple[str, int]], parent: dict, requests_per_page: int, rounds: int):
+    """For each page: [(server ms, database ms) per server], each the median over `rounds` rounds of
+    requests_per_page / rounds requests. A round opens every page on every server in turn (the servers'
+    order alternating from round to round), so that what the machine does meanwhile falls on all alike."""
     import requests
 
     database = _database_name()
-
-    def cpu_snapshot():
-        return _setup.cpu_snapshot(server_pid, database)
-
-    session = requests.Session()
-    login = session.get(f"{host}/login/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.text).group(1)
-    pages = [("/login/ (anonymous)", f"{host}/login/", None)]
+    clients = [_sign_in(host, parent) for host, _ in servers]
+    pages = [("/login/ (anonymous)", "/login/", False)]
     for name, url, _ in parent["pages"]:
         if name not in (page[0] for page in pages):
-            pages.append((name, host + (url or parent["notices"][0]), session))
-    answer = session.post(
-        f"{host}/login/",
-        data={"csrfmiddlewaretoken": token, "phone": parent["phone"], "password": PASSWORD},
-        allow_redirects=False,
-    )
-    assert answer.status_code == 302, f"sign-in answered {answer.status_code}"
-    rows = [_sign_ins_cpu(host, parent, min(requests_per_page, 20), cpu_snapshot)]
-    for name, url, client in pages:
-        client = client or requests.Session()
-        for _ in range(5):  # every worker compiles its templates and fills its caches first
-            client.get(url)
-        before = cpu_snapshot()
-        for _ in range(requests_per_page):
-            answer = client.get(url, allow_redirects=False)
-            assert answer.status_code == 200, f"{name}: {answer.status_code}"
-        after = cpu_snapshot()
-        rows.append(
-            (
-                name,
-                requests_per_page,
-                (after["server"] - before["server"]) * 1000 / requests_per_page,
-                (after["database"] - before["database"]) * 1000 / requests_per_page,
+            pages.append((name, url or parent["notices"][0], True))
+    each = max(1, requests_per_page // rounds)
+    sign_ins = max(1, min(each, 5))
+    samples = {
+        name: [[] for _ in servers] for name in ["sign-in (GET + POST /login/)"] + [p[0] for p in pages]
+    }
+    anonymous = [requests.Session() for _ in servers]
+    for number in range(rounds):
+        order = list(range(len(servers)))
+        if number % 2:
+            order.reverse()
+        for index in order:
+            host, pid = servers[index]
+            samples["sign-in (GET + POST /login/)"][index].append(
+                _measure(pid, database, sign_ins, lambda host=host: _sign_in(host, parent))
             )
+        for name, url, signed_in in pages:
+            for index in order:
+                host, pid = servers[index]
+                client = clients[index] if signed_in else anonymous[index]
+                if number == 0:
+                    for _ in range(5):  # every worker compiles its templates and fills its caches first
+                        client.get(host + url)
+
+                def open_page(client=client, url=host + url, name=name):
+                    answer = client.get(url, allow_redirects=False)
+                    assert answer.status_code == 200, f"{name}: {answer.status_code}"
+
+                samples[name][index].append(_measure(pid, database, each, open_page))
+    return [
+        (
+            name,
+            len(per_server[0]) * (sign_ins if name.startswith("sign-in") else each),
+            [
+                (statistics.median(s for s, _ in runs), statistics.median(d for _, d in runs))
+                for runs in per_server
+            ],
         )
-    return rows
+        for name, per_server in samples.items()
+    ]
 
 
-def _sign_ins_cpu(host: str, parent: dict, count: int, cpu_snapshot):
-    """What one sign-in costs: a fresh visitor's GET /login/ and POST (the password check included)."""
-    import requests
-
-    before = cpu_snapshot()
+def _measure(server_pid: int, database: str, count: int, request) -> tuple[float, float]:
+    """(server ms, database ms) a request costs on average over `count` of them."""
+    before = _setup.cpu_snapshot(server_pid, database)
     for _ in range(count):
-        session = requests.Session()
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', session.get(f"{host}/login/").text)
-        answer = session.post(
-            f"{host}/login/",
-            data={"csrfmiddlewaretoken": token.group(1), "phone": parent["phone"], "password": PASSWORD},
-            allow_redirects=False,
-        )
-        assert answer.status_code == 302, f"sign-in answered {answer.status_code}"
-    after = cpu_snapshot()
+        request()
+    after = _setup.cpu_snapshot(server_pid, database)
     return (
-        "sign-in (GET + POST /login/)",
-        count,
         (after["server"] - before["server"]) * 1000 / count,
         (after["database"] - before["database"]) * 1000 / count,
     )
+
+
+def _sign_in(host: str, parent: dict):
+    """A fresh visitor's GET /login/ and POST (the password check included); returns the signed-in session."""
+    import requests
+
+    session = requests.Session()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', session.get(f"{host}/login/").text)
+    answer = session.post(
+        f"{host}/login/",
+        data={"csrfmiddlewaretoken": token.group(1), "phone": parent["phone"], "password": PASSWORD},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302, f"sign-in answered {answer.status_code}"
+    return session
 
 
 def _database_name() -> str:

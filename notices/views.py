@@ -263,14 +263,15 @@ def notice_detail_context(request, pk) -> dict:
             report_url = school_reverse(request.tenant, "notice_report", pk=notice.pk)
         except NoReverseMatch:
             report_url = None
+    deciding = can_decide(staff, notice)
     questions = questions_of(notice)
     return {
         "notice": notice,
         "is_sender": is_sender,
         "can_edit": can_edit(staff, notice),
-        "can_decide": can_decide(staff, notice),
+        "can_decide": deciding,
         "can_cancel": can_cancel(staff, notice),
-        "reject_form": RejectForm(),
+        "reject_form": RejectForm() if deciding else None,  # built for whoever may reject it only
         "report_url": report_url,
         "questions": questions,
         "sheets": guardian_sheets(notice, request.guardian) if questions else [],

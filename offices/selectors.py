@@ -10,6 +10,20 @@ def offices_of_user(user):
     return EducationOffice.objects.filter(staff__user=user).order_by("name")
 
 
+def office_sources(user) -> list[tuple]:
+    """The rows offices_of_user is made of: the user's staff rows and those offices (sources of
+    schoolbook.caching.rows_version), for a part that shows them."""
+    staff = OfficeStaff._meta.db_table
+    return [
+        (staff, "user_id = %s", [user.pk]),
+        (
+            EducationOffice._meta.db_table,
+            f"id IN (SELECT office_id FROM {staff} WHERE user_id = %s)",
+            [user.pk],
+        ),
+    ]
+
+
 def user_is_office_staff(user) -> bool:
     """Whether the person works for an office: they sign in as staff do (settings.STAFF_OUTSIDE_SCHOOLS)."""
     return OfficeStaff.objects.filter(user=user).exists()

@@ -32,27 +32,34 @@ def school_counts(schools) -> dict[int, dict[str, int]]:
         return {school_id: {"staff": staff} for school_id, staff in cursor.fetchall()}
 
 
+def affiliation_sources(user) -> list[tuple]:
+    """The rows the user's affiliations are made of: their affiliation rows and those schools (sources of
+    schoolbook.caching.rows_version), for a part that shows them with other rows under one version."""
+    mine = f"SELECT school_id FROM {SchoolAffiliation._meta.db_table} WHERE user_id = %s"
+    return [
+        (SchoolAffiliation._meta.db_table, "user_id = %s", [user.pk]),
+        (School._meta.db_table, f"id IN ({mine})", [user.pk]),
+    ]
+
+
+def affiliations_load(user) -> list[SchoolAffiliation]:
+    """affiliations_of_user read from the database, not cached."""
+    return list(
+        SchoolAffiliation.objects.filter(user=user, school__is_active=True)
+        .select_related("school")
+        .order_by("school__name")
+    )
+
+
 def affiliations_of_user(user) -> list[SchoolAffiliation]:
     """The user's affiliations with active schools (staff and/or guardian) with their schools, by school
     name, from the public index: "my schools" without visiting every schema. Kept per user under a version
     of the user's affiliation rows and those schools (schoolbook.caching), whatever writes them (imports
     write them in bulk)."""
-    mine = f"SELECT school_id FROM {SchoolAffiliation._meta.db_table} WHERE user_id = %s"
-    version = rows_version(
-        (SchoolAffiliation._meta.db_table, "user_id = %s", [user.pk]),
-        (School._meta.db_table, f"id IN ({mine})", [user.pk]),
-    )
     return cached_part(
         "affiliations",
         schemas=["public"],
         viewer=user.pk,
-        version=version,
-        build=lambda: (
-            list(
-                SchoolAffiliation.objects.filter(user=user, school__is_active=True)
-                .select_related("school")
-                .order_by("school__name")
-            ),
-            None,
-        ),
+        version=rows_version(*affiliation_sources(user)),
+        build=lambda: (affiliations_load(user), None),
     )

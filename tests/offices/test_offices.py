@@ -173,3 +173,17 @@ def test_a_school_onboarded_in_the_area_joins_the_office(world, area):
         "admin_phone": "0977 555 333",
     })  # fmt: skip
     assert not OfficeSchool.objects.filter(office=office, school=elsewhere).exists()
+
+
+def test_home_shows_the_offices_of_a_staff_member_and_follows_their_rows(world):
+    """Home keeps the user's schools and offices under one version of their rows (parent_home.views._places):
+    a seat added or removed in bulk, without signals, and an office renamed show at the next view."""
+    client = signed_in(world.teacher_a)
+    assert client.get("/home/")["Location"] == "/s/test-a/"  # the only school, no office
+    office = EducationOffice.objects.create(code="phong-y", name="Phòng Y", kind="province", province="Huế")
+    OfficeStaff.objects.bulk_create([OfficeStaff(office=office, user=world.teacher_a, role="specialist")])
+    assert "Phòng Y" in client.get("/home/").content.decode()  # a school and an office: a chooser
+    EducationOffice.objects.filter(pk=office.pk).update(name="Phòng Đổi Tên")
+    assert "Phòng Đổi Tên" in client.get("/home/").content.decode()
+    OfficeStaff.objects.filter(office=office).delete()
+    assert client.get("/home/")["Location"] == "/s/test-a/"
