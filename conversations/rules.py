@@ -6,7 +6,7 @@ guardians and the school's staff, never another family."""
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 
 
@@ -65,26 +65,31 @@ def may_write(user: int, participants: Collection[int], guardians: Collection[in
 DEFAULT_WEEKDAYS = (0, 1, 2, 3, 4)  # Monday to Friday (datetime.weekday())
 DEFAULT_OPENS = time(7, 0)
 DEFAULT_CLOSES = time(17, 0)
+OPENING_SEARCH_DAYS = 60  # longer than any break inside a school year (Tết is about two weeks)
 
 
-def next_opening(now: datetime, weekdays: Collection[int], opens: time, closes: time) -> datetime | None:
+def next_opening(
+    now: datetime, weekdays: Collection[int], opens: time, closes: time, days_off: Collection[date] = ()
+) -> datetime | None:
     """When a message written at `now` (aware, the school's local time) reaches a teacher whose office hours
-    are [opens, closes) on `weekdays`: None when it is within them, else the next opening (same tzinfo).
-    No weekday, or opens not before closes, means no office hours: always None (never held)."""
-    days = set(weekdays)
+    are [opens, closes) on `weekdays`, the school's `days_off` excepted: None when it is within them, else
+    the next opening (same tzinfo). No weekday, or opens not before closes, means no office hours: always
+    None (never held). A stretch of days off longer than OPENING_SEARCH_DAYS also gives None: the message is
+    not held past it."""
+    days, off = set(weekdays), set(days_off)
     if not days or opens >= closes:
         return None
     clock = now.time().replace(tzinfo=None)
-    if now.weekday() in days and opens <= clock < closes:
+    if now.weekday() in days and now.date() not in off and opens <= clock < closes:
         return None
-    for ahead in range(8):
+    for ahead in range(OPENING_SEARCH_DAYS):
         day = now.date() + timedelta(days=ahead)
-        if day.weekday() not in days:
+        if day.weekday() not in days or day in off:
             continue
         opening = datetime.combine(day, opens, tzinfo=now.tzinfo)
         if opening > now:
             return opening
-    return None  # unreachable: some weekday within the next 7 days opens after now
+    return None
 
 
 WEEKDAY_SHORT = ("T2", "T3", "T4", "T5", "T6", "T7", "CN")

@@ -3,6 +3,7 @@ conversations, a person's inbox (unread first), one conversation with its messag
 the reported messages a manager reviews."""
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.utils import timezone
 from conversations import rules
 from conversations.models import Conversation, Message, MessageRead, OfficeHours, Participant, Report
 from students.models import SchoolClass, StaffMember, Student, StudentGuardian, TeachingAssignment
-from students.selectors import current_enrolments
+from students.selectors import current_enrolments, days_off_between
 
 
 @dataclass
@@ -174,9 +175,15 @@ class Hours:
     next_opening: object  # aware datetime, or None when within the hours now
 
 
+def days_off_ahead(today) -> set:
+    """The school's days off from `today` as far as an office-hours opening is looked for (one query)."""
+    return set(days_off_between(today, today + timedelta(days=rules.OPENING_SEARCH_DAYS)))
+
+
 def office_hours_of(staff_members) -> list[Hours]:
     """Each staff member's office hours and, when outside them now, their next opening."""
     now = timezone.localtime()
+    days_off = days_off_ahead(now.date())
     found = {hours.staff_id: hours for hours in OfficeHours.objects.filter(staff__in=staff_members)}
     result = []
     for staff in staff_members:
@@ -187,7 +194,7 @@ def office_hours_of(staff_members) -> list[Hours]:
             Hours(
                 staff=staff,
                 text=rules.hours_text(hours.weekdays, hours.opens, hours.closes),
-                next_opening=rules.next_opening(now, hours.weekdays, hours.opens, hours.closes),
+                next_opening=rules.next_opening(now, hours.weekdays, hours.opens, hours.closes, days_off),
             )
         )
     return result

@@ -28,7 +28,7 @@ from conversations.models import (
     Participant,
     Report,
 )
-from conversations.selectors import Contacts, child_contacts, guardian_user_ids
+from conversations.selectors import Contacts, child_contacts, days_off_ahead, guardian_user_ids
 from messaging.outbox.selectors import Recipient, guardian_recipient
 from messaging.outbox.services import messages_send
 from schoolbook.audit.services import audit_record
@@ -206,6 +206,7 @@ def _notify(
         channels.append(Channel.SMS)
     holds = defaultdict(list)
     now = timezone.localtime()
+    days_off = days_off_ahead(now.date()) if sender.guardian is not None else set()
     hours = {h.staff_id: h for h in OfficeHours.objects.filter(staff_id__in=[p.staff_id for p in others])}
     for participant in others:
         if participant.guardian is not None:
@@ -215,7 +216,7 @@ def _notify(
         hold = None
         if sender.guardian is not None:
             own = hours.get(staff.pk) or OfficeHours.of(staff)
-            hold = rules.next_opening(now, own.weekdays, own.opens, own.closes)
+            hold = rules.next_opening(now, own.weekdays, own.opens, own.closes, days_off)
         holds[hold].append(Recipient(phone=staff.user.phone, user_id=staff.user_id, name=staff.full_name))
     link = settings.SITE_URL + school_reverse(school, "conversation_detail", pk=conversation.pk)
     sent = 0

@@ -21,7 +21,7 @@ from conversations.services import ConversationError, conversation_start, messag
 from messaging.models import Delivery
 from messaging.models import Message as Outgoing
 from schoolbook.audit.models import AuditEvent
-from students.models import SchoolClass, StaffMember
+from students.models import DayOff, SchoolClass, SchoolYear, StaffMember
 from tests.conftest import signed_in, without_tokens
 from tests.factories import assignment_make, parent_make, staff_make, student_enrol
 from tests.fakes.push import new_vapid_keys
@@ -334,6 +334,29 @@ def test_a_script_in_a_message_is_shown_as_text(family):
 
 
 # --- office hours ------------------------------------------------------------------------------------------
+
+
+def test_a_day_off_is_not_an_opening(family):
+    """The teacher works only tomorrow, and tomorrow the school is off: the parent's message waits a week."""
+    ContactPoint.objects.create(
+        user=family.lan.user,
+        channel="push",
+        gateway="webpush",
+        address='{"endpoint": "https://fcm.googleapis.com/x"}',
+    )
+    now = timezone.localtime()
+    tomorrow = now.date() + datetime.timedelta(days=1)
+    year = SchoolYear.objects.get(is_current=True)
+    DayOff.objects.create(year=year, name="Nghỉ lễ", first_day=tomorrow, last_day=tomorrow)
+    OfficeHours.objects.filter(staff=family.lan).update(
+        weekdays=[tomorrow.weekday()], opens=datetime.time(7), closes=datetime.time(17)
+    )
+    client = signed_in(family.mother)
+    start(client, family.child, {"recipients": family.lan.user_id, "body": "Em nhắn trước kỳ nghỉ."})
+    message = Message.objects.get()
+    delivery = Delivery.objects.get(message__reference=f"conversation-message:{message.pk}")
+    week_later = datetime.datetime.combine(tomorrow + datetime.timedelta(days=7), datetime.time(7))
+    assert delivery.not_before == timezone.make_aware(week_later)
 
 
 def test_outside_office_hours_a_parents_message_is_kept_at_once_and_notified_at_the_next_opening(family):

@@ -1,7 +1,7 @@
 """The pure rules of conversations, by tables: who may start one with whom, who may read and write, and a
 teacher's office hours (the next opening across weekdays and a weekend)."""
 
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -97,6 +97,20 @@ def test_the_next_opening_across_weekdays_and_a_weekend(now, expected):
 )
 def test_other_office_hours(weekdays, opens, closes, now, expected):
     assert next_opening(now, weekdays, opens, closes) == expected
+
+
+@pytest.mark.parametrize(
+    ("now", "days_off", "expected"),
+    [
+        (at(5, 9), [date(2026, 10, 5)], at(6, 7)),  # a Monday off, within the hours: Tuesday
+        (at(9, 18), [date(2026, 10, 12)], at(13, 7)),  # Friday evening, the Monday off: Tuesday
+        (at(5, 22), [date(2026, 10, 6) + timedelta(days=n) for n in range(10)], at(16, 7)),  # a long break
+        (at(5, 9), [date(2026, 10, 6)], None),  # another day off: today's hours hold
+        (at(5, 9), [date(2026, 10, 5) + timedelta(days=n) for n in range(61)], None),  # no opening in sight
+    ],
+)
+def test_the_schools_days_off_are_not_openings(now, days_off, expected):
+    assert next_opening(now, WEEKDAYS, time(7), time(17), days_off) == expected
 
 
 @pytest.mark.parametrize(
