@@ -298,6 +298,14 @@ def message_hide(*, actor_staff: StaffMember, message: Message, reason: str) -> 
     return message
 
 
+def conversation_board_read(*, actor, conversation: Conversation) -> None:
+    """A manager who is not in the thread reads it by the school's policy: written down each time, since it
+    is a family's correspondence (a participant's reading leaves its receipt instead)."""
+    audit_record(
+        actor=actor, action="conversation.board_read", obj=conversation, object_repr=str(conversation)
+    )
+
+
 # --- office hours and the school's choices -------------------------------------------------------------
 
 

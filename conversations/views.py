@@ -26,6 +26,7 @@ from conversations.selectors import (
 )
 from conversations.services import (
     ConversationError,
+    conversation_board_read,
     conversation_read,
     conversation_settings_save,
     conversation_start,
@@ -142,6 +143,8 @@ def detail_view(request, pk, form=None):
     guardian_here = request.guardian is not None and conversation.student_id in children_of_guardian(
         request.guardian
     )
+    if me is None and not guardian_here:
+        conversation_board_read(actor=request.user, conversation=conversation)
     staff = [p.staff for p in conversation.participants.all() if p.staff is not None]
     context = {
         "conversation": conversation,

@@ -308,6 +308,10 @@ def test_the_board_reads_only_where_the_school_allows_it_and_is_told_so(family, 
         in signed_in(family.mother).get(f"{BASE}/students/{family.child.pk}/").content.decode()
     )
     assert not MessageRead.objects.exists()  # a reader who is not a participant leaves no receipt
+    # but each reading is written down: the page, and the page again after the refused reply
+    reads = AuditEvent.objects.filter(action="conversation.board_read")
+    assert {(read.actor, read.object_id) for read in reads} == {(world.principal_a, str(conversation.pk))}
+    assert reads.count() == 2 and reads[0].action_label == "đọc một cuộc trò chuyện theo quy định của trường"
 
 
 # --- bad inputs ------------------------------------------------------------------------------------------
