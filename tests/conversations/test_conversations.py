@@ -65,16 +65,21 @@ def first_message(family, body="Cô ơi, con bị sốt, hôm nay con nghỉ ạ
     )
 
 
-# --- slice 1: writing, notifying, reading --------------------------------------------------------------
-
-
-def test_a_parent_writes_to_the_homeroom_teacher_who_is_notified_once_even_on_a_retry(family):
+def teacher_has_push(family) -> None:
+    """The homeroom teacher turned push on: a parent's message to her makes a delivery."""
     ContactPoint.objects.create(
         user=family.lan.user,
         channel="push",
         gateway="webpush",
         address='{"endpoint": "https://fcm.googleapis.com/x"}',
     )
+
+
+# --- slice 1: writing, notifying, reading --------------------------------------------------------------
+
+
+def test_a_parent_writes_to_the_homeroom_teacher_who_is_notified_once_even_on_a_retry(family):
+    teacher_has_push(family)
     client = signed_in(family.mother)
     response = start(client, family.child, {"recipients": family.lan.user_id, "body": "Cô ơi, con bị sốt."})
     conversation = Conversation.objects.get(student=family.child)
@@ -342,12 +347,7 @@ def test_a_script_in_a_message_is_shown_as_text(family):
 
 def test_a_day_off_is_not_an_opening(family):
     """The teacher works only tomorrow, and tomorrow the school is off: the parent's message waits a week."""
-    ContactPoint.objects.create(
-        user=family.lan.user,
-        channel="push",
-        gateway="webpush",
-        address='{"endpoint": "https://fcm.googleapis.com/x"}',
-    )
+    teacher_has_push(family)
     now = timezone.localtime()
     tomorrow = now.date() + datetime.timedelta(days=1)
     year = SchoolYear.objects.get(is_current=True)
@@ -364,12 +364,7 @@ def test_a_day_off_is_not_an_opening(family):
 
 
 def test_outside_office_hours_a_parents_message_is_kept_at_once_and_notified_at_the_next_opening(family):
-    ContactPoint.objects.create(
-        user=family.lan.user,
-        channel="push",
-        gateway="webpush",
-        address='{"endpoint": "https://fcm.googleapis.com/x"}',
-    )
+    teacher_has_push(family)
     now = timezone.localtime()
     tomorrow = (now.weekday() + 1) % 7
     OfficeHours.objects.filter(staff=family.lan).update(
