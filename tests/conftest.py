@@ -65,7 +65,8 @@ def _onboard(code, name, admin_phone, admin_name, actor):
     })  # fmt: skip
 
 
-def _with_password(user):
+def with_password(user):
+    """`user` with the tests' password, saved: browser tests sign in through the real form."""
     user.set_password(TEST_PASSWORD)
     user.save(update_fields=["password"])
     return user
@@ -110,7 +111,7 @@ def _create_world():
     for school, (code, child_name, phone, name) in ((a, WORLD_CHILD_A), (b, WORLD_CHILD_B)):
         _world_parent(school, code, child_name, phone, name)
     for user in User.objects.all():
-        _with_password(user)
+        with_password(user)
     # No quiet hours, so no test depends on the hour it runs at; the quiet-hour tests set their own.
     for schema in ("public", a.schema_name, b.schema_name):
         with schema_context(schema):

@@ -24,7 +24,7 @@ from messaging.delivery_keys import delivery_key
 from messaging.models import Delivery, Message
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
-from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
+from tests.conftest import ARTIFACTS, sign_in, with_password
 from tests.fakes.push import new_vapid_keys
 
 pytestmark = pytest.mark.browser
@@ -50,9 +50,7 @@ def guardian(django_db_blocker):
             phone = "0912" + "".join(random.choices("0123456789", k=6))
             if not User.objects.filter(phone=f"+84{phone[1:]}").exists():
                 break
-        user = User.objects.create_user(phone, full_name="Phụ Huynh Thông Báo")
-        user.set_password(TEST_PASSWORD)
-        user.save(update_fields=["password"])
+        user = with_password(User.objects.create_user(phone, full_name="Phụ Huynh Thông Báo"))
         affiliation_add(user=user, school=School.objects.get(code="test-a"), is_guardian=True)
     yield user
     with django_db_blocker.unblock():

@@ -20,7 +20,7 @@ from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, School
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.browser_checks import look
-from tests.conftest import TEST_PASSWORD, sign_in
+from tests.conftest import sign_in, with_password
 from tests.factories import guardian_link, student_enrol
 
 pytestmark = pytest.mark.browser
@@ -37,9 +37,7 @@ def family(django_db_blocker, settings, tmp_path):
     with django_db_blocker.unblock():
         school = School.objects.get(code="test-a")
         phone = "0918" + "".join(random.choices("0123456789", k=6))
-        parent = User.objects.create_user(phone, full_name="Phụ Huynh Nhắn Tin")
-        parent.set_password(TEST_PASSWORD)
-        parent.save(update_fields=["password"])
+        parent = with_password(User.objects.create_user(phone, full_name="Phụ Huynh Nhắn Tin"))
         affiliation_add(user=parent, school=school, is_guardian=True)
         with schema_context(school.schema_name):
             teacher = StaffMember.objects.get(user__phone="+84900000013")

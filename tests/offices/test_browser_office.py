@@ -15,7 +15,7 @@ from accounts.models import User
 from offices.models import EducationOffice, OfficeSchool, OfficeStaff, SchoolSummary
 from tenants.models import School
 from tests.browser_checks import look
-from tests.conftest import TEST_PASSWORD, sign_in
+from tests.conftest import sign_in, with_password
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -41,9 +41,9 @@ def office(django_db_setup, django_db_blocker):
                 notices_sent=4, notice_recipients=800, notice_reached=612, leave_pending=3, leave_recent=21,
                 fees_due=400_000_000, fees_paid=310_000_000,
             ))  # fmt: skip
-        specialist = User.objects.create_user(f"091{uuid4().int % 10**7:07d}", full_name="Đỗ Thu Hà")
-        specialist.set_password(TEST_PASSWORD)
-        specialist.save(update_fields=["password"])
+        specialist = with_password(
+            User.objects.create_user(f"091{uuid4().int % 10**7:07d}", full_name="Đỗ Thu Hà")
+        )
         OfficeStaff.objects.create(office=office, user=specialist)
     yield office, "0" + specialist.phone[3:]
     with django_db_blocker.unblock():

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from accounts.models import User
 from offices.models import EducationOffice, OfficeStaff
 from tests.browser_checks import look
-from tests.conftest import TEST_PASSWORD, sign_in, unused_mobile
+from tests.conftest import sign_in, unused_mobile, with_password
 
 pytestmark = pytest.mark.browser
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "laptop": {"width": 1280, "height": 800}}
@@ -25,9 +25,9 @@ def office(django_db_setup, django_db_blocker):
         office = EducationOffice.objects.create(
             code=f"phong-{uuid4().hex[:6]}", name="Phòng GD&ĐT Thử Nghiệm", kind="province", province="Hà Nội"
         )
-        head = User.objects.create_user(f"091{uuid4().int % 10**7:07d}", full_name="Nguyễn Thị Trưởng Phòng")
-        head.set_password(TEST_PASSWORD)
-        head.save(update_fields=["password"])
+        head = with_password(
+            User.objects.create_user(f"091{uuid4().int % 10**7:07d}", full_name="Nguyễn Thị Trưởng Phòng")
+        )
         OfficeStaff.objects.create(office=office, user=head, role="head")
     yield office, "0" + head.phone[3:]
     with django_db_blocker.unblock():

@@ -34,7 +34,7 @@ from students.models import (
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.browser_checks import ARTIFACTS, look
-from tests.conftest import TEST_PASSWORD, sign_in
+from tests.conftest import sign_in, with_password
 from tests.factories import guardian_link, student_enrol
 from tests.gradebook_world import plans_generate_undoable
 
@@ -64,9 +64,7 @@ def family(django_db_blocker):
             phone = "0913" + "".join(random.choices("0123456789", k=6))
             if not User.objects.filter(phone=f"+84{phone[1:]}").exists():
                 break
-        parent = User.objects.create_user(phone, full_name="Phụ Huynh Ngoại Tuyến")
-        parent.set_password(TEST_PASSWORD)
-        parent.save(update_fields=["password"])
+        parent = with_password(User.objects.create_user(phone, full_name="Phụ Huynh Ngoại Tuyến"))
         affiliation_add(user=parent, school=school, is_guardian=True)
         with schema_context(school.schema_name):
             year = SchoolYear.objects.get(is_current=True)

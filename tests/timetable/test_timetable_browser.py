@@ -27,7 +27,7 @@ from students.models import (
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.browser_checks import look
-from tests.conftest import TEST_PASSWORD, sign_in
+from tests.conftest import sign_in, with_password
 from tests.factories import guardian_link, student_enrol
 from timetable.models import TimetableChange
 from timetable.rules import AFTERNOON, MORNING
@@ -47,9 +47,7 @@ def family(django_db_blocker, settings):
     with django_db_blocker.unblock():
         school = School.objects.get(code="test-a")
         phone = "0917" + "".join(random.choices("0123456789", k=6))
-        parent = User.objects.create_user(phone, full_name="Phụ Huynh Xem Lịch")
-        parent.set_password(TEST_PASSWORD)
-        parent.save(update_fields=["password"])
+        parent = with_password(User.objects.create_user(phone, full_name="Phụ Huynh Xem Lịch"))
         affiliation_add(user=parent, school=school, is_guardian=True)
         with schema_context(school.schema_name):
             year = SchoolYear.objects.get(is_current=True)

@@ -18,7 +18,7 @@ from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, School
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.attendance.leave.test_leave import PNG, SITE
-from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
+from tests.conftest import ARTIFACTS, sign_in, with_password
 from tests.factories import guardian_link, student_enrol
 
 pytestmark = pytest.mark.browser
@@ -37,9 +37,7 @@ def family(django_db_blocker, settings, tmp_path):
     with django_db_blocker.unblock():
         school = School.objects.get(code="test-a")
         phone = "0916" + "".join(random.choices("0123456789", k=6))
-        parent = User.objects.create_user(phone, full_name="Phụ Huynh Xin Nghỉ")
-        parent.set_password(TEST_PASSWORD)
-        parent.save(update_fields=["password"])
+        parent = with_password(User.objects.create_user(phone, full_name="Phụ Huynh Xin Nghỉ"))
         affiliation_add(user=parent, school=school, is_guardian=True)
         with schema_context(school.schema_name):
             school_class = SchoolClass.objects.create(

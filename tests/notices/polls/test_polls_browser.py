@@ -18,7 +18,7 @@ from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, School
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.browser_checks import look
-from tests.conftest import TEST_PASSWORD, sign_in
+from tests.conftest import sign_in, with_password
 from tests.factories import guardian_link, student_enrol
 from tests.notices.test_notices import SITE
 
@@ -39,9 +39,7 @@ def meeting_class(django_db_blocker, settings, tmp_path):
     with django_db_blocker.unblock():
         school = School.objects.get(code="test-a")
         phone = "0915" + "".join(random.choices("0123456789", k=6))
-        parent = User.objects.create_user(phone, full_name="Phụ Huynh Dự Họp")
-        parent.set_password(TEST_PASSWORD)
-        parent.save(update_fields=["password"])
+        parent = with_password(User.objects.create_user(phone, full_name="Phụ Huynh Dự Họp"))
         affiliation_add(user=parent, school=school, is_guardian=True)
         with schema_context(school.schema_name):
             school_class = SchoolClass.objects.create(

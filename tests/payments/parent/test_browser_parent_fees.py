@@ -31,7 +31,7 @@ from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, School
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
 from tests.browser_checks import assert_accessible, assert_no_sideways_scroll
-from tests.conftest import ARTIFACTS, TEST_PASSWORD, sign_in
+from tests.conftest import ARTIFACTS, sign_in, with_password
 from tests.factories import guardian_link, money_receive, student_enrol
 
 pytestmark = pytest.mark.browser
@@ -80,9 +80,7 @@ def paying_parent(django_db_setup, django_db_blocker, settings):
     with django_db_blocker.unblock():
         school = School.objects.get(code="test-a")
         phone = "0915" + "".join(random.choices("0123456789", k=6))
-        parent = User.objects.create_user(phone, full_name="Phạm Thị Hồng Nhung")
-        parent.set_password(TEST_PASSWORD)
-        parent.save(update_fields=["password"])
+        parent = with_password(User.objects.create_user(phone, full_name="Phạm Thị Hồng Nhung"))
         affiliation_add(user=parent, school=school, is_guardian=True)
         with schema_context(school.schema_name):
             made = _invoice_with_a_partial_payment(uuid4().hex[:6], parent)

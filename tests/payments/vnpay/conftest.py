@@ -20,7 +20,7 @@ from schoolbook.audit.models import AuditEvent
 from students.models import Enrolment, GradeLevel, Guardian, SchoolClass, SchoolYear, StaffMember, Student
 from tenants.models import School, SchoolAffiliation
 from tenants.services import affiliation_add
-from tests.conftest import TEST_PASSWORD
+from tests.conftest import with_password
 from tests.factories import (
     fee_item_make,
     guardian_link,
@@ -105,9 +105,7 @@ def live_family(django_db_blocker, settings, live_server_url):
         school = School.objects.get(code="test-a")
         admin = User.objects.get(phone="+84900000011")
         phone = "0917" + "".join(random.choices("0123456789", k=6))
-        mother = User.objects.create_user(phone, full_name="Phạm Thị Mẹ")
-        mother.set_password(TEST_PASSWORD)
-        mother.save(update_fields=["password"])
+        mother = with_password(User.objects.create_user(phone, full_name="Phạm Thị Mẹ"))
         affiliation_add(user=mother, school=school, is_guardian=True)
         with schema_context(school.schema_name):
             first_event = AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
